@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * vmq_guest.h: a header-only vmq library for bare guests (test guests,
+ * firmware, unikernels). It needs nothing but a C compiler: hypercalls by
+ * inline assembly, ring access by the compiler's __atomic builtins, which
+ * give exactly the acquire/release pairs that the ring contract in
+ * <linux/vmq.h> asks of the consumer.
+ *
+ * Linux guests use the vmq guest driver instead.
+ */
+#ifndef _VMQ_GUEST_H
+#define _VMQ_GUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vmq.h>
+
+/*
+ * VMCALL is Intel's instruction, VMMCALL AMD's. KVM can emulate the wrong
+ * one by patching guest code, but that costs an extra exit and writes to
+ * guest text, so pick the right one once from CPUID's vendor string.
+ */
+static inline bool vmq_cpu_is_amd(void)
+{
+	static int amd = -1;
+	uint32_t eax = 0, ebx, ecx, edx;
+
+	if (amd < 0) {
+		__asm__ __volatile__("cpuid"
+				     : "+a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx));
+		/* "AuthenticAMD" or "HygonGenuine" */
+		amd = (ebx == 0x68747541 && edx == 0x69746e65) ||
+		      (ebx == 0x6f677948 && edx == 0x6e65476e);
+	}
+	return amd;
+}
+
+struct vmq_hc_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi;
+};
+
+/* Issue one hypercall; @r carries arguments in and results out. */
+static inline void vmq_hypercall_regs(struct vmq_hc_regs *r)
+{
+	if (vmq_cpu_is_amd())
+		__asm__ __volatile__("vmmcall"
+				     : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx),
+				       "+d"(r->rdx), "+S"(r->rsi)
+				     : : "memory");
+	else
+		__asm__ __volatile__("vmcall"
+				     : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx),
+				       "+d"(r->rdx), "+S"(r->rsi)
+				     : : "memory");
+}
+
+static inline int64_t vmq_hypercall(uint64_t nr, uint64_t a0, uint64_t a1,
+				    uint64_t a2, uint64_t a3)
+{
+	struct vmq_hc_regs r = { nr, a0, a1, a2, a3 };
+
+	vmq_hypercall_regs(&r);
+	return (int64_t)r.rax;
+}
+
+struct vmq_info {
+	uint32_t abi_version;
+	uint32_t vm_id;
+	uint32_t features;
+	uint32_t max_msg;
+};
+
+static inline int64_t vmq_info(struct vmq_info *info)
+{
+	struct vmq_hc_regs r = { VMQ_HC_INFO, 0, 0, 0, 0 };
+
+	vmq_hypercall_regs(&r);
+	if ((int64_t)r.rax < 0)
+		return (int64_t)r.rax;
+	info->abi_version = (uint32_t)r.rbx;
+	info->vm_id = (uint32_t)r.rcx;
+	info->features = (uint32_t)r.rdx;
+	info->max_msg = (uint32_t)r.rsi;
+	return 0;
+}
+
+static inline int64_t vmq_send(uint32_t dest, uint64_t gpa, uint32_t len,
+			       uint64_t tag)
+{
+	return vmq_hypercall(VMQ_HC_SEND, dest, gpa, len, tag);
+}
+
+/* The consumer's view of a receive ring. */
+struct vmq_rx {
+	struct vmq_ring_hdr *hdr;
+	uint8_t *data;
+	uint32_t size;		/* data area bytes, a power of two */
+};
+
+/*
+ * Prepare the ring at @ring (the guest's mapping of it), @ring_bytes long,
+ * and register it at guest-physical @gpa. Returns 0 or the hypercall's
+ * negative error.
+ */
+static inline int64_t vmq_rx_register(struct vmq_rx *rx, void *ring,
+				      uint64_t gpa, uint64_t ring_bytes)
+{
+	struct vmq_ring_hdr *hdr = (struct vmq_ring_hdr *)ring;
+	int64_t ret;
+
+	__builtin_memset(hdr, 0, sizeof(*hdr));
+	hdr->magic = VMQ_RING_MAGIC;
+	ret = vmq_hypercall(VMQ_HC_QUEUE_REGISTER, gpa, ring_bytes, 0, 0);
+	if (ret)
+		return ret;
+	rx->hdr = hdr;
+	rx->data = (uint8_t *)ring + VMQ_RING_HDR_SIZE;
+	rx->size = __atomic_load_n(&hdr->data_size, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Messages waiting, read with no VM exit. */
+static inline uint32_t vmq_rx_pending(const struct vmq_rx *rx)
+{
+	uint32_t prod = __atomic_load_n(&rx->hdr->prod_msgs, __ATOMIC_ACQUIRE);
+
+	return prod - __atomic_load_n(&rx->hdr->cons_msgs, __ATOMIC_RELAXED);
+}
+
+/* Bytes waiting (records, headers and padding included). */
+static inline uint32_t vmq_rx_pending_bytes(const struct vmq_rx *rx)
+{
+	uint32_t head = __atomic_load_n(&rx->hdr->prod_head, __ATOMIC_ACQUIRE);
+
+	return head - __atomic_load_n(&rx->hdr->cons_tail, __ATOMIC_RELAXED);
+}
+
+/*
+ * The oldest message, or NULL when the queue is empty. Padding records are
+ * consumed on the way. The message stays valid until vmq_rx_consume().
+ */
+static inline const struct vmq_msg_hdr *vmq_rx_peek(struct vmq_rx *rx)
+{
+	for (;;) {
+		uint32_t tail = __atomic_load_n(&rx->hdr->cons_tail,
+						__ATOMIC_RELAXED);
+		uint32_t head = __atomic_load_n(&rx->hdr->prod_head,
+						__ATOMIC_ACQUIRE);
+		const struct vmq_msg_hdr *m;
+
+		if (head == tail)
+			return NULL;
+		m = (const struct vmq_msg_hdr *)(rx->data +
+						 (tail & (rx->size - 1)));
+		if (m->type != VMQ_MSG_PAD)
+			return m;
+		__atomic_store_n(&rx->hdr->cons_tail,
+				 tail + VMQ_MSG_RECORD_SIZE(m->len),
+				 __ATOMIC_RELEASE);
+	}
+}
+
+/* Hand the space of @m, the message vmq_rx_peek() returned, back. */
+static inline void vmq_rx_consume(struct vmq_rx *rx,
+				  const struct vmq_msg_hdr *m)
+{
+	uint32_t tail = __atomic_load_n(&rx->hdr->cons_tail, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&rx->hdr->cons_msgs,
+			 __atomic_load_n(&rx->hdr->cons_msgs, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&rx->hdr->cons_tail, tail + VMQ_MSG_RECORD_SIZE(m->len),
+			 __ATOMIC_RELEASE);
+}
+
+static inline const void *vmq_msg_payload(const struct vmq_msg_hdr *m)
+{
+	return m + 1;
+}
+
+#endif /* _VMQ_GUEST_H */

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * compat.h: the one place where vmq depends on KVM internals and on the
+ * kernel version.
+ *
+ * vmq builds against a distribution kernel's headers, which ship
+ * <linux/kvm_host.h> and <asm/kvm_host.h> but not the private headers in arch/x86/kvm/. The
+ * few inline helpers vmq needs from those private headers are restated here,
+ * with the KVM function each one mirrors, so that a new kernel means reading
+ * this file and kvm_hooks.c and nothing else.
+ *
+ * Target: Linux 6.1 (Debian 12). Every symbol used is exported by kvm.ko.
+ */
+#ifndef _VMQ_COMPAT_H
+#define _VMQ_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/kvm_host.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0) || \
+	LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#error "vmq is written against Linux 6.1; review compat.h and kvm_hooks.c"
+#endif
+
+/* Mirrors kvm_register_read_raw() in arch/x86/kvm/kvm_cache_regs.h. */
+static inline unsigned long vmq_reg_read(struct kvm_vcpu *vcpu, int reg)
+{
+	if (!test_bit(reg, (unsigned long *)&vcpu->arch.regs_avail))
+		static_call(kvm_x86_cache_reg)(vcpu, reg);
+	return vcpu->arch.regs[reg];
+}
+
+/* Mirrors kvm_register_write_raw(). */
+static inline void vmq_reg_write(struct kvm_vcpu *vcpu, int reg,
+				 unsigned long val)
+{
+	vcpu->arch.regs[reg] = val;
+	__set_bit(reg, (unsigned long *)&vcpu->arch.regs_avail);
+	__set_bit(reg, (unsigned long *)&vcpu->arch.regs_dirty);
+}
+
+/* Mirrors is_64_bit_hypercall() in arch/x86/kvm/x86.h. */
+static inline bool vmq_hypercall_is_64bit(struct kvm_vcpu *vcpu)
+{
+	int cs_db, cs_l;
+
+	if (!(vcpu->arch.efer & EFER_LMA))
+		return false;
+	static_call(kvm_x86_get_cs_db_l_bits)(vcpu, &cs_db, &cs_l);
+	return cs_l;
+}
+
+/*
+ * kvm_emulate_hypercall() hands the whole hypercall to the Xen or Hyper-V
+ * emulation when the VM enabled them (kvm_xen_hypercall_enabled(),
+ * kvm_hv_hypercall_enabled()); their numbering then owns RAX and vmq must
+ * stay out of the way. Guests with protected state (SEV-ES/SNP) cannot share
+ * rings with the host through plain guest memory, so vmq leaves them alone
+ * too.
+ */
+static inline bool vmq_vcpu_hypercalls_foreign(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->arch.guest_state_protected)
+		return true;
+	if (vcpu->arch.hyperv_enabled && vcpu->kvm->arch.hyperv.hv_guest_os_id)
+		return true;
+#ifdef CONFIG_KVM_XEN
+	if (vcpu->kvm->arch.xen_hvm_config.flags &
+	    KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL)
+		return true;
+#endif
+	return false;
+}
+
+/*
+ * A VM's userspace handles (VM fd, vCPU fds, ...) each hold a reference on
+ * kvm->users_count; KVM destroys the VM when it drops to zero. struct
+ * kvm_device entries on kvm->devices are destroyed by kvm_destroy_vm()
+ * through their ->destroy() method, which is how vmq learns that a VM is
+ * gone (kvm_hooks.c). KVM adds devices under kvm->lock (see
+ * kvm_ioctl_create_device()); so does vmq.
+ */
+#define vmq_kvm_devices(kvm)	(&(kvm)->devices)
+
+#endif /* _VMQ_COMPAT_H */

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hypercall.c: the guest-facing ABI (<linux/vmq.h>, Documentation/vmq/).
+ *
+ * Every argument comes from a guest and is treated as hostile: each is read
+ * once from the vCPU's registers, checked, and only then used. Every failure
+ * is a documented negative errno in RAX and a per-VM counter; nothing a
+ * guest passes can make the host warn.
+ */
+#include <linux/kvm_host.h>
+
+#include "acl.h"
+#include "compat.h"
+#include "hypercall.h"
+#include "queue.h"
+#include "registry.h"
+
+struct vmq_hc_args {
+	unsigned long nr;
+	unsigned long a0, a1, a2, a3;
+	bool op64;
+};
+
+static unsigned long vmq_hc_nr(struct kvm_vcpu *vcpu, bool op64)
+{
+	unsigned long nr = vmq_reg_read(vcpu, VCPU_REGS_RAX);
+
+	return op64 ? nr : (u32)nr;
+}
+
+bool vmq_hypercall_is_ours(struct kvm_vcpu *vcpu)
+{
+	unsigned long nr;
+
+	if (vmq_vcpu_hypercalls_foreign(vcpu))
+		return false;
+	nr = vmq_hc_nr(vcpu, vmq_hypercall_is_64bit(vcpu));
+	return nr - VMQ_HC_BASE < VMQ_HC_RANGE;
+}
+
+static void vmq_hc_read_args(struct kvm_vcpu *vcpu, struct vmq_hc_args *a)
+{
+	a->op64 = vmq_hypercall_is_64bit(vcpu);
+	a->nr = vmq_hc_nr(vcpu, a->op64);
+	a->a0 = vmq_reg_read(vcpu, VCPU_REGS_RBX);
+	a->a1 = vmq_reg_read(vcpu, VCPU_REGS_RCX);
+	a->a2 = vmq_reg_read(vcpu, VCPU_REGS_RDX);
+	a->a3 = vmq_reg_read(vcpu, VCPU_REGS_RSI);
+	if (!a->op64) {
+		a->a0 = (u32)a->a0;
+		a->a1 = (u32)a->a1;
+		a->a2 = (u32)a->a2;
+		a->a3 = (u32)a->a3;
+	}
+}
+
+static long vmq_hc_info(struct kvm_vcpu *vcpu, struct vmq_vm *vm)
+{
+	vmq_reg_write(vcpu, VCPU_REGS_RBX, VMQ_ABI_VERSION);
+	vmq_reg_write(vcpu, VCPU_REGS_RCX, vm->id);
+	vmq_reg_write(vcpu, VCPU_REGS_RDX, VMQ_FEAT_SEND);
+	vmq_reg_write(vcpu, VCPU_REGS_RSI, READ_ONCE(vmq_max_msg_size));
+	return 0;
+}
+
+static long vmq_hc_send(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
+			const struct vmq_hc_args *a)
+{
+	struct vmq_delivery d = {
+		.type = VMQ_MSG_DATA,
+		.sender = vm->id,
+		.tag = a->a3,
+		.src = vcpu,
+		.gpa = a->a1,
+	};
+	struct vmq_vm *dest;
+	long ret;
+
+	if (a->a0 > U32_MAX || !a->a0)
+		return -ESRCH;
+	if (a->a2 > READ_ONCE(vmq_max_msg_size))
+		return -EMSGSIZE;
+	d.len = a->a2;
+
+	dest = vmq_vm_get(a->a0);
+	if (!dest)
+		return -ESRCH;
+	ret = -EACCES;
+	if (!vmq_acl_allowed(vm->id, dest->id))
+		goto out_put;
+	ret = vmq_queue_deliver(&dest->rxq, &d);
+	if (ret)
+		goto out_put;
+	vmq_count(vm, VMQ_CTR_TX_MSGS, 1);
+	vmq_count(vm, VMQ_CTR_TX_BYTES, d.len);
+	vmq_count(dest, VMQ_CTR_RX_MSGS, 1);
+	vmq_count(dest, VMQ_CTR_RX_BYTES, d.len);
+out_put:
+	vmq_vm_put(dest);
+	return ret;
+}
+
+static void vmq_hc_count_error(struct vmq_vm *vm, long ret)
+{
+	static const struct {
+		long err;
+		enum vmq_counter ctr;
+	} map[] = {
+		{ -ESRCH, VMQ_CTR_ERR_NODEST },
+		{ -EACCES, VMQ_CTR_ERR_DENIED },
+		{ -EMSGSIZE, VMQ_CTR_ERR_TOOBIG },
+		{ -EFAULT, VMQ_CTR_ERR_FAULT },
+		{ -ENOTCONN, VMQ_CTR_ERR_NOQUEUE },
+		{ -EAGAIN, VMQ_CTR_ERR_FULL },
+		{ -EPIPE, VMQ_CTR_ERR_BROKEN },
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(map); i++) {
+		if (map[i].err == ret) {
+			vmq_count(vm, map[i].ctr, 1);
+			return;
+		}
+	}
+	vmq_count(vm, VMQ_CTR_ERR_INVAL, 1);
+}
+
+static long vmq_hc_dispatch(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
+			    const struct vmq_hc_args *a)
+{
+	switch (a->nr) {
+	case VMQ_HC_INFO:
+		return vmq_hc_info(vcpu, vm);
+	case VMQ_HC_QUEUE_REGISTER:
+		return vmq_queue_register(&vm->rxq, vcpu, a->a0, a->a1, a->a2);
+	case VMQ_HC_QUEUE_UNREGISTER:
+		return vmq_queue_unregister(&vm->rxq);
+	case VMQ_HC_SEND:
+		return vmq_hc_send(vcpu, vm, a);
+	default:
+		return -ENOSYS;
+	}
+}
+
+/*
+ * Handle a hypercall that vmq_hypercall_is_ours() claimed; returns what
+ * kvm_emulate_hypercall() would (1: resume the guest, 0: exit to userspace).
+ */
+int vmq_hypercall(struct kvm_vcpu *vcpu)
+{
+	struct vmq_hc_args a;
+	struct vmq_vm *vm;
+	long ret;
+
+	/* CPL > 0: #GP is queued and the instruction is not skipped. */
+	if (!kvm_require_cpl(vcpu, 0)) {
+		vm = vmq_vm_get_by_kvm(vcpu->kvm);
+		if (vm) {
+			vmq_count(vm, VMQ_CTR_ERR_PERM, 1);
+			vmq_vm_put(vm);
+		}
+		return 1;
+	}
+
+	vmq_hc_read_args(vcpu, &a);
+	vm = vmq_vm_get_by_kvm(vcpu->kvm);
+	if (!vm)
+		vm = vmq_vm_adopt(vcpu);
+	if (IS_ERR(vm)) {
+		ret = PTR_ERR(vm);
+	} else {
+		ret = vmq_hc_dispatch(vcpu, vm, &a);
+		vmq_count(vm, VMQ_CTR_HYPERCALLS, 1);
+		if (ret < 0)
+			vmq_hc_count_error(vm, ret);
+		vmq_vm_put(vm);
+	}
+
+	vmq_reg_write(vcpu, VCPU_REGS_RAX, a.op64 ? ret : (u32)ret);
+	++vcpu->stat.hypercalls;
+	return kvm_skip_emulated_instruction(vcpu);
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmq: VM queues for KVM. Module entry points and tunables.
+ *
+ * Start-up order matters: everything a hypercall may touch exists before the
+ * hypercall hook goes live, and on the way out the hook goes first.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/workqueue.h>
+
+#include "acl.h"
+#include "chardev.h"
+#include "kvm_hooks.h"
+#include "registry.h"
+#include "vmq.h"
+
+struct vmq_global_stats vmq_stats;
+struct workqueue_struct *vmq_wq;
+
+/* The largest payload VMQ_HC_SEND accepts; a record is at most half a ring. */
+unsigned int vmq_max_msg_size = 64 * 1024;
+#define VMQ_MAX_MSG_LIMIT	(VMQ_RING_DATA_MAX / 2 - VMQ_MSG_ALIGN)
+
+static int vmq_set_max_msg_size(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint(val, 0, &n);
+	if (ret)
+		return ret;
+	if (n < 1 || n > VMQ_MAX_MSG_LIMIT)
+		return -EINVAL;
+	WRITE_ONCE(vmq_max_msg_size, n);
+	return 0;
+}
+
+static const struct kernel_param_ops vmq_max_msg_size_ops = {
+	.set = vmq_set_max_msg_size,
+	.get = param_get_uint,
+};
+module_param_cb(max_msg_size, &vmq_max_msg_size_ops, &vmq_max_msg_size, 0644);
+MODULE_PARM_DESC(max_msg_size,
+		 "largest message payload in bytes (default 65536, at most 8 MiB - 32)");
+
+static int __init vmq_init(void)
+{
+	int ret;
+
+	vmq_wq = alloc_workqueue("vmq", WQ_UNBOUND, 0);
+	if (!vmq_wq)
+		return -ENOMEM;
+	ret = vmq_registry_init();
+	if (ret)
+		goto err_destroy_wq;
+	ret = vmq_chardev_init();
+	if (ret)
+		goto err_registry_exit;
+	ret = vmq_kvm_hooks_init();
+	if (ret)
+		goto err_chardev_exit;
+	pr_info("VM queues ready (ABI %d)\n", VMQ_ABI_VERSION);
+	return 0;
+
+err_chardev_exit:
+	vmq_chardev_exit();
+err_registry_exit:
+	vmq_registry_exit();
+err_destroy_wq:
+	destroy_workqueue(vmq_wq);
+	return ret;
+}
+
+static void __exit vmq_exit(void)
+{
+	vmq_kvm_hooks_exit();
+	vmq_chardev_exit();
+	flush_workqueue(vmq_wq);
+	vmq_registry_exit();
+	vmq_acl_exit();
+	destroy_workqueue(vmq_wq);
+	rcu_barrier();	/* vmq_vm and ACL entries are freed by RCU callbacks */
+}
+
+module_init(vmq_init);
+module_exit(vmq_exit);
+MODULE_DESCRIPTION("VM queues: hypervisor-mediated messages between KVM guests");
+MODULE_AUTHOR("vmq developers");
+MODULE_LICENSE("GPL");
+MODULE_SOFTDEP("pre: kvm");

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * registry.c: VM ids, names, and the lifetime of struct vmq_vm.
+ *
+ * Two indexes, both read under RCU on the hypercall path: by id (an
+ * allocating xarray; ids start at 1 and grow, so a stale id never names a
+ * newer VM while the module is loaded) and by struct kvm (a hash table; the
+ * pointer is only compared, never followed, by lookups). Changes take
+ * vmq_registry_lock, a mutex: attaching, adopting and releasing are rare.
+ */
+#include <linux/hashtable.h>
+#include <linux/kvm_host.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/wait_bit.h>
+#include <linux/xarray.h>
+
+#include "acl.h"
+#include "kvm_hooks.h"
+#include "queue.h"
+#include "registry.h"
+
+DEFINE_MUTEX(vmq_registry_lock);
+static DEFINE_XARRAY_ALLOC1(vmq_vms);
+static DEFINE_HASHTABLE(vmq_vm_by_kvm, 7);
+static u32 vmq_next_id = 1;
+
+static void vmq_vm_free_rcu(struct rcu_head *rcu)
+{
+	kfree(container_of(rcu, struct vmq_vm, rcu));
+}
+
+static void vmq_vm_free(struct kref *ref)
+{
+	struct vmq_vm *vm = container_of(ref, struct vmq_vm, ref);
+
+	call_rcu(&vm->rcu, vmq_vm_free_rcu);
+}
+
+void vmq_vm_put(struct vmq_vm *vm)
+{
+	kref_put(&vm->ref, vmq_vm_free);
+}
+
+struct vmq_vm *vmq_vm_get(u32 id)
+{
+	struct vmq_vm *vm;
+
+	rcu_read_lock();
+	vm = xa_load(&vmq_vms, id);
+	if (vm && !kref_get_unless_zero(&vm->ref))
+		vm = NULL;
+	rcu_read_unlock();
+	return vm;
+}
+
+struct vmq_vm *vmq_vm_get_by_kvm(struct kvm *kvm)
+{
+	struct vmq_vm *vm;
+
+	rcu_read_lock();
+	hash_for_each_possible_rcu(vmq_vm_by_kvm, vm, kvm_node,
+				   (unsigned long)kvm) {
+		if (READ_ONCE(vm->kvm) == kvm && kref_get_unless_zero(&vm->ref)) {
+			rcu_read_unlock();
+			return vm;
+		}
+	}
+	rcu_read_unlock();
+	return NULL;
+}
+
+static bool vmq_name_taken(const char *name, struct vmq_vm *except)
+{
+	struct vmq_vm *vm;
+	unsigned long id;
+
+	lockdep_assert_held(&vmq_registry_lock);
+	xa_for_each(&vmq_vms, id, vm)
+		if (vm != except && !strcmp(vm->name, name))
+			return true;
+	return false;
+}
+
+/* A new VM in the registry, holding the registry's reference. */
+static struct vmq_vm *vmq_vm_create(struct kvm *kvm)
+{
+	struct vmq_vm *vm;
+	u32 id;
+	int ret;
+
+	lockdep_assert_held(&vmq_registry_lock);
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&vm->ref);
+	vm->kvm = kvm;
+	vm->pid = kvm->userspace_pid;
+	vmq_queue_init(&vm->rxq);
+
+	ret = xa_alloc_cyclic(&vmq_vms, &id, vm, xa_limit_32b, &vmq_next_id,
+			      GFP_KERNEL_ACCOUNT);
+	if (ret < 0) {
+		kfree(vm);
+		return ERR_PTR(ret);
+	}
+	vm->id = id;
+	hash_add_rcu(vmq_vm_by_kvm, &vm->kvm_node, (unsigned long)kvm);
+	atomic64_inc(&vmq_stats.live_vms);
+	atomic64_inc(&vmq_stats.vms_created);
+	return vm;
+}
+
+/* Undo vmq_vm_create() for a VM that never became visible to KVM. */
+static void vmq_vm_unpublish(struct vmq_vm *vm)
+{
+	lockdep_assert_held(&vmq_registry_lock);
+	hash_del_rcu(&vm->kvm_node);
+	xa_erase(&vmq_vms, vm->id);
+	WRITE_ONCE(vm->kvm, NULL);
+	vm->gone = true;
+}
+
+static void vmq_vm_finish_release(struct vmq_vm *vm)
+{
+	vmq_acl_purge(vm->id);
+	vmq_queue_teardown(&vm->rxq);
+	atomic64_dec(&vmq_stats.live_vms);
+	atomic64_inc(&vmq_stats.vms_destroyed);
+	wake_up_var(&vmq_stats.live_vms);
+	vmq_vm_put(vm);
+}
+
+/*
+ * Adoption installs the lifetime hook from a work item: the hypercall runs
+ * under vcpu->mutex, and KVM's lock order puts kvm->lock outside it. The work
+ * holds a reference on the VM until the hook is in place.
+ */
+static void vmq_vm_hook_work(struct work_struct *work)
+{
+	struct vmq_vm *vm = container_of(work, struct vmq_vm, hook_work);
+	struct kvm *kvm = vm->kvm;
+	bool failed = false;
+
+	mutex_lock(&vmq_registry_lock);
+	if (!vm->gone && !vm->kdev && vmq_kvm_watch_vm(vm)) {
+		/* Without the hook vmq would not see the VM die: forget it. */
+		vmq_vm_unpublish(vm);
+		failed = true;
+	}
+	mutex_unlock(&vmq_registry_lock);
+	if (failed)
+		vmq_vm_finish_release(vm);
+	vmq_vm_put(vm);
+	kvm_put_kvm(kvm);
+}
+
+struct vmq_vm *vmq_vm_adopt(struct kvm_vcpu *vcpu)
+{
+	struct kvm *kvm = vcpu->kvm;
+	struct vmq_vm *vm;
+
+	mutex_lock(&vmq_registry_lock);
+	vm = vmq_vm_get_by_kvm(kvm);
+	if (vm)
+		goto out_unlock;
+	vm = vmq_vm_create(kvm);
+	if (IS_ERR(vm))
+		goto out_unlock;
+	kref_get(&vm->ref);	/* for the hook work */
+	kvm_get_kvm(kvm);
+	INIT_WORK(&vm->hook_work, vmq_vm_hook_work);
+	queue_work(vmq_wq, &vm->hook_work);
+	kref_get(&vm->ref);	/* for the caller */
+out_unlock:
+	mutex_unlock(&vmq_registry_lock);
+	return vm;
+}
+
+struct vmq_vm *vmq_vm_attach(struct kvm *kvm, const char *name)
+{
+	struct vmq_vm *vm;
+	int ret;
+
+	mutex_lock(&vmq_registry_lock);
+	vm = vmq_vm_get_by_kvm(kvm);
+	if (name[0] && vmq_name_taken(name, vm)) {
+		ret = -EEXIST;
+		goto err_put;
+	}
+	if (!vm) {
+		vm = vmq_vm_create(kvm);
+		if (IS_ERR(vm)) {
+			mutex_unlock(&vmq_registry_lock);
+			return vm;
+		}
+		ret = vmq_kvm_watch_vm(vm);
+		if (ret)
+			goto err_unpublish;
+		kref_get(&vm->ref);	/* for the caller */
+	} else if (!vm->kdev) {
+		/* Adopted, and its hook work has not run yet: do it now. */
+		ret = vmq_kvm_watch_vm(vm);
+		if (ret)
+			goto err_put;
+	}
+	if (name[0])
+		strscpy(vm->name, name, sizeof(vm->name));
+	mutex_unlock(&vmq_registry_lock);
+	return vm;
+
+err_unpublish:
+	vmq_vm_unpublish(vm);
+	mutex_unlock(&vmq_registry_lock);
+	vmq_vm_finish_release(vm);
+	return ERR_PTR(ret);
+err_put:
+	mutex_unlock(&vmq_registry_lock);
+	if (vm)
+		vmq_vm_put(vm);
+	return ERR_PTR(ret);
+}
+
+/*
+ * KVM destroyed the VM (or the module is going away): take it out of both
+ * indexes so no new lookup finds it, then free what it owns. Senders that
+ * looked it up earlier hold references and find it gone.
+ */
+void vmq_vm_release(struct vmq_vm *vm)
+{
+	mutex_lock(&vmq_registry_lock);
+	vm->kdev = NULL;
+	vmq_vm_unpublish(vm);
+	mutex_unlock(&vmq_registry_lock);
+	vmq_vm_finish_release(vm);
+}
+
+/*
+ * Pairs are only ever added between VMs that are still published:
+ * vmq_vm_release() unpublishes first and purges the VM's pairs after, so no
+ * pair can outlive its VMs.
+ */
+int vmq_vm_allow_pair(u32 sender, u32 receiver)
+{
+	int ret = -ESRCH;
+
+	mutex_lock(&vmq_registry_lock);
+	if (xa_load(&vmq_vms, sender) && xa_load(&vmq_vms, receiver))
+		ret = vmq_acl_allow(sender, receiver);
+	mutex_unlock(&vmq_registry_lock);
+	return ret;
+}
+
+int vmq_vm_fill_info(struct vmq_vm_info *info)
+{
+	unsigned long index = info->id;
+	struct vmq_vm *vm;
+	int i;
+
+	mutex_lock(&vmq_registry_lock);
+	if (info->flags & VMQ_INFO_NEXT) {
+		index++;
+		vm = index > U32_MAX ? NULL :
+			xa_find(&vmq_vms, &index, U32_MAX, XA_PRESENT);
+	} else {
+		vm = xa_load(&vmq_vms, index);
+	}
+	if (!vm) {
+		mutex_unlock(&vmq_registry_lock);
+		return -ESRCH;
+	}
+	info->id = vm->id;
+	info->pid = vm->pid;
+	memcpy(info->name, vm->name, sizeof(info->name));
+	vmq_queue_fill_info(&vm->rxq, info);
+	for (i = 0; i < VMQ_CTR_NR; i++)
+		info->counters[i] = atomic64_read(&vm->ctr[i]);
+	mutex_unlock(&vmq_registry_lock);
+	return 0;
+}
+
+int vmq_registry_init(void)
+{
+	return 0;
+}
+
+/*
+ * Module unload: the hypercall hook is gone and the adoption work has run.
+ * VMs that KVM is destroying right now are left to their ->destroy(); every
+ * other VM gets its hook taken off and is released here.
+ */
+void vmq_registry_exit(void)
+{
+	struct vmq_vm *vm;
+	unsigned long index;
+
+	for (;;) {
+		s64 live;
+
+		mutex_lock(&vmq_registry_lock);
+		index = 0;
+		vm = xa_find(&vmq_vms, &index, U32_MAX, XA_PRESENT);
+		if (!vm) {
+			mutex_unlock(&vmq_registry_lock);
+			break;
+		}
+		if (kvm_get_kvm_safe(vm->kvm)) {
+			struct kvm *kvm = vm->kvm;
+
+			vmq_kvm_unwatch_vm(vm);
+			vmq_vm_unpublish(vm);
+			mutex_unlock(&vmq_registry_lock);
+			vmq_vm_finish_release(vm);
+			kvm_put_kvm(kvm);
+			continue;
+		}
+		/* kvm_destroy_vm() is on its way to our ->destroy(). */
+		live = atomic64_read(&vmq_stats.live_vms);
+		mutex_unlock(&vmq_registry_lock);
+		wait_var_event(&vmq_stats.live_vms,
+			       atomic64_read(&vmq_stats.live_vms) != live);
+	}
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmq.h: the objects every part of the module shares.
+ *
+ * Lifetime of a struct vmq_vm: created when a VMM attaches the VM or when the
+ * VM makes its first vmq hypercall; referenced by the registry (one kref) and
+ * by whoever looked it up (hypercalls, ioctls); dropped from the registry when
+ * KVM destroys the VM (kvm_hooks.c) or when the module unloads; freed after an
+ * RCU grace period once the last reference is gone, because lookups by id or
+ * by struct kvm run under RCU.
+ */
+#ifndef _VMQ_H
+#define _VMQ_H
+
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+#include <linux/vmq.h>
+
+struct kvm;
+struct kvm_device;
+struct page;
+
+/* A VM's receive queue: a ring in the VM's own memory, pinned by vmq. */
+struct vmq_queue {
+	struct mutex lock;		/* producers and (un)registration */
+	struct vmq_ring_hdr *hdr;	/* NULL: no queue registered */
+	u8 *data;			/* data area, hdr + VMQ_RING_HDR_SIZE */
+	u32 size;			/* data area bytes, a power of two */
+	u32 head;			/* the host's own producer offset */
+	u32 msgs;			/* DATA records produced */
+	u32 seq;			/* next sequence number */
+	struct page **pages;
+	unsigned int npages;
+};
+
+struct vmq_vm {
+	struct kref ref;
+	u32 id;
+	pid_t pid;
+	/*
+	 * The VM while KVM keeps it alive; NULL once it is gone. Only ever
+	 * compared or dereferenced under vmq_registry_lock, or by a vCPU of
+	 * this very VM (which keeps it alive).
+	 */
+	struct kvm *kvm;
+	struct kvm_device *kdev;	/* lifetime hook on kvm->devices */
+	bool gone;
+	char name[VMQ_NAME_MAX];	/* under vmq_registry_lock */
+	struct hlist_node kvm_node;	/* vmq_vm_by_kvm */
+	struct work_struct hook_work;	/* installs kdev for adopted VMs */
+	struct vmq_queue rxq;
+	atomic64_t ctr[VMQ_CTR_NR];
+	struct rcu_head rcu;
+};
+
+/* Module-wide live-object counters (struct vmq_stats). */
+struct vmq_global_stats {
+	atomic64_t live_vms;
+	atomic64_t live_queues;
+	atomic64_t pinned_pages;
+	atomic64_t live_pairs;
+	atomic64_t vms_created;
+	atomic64_t vms_destroyed;
+};
+
+extern struct vmq_global_stats vmq_stats;
+extern struct workqueue_struct *vmq_wq;
+extern unsigned int vmq_max_msg_size;
+
+static inline void vmq_count(struct vmq_vm *vm, enum vmq_counter c, u64 n)
+{
+	atomic64_add(n, &vm->ctr[c]);
+}
+
+#endif /* _VMQ_H */

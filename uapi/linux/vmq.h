@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * vmq: VM queues for KVM.
+ *
+ * vmq lets virtual machines on one KVM host send each other messages through
+ * the hypervisor. Every VM owns one receive queue, a ring that lives in the
+ * VM's own memory: the host writes messages into it and the guest reads them
+ * with no VM exit. A guest sends with a hypercall; the host copies the
+ * payload into the receiver's ring and stamps the header with the sender's
+ * true, host-assigned identity. A full ring refuses the message with -EAGAIN:
+ * nothing is ever dropped silently. Nothing flows until the host allows it:
+ * sending from VM A to VM B requires that the host allowed the pair (A, B).
+ *
+ * Identities
+ * ----------
+ * Every VM known to vmq has a VM id: a non-zero 32-bit number that the host
+ * assigns and never reuses while the module is loaded, and an optional name.
+ * A VMM attaches its VM by handing its KVM VM file descriptor to /dev/vmq
+ * (VMQ_IOC_ATTACH_VM). A VM that was never attached is adopted on its first
+ * vmq hypercall, so that a stock VMM works too. A VM leaves vmq when KVM
+ * destroys it.
+ *
+ * Hypercalls
+ * ----------
+ * The calling convention is KVM's own (Documentation/virt/kvm/x86/hypercalls.rst):
+ * the guest executes VMCALL (Intel) or VMMCALL (AMD) at CPL 0 with the
+ * hypercall number in RAX and up to four arguments in RBX, RCX, RDX and RSI.
+ * The result comes back in RAX: zero or a positive value on success, a
+ * negative errno value on failure. Outside 64-bit mode the number, arguments
+ * and result are truncated to 32 bits, as KVM does. A call from CPL > 0 does
+ * nothing but raise #GP(0) in the guest, so guest user space can never reach
+ * vmq (KVM itself answers -KVM_EPERM there; vmq uses only exported KVM
+ * interfaces, and the exported privilege check is the one that injects #GP).
+ * Only VMQ_HC_INFO writes registers other than RAX.
+ *
+ * vmq numbers live in a private range (VMQ_HC_BASE, "VMQ\0" in ASCII) far
+ * from KVM's, Xen's and Hyper-V's; every other number reaches KVM untouched.
+ * A number inside the range that this ABI version does not define returns
+ * -ENOSYS. Guests with Hyper-V hypercalls enabled (a Hyper-V guest OS id
+ * written) or with Xen hypercall interception are left entirely to KVM.
+ *
+ * VMQ_HC_INFO ()
+ *	RAX = 0, RBX = VMQ_ABI_VERSION, RCX = the caller's VM id,
+ *	RDX = VMQ_FEAT_* bits, RSI = the largest payload VMQ_HC_SEND accepts.
+ *
+ * VMQ_HC_QUEUE_REGISTER (gpa, size, flags)
+ *	Makes the ring at guest-physical address @gpa, @size bytes long, the
+ *	caller's receive queue. @gpa is page aligned. @size is one header page
+ *	plus a data area whose size is a power of two between
+ *	VMQ_RING_DATA_MIN and VMQ_RING_DATA_MAX. The guest must first write
+ *	VMQ_RING_MAGIC to vmq_ring_hdr.magic and zero everything else of the
+ *	header; the host fills in data_size. @flags must be zero. The host pins
+ *	the pages until the queue is unregistered or the VM dies, so they
+ *	must be ordinary writable guest RAM.
+ *	Errors: -EINVAL (alignment, size, flags, magic), -EFAULT (not RAM or
+ *	not writable), -EBUSY (a queue is already registered), -ENOMEM.
+ *
+ * VMQ_HC_QUEUE_UNREGISTER ()
+ *	Forgets the receive queue; undelivered messages in it stay in guest
+ *	memory, which the guest owns again. Errors: -ENOTCONN (none registered).
+ *
+ * VMQ_HC_SEND (dest, gpa, len, tag)
+ *	Sends the @len bytes at guest-physical address @gpa (they may cross
+ *	pages, but not leave guest RAM) to VM @dest. The message carries the
+ *	caller's VM id, type VMQ_MSG_DATA and the 64-bit @tag, which vmq
+ *	passes through untouched. The payload is copied once, from the
+ *	sender's memory straight into the receiver's ring.
+ *	Returns 0 once the message is in the receiver's ring.
+ *	Errors, each counted per VM (enum vmq_counter):
+ *	  -ESRCH	@dest is no VM known to vmq
+ *	  -EACCES	the host has not allowed (caller, @dest)
+ *	  -EMSGSIZE	@len exceeds the host's limit, or the record would
+ *			exceed half of the receiver's data area
+ *	  -EFAULT	the payload is not readable guest RAM
+ *	  -ENOTCONN	@dest has no receive queue registered
+ *	  -EAGAIN	the receiver's ring has no room now; nothing was
+ *			written; retry after the receiver consumed
+ *	  -EPIPE	the receiver's ring header is corrupt (the receiver
+ *			broke the ring contract); nothing was written
+ *
+ * Receive ring
+ * ------------
+ * Page 0 of the ring is struct vmq_ring_hdr, the rest is the data area of
+ * data_size bytes. Offsets are free-running u32 byte counters; the position
+ * in the data area is the counter modulo data_size. The host is the only
+ * producer and owns prod_head and prod_msgs; the guest is the only consumer
+ * and owns cons_tail and cons_msgs. Each lives on its own cache line.
+ *
+ * Every record starts at a multiple of VMQ_MSG_ALIGN with a struct
+ * vmq_msg_hdr, followed by @len payload bytes, and occupies
+ * VMQ_MSG_RECORD_SIZE(len) bytes. A record never wraps: when the space left
+ * before the end of the data area is too short, the host fills it with a
+ * record of type VMQ_MSG_PAD (its len covers the padding after the header),
+ * which the guest skips. A record is at most half of the data area, so a
+ * drained ring always has room for any message the host accepts.
+ *
+ * Memory ordering (the contract; see Documentation/vmq/ring.rst):
+ *  - the host writes the record, then publishes it with a store-release of
+ *    prod_head (and a later plain store of prod_msgs, which is advisory);
+ *  - the guest load-acquires prod_head, reads every record below it, then
+ *    store-releases cons_tail (and cons_msgs) to hand the space back;
+ *  - the host load-acquires cons_tail before reusing space; a cons_tail
+ *    outside [prod_head - data_size, prod_head] makes the ring corrupt
+ *    (-EPIPE to senders) until the guest fixes it; the host never trusts
+ *    anything else the guest writes into the header.
+ * The queue length, with no VM exit, is prod_msgs - cons_msgs messages, or
+ * prod_head - cons_tail bytes (both after a load-acquire of prod_head).
+ *
+ * Control device
+ * --------------
+ * /dev/vmq (mode 0600; opening it also needs CAP_SYS_ADMIN) carries the
+ * ioctls below. They return 0 or a negative errno through errno as usual:
+ *
+ * VMQ_IOC_ATTACH_VM (struct vmq_attach)
+ *	Attaches the VM behind KVM VM fd @vm_fd, names it @name (optional,
+ *	NUL-terminated, unique) and returns its id in @id. Attaching a VM that
+ *	was already adopted or attached returns its existing id and renames it
+ *	when @name is non-empty. Errors: -EBADF, -EINVAL (not a KVM VM fd,
+ *	flags, unterminated name), -EEXIST (name taken), -ENOMEM.
+ * VMQ_IOC_ALLOW, VMQ_IOC_REVOKE (struct vmq_pair)
+ *	Allow or revoke sends from @sender to @receiver (one direction).
+ *	Errors: -ESRCH (unknown id), -EINVAL, -ENOENT (revoke of a pair that
+ *	was not allowed).
+ * VMQ_IOC_VM_INFO (struct vmq_vm_info)
+ *	Returns the VM whose id is @id, or with VMQ_INFO_NEXT the VM with the
+ *	smallest id greater than @id (start from 0 to list every VM).
+ *	Errors: -ESRCH (no such VM, or no more VMs).
+ * VMQ_IOC_STATS (struct vmq_stats)
+ *	Module-wide counters of live objects; a leak shows as a count that
+ *	does not return to its baseline once VMs are gone.
+ */
+#ifndef _UAPI_LINUX_VMQ_H
+#define _UAPI_LINUX_VMQ_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define VMQ_ABI_VERSION		1
+
+/* Hypercall numbers: "VMQ\0" + n, far from KVM_HC_* (small integers). */
+#define VMQ_HC_BASE		0x564d5100UL
+#define VMQ_HC_INFO		(VMQ_HC_BASE + 0)
+#define VMQ_HC_QUEUE_REGISTER	(VMQ_HC_BASE + 1)
+#define VMQ_HC_QUEUE_UNREGISTER	(VMQ_HC_BASE + 2)
+#define VMQ_HC_SEND		(VMQ_HC_BASE + 3)
+/* One past the last number this ABI defines; the range itself spans 256. */
+#define VMQ_HC_NR		(VMQ_HC_BASE + 4)
+#define VMQ_HC_RANGE		256
+
+/* Feature bits reported by VMQ_HC_INFO in RDX. */
+#define VMQ_FEAT_SEND		(1U << 0)	/* VMQ_HC_SEND, receive ring */
+
+/* Ring geometry. */
+#define VMQ_RING_MAGIC		0x52514d56U	/* "VMQR" little endian */
+#define VMQ_RING_HDR_SIZE	4096U
+#define VMQ_RING_DATA_MIN	4096U
+#define VMQ_RING_DATA_MAX	(16U << 20)
+
+/*
+ * Header page of a receive ring. Guest-owned fields are only ever read by
+ * the host with a single load each and validated before use.
+ */
+struct vmq_ring_hdr {
+	/* Cache line 0: set up by the guest, then data_size by the host. */
+	__u32 magic;		/* VMQ_RING_MAGIC, written by the guest */
+	__u32 data_size;	/* bytes in the data area, written by the host */
+	__u32 reserved0[14];
+
+	/* Cache line 1: producer, written by the host only. */
+	__u32 prod_head;	/* free-running byte offset; store-release */
+	__u32 prod_msgs;	/* free-running count of DATA-type records */
+	__u32 reserved1[14];
+
+	/* Cache line 2: consumer, written by the guest only. */
+	__u32 cons_tail;	/* free-running byte offset; store-release */
+	__u32 cons_msgs;	/* free-running count of consumed messages */
+	__u32 reserved2[14];
+};
+
+/* Record types. */
+#define VMQ_MSG_PAD		0	/* skip: fills the end of the data area */
+#define VMQ_MSG_DATA		1	/* payload from VMQ_HC_SEND */
+
+#define VMQ_MSG_ALIGN		32U
+#define VMQ_MSG_RECORD_SIZE(len) \
+	(((__u32)sizeof(struct vmq_msg_hdr) + (len) + VMQ_MSG_ALIGN - 1) & \
+	 ~(VMQ_MSG_ALIGN - 1))
+
+/* Header of every record in a receive ring; 32 bytes. */
+struct vmq_msg_hdr {
+	__u32 len;		/* payload bytes after this header */
+	__u16 type;		/* VMQ_MSG_* */
+	__u16 flags;		/* zero for now */
+	__u32 sender;		/* sender's VM id, stamped by the host */
+	__u32 seq;		/* per-queue sequence of non-PAD records, from 0 */
+	__u64 tag;		/* the sender's tag, untouched */
+	__u64 reserved;
+};
+
+/* Control device. */
+#define VMQ_NAME_MAX		32	/* including the terminating NUL */
+
+struct vmq_attach {
+	__s32 vm_fd;		/* in: KVM VM file descriptor */
+	__u32 flags;		/* in: zero */
+	__u32 id;		/* out: the VM's id */
+	__u32 reserved;
+	char name[VMQ_NAME_MAX];	/* in: optional name, NUL-terminated */
+};
+
+struct vmq_pair {
+	__u32 sender;
+	__u32 receiver;
+};
+
+/*
+ * Per-VM counters. Every error a hypercall returns is counted under its
+ * own index; the index order is ABI.
+ */
+enum vmq_counter {
+	VMQ_CTR_TX_MSGS,	/* messages this VM sent */
+	VMQ_CTR_TX_BYTES,	/* payload bytes this VM sent */
+	VMQ_CTR_RX_MSGS,	/* messages delivered into this VM's queue */
+	VMQ_CTR_RX_BYTES,	/* payload bytes delivered into this VM's queue */
+	VMQ_CTR_ERR_NODEST,	/* -ESRCH */
+	VMQ_CTR_ERR_DENIED,	/* -EACCES */
+	VMQ_CTR_ERR_TOOBIG,	/* -EMSGSIZE */
+	VMQ_CTR_ERR_FAULT,	/* -EFAULT */
+	VMQ_CTR_ERR_NOQUEUE,	/* -ENOTCONN */
+	VMQ_CTR_ERR_FULL,	/* -EAGAIN */
+	VMQ_CTR_ERR_BROKEN,	/* -EPIPE */
+	VMQ_CTR_ERR_INVAL,	/* -EINVAL, -ENOSYS, -EBUSY */
+	VMQ_CTR_ERR_PERM,	/* #GP: called from CPL > 0 */
+	VMQ_CTR_HYPERCALLS,	/* every vmq hypercall this VM made */
+	VMQ_CTR_NR
+};
+
+#define VMQ_INFO_NEXT		(1U << 0)
+
+struct vmq_vm_info {
+	__u32 id;		/* in/out */
+	__u32 flags;		/* in: VMQ_INFO_NEXT */
+	__s32 pid;		/* out: thread group that created the VM */
+	__u32 queue_size;	/* out: data_size of the receive queue, 0: none */
+	__u32 queue_bytes;	/* out: bytes waiting in the receive queue */
+	__u32 queue_msgs;	/* out: messages waiting in the receive queue */
+	char name[VMQ_NAME_MAX];	/* out */
+	__u64 counters[VMQ_CTR_NR];	/* out: enum vmq_counter */
+};
+
+struct vmq_stats {
+	__u64 live_vms;		/* VMs known to vmq */
+	__u64 live_queues;	/* registered receive queues */
+	__u64 pinned_pages;	/* guest pages pinned for rings */
+	__u64 live_pairs;	/* allowed (sender, receiver) pairs */
+	__u64 vms_created;	/* VMs attached or adopted since load */
+	__u64 vms_destroyed;	/* VMs released since load */
+};
+
+#define VMQ_IOC_MAGIC		0xB8
+#define VMQ_IOC_ATTACH_VM	_IOWR(VMQ_IOC_MAGIC, 0x00, struct vmq_attach)
+#define VMQ_IOC_ALLOW		_IOW(VMQ_IOC_MAGIC, 0x01, struct vmq_pair)
+#define VMQ_IOC_REVOKE		_IOW(VMQ_IOC_MAGIC, 0x02, struct vmq_pair)
+#define VMQ_IOC_VM_INFO		_IOWR(VMQ_IOC_MAGIC, 0x03, struct vmq_vm_info)
+#define VMQ_IOC_STATS		_IOR(VMQ_IOC_MAGIC, 0x04, struct vmq_stats)
+
+#endif /* _UAPI_LINUX_VMQ_H */
