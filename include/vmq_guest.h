@@ -13,7 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
+#include <linux/types.h>
 #include <linux/vmq.h>
 
 /*
@@ -24,7 +24,7 @@
 static inline bool vmq_cpu_is_amd(void)
 {
 	static int amd = -1;
-	uint32_t eax = 0, ebx, ecx, edx;
+	__u32 eax = 0, ebx, ecx, edx;
 
 	if (amd < 0) {
 		__asm__ __volatile__("cpuid"
@@ -37,7 +37,7 @@ static inline bool vmq_cpu_is_amd(void)
 }
 
 struct vmq_hc_regs {
-	uint64_t rax, rbx, rcx, rdx, rsi;
+	__u64 rax, rbx, rcx, rdx, rsi;
 };
 
 /* Issue one hypercall; @r carries arguments in and results out. */
@@ -55,38 +55,37 @@ static inline void vmq_hypercall_regs(struct vmq_hc_regs *r)
 				     : : "memory");
 }
 
-static inline int64_t vmq_hypercall(uint64_t nr, uint64_t a0, uint64_t a1,
-				    uint64_t a2, uint64_t a3)
+static inline __s64 vmq_hypercall(__u64 nr, __u64 a0, __u64 a1, __u64 a2,
+				  __u64 a3)
 {
 	struct vmq_hc_regs r = { nr, a0, a1, a2, a3 };
 
 	vmq_hypercall_regs(&r);
-	return (int64_t)r.rax;
+	return (__s64)r.rax;
 }
 
 struct vmq_info {
-	uint32_t abi_version;
-	uint32_t vm_id;
-	uint32_t features;
-	uint32_t max_msg;
+	__u32 abi_version;
+	__u32 vm_id;
+	__u32 features;
+	__u32 max_msg;
 };
 
-static inline int64_t vmq_info(struct vmq_info *info)
+static inline __s64 vmq_info(struct vmq_info *info)
 {
 	struct vmq_hc_regs r = { VMQ_HC_INFO, 0, 0, 0, 0 };
 
 	vmq_hypercall_regs(&r);
-	if ((int64_t)r.rax < 0)
-		return (int64_t)r.rax;
-	info->abi_version = (uint32_t)r.rbx;
-	info->vm_id = (uint32_t)r.rcx;
-	info->features = (uint32_t)r.rdx;
-	info->max_msg = (uint32_t)r.rsi;
+	if ((__s64)r.rax < 0)
+		return (__s64)r.rax;
+	info->abi_version = (__u32)r.rbx;
+	info->vm_id = (__u32)r.rcx;
+	info->features = (__u32)r.rdx;
+	info->max_msg = (__u32)r.rsi;
 	return 0;
 }
 
-static inline int64_t vmq_send(uint32_t dest, uint64_t gpa, uint32_t len,
-			       uint64_t tag)
+static inline __s64 vmq_send(__u32 dest, __u64 gpa, __u32 len, __u64 tag)
 {
 	return vmq_hypercall(VMQ_HC_SEND, dest, gpa, len, tag);
 }
@@ -94,8 +93,8 @@ static inline int64_t vmq_send(uint32_t dest, uint64_t gpa, uint32_t len,
 /* The consumer's view of a receive ring. */
 struct vmq_rx {
 	struct vmq_ring_hdr *hdr;
-	uint8_t *data;
-	uint32_t size;		/* data area bytes, a power of two */
+	__u8 *data;
+	__u32 size;		/* data area bytes, a power of two */
 };
 
 /*
@@ -103,11 +102,11 @@ struct vmq_rx {
  * and register it at guest-physical @gpa. Returns 0 or the hypercall's
  * negative error.
  */
-static inline int64_t vmq_rx_register(struct vmq_rx *rx, void *ring,
-				      uint64_t gpa, uint64_t ring_bytes)
+static inline __s64 vmq_rx_register(struct vmq_rx *rx, void *ring,
+				    __u64 gpa, __u64 ring_bytes)
 {
 	struct vmq_ring_hdr *hdr = (struct vmq_ring_hdr *)ring;
-	int64_t ret;
+	__s64 ret;
 
 	__builtin_memset(hdr, 0, sizeof(*hdr));
 	hdr->magic = VMQ_RING_MAGIC;
@@ -115,23 +114,23 @@ static inline int64_t vmq_rx_register(struct vmq_rx *rx, void *ring,
 	if (ret)
 		return ret;
 	rx->hdr = hdr;
-	rx->data = (uint8_t *)ring + VMQ_RING_HDR_SIZE;
+	rx->data = (__u8 *)ring + VMQ_RING_HDR_SIZE;
 	rx->size = __atomic_load_n(&hdr->data_size, __ATOMIC_RELAXED);
 	return 0;
 }
 
 /* Messages waiting, read with no VM exit. */
-static inline uint32_t vmq_rx_pending(const struct vmq_rx *rx)
+static inline __u32 vmq_rx_pending(const struct vmq_rx *rx)
 {
-	uint32_t prod = __atomic_load_n(&rx->hdr->prod_msgs, __ATOMIC_ACQUIRE);
+	__u32 prod = __atomic_load_n(&rx->hdr->prod_msgs, __ATOMIC_ACQUIRE);
 
 	return prod - __atomic_load_n(&rx->hdr->cons_msgs, __ATOMIC_RELAXED);
 }
 
 /* Bytes waiting (records, headers and padding included). */
-static inline uint32_t vmq_rx_pending_bytes(const struct vmq_rx *rx)
+static inline __u32 vmq_rx_pending_bytes(const struct vmq_rx *rx)
 {
-	uint32_t head = __atomic_load_n(&rx->hdr->prod_head, __ATOMIC_ACQUIRE);
+	__u32 head = __atomic_load_n(&rx->hdr->prod_head, __ATOMIC_ACQUIRE);
 
 	return head - __atomic_load_n(&rx->hdr->cons_tail, __ATOMIC_RELAXED);
 }
@@ -143,9 +142,9 @@ static inline uint32_t vmq_rx_pending_bytes(const struct vmq_rx *rx)
 static inline const struct vmq_msg_hdr *vmq_rx_peek(struct vmq_rx *rx)
 {
 	for (;;) {
-		uint32_t tail = __atomic_load_n(&rx->hdr->cons_tail,
+		__u32 tail = __atomic_load_n(&rx->hdr->cons_tail,
 						__ATOMIC_RELAXED);
-		uint32_t head = __atomic_load_n(&rx->hdr->prod_head,
+		__u32 head = __atomic_load_n(&rx->hdr->prod_head,
 						__ATOMIC_ACQUIRE);
 		const struct vmq_msg_hdr *m;
 
@@ -165,7 +164,7 @@ static inline const struct vmq_msg_hdr *vmq_rx_peek(struct vmq_rx *rx)
 static inline void vmq_rx_consume(struct vmq_rx *rx,
 				  const struct vmq_msg_hdr *m)
 {
-	uint32_t tail = __atomic_load_n(&rx->hdr->cons_tail, __ATOMIC_RELAXED);
+	__u32 tail = __atomic_load_n(&rx->hdr->cons_tail, __ATOMIC_RELAXED);
 
 	__atomic_store_n(&rx->hdr->cons_msgs,
 			 __atomic_load_n(&rx->hdr->cons_msgs, __ATOMIC_RELAXED) + 1,

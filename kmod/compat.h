@@ -14,13 +14,9 @@
 #ifndef _VMQ_COMPAT_H
 #define _VMQ_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/kvm_host.h>
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0) || \
-	LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-#error "vmq is written against Linux 6.1; review compat.h and kvm_hooks.c"
-#endif
+/* kmod/Kbuild refuses to build for any kernel but 6.1. */
 
 /* Mirrors kvm_register_read_raw() in arch/x86/kvm/kvm_cache_regs.h. */
 static inline unsigned long vmq_reg_read(struct kvm_vcpu *vcpu, int reg)

@@ -138,7 +138,7 @@ static long vmq_hc_dispatch(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 	case VMQ_HC_SEND:
 		return vmq_hc_send(vcpu, vm, a);
 	default:
-		return -ENOSYS;
+		return -EOPNOTSUPP;
 	}
 }
 

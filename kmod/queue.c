@@ -237,9 +237,13 @@ int vmq_queue_deliver(struct vmq_queue *q, const struct vmq_delivery *d)
 
 	q->head += pad + rec;
 	q->msgs++;
-	/* Publish: the guest load-acquires prod_head before reading records. */
+	/*
+	 * Publish the record: the guest load-acquires prod_head before it
+	 * reads records. prod_msgs follows with release too, so a guest that
+	 * sees a message count also sees the head that covers those messages.
+	 */
 	smp_store_release(&q->hdr->prod_head, q->head);
-	smp_store_release(&q->hdr->prod_msgs, q->msgs);
+	smp_store_release(&q->hdr->prod_msgs, q->msgs); /* after prod_head */
 	ret = 0;
 out_unlock:
 	mutex_unlock(&q->lock);

@@ -21,6 +21,7 @@
 #include "queue.h"
 #include "registry.h"
 
+/* Serialises changes to both indexes, names, and lifetime hooks. */
 DEFINE_MUTEX(vmq_registry_lock);
 static DEFINE_XARRAY_ALLOC1(vmq_vms);
 static DEFINE_HASHTABLE(vmq_vm_by_kvm, 7);

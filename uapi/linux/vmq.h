@@ -36,7 +36,7 @@
  * vmq numbers live in a private range (VMQ_HC_BASE, "VMQ\0" in ASCII) far
  * from KVM's, Xen's and Hyper-V's; every other number reaches KVM untouched.
  * A number inside the range that this ABI version does not define returns
- * -ENOSYS. Guests with Hyper-V hypercalls enabled (a Hyper-V guest OS id
+ * -EOPNOTSUPP. Guests with Hyper-V hypercalls enabled (a Hyper-V guest OS id
  * written) or with Xen hypercall interception are left entirely to KVM.
  *
  * VMQ_HC_INFO ()
@@ -132,8 +132,9 @@
 #ifndef _UAPI_LINUX_VMQ_H
 #define _UAPI_LINUX_VMQ_H
 
-#include <linux/types.h>
+#include <linux/const.h>
 #include <linux/ioctl.h>
+#include <linux/types.h>
 
 #define VMQ_ABI_VERSION		1
 
@@ -148,7 +149,7 @@
 #define VMQ_HC_RANGE		256
 
 /* Feature bits reported by VMQ_HC_INFO in RDX. */
-#define VMQ_FEAT_SEND		(1U << 0)	/* VMQ_HC_SEND, receive ring */
+#define VMQ_FEAT_SEND		_BITUL(0)	/* VMQ_HC_SEND, receive ring */
 
 /* Ring geometry. */
 #define VMQ_RING_MAGIC		0x52514d56U	/* "VMQR" little endian */
@@ -229,13 +230,13 @@ enum vmq_counter {
 	VMQ_CTR_ERR_NOQUEUE,	/* -ENOTCONN */
 	VMQ_CTR_ERR_FULL,	/* -EAGAIN */
 	VMQ_CTR_ERR_BROKEN,	/* -EPIPE */
-	VMQ_CTR_ERR_INVAL,	/* -EINVAL, -ENOSYS, -EBUSY */
+	VMQ_CTR_ERR_INVAL,	/* -EINVAL, -EOPNOTSUPP, -EBUSY, -ENOMEM */
 	VMQ_CTR_ERR_PERM,	/* #GP: called from CPL > 0 */
 	VMQ_CTR_HYPERCALLS,	/* every vmq hypercall this VM made */
 	VMQ_CTR_NR
 };
 
-#define VMQ_INFO_NEXT		(1U << 0)
+#define VMQ_INFO_NEXT		_BITUL(0)
 
 struct vmq_vm_info {
 	__u32 id;		/* in/out */
