@@ -110,11 +110,12 @@ static inline __s64 vmq_rx_register(struct vmq_rx *rx, void *ring,
 
 	__builtin_memset(hdr, 0, sizeof(*hdr));
 	hdr->magic = VMQ_RING_MAGIC;
+	rx->hdr = hdr;
+	rx->data = (__u8 *)ring + VMQ_RING_HDR_SIZE;
+	rx->size = 0;
 	ret = vmq_hypercall(VMQ_HC_QUEUE_REGISTER, gpa, ring_bytes, 0, 0);
 	if (ret)
 		return ret;
-	rx->hdr = hdr;
-	rx->data = (__u8 *)ring + VMQ_RING_HDR_SIZE;
 	rx->size = __atomic_load_n(&hdr->data_size, __ATOMIC_RELAXED);
 	return 0;
 }
