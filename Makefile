@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vmq: build the module (kmod/vmq.ko, through the top-level Kbuild) and the
+# selftests, and run them in a QEMU sandbox (this machine's kernel need not be
+# able to load modules).
+#
+#   make                 module + selftests
+#   make check           install missing packages, build, run every selftest in
+#                        the sandbox (npt=1 and npt=0); ends "N passed, M failed"
+#   make check-debug     the same on the debug kernel (KASAN, lockdep, kmemleak)
+#   make demo | bench    run selftests/vmq_demo | vmq_bench in the sandbox
+#   make install         vmq.ko into /lib/modules/<kver>/updates, then depmod
+#   make KDIR=<dir>      build against another kernel tree
+
+# The running kernel's build tree, else the newest installed Debian 6.1
+# headers (the build machine may run any kernel).
+ifeq ($(origin KDIR),undefined)
+KDIR := /lib/modules/$(shell uname -r)/build
+ifeq ($(wildcard $(KDIR)/Makefile),)
+KDIR := $(lastword $(shell ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V))
+endif
+endif
+
+# Arguments for scripts/sandbox.sh, e.g. make check SANDBOX_ARGS="--npt 1".
+SANDBOX_ARGS ?=
+
+all: modules selftests
+
+kdir-check:
+	@test -n "$(KDIR)" -a -f "$(KDIR)/Makefile" || { \
+		echo "No kernel build tree: install linux-headers-amd64 (make deps) or pass KDIR=..." >&2; \
+		exit 1; }
+
+modules: kdir-check
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# Unsigned (Debian's headers carry no signing key; the kernel does not insist).
+# kbuild skips depmod without System.map, so run it here; the release comes
+# from utsrelease.h (Debian's include/config/kernel.release says "6.1.NNN").
+KVER = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h)
+modules_install install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates CONFIG_MODULE_SIG_ALL= modules_install
+	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
+
+# Sparse over the module (C=2: every file, not only the rebuilt ones).
+sparse: kdir-check
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
+
+ksft:
+	scripts/ksft-prepare.sh
+
+selftests: ksft
+	$(MAKE) -C selftests
+
+deps:
+	scripts/deps.sh
+
+check: deps
+	$(MAKE) all
+	scripts/sandbox.sh --tests $(SANDBOX_ARGS)
+
+check-debug: deps
+	$(MAKE) selftests
+	scripts/sandbox.sh --tests --debug $(SANDBOX_ARGS)
+
+demo bench: all
+	@test -f selftests/vmq_$@.c || { \
+		echo "selftests/vmq_$@.c does not exist yet: there is no $@ to run" >&2; \
+		exit 1; }
+	scripts/sandbox.sh --$@ $(SANDBOX_ARGS)
+
+clean:
+	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	$(MAKE) -C selftests clean
+	rm -rf build
+
+.PHONY: all kdir-check modules modules_install install sparse ksft selftests \
+	deps check check-debug demo bench clean

@@ -1,0 +1,446 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# sandbox.sh - run vmq in a throw-away VM: QEMU/TCG with an emulated AMD CPU
+# (SVM, so KVM works inside), Debian's 6.1 kernel, and an initramfs made of
+# busybox, the KVM modules, vmq.ko and the selftests.  The build machine's own
+# kernel cannot load modules; this is where everything that loads one runs.
+#
+#   sandbox.sh [--tests|--demo|--bench|--shell-cmd CMD] [--debug]
+#              [--npt both|0|1] [--timeout SECS]
+#
+#   --tests       run the installed selftests with kselftest's run_kselftest.sh
+#                 (default; --npt defaults to "both": once with kvm_amd npt=1,
+#                 once with npt=0)
+#   --demo        run selftests/vmq_demo;  --bench: run selftests/vmq_bench
+#   --shell-cmd   run CMD with the guest's /bin/sh (tests are in /ksft/vmq)
+#   --debug       use the debug kernel (KASAN, lockdep, kmemleak, UBSAN) from
+#                 ../shared/debug-kernel; vmq.ko is rebuilt for it
+#
+# The module comes from kmod/vmq.ko ("make" builds it) unless VMQ_KO=PATH names
+# another one.  The kernel is the one vmq.ko was built for (its vermagic), or
+# VMQ_KVER=<release> from /boot and /lib/modules.
+#
+# Prints one result line per test, any kernel problem found in the console
+# log (WARN, BUG, oops, lockdep, KASAN, UBSAN, kmemleak, hung task, ...), and
+# last "N passed, M failed".  Exits 1 when anything failed: a test, a kernel
+# report, vmq that would not unload, or a guest that never finished.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+sb=$repo/build/sandbox
+root=$sb/root
+initrd=$sb/initramfs.cpio.gz
+log=$sb/console.log
+
+die() { echo "sandbox: $*" >&2; exit 2; }
+usage() { sed -n '/^#   sandbox.sh/,/^# VMQ_KVER/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+mode=tests shell_cmd='' debug=0 npt='' tmo=''
+while (($#)); do
+	case $1 in
+	--tests) mode=tests ;;
+	--demo) mode=demo ;;
+	--bench) mode=bench ;;
+	--shell-cmd) (($# >= 2)) || usage; mode=cmd shell_cmd=$2; shift ;;
+	--debug) debug=1 ;;
+	--npt) (($# >= 2)) || usage; npt=$2; shift ;;
+	--timeout) (($# >= 2)) || usage; tmo=$2; shift ;;
+	-h | --help) usage ;;
+	*) echo "sandbox: unknown argument: $1" >&2; usage ;;
+	esac
+	shift
+done
+[[ -n $npt ]] || { [[ $mode == tests ]] && npt=both || npt=1; }
+case $npt in
+both) phases="1 0" ;;
+0 | 1) phases=$npt ;;
+*) die "--npt takes both, 0 or 1" ;;
+esac
+if [[ -z $tmo ]]; then
+	# TCG is slow and the debug kernel about three times slower again.
+	case $mode in tests | bench) tmo=900 ;; *) tmo=300 ;; esac
+	((debug)) && tmo=$((tmo * 3))
+fi
+[[ $tmo =~ ^[0-9]+$ ]] || die "--timeout takes seconds"
+
+mkdir -p "$sb"
+
+# --- kernel, its KVM modules, and vmq.ko built for it ------------------------
+
+if ((debug)); then
+	dk=${VMQ_DEBUG_KERNEL_DIR:-$repo/../shared/debug-kernel}
+	dout=$repo/build/debug-kernel
+	compgen -G "$dk/linux-image-*.deb" >/dev/null ||
+		die "no debug kernel: $dk/linux-image-*.deb is missing"
+	# Unpack once; the stamp is the .deb files' checksums.
+	want=$(cat "$dk"/*.deb | sha256sum)
+	if [[ ! -f $dout/.stamp || $(<"$dout/.stamp") != "$want" ]]; then
+		echo "sandbox: unpacking the debug kernel into $dout"
+		rm -rf "$dout"
+		mkdir -p "$dout"
+		for deb in "$dk"/*.deb; do dpkg-deb -x "$deb" "$dout"; done
+		echo "$want" >"$dout/.stamp"
+	fi
+	kernel=$(compgen -G "$dout/boot/vmlinuz-*" | sort -V | tail -n1)
+	kver=${kernel##*/vmlinuz-}
+	modroot=$dout/lib/modules/$kver
+	if [[ -n ${VMQ_KO:-} ]]; then
+		ko=$VMQ_KO
+	else
+		# Build a copy of the tree so the normal build stays untouched.
+		dbuild=$repo/build/debug-build
+		mkdir -p "$dbuild"
+		rsync -a --delete --exclude=/build --exclude=/.git \
+			--exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+			--exclude='*.mod' --exclude='*.mod.c' \
+			--exclude=Module.symvers --exclude=modules.order \
+			"$repo/" "$dbuild/"
+		echo "sandbox: building vmq.ko for $kver in $dbuild"
+		make -C "$dbuild" KDIR="$dout/usr/src/linux-headers-$kver" modules >"$sb/debug-build.log" 2>&1 ||
+			{ tail -n 40 "$sb/debug-build.log"; die "building vmq.ko for the debug kernel failed"; }
+		ko=$dbuild/kmod/vmq.ko
+	fi
+else
+	ko=${VMQ_KO:-$repo/kmod/vmq.ko}
+	[[ -f $ko ]] || die "$ko does not exist: run 'make' first (or set VMQ_KO)"
+	kver=${VMQ_KVER:-$(modinfo -F vermagic "$ko" | cut -d' ' -f1)}
+	kernel=/boot/vmlinuz-$kver
+	modroot=/lib/modules/$kver
+	if [[ ! -r $kernel || ! -d $modroot/kernel ]]; then
+		# Say which kernels would do, to make the mismatch obvious.
+		avail=$(for k in /boot/vmlinuz-6.1.*-amd64; do
+			v=${k#/boot/vmlinuz-}
+			[[ -f /lib/modules/$v/kernel/arch/x86/kvm/kvm-amd.ko ]] && echo "$v"
+		done | sort -V | tr '\n' ' ')
+		die "$ko is built for $kver, but $kernel or $modroot is missing (bootable: ${avail:-none}); rebuild with KDIR=/usr/src/linux-headers-<one of those>"
+	fi
+fi
+[[ -f $ko ]] || die "$ko does not exist"
+ko_name=$(modinfo -F name "$ko")
+[[ -n $ko_name ]] || ko_name=$(basename "$ko" .ko)
+
+case $mode in
+demo) prog=vmq_demo ;;
+bench) prog=vmq_bench ;;
+*) prog= ;;
+esac
+if [[ -n $prog && ! -f $repo/selftests/$prog.c ]]; then
+	die "selftests/$prog.c does not exist yet: nothing to run"
+fi
+
+# --- initramfs ---------------------------------------------------------------
+
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,modules,vmq,ksft}
+
+# busybox-static, with a link for every applet at its usual path.
+busybox=$(command -v busybox) || die "busybox is missing (apt-get install busybox-static)"
+cp "$busybox" "$root/bin/busybox"
+"$busybox" --list-full | while read -r applet; do
+	[[ -e $root/$applet ]] || ln -s /bin/busybox "$root/$applet"
+done
+
+# kselftest's runner calls "/usr/bin/timeout --foreground T /usr/bin/timeout T
+# TEST" and expects 124 on timeout; busybox's timeout knows neither.
+rm -f "$root/usr/bin/timeout"
+cat >"$root/usr/bin/timeout" <<'EOF'
+#!/bin/sh
+# GNU timeout's interface over busybox timeout, for kselftest's runner.sh.
+[ "$1" = --foreground ] && shift
+busybox timeout "$@"
+rc=$?
+[ $rc -eq 143 ] && rc=124
+exit $rc
+EOF
+chmod 755 "$root/usr/bin/timeout"
+
+# KVM and what it needs, in dependency order (modinfo's "depends"),
+# decompressed so busybox insmod can load them.
+declare -A modpath=() seen=()
+modorder=()
+while IFS= read -r f; do
+	n=${f##*/}
+	n=${n%%.ko*}
+	modpath[${n//-/_}]=$f
+done < <(find "$modroot/kernel" -name '*.ko*')
+add_module() {
+	local n=${1//-/_} f d
+	[[ -n ${seen[$n]:-} ]] && return
+	seen[$n]=1
+	f=${modpath[$n]:-}
+	[[ -n $f ]] || die "module $n not found under $modroot"
+	for d in $(modinfo -F depends "$f" | tr ',' ' '); do add_module "$d"; done
+	case $f in
+	*.ko.xz) xz -dc "$f" ;;
+	*.ko.zst) zstd -dc "$f" ;;
+	*.ko.gz) gzip -dc "$f" ;;
+	*) cat "$f" ;;
+	esac >"$root/modules/$n.ko"
+	modorder+=("$n")
+}
+for m in irqbypass kvm kvm_amd; do add_module "$m"; done
+printf '%s\n' "${modorder[@]}" >"$root/modules/order"
+cp "$ko" "$root/vmq/vmq.ko"
+
+# Tests (and the demo/bench programs) as kselftest installs them.
+make -s -C "$repo/selftests" install INSTALL_PATH="$root/ksft" >"$sb/install.log" 2>&1 ||
+	{ cat "$sb/install.log"; die "installing the selftests failed"; }
+if [[ -n $prog && ! -x $root/ksft/vmq/$prog ]]; then
+	die "$prog was not built (see 'make -C selftests')"
+fi
+tests=$(cut -d: -f2 "$root/ksft/kselftest-list.txt" 2>/dev/null || true)
+[[ $mode != tests || -n $tests ]] || die "no selftests to run"
+
+printf '%s\n' "$shell_cmd" >"$root/sandbox.cmd"
+cat >"$root/sandbox.conf" <<EOF
+MODE=$mode
+PHASES="$phases"
+DEBUG=$debug
+VMQ_NAME=$ko_name
+PROG=$prog
+EOF
+
+cat >"$root/init" <<'EOF'
+#!/bin/sh
+# /init of the vmq sandbox (written by scripts/sandbox.sh, which parses the
+# "VMQ-SANDBOX:" lines).  Always ends in poweroff; a guest that does not get
+# there is a failure.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+# The initramfs has no device nodes (building it needs no root): the console
+# comes from devtmpfs.
+mount -t devtmpfs dev /dev
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+# What udev would add; kselftest's runner writes to /dev/stdout.
+ln -s /proc/self/fd /dev/fd
+ln -s /proc/self/fd/0 /dev/stdin
+ln -s /proc/self/fd/1 /dev/stdout
+ln -s /proc/self/fd/2 /dev/stderr
+mount -t sysfs sys /sys
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmp /tmp
+. /sandbox.conf
+
+mark() { echo "VMQ-SANDBOX: $*"; }
+
+insmod_kvm_amd() {
+	insmod /modules/kvm_amd.ko npt="$1" || { mark "FAIL insmod kvm_amd npt=$1"; return 1; }
+}
+
+load_vmq() {
+	insmod /vmq/vmq.ko || { mark "FAIL insmod $VMQ_NAME"; return 1; }
+}
+
+unload_vmq() {
+	if [ ! -d "/sys/module/$VMQ_NAME" ]; then
+		mark "FAIL rmmod $VMQ_NAME: not loaded (a test left it unloaded?)"
+		return 1
+	fi
+	if rmmod "$VMQ_NAME"; then
+		mark "rmmod $VMQ_NAME ok"
+	else
+		mark "FAIL rmmod $VMQ_NAME"
+		return 1
+	fi
+}
+
+kmemleak() {
+	[ -w /sys/kernel/debug/kmemleak ] && echo "$1" >/sys/kernel/debug/kmemleak
+}
+
+run_phase() {
+	mark "phase npt=$1 begin (kvm_amd npt=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null))"
+	case $MODE in
+	tests)
+		(cd /ksft && ./run_kselftest.sh)
+		;;
+	demo | bench)
+		(cd /ksft/vmq && "./$PROG")
+		mark "result npt=$1 $PROG rc=$?"
+		;;
+	cmd)
+		(cd /ksft/vmq && sh /sandbox.cmd)
+		mark "result npt=$1 shell-cmd rc=$?"
+		;;
+	esac
+	mark "phase npt=$1 end"
+}
+
+mark "boot ok ($(uname -r))"
+first=1
+for npt in $PHASES; do
+	if [ $first = 1 ]; then
+		first=0
+		for m in $(cat /modules/order); do
+			[ $m = kvm_amd ] && { insmod_kvm_amd "$npt"; continue; }
+			insmod "/modules/$m.ko" || mark "FAIL insmod $m"
+		done
+		# Leaks from booting and loading KVM are not vmq's.
+		kmemleak scan && kmemleak clear
+	else
+		unload_vmq
+		rmmod kvm_amd || mark "FAIL rmmod kvm_amd"
+		insmod_kvm_amd "$npt"
+	fi
+	load_vmq
+	export VMQ_KO=/vmq/vmq.ko
+	run_phase "$npt"
+done
+unload_vmq
+
+if [ "$DEBUG" = 1 ] && [ -e /sys/kernel/debug/kmemleak ]; then
+	# kmemleak reports objects only once they are a few seconds old.
+	mark "kmemleak scan"
+	sleep 5; kmemleak scan; sleep 5; kmemleak scan
+	cat /sys/kernel/debug/kmemleak
+fi
+
+mark "dmesg begin"
+dmesg
+mark "dmesg end"
+mark "done"
+poweroff -f
+EOF
+chmod 755 "$root/init"
+
+(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -1 >"$initrd"
+
+# --- boot ----------------------------------------------------------------------
+
+# loglevel=5: WARN splats are KERN_WARNING, and with panic_on_warn the panic
+# comes before any dmesg dump, so they must reach the console as they happen.
+# The debug kernel keeps running after a report (panic_on_warn off) so that
+# one run collects KASAN, lockdep and kmemleak findings together.
+append="console=ttyS0 panic=-1 softlockup_panic=1 hung_task_panic=1 oops=panic"
+append+=" quiet loglevel=5"
+((debug)) || append+=" panic_on_warn=1"
+qemu=(qemu-system-x86_64 -accel "tcg,thread=multi" -cpu "EPYC,+svm" -smp 2 -m 2048
+	-nographic -no-reboot -vga none -nic none
+	-kernel "$kernel" -initrd "$initrd" -append "$append")
+
+# Stream the console, minus the final dmesg dump (it is in console.log).
+show() {
+	local quiet=0 line
+	while IFS= read -r line; do
+		case $line in
+		"VMQ-SANDBOX: dmesg begin"*) quiet=1 ;;
+		"VMQ-SANDBOX: dmesg end"*) quiet=0; continue ;;
+		*"TCG doesn't support requested feature"*) continue ;;
+		esac
+		((quiet)) || printf '%s\n' "$line"
+	done
+}
+
+echo "sandbox: booting $kernel ($mode, npt=${phases// /,}, timeout ${tmo}s)"
+start=$SECONDS
+set +e
+# sed: drop CRs and the firmware's terminal escapes; show(): hide QEMU's
+# list of CPUID bits TCG lacks (harmless, and in console.log).
+timeout -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 |
+	sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' |
+	tee "$log" | show
+rc=${PIPESTATUS[0]}
+set -e
+echo "sandbox: guest ran $((SECONDS - start)) s (console log: ${log#"$repo"/})"
+
+# --- results ---------------------------------------------------------------------
+
+pass=0 fail=0
+results=()
+declare -A got=()
+phase=
+while IFS= read -r line; do
+	case $line in
+	"VMQ-SANDBOX: phase npt="*" begin"*)
+		phase=${line#VMQ-SANDBOX: phase npt=}
+		phase=${phase%% *}
+		;;
+	"VMQ-SANDBOX: phase npt="*" end"*) phase= ;;
+	"VMQ-SANDBOX: FAIL "*)
+		results+=("FAIL ${line#VMQ-SANDBOX: FAIL }")
+		fail=$((fail + 1))
+		;;
+	"VMQ-SANDBOX: result npt="*)
+		r=${line#VMQ-SANDBOX: result }
+		name=${r% rc=*}
+		got[$name]=1
+		if [[ $r == *" rc=0" ]]; then
+			results+=("PASS $name")
+			pass=$((pass + 1))
+		else
+			results+=("FAIL $name (${r##* })")
+			fail=$((fail + 1))
+		fi
+		;;
+	"ok "[0-9]*" selftests: "* | "not ok "[0-9]*" selftests: "*)
+		[[ -n $phase ]] || continue
+		# "ok 3 selftests: vmq: foo_test # SKIP" -> foo_test, "SKIP"
+		t=${line#*selftests: *: }
+		name=${t%% *}
+		note=
+		[[ $t == *" # "* ]] && note=" (${t#* # })"
+		got["npt=$phase $name"]=1
+		if [[ $line == ok* ]]; then
+			[[ $note == " (SKIP"* ]] && results+=("SKIP npt=$phase $name") ||
+				results+=("PASS npt=$phase $name$note")
+			pass=$((pass + 1))
+		else
+			results+=("FAIL npt=$phase $name$note")
+			fail=$((fail + 1))
+		fi
+		;;
+	esac
+done <"$log"
+
+# Every expected result must be there: a guest that died mid-run reports less.
+for p in $phases; do
+	case $mode in
+	tests) names=$tests ;;
+	demo | bench) names=$prog ;;
+	cmd) names=shell-cmd ;;
+	esac
+	for name in $names; do
+		if [[ -z ${got["npt=$p $name"]:-} ]]; then
+			results+=("FAIL npt=$p $name (no result)")
+			fail=$((fail + 1))
+		fi
+	done
+done
+
+if ((rc == 124 || rc == 137)); then
+	results+=("FAIL guest timed out after ${tmo}s")
+	fail=$((fail + 1))
+elif ! grep -q '^VMQ-SANDBOX: done' "$log"; then
+	results+=("FAIL guest did not finish (panic or crash; exit status $rc)")
+	fail=$((fail + 1))
+fi
+
+# Kernel reports anywhere on the console or in the final dmesg.  The same line
+# may be in both; show it once.
+# Kernel reports anywhere on the console or in the final dmesg.  The same line
+# may be in both; show it once.  Anchored at the start of the message where
+# harmless boot lines would match otherwise (SRSO "...: WARNING: See", the
+# command line's hung_task_panic=1).
+bad='^(WARNING:|BUG:|INFO: task .* blocked for more than|Kernel panic|Oops|'
+bad+='UBSAN:|kernel BUG at|general protection fault|unreferenced object)|'
+bad+='watchdog: BUG: soft lockup|hard LOCKUP|KASAN|kmemleak: .*suspected memory leak|'
+bad+='possible circular locking|possible recursive locking|inconsistent lock state|'
+bad+='suspicious RCU usage|lockdep|Call Trace|list_(add|del) corruption|refcount_t: |'
+bad+='double fault'
+reports=$(grep -v -e '^VMQ-SANDBOX:' "$log" |
+	sed -E 's/^\[ *[0-9]+\.[0-9]+\] //' |
+	grep -v -E '^(Kernel )?[Cc]ommand line:' | grep -E "$bad" |
+	awk '!seen[$0]++' || true)
+
+echo
+echo "== sandbox results ($mode, kernel $kver) =="
+((${#results[@]})) && printf '%s\n' "${results[@]}"
+if [[ -n $reports ]]; then
+	echo "FAIL kernel log reports problems:"
+	printf '%s\n' "$reports" | head -n 60 | sed 's/^/    /'
+	fail=$((fail + 1))
+fi
+echo "$pass passed, $fail failed"
+((fail == 0))
