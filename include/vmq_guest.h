@@ -179,4 +179,92 @@ static inline const void *vmq_msg_payload(const struct vmq_msg_hdr *m)
 	return m + 1;
 }
 
+/* Ask for (or stop) the arrival notification; see VMQ_IOC_SET_NOTIFY. */
+static inline void vmq_rx_set_notify(struct vmq_rx *rx, bool on)
+{
+	__atomic_store_n(&rx->hdr->cons_flags, on ? VMQ_RING_F_NOTIFY : 0,
+			 __ATOMIC_RELEASE);
+}
+
+/*
+ * Blocking receive: returns the number of waiting messages at once, or 0
+ * after halting until a message, an interrupt or @timeout_ns.
+ */
+static inline __s64 vmq_wait(__u64 timeout_ns)
+{
+	return vmq_hypercall(VMQ_HC_WAIT, timeout_ns, 0, 0, 0);
+}
+
+/* The producer's view of this vCPU's transmit ring. */
+struct vmq_tx {
+	struct vmq_tx_hdr *hdr;
+	struct vmq_tx_desc *desc;
+	__u32 nr;		/* descriptors, a power of two */
+	__u32 prod;		/* next descriptor to fill */
+};
+
+static inline __s64 vmq_tx_register(struct vmq_tx *tx, void *ring,
+				    __u64 gpa, __u64 ring_bytes)
+{
+	struct vmq_tx_hdr *hdr = (struct vmq_tx_hdr *)ring;
+	__s64 ret;
+
+	__builtin_memset(hdr, 0, sizeof(*hdr));
+	hdr->magic = VMQ_TX_MAGIC;
+	tx->hdr = hdr;
+	tx->desc = (struct vmq_tx_desc *)((__u8 *)ring + VMQ_RING_HDR_SIZE);
+	tx->nr = 0;
+	tx->prod = 0;
+	ret = vmq_hypercall(VMQ_HC_TX_REGISTER, gpa, ring_bytes, 0, 0);
+	if (ret)
+		return ret;
+	tx->nr = __atomic_load_n(&hdr->nr_desc, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Descriptors the host has not completed yet. */
+static inline __u32 vmq_tx_inflight(const struct vmq_tx *tx)
+{
+	return tx->prod - __atomic_load_n(&tx->hdr->cons, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Queue one lazy send: no hypercall, no exit. Returns the descriptor (its
+ * status turns from VMQ_TX_PENDING to the result once the host consumed
+ * it), or NULL when the ring is full.
+ */
+static inline struct vmq_tx_desc *
+vmq_tx_post(struct vmq_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag)
+{
+	struct vmq_tx_desc *d;
+
+	if (vmq_tx_inflight(tx) >= tx->nr)
+		return NULL;
+	d = &tx->desc[tx->prod & (tx->nr - 1)];
+	d->dest = dest;
+	d->len = len;
+	d->gpa = gpa;
+	d->tag = tag;
+	d->flags = 0;
+	d->status = VMQ_TX_PENDING;
+	tx->prod++;
+	__atomic_store_n(&tx->hdr->prod, tx->prod, __ATOMIC_RELEASE);
+	return d;
+}
+
+/*
+ * The result of a posted descriptor: VMQ_TX_PENDING until the host consumed
+ * it, then 0 or a negative errno. Valid until the ring wraps onto it.
+ */
+static inline __s32 vmq_tx_status(const struct vmq_tx_desc *d)
+{
+	return __atomic_load_n(&d->status, __ATOMIC_ACQUIRE);
+}
+
+/* Immediate policy: deliver everything posted now. */
+static inline __s64 vmq_tx_flush(void)
+{
+	return vmq_hypercall(VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+}
+
 #endif /* _VMQ_GUEST_H */

@@ -1,4 +1,4 @@
-cmd_/work/main/kmod/acl.o :=  gcc-12 -Wp,-MMD,/work/main/kmod/.acl.o.d -nostdinc -I/usr/src/linux-headers-6.1.0-56-common/arch/x86/include -I./arch/x86/include/generated -I/usr/src/linux-headers-6.1.0-56-common/include -I./include -I/usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi -I./arch/x86/include/generated/uapi -I/usr/src/linux-headers-6.1.0-56-common/include/uapi -I./include/generated/uapi -include /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler-version.h -include /usr/src/linux-headers-6.1.0-56-common/include/linux/kconfig.h -include /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler_types.h -D__KERNEL__ -fmacro-prefix-map=/usr/src/linux-headers-6.1.0-56-common/= -Wall -Wundef -Werror=strict-prototypes -Wno-trigraphs -fno-strict-aliasing -fno-common -fshort-wchar -fno-PIE -Werror=implicit-function-declaration -Werror=implicit-int -Werror=return-type -Wno-format-security -std=gnu11 -mno-sse -mno-mmx -mno-sse2 -mno-3dnow -mno-avx -fcf-protection=none -m64 -falign-jumps=1 -falign-loops=1 -mno-80387 -mno-fp-ret-in-387 -mpreferred-stack-boundary=3 -mskip-rax-setup -mtune=generic -mno-red-zone -mcmodel=kernel -Wno-sign-compare -fno-asynchronous-unwind-tables -mindirect-branch=thunk-extern -mindirect-branch-register -mindirect-branch-cs-prefix -mfunction-return=thunk-extern -fno-jump-tables -mharden-sls=all -fno-delete-null-pointer-checks -Wno-frame-address -Wno-format-truncation -Wno-format-overflow -Wno-address-of-packed-member -O2 -fno-allow-store-data-races -Wframe-larger-than=2048 -fstack-protector-strong -Wno-main -Wno-unused-but-set-variable -Wno-unused-const-variable -Wno-dangling-pointer -ftrivial-auto-var-init=zero -fno-stack-clash-protection -pg -mrecord-mcount -mfentry -DCC_USING_FENTRY -Wvla -Wno-pointer-sign -Wcast-function-type -Wno-stringop-truncation -Wno-stringop-overflow -Wno-restrict -Wno-maybe-uninitialized -Wno-array-bounds -Wno-alloc-size-larger-than -Wimplicit-fallthrough=5 -fno-strict-overflow -fno-stack-check -fconserve-stack -Werror=date-time -Werror=incompatible-pointer-types -Werror=designated-init -fno-builtin-wcslen -Wno-packed-not-aligned -g -I/work/main/kmod/../uapi -I/work/main/kmod/../include  -DMODULE  -DKBUILD_BASENAME='"acl"' -DKBUILD_MODNAME='"vmq"' -D__KBUILD_MODNAME=kmod_vmq -c -o /work/main/kmod/acl.o /work/main/kmod/acl.c   ; ./tools/objtool/objtool --hacks=jump_label --hacks=noinstr --orc --retpoline --rethunk --sls --static-call --uaccess   --module /work/main/kmod/acl.o
+cmd_/work/main/kmod/acl.o :=  gcc-12 -Wp,-MMD,/work/main/kmod/.acl.o.d -nostdinc -I/usr/src/linux-headers-6.1.0-56-common/arch/x86/include -I./arch/x86/include/generated -I/usr/src/linux-headers-6.1.0-56-common/include -I./include -I/usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi -I./arch/x86/include/generated/uapi -I/usr/src/linux-headers-6.1.0-56-common/include/uapi -I./include/generated/uapi -include /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler-version.h -include /usr/src/linux-headers-6.1.0-56-common/include/linux/kconfig.h -include /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler_types.h -D__KERNEL__ -fmacro-prefix-map=/usr/src/linux-headers-6.1.0-56-common/= -DKBUILD_EXTRA_WARN1 -Wall -Wundef -Werror=strict-prototypes -Wno-trigraphs -fno-strict-aliasing -fno-common -fshort-wchar -fno-PIE -Werror=implicit-function-declaration -Werror=implicit-int -Werror=return-type -Wno-format-security -std=gnu11 -mno-sse -mno-mmx -mno-sse2 -mno-3dnow -mno-avx -fcf-protection=none -m64 -falign-jumps=1 -falign-loops=1 -mno-80387 -mno-fp-ret-in-387 -mpreferred-stack-boundary=3 -mskip-rax-setup -mtune=generic -mno-red-zone -mcmodel=kernel -Wno-sign-compare -fno-asynchronous-unwind-tables -mindirect-branch=thunk-extern -mindirect-branch-register -mindirect-branch-cs-prefix -mfunction-return=thunk-extern -fno-jump-tables -mharden-sls=all -fno-delete-null-pointer-checks -Wno-frame-address -Wno-format-truncation -Wno-format-overflow -Wno-address-of-packed-member -O2 -fno-allow-store-data-races -Wframe-larger-than=2048 -fstack-protector-strong -Wno-main -Wno-unused-but-set-variable -Wno-unused-const-variable -Wno-dangling-pointer -ftrivial-auto-var-init=zero -fno-stack-clash-protection -pg -mrecord-mcount -mfentry -DCC_USING_FENTRY -Wvla -Wno-pointer-sign -Wcast-function-type -Wno-stringop-truncation -Wno-stringop-overflow -Wno-restrict -Wno-maybe-uninitialized -Wno-array-bounds -Wno-alloc-size-larger-than -Wimplicit-fallthrough=5 -fno-strict-overflow -fno-stack-check -fconserve-stack -Werror=date-time -Werror=incompatible-pointer-types -Werror=designated-init -fno-builtin-wcslen -Wno-packed-not-aligned -Wextra -Wunused -Wno-unused-parameter -Wmissing-declarations -Wmissing-format-attribute -Wmissing-prototypes -Wold-style-definition -Wmissing-include-dirs -Wunused-but-set-variable -Wunused-const-variable -Wpacked-not-aligned -Wstringop-truncation -Wno-missing-field-initializers -Wno-sign-compare -Wno-type-limits -Wno-shift-negative-value -g -I/work/main/kmod/../uapi -I/work/main/kmod/../include  -DMODULE  -DKBUILD_BASENAME='"acl"' -DKBUILD_MODNAME='"vmq"' -D__KBUILD_MODNAME=kmod_vmq -c -o /work/main/kmod/acl.o /work/main/kmod/acl.c   ; ./tools/objtool/objtool --hacks=jump_label --hacks=noinstr --orc --retpoline --rethunk --sls --static-call --uaccess   --module /work/main/kmod/acl.o
 
 source_/work/main/kmod/acl.o := /work/main/kmod/acl.c
 
@@ -662,7 +662,152 @@ deps_/work/main/kmod/acl.o := \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/kasan-enabled.h \
   /work/main/kmod/acl.h \
   /work/main/kmod/vmq.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/xarray.h \
+    $(wildcard include/config/XARRAY_MULTI) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/kconfig.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/sched/mm.h \
+    $(wildcard include/config/ARCH_HAS_MEMBARRIER_CALLBACKS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/sched.h \
+    $(wildcard include/config/VIRT_CPU_ACCOUNTING_NATIVE) \
+    $(wildcard include/config/SCHED_INFO) \
+    $(wildcard include/config/SCHEDSTATS) \
+    $(wildcard include/config/SCHED_CORE) \
+    $(wildcard include/config/FAIR_GROUP_SCHED) \
+    $(wildcard include/config/RT_GROUP_SCHED) \
+    $(wildcard include/config/RT_MUTEXES) \
+    $(wildcard include/config/UCLAMP_TASK) \
+    $(wildcard include/config/UCLAMP_BUCKETS_COUNT) \
+    $(wildcard include/config/KMAP_LOCAL) \
+    $(wildcard include/config/CGROUP_SCHED) \
+    $(wildcard include/config/BLK_DEV_IO_TRACE) \
+    $(wildcard include/config/COMPAT_BRK) \
+    $(wildcard include/config/CGROUPS) \
+    $(wildcard include/config/BLK_CGROUP) \
+    $(wildcard include/config/PSI) \
+    $(wildcard include/config/PAGE_OWNER) \
+    $(wildcard include/config/EVENTFD) \
+    $(wildcard include/config/CPU_SUP_INTEL) \
+    $(wildcard include/config/TASK_DELAY_ACCT) \
+    $(wildcard include/config/ARCH_HAS_SCALED_CPUTIME) \
+    $(wildcard include/config/VIRT_CPU_ACCOUNTING_GEN) \
+    $(wildcard include/config/POSIX_CPUTIMERS) \
+    $(wildcard include/config/POSIX_CPU_TIMERS_TASK_WORK) \
+    $(wildcard include/config/KEYS) \
+    $(wildcard include/config/SYSVIPC) \
+    $(wildcard include/config/DETECT_HUNG_TASK) \
+    $(wildcard include/config/IO_URING) \
+    $(wildcard include/config/AUDIT) \
+    $(wildcard include/config/AUDITSYSCALL) \
+    $(wildcard include/config/UBSAN) \
+    $(wildcard include/config/UBSAN_TRAP) \
+    $(wildcard include/config/TASK_XACCT) \
+    $(wildcard include/config/CPUSETS) \
+    $(wildcard include/config/X86_CPU_RESCTRL) \
+    $(wildcard include/config/PERF_EVENTS) \
+    $(wildcard include/config/RSEQ) \
+    $(wildcard include/config/FAULT_INJECTION) \
+    $(wildcard include/config/LATENCYTOP) \
+    $(wildcard include/config/KUNIT) \
+    $(wildcard include/config/FUNCTION_GRAPH_TRACER) \
+    $(wildcard include/config/BCACHE) \
+    $(wildcard include/config/VMAP_STACK) \
+    $(wildcard include/config/LIVEPATCH) \
+    $(wildcard include/config/SECURITY) \
+    $(wildcard include/config/BPF_SYSCALL) \
+    $(wildcard include/config/GCC_PLUGIN_STACKLEAK) \
+    $(wildcard include/config/RANDOMIZE_KSTACK_OFFSET) \
+    $(wildcard include/config/X86_MCE) \
+    $(wildcard include/config/KRETPROBES) \
+    $(wildcard include/config/RETHOOK) \
+    $(wildcard include/config/ARCH_HAS_PARANOID_L1D_FLUSH) \
+    $(wildcard include/config/RV) \
+    $(wildcard include/config/ARCH_TASK_STRUCT_ON_STACK) \
+    $(wildcard include/config/PREEMPT_NONE) \
+    $(wildcard include/config/PREEMPT_VOLUNTARY) \
+    $(wildcard include/config/DEBUG_RSEQ) \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/sched.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/pid.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/sem.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/sem.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/ipc.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/uidgid.h \
+    $(wildcard include/config/MULTIUSER) \
+    $(wildcard include/config/USER_NS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/highuid.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/rhashtable-types.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/ipc.h \
+  arch/x86/include/generated/uapi/asm/ipcbuf.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/ipcbuf.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/sembuf.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/shm.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/shm.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/hugetlb_encode.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/shmbuf.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/shmbuf.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/shmparam.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/kmsan_types.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/plist.h \
+    $(wildcard include/config/DEBUG_PLIST) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/hrtimer.h \
+    $(wildcard include/config/HIGH_RES_TIMERS) \
+    $(wildcard include/config/TIME_LOW_RES) \
+    $(wildcard include/config/TIMERFD) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/hrtimer_defs.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/timerqueue.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/seccomp.h \
+    $(wildcard include/config/SECCOMP) \
+    $(wildcard include/config/HAVE_ARCH_SECCOMP_FILTER) \
+    $(wildcard include/config/SECCOMP_FILTER) \
+    $(wildcard include/config/CHECKPOINT_RESTORE) \
+    $(wildcard include/config/SECCOMP_CACHE_DEBUG) \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/seccomp.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/seccomp.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/unistd.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/unistd.h \
+  arch/x86/include/generated/uapi/asm/unistd_64.h \
+  arch/x86/include/generated/asm/unistd_64_x32.h \
+  arch/x86/include/generated/asm/unistd_32_ia32.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/ia32_unistd.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/seccomp.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/unistd.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/resource.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/resource.h \
+  arch/x86/include/generated/uapi/asm/resource.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/resource.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/resource.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/latencytop.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/sched/prio.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/sched/types.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/signal_types.h \
+    $(wildcard include/config/OLD_SIGACTION) \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/signal.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/signal.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/signal.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/signal-defs.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/siginfo.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/siginfo.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/syscall_user_dispatch.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/task_io_accounting.h \
+    $(wildcard include/config/TASK_IO_ACCOUNTING) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/posix-timers.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/alarmtimer.h \
+    $(wildcard include/config/RTC_CLASS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/rseq.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/kcsan.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/rv.h \
+    $(wildcard include/config/RV_REACTORS) \
+  arch/x86/include/generated/asm/kmap_size.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/kmap_size.h \
+    $(wildcard include/config/DEBUG_KMAP_LOCAL) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/sync_core.h \
+    $(wildcard include/config/ARCH_HAS_SYNC_CORE_BEFORE_USERMODE) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/sync_core.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/ioasid.h \
+    $(wildcard include/config/IOASID) \
   /work/main/kmod/../uapi/linux/vmq.h \
+  /work/main/kmod/gmem.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/kvm_types.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/kvm_types.h \
 
 /work/main/kmod/acl.o: $(deps_/work/main/kmod/acl.o)
 

@@ -1,4 +1,4 @@
-cmd_/work/main/kmod/registry.o :=  gcc-12 -Wp,-MMD,/work/main/kmod/.registry.o.d -nostdinc -I/usr/src/linux-headers-6.1.0-56-common/arch/x86/include -I./arch/x86/include/generated -I/usr/src/linux-headers-6.1.0-56-common/include -I./include -I/usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi -I./arch/x86/include/generated/uapi -I/usr/src/linux-headers-6.1.0-56-common/include/uapi -I./include/generated/uapi -include /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler-version.h -include /usr/src/linux-headers-6.1.0-56-common/include/linux/kconfig.h -include /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler_types.h -D__KERNEL__ -fmacro-prefix-map=/usr/src/linux-headers-6.1.0-56-common/= -Wall -Wundef -Werror=strict-prototypes -Wno-trigraphs -fno-strict-aliasing -fno-common -fshort-wchar -fno-PIE -Werror=implicit-function-declaration -Werror=implicit-int -Werror=return-type -Wno-format-security -std=gnu11 -mno-sse -mno-mmx -mno-sse2 -mno-3dnow -mno-avx -fcf-protection=none -m64 -falign-jumps=1 -falign-loops=1 -mno-80387 -mno-fp-ret-in-387 -mpreferred-stack-boundary=3 -mskip-rax-setup -mtune=generic -mno-red-zone -mcmodel=kernel -Wno-sign-compare -fno-asynchronous-unwind-tables -mindirect-branch=thunk-extern -mindirect-branch-register -mindirect-branch-cs-prefix -mfunction-return=thunk-extern -fno-jump-tables -mharden-sls=all -fno-delete-null-pointer-checks -Wno-frame-address -Wno-format-truncation -Wno-format-overflow -Wno-address-of-packed-member -O2 -fno-allow-store-data-races -Wframe-larger-than=2048 -fstack-protector-strong -Wno-main -Wno-unused-but-set-variable -Wno-unused-const-variable -Wno-dangling-pointer -ftrivial-auto-var-init=zero -fno-stack-clash-protection -pg -mrecord-mcount -mfentry -DCC_USING_FENTRY -Wvla -Wno-pointer-sign -Wcast-function-type -Wno-stringop-truncation -Wno-stringop-overflow -Wno-restrict -Wno-maybe-uninitialized -Wno-array-bounds -Wno-alloc-size-larger-than -Wimplicit-fallthrough=5 -fno-strict-overflow -fno-stack-check -fconserve-stack -Werror=date-time -Werror=incompatible-pointer-types -Werror=designated-init -fno-builtin-wcslen -Wno-packed-not-aligned -g -I/work/main/kmod/../uapi -I/work/main/kmod/../include  -DMODULE  -DKBUILD_BASENAME='"registry"' -DKBUILD_MODNAME='"vmq"' -D__KBUILD_MODNAME=kmod_vmq -c -o /work/main/kmod/registry.o /work/main/kmod/registry.c   ; ./tools/objtool/objtool --hacks=jump_label --hacks=noinstr --orc --retpoline --rethunk --sls --static-call --uaccess   --module /work/main/kmod/registry.o
+cmd_/work/main/kmod/registry.o :=  gcc-12 -Wp,-MMD,/work/main/kmod/.registry.o.d -nostdinc -I/usr/src/linux-headers-6.1.0-56-common/arch/x86/include -I./arch/x86/include/generated -I/usr/src/linux-headers-6.1.0-56-common/include -I./include -I/usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi -I./arch/x86/include/generated/uapi -I/usr/src/linux-headers-6.1.0-56-common/include/uapi -I./include/generated/uapi -include /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler-version.h -include /usr/src/linux-headers-6.1.0-56-common/include/linux/kconfig.h -include /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler_types.h -D__KERNEL__ -fmacro-prefix-map=/usr/src/linux-headers-6.1.0-56-common/= -DKBUILD_EXTRA_WARN1 -Wall -Wundef -Werror=strict-prototypes -Wno-trigraphs -fno-strict-aliasing -fno-common -fshort-wchar -fno-PIE -Werror=implicit-function-declaration -Werror=implicit-int -Werror=return-type -Wno-format-security -std=gnu11 -mno-sse -mno-mmx -mno-sse2 -mno-3dnow -mno-avx -fcf-protection=none -m64 -falign-jumps=1 -falign-loops=1 -mno-80387 -mno-fp-ret-in-387 -mpreferred-stack-boundary=3 -mskip-rax-setup -mtune=generic -mno-red-zone -mcmodel=kernel -Wno-sign-compare -fno-asynchronous-unwind-tables -mindirect-branch=thunk-extern -mindirect-branch-register -mindirect-branch-cs-prefix -mfunction-return=thunk-extern -fno-jump-tables -mharden-sls=all -fno-delete-null-pointer-checks -Wno-frame-address -Wno-format-truncation -Wno-format-overflow -Wno-address-of-packed-member -O2 -fno-allow-store-data-races -Wframe-larger-than=2048 -fstack-protector-strong -Wno-main -Wno-unused-but-set-variable -Wno-unused-const-variable -Wno-dangling-pointer -ftrivial-auto-var-init=zero -fno-stack-clash-protection -pg -mrecord-mcount -mfentry -DCC_USING_FENTRY -Wvla -Wno-pointer-sign -Wcast-function-type -Wno-stringop-truncation -Wno-stringop-overflow -Wno-restrict -Wno-maybe-uninitialized -Wno-array-bounds -Wno-alloc-size-larger-than -Wimplicit-fallthrough=5 -fno-strict-overflow -fno-stack-check -fconserve-stack -Werror=date-time -Werror=incompatible-pointer-types -Werror=designated-init -fno-builtin-wcslen -Wno-packed-not-aligned -Wextra -Wunused -Wno-unused-parameter -Wmissing-declarations -Wmissing-format-attribute -Wmissing-prototypes -Wold-style-definition -Wmissing-include-dirs -Wunused-but-set-variable -Wunused-const-variable -Wpacked-not-aligned -Wstringop-truncation -Wno-missing-field-initializers -Wno-sign-compare -Wno-type-limits -Wno-shift-negative-value -g -I/work/main/kmod/../uapi -I/work/main/kmod/../include  -DMODULE  -DKBUILD_BASENAME='"registry"' -DKBUILD_MODNAME='"vmq"' -D__KBUILD_MODNAME=kmod_vmq -c -o /work/main/kmod/registry.o /work/main/kmod/registry.c   ; ./tools/objtool/objtool --hacks=jump_label --hacks=noinstr --orc --retpoline --rethunk --sls --static-call --uaccess   --module /work/main/kmod/registry.o
 
 source_/work/main/kmod/registry.o := /work/main/kmod/registry.c
 
@@ -21,22 +21,21 @@ deps_/work/main/kmod/registry.o := \
     $(wildcard include/config/ARCH_USE_BUILTIN_BSWAP) \
     $(wildcard include/config/SHADOW_CALL_STACK) \
     $(wildcard include/config/KCOV) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/hashtable.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/list.h \
-    $(wildcard include/config/DEBUG_LIST) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/container_of.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/build_bug.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler.h \
-    $(wildcard include/config/TRACE_BRANCH_PROFILING) \
-    $(wildcard include/config/PROFILE_ALL_BRANCHES) \
-    $(wildcard include/config/OBJTOOL) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/eventfd.h \
+    $(wildcard include/config/EVENTFD) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/fcntl.h \
+    $(wildcard include/config/ARCH_32BIT_OFF_T) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/stat.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/stat.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/posix_types.h \
+    $(wildcard include/config/X86_32) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/posix_types_64.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/posix_types.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/bitsperlong.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitsperlong.h \
     $(wildcard include/config/64BIT) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler_types.h \
-  arch/x86/include/generated/asm/rwonce.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/rwonce.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/kasan-checks.h \
-    $(wildcard include/config/KASAN_GENERIC) \
-    $(wildcard include/config/KASAN_SW_TAGS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/bitsperlong.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/stat.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/types.h \
     $(wildcard include/config/HAVE_UID16) \
     $(wildcard include/config/UID16) \
@@ -48,38 +47,107 @@ deps_/work/main/kmod/registry.o := \
   /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/types.h \
   /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/int-ll64.h \
   /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/int-ll64.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/bitsperlong.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitsperlong.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/bitsperlong.h \
   /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/posix_types.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/stddef.h \
   /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/stddef.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/posix_types.h \
-    $(wildcard include/config/X86_32) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/posix_types_64.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/posix_types.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler_types.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/time.h \
+    $(wildcard include/config/POSIX_TIMERS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/cache.h \
+    $(wildcard include/config/SMP) \
+    $(wildcard include/config/ARCH_HAS_CACHE_LINE_SIZE) \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/kernel.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/sysinfo.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/const.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/vdso/const.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/const.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cache.h \
+    $(wildcard include/config/X86_L1_CACHE_SHIFT) \
+    $(wildcard include/config/X86_INTERNODE_CACHE_SHIFT) \
+    $(wildcard include/config/X86_VSMP) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/linkage.h \
+    $(wildcard include/config/ARCH_USE_SYM_ANNOTATIONS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/stringify.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/export.h \
+    $(wildcard include/config/MODVERSIONS) \
+    $(wildcard include/config/HAVE_ARCH_PREL32_RELOCATIONS) \
+    $(wildcard include/config/MODULES) \
+    $(wildcard include/config/TRIM_UNUSED_KSYMS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler.h \
+    $(wildcard include/config/TRACE_BRANCH_PROFILING) \
+    $(wildcard include/config/PROFILE_ALL_BRANCHES) \
+    $(wildcard include/config/OBJTOOL) \
+  arch/x86/include/generated/asm/rwonce.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/rwonce.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/kasan-checks.h \
+    $(wildcard include/config/KASAN_GENERIC) \
+    $(wildcard include/config/KASAN_SW_TAGS) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/kcsan-checks.h \
     $(wildcard include/config/KCSAN) \
     $(wildcard include/config/KCSAN_WEAK_MEMORY) \
     $(wildcard include/config/KCSAN_IGNORE_ATOMICS) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/err.h \
-  arch/x86/include/generated/uapi/asm/errno.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/errno.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/errno-base.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/poison.h \
-    $(wildcard include/config/ILLEGAL_POINTER_VALUE) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/const.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/vdso/const.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/const.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/barrier.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/alternative.h \
-    $(wildcard include/config/SMP) \
-    $(wildcard include/config/MITIGATION_ITS) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/linkage.h \
+    $(wildcard include/config/X86_64) \
+    $(wildcard include/config/X86_ALIGNMENT_16) \
     $(wildcard include/config/RETHUNK) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/stringify.h \
+    $(wildcard include/config/SLS) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/ibt.h \
+    $(wildcard include/config/X86_KERNEL_IBT) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/math64.h \
+    $(wildcard include/config/ARCH_SUPPORTS_INT128) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/math.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/div64.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/div64.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/vdso/math64.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/time64.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/vdso/time64.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/time.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/time_types.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/time32.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/timex.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/timex.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/param.h \
+  arch/x86/include/generated/uapi/asm/param.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/param.h \
+    $(wildcard include/config/HZ) \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/param.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/timex.h \
+    $(wildcard include/config/X86_TSC) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/processor.h \
+    $(wildcard include/config/X86_VMX_FEATURE_NAMES) \
+    $(wildcard include/config/X86_IOPL_IOPERM) \
+    $(wildcard include/config/STACKPROTECTOR) \
+    $(wildcard include/config/VM86) \
+    $(wildcard include/config/PARAVIRT_XXL) \
+    $(wildcard include/config/X86_DEBUGCTLMSR) \
+    $(wildcard include/config/CPU_SUP_AMD) \
+    $(wildcard include/config/XEN) \
+    $(wildcard include/config/X86_SGX) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/processor-flags.h \
+    $(wildcard include/config/PAGE_TABLE_ISOLATION) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/processor-flags.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/mem_encrypt.h \
+    $(wildcard include/config/ARCH_HAS_MEM_ENCRYPT) \
+    $(wildcard include/config/AMD_MEM_ENCRYPT) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/mem_encrypt.h \
+    $(wildcard include/config/X86_MEM_ENCRYPT) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/init.h \
+    $(wildcard include/config/STRICT_KERNEL_RWX) \
+    $(wildcard include/config/STRICT_MODULE_RWX) \
+    $(wildcard include/config/LTO_CLANG) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/cc_platform.h \
+    $(wildcard include/config/ARCH_HAS_CC_PLATFORM) \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/asm.h \
     $(wildcard include/config/KPROBES) \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/extable_fixup_types.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/math_emu.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/ptrace.h \
+    $(wildcard include/config/PARAVIRT) \
+    $(wildcard include/config/IA32_EMULATION) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/segment.h \
+    $(wildcard include/config/XEN_PV) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/alternative.h \
+    $(wildcard include/config/MITIGATION_ITS) \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/bug.h \
     $(wildcard include/config/GENERIC_BUG) \
     $(wildcard include/config/DEBUG_BUGVERBOSE) \
@@ -103,32 +171,11 @@ deps_/work/main/kmod/registry.o := \
     $(wildcard include/config/DYNAMIC_DEBUG) \
     $(wildcard include/config/DYNAMIC_DEBUG_CORE) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/stdarg.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/init.h \
-    $(wildcard include/config/HAVE_ARCH_PREL32_RELOCATIONS) \
-    $(wildcard include/config/STRICT_KERNEL_RWX) \
-    $(wildcard include/config/STRICT_MODULE_RWX) \
-    $(wildcard include/config/LTO_CLANG) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/kern_levels.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/linkage.h \
-    $(wildcard include/config/ARCH_USE_SYM_ANNOTATIONS) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/export.h \
-    $(wildcard include/config/MODVERSIONS) \
-    $(wildcard include/config/MODULES) \
-    $(wildcard include/config/TRIM_UNUSED_KSYMS) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/linkage.h \
-    $(wildcard include/config/X86_64) \
-    $(wildcard include/config/X86_ALIGNMENT_16) \
-    $(wildcard include/config/SLS) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/ibt.h \
-    $(wildcard include/config/X86_KERNEL_IBT) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/ratelimit_types.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/bits.h \
   /usr/src/linux-headers-6.1.0-56-common/include/vdso/bits.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/param.h \
-  arch/x86/include/generated/uapi/asm/param.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/param.h \
-    $(wildcard include/config/HZ) \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/param.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/build_bug.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/spinlock_types_raw.h \
     $(wildcard include/config/DEBUG_SPINLOCK) \
     $(wildcard include/config/DEBUG_LOCK_ALLOC) \
@@ -154,7 +201,59 @@ deps_/work/main/kmod/registry.o := \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/jump_label.h \
     $(wildcard include/config/HAVE_JUMP_LABEL_HACK) \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/nops.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/barrier.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_types.h \
+    $(wildcard include/config/PHYSICAL_START) \
+    $(wildcard include/config/PHYSICAL_ALIGN) \
+    $(wildcard include/config/DYNAMIC_PHYSICAL_MASK) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_64_types.h \
+    $(wildcard include/config/KASAN) \
+    $(wildcard include/config/DYNAMIC_MEMORY_LAYOUT) \
+    $(wildcard include/config/X86_5LEVEL) \
+    $(wildcard include/config/RANDOMIZE_BASE) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/kaslr.h \
+    $(wildcard include/config/RANDOMIZE_MEMORY) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/ptrace.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/ptrace-abi.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/paravirt_types.h \
+    $(wildcard include/config/PGTABLE_LEVELS) \
+    $(wildcard include/config/ZERO_CALL_USED_REGS) \
+    $(wildcard include/config/PARAVIRT_DEBUG) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/desc_defs.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/pgtable_types.h \
+    $(wildcard include/config/X86_INTEL_MEMORY_PROTECTION_KEYS) \
+    $(wildcard include/config/X86_PAE) \
+    $(wildcard include/config/MEM_SOFT_DIRTY) \
+    $(wildcard include/config/HAVE_ARCH_USERFAULTFD_WP) \
+    $(wildcard include/config/PROC_FS) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/pgtable_64_types.h \
+    $(wildcard include/config/KMSAN) \
+    $(wildcard include/config/DEBUG_KMAP_LOCAL_FORCE_MAP) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/sparsemem.h \
+    $(wildcard include/config/SPARSEMEM) \
+    $(wildcard include/config/NUMA_KEEP_MEMINFO) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/nospec-branch.h \
+    $(wildcard include/config/CPU_UNRET_ENTRY) \
+    $(wildcard include/config/CPU_SRSO) \
+    $(wildcard include/config/CPU_IBPB_ENTRY) \
+    $(wildcard include/config/BPF_JIT) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/static_key.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cpufeatures.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/required-features.h \
+    $(wildcard include/config/X86_MINIMUM_CPU_FAMILY) \
+    $(wildcard include/config/MATH_EMULATION) \
+    $(wildcard include/config/X86_CMPXCHG64) \
+    $(wildcard include/config/X86_CMOV) \
+    $(wildcard include/config/X86_P6_NOP) \
+    $(wildcard include/config/MATOM) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/disabled-features.h \
+    $(wildcard include/config/X86_UMIP) \
+    $(wildcard include/config/INTEL_IOMMU_SVM) \
+    $(wildcard include/config/INTEL_TDX_GUEST) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/msr-index.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/unwind_hints.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/orc_types.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/percpu.h \
+    $(wildcard include/config/X86_64_SMP) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/kernel.h \
     $(wildcard include/config/PREEMPT_VOLUNTARY_BUILD) \
     $(wildcard include/config/PREEMPT_DYNAMIC) \
@@ -171,39 +270,24 @@ deps_/work/main/kmod/registry.o := \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/limits.h \
   /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/limits.h \
   /usr/src/linux-headers-6.1.0-56-common/include/vdso/limits.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/container_of.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/err.h \
+  arch/x86/include/generated/uapi/asm/errno.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/errno.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/errno-base.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/bitops.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/typecheck.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/kernel.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/sysinfo.h \
   /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitops/generic-non-atomic.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/barrier.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/barrier.h \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/bitops.h \
-    $(wildcard include/config/X86_CMOV) \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/rmwcc.h \
   /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitops/sched.h \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/arch_hweight.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cpufeatures.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/required-features.h \
-    $(wildcard include/config/X86_MINIMUM_CPU_FAMILY) \
-    $(wildcard include/config/MATH_EMULATION) \
-    $(wildcard include/config/X86_PAE) \
-    $(wildcard include/config/X86_CMPXCHG64) \
-    $(wildcard include/config/X86_P6_NOP) \
-    $(wildcard include/config/MATOM) \
-    $(wildcard include/config/PARAVIRT_XXL) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/disabled-features.h \
-    $(wildcard include/config/X86_UMIP) \
-    $(wildcard include/config/X86_INTEL_MEMORY_PROTECTION_KEYS) \
-    $(wildcard include/config/X86_5LEVEL) \
-    $(wildcard include/config/PAGE_TABLE_ISOLATION) \
-    $(wildcard include/config/CPU_UNRET_ENTRY) \
-    $(wildcard include/config/INTEL_IOMMU_SVM) \
-    $(wildcard include/config/X86_SGX) \
-    $(wildcard include/config/INTEL_TDX_GUEST) \
   /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitops/const_hweight.h \
   /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitops/instrumented-atomic.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/instrumented.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/kmsan-checks.h \
-    $(wildcard include/config/KMSAN) \
   /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitops/instrumented-non-atomic.h \
     $(wildcard include/config/KCSAN_ASSUME_PLAIN_WRITES_ATOMIC) \
   /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitops/instrumented-lock.h \
@@ -213,76 +297,11 @@ deps_/work/main/kmod/registry.o := \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/log2.h \
     $(wildcard include/config/ARCH_HAS_ILOG2_U32) \
     $(wildcard include/config/ARCH_HAS_ILOG2_U64) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/math.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/div64.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/div64.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/minmax.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/static_call_types.h \
     $(wildcard include/config/HAVE_STATIC_CALL) \
     $(wildcard include/config/HAVE_STATIC_CALL_INLINE) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/instruction_pointer.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/hash.h \
-    $(wildcard include/config/HAVE_ARCH_HASH) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/rculist.h \
-    $(wildcard include/config/PROVE_RCU_LIST) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/rcupdate.h \
-    $(wildcard include/config/PREEMPT_RCU) \
-    $(wildcard include/config/TINY_RCU) \
-    $(wildcard include/config/RCU_STRICT_GRACE_PERIOD) \
-    $(wildcard include/config/TASKS_RCU_GENERIC) \
-    $(wildcard include/config/RCU_STALL_COMMON) \
-    $(wildcard include/config/NO_HZ_FULL) \
-    $(wildcard include/config/GENERIC_ENTRY) \
-    $(wildcard include/config/KVM_XFER_TO_GUEST_WORK) \
-    $(wildcard include/config/RCU_NOCB_CPU) \
-    $(wildcard include/config/TASKS_RCU) \
-    $(wildcard include/config/TASKS_TRACE_RCU) \
-    $(wildcard include/config/TASKS_RUDE_RCU) \
-    $(wildcard include/config/PREEMPT_RT) \
-    $(wildcard include/config/TREE_RCU) \
-    $(wildcard include/config/DEBUG_OBJECTS_RCU_HEAD) \
-    $(wildcard include/config/HOTPLUG_CPU) \
-    $(wildcard include/config/PROVE_RCU) \
-    $(wildcard include/config/PREEMPTION) \
-    $(wildcard include/config/ARCH_WEAK_RELEASE_ACQUIRE) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/atomic.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cmpxchg.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cmpxchg_64.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/atomic64_64.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic/atomic-arch-fallback.h \
-    $(wildcard include/config/GENERIC_ATOMIC64) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic/atomic-long.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic/atomic-instrumented.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/irqflags.h \
-    $(wildcard include/config/TRACE_IRQFLAGS) \
-    $(wildcard include/config/IRQSOFF_TRACER) \
-    $(wildcard include/config/PREEMPT_TRACER) \
-    $(wildcard include/config/DEBUG_IRQFLAGS) \
-    $(wildcard include/config/TRACE_IRQFLAGS_SUPPORT) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/cleanup.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/irqflags.h \
-    $(wildcard include/config/DEBUG_ENTRY) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/processor-flags.h \
-    $(wildcard include/config/VM86) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/processor-flags.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/mem_encrypt.h \
-    $(wildcard include/config/ARCH_HAS_MEM_ENCRYPT) \
-    $(wildcard include/config/AMD_MEM_ENCRYPT) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/mem_encrypt.h \
-    $(wildcard include/config/X86_MEM_ENCRYPT) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/cc_platform.h \
-    $(wildcard include/config/ARCH_HAS_CC_PLATFORM) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/nospec-branch.h \
-    $(wildcard include/config/CPU_SRSO) \
-    $(wildcard include/config/CPU_IBPB_ENTRY) \
-    $(wildcard include/config/BPF_JIT) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/static_key.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/msr-index.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/unwind_hints.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/orc_types.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/percpu.h \
-    $(wildcard include/config/X86_64_SMP) \
   /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/percpu.h \
     $(wildcard include/config/DEBUG_PREEMPT) \
     $(wildcard include/config/HAVE_SETUP_PER_CPU_AREA) \
@@ -291,44 +310,27 @@ deps_/work/main/kmod/registry.o := \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/percpu-defs.h \
     $(wildcard include/config/DEBUG_FORCE_WEAK_PER_CPU) \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/GEN-for-each-reg.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/segment.h \
-    $(wildcard include/config/XEN_PV) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cache.h \
-    $(wildcard include/config/X86_L1_CACHE_SHIFT) \
-    $(wildcard include/config/X86_INTERNODE_CACHE_SHIFT) \
-    $(wildcard include/config/X86_VSMP) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/paravirt.h \
-    $(wildcard include/config/PARAVIRT) \
-    $(wildcard include/config/PARAVIRT_SPINLOCKS) \
-    $(wildcard include/config/X86_IOPL_IOPERM) \
-    $(wildcard include/config/PGTABLE_LEVELS) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/pgtable_types.h \
-    $(wildcard include/config/MEM_SOFT_DIRTY) \
-    $(wildcard include/config/HAVE_ARCH_USERFAULTFD_WP) \
-    $(wildcard include/config/PROC_FS) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_types.h \
-    $(wildcard include/config/PHYSICAL_START) \
-    $(wildcard include/config/PHYSICAL_ALIGN) \
-    $(wildcard include/config/DYNAMIC_PHYSICAL_MASK) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_64_types.h \
-    $(wildcard include/config/KASAN) \
-    $(wildcard include/config/DYNAMIC_MEMORY_LAYOUT) \
-    $(wildcard include/config/RANDOMIZE_BASE) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/kaslr.h \
-    $(wildcard include/config/RANDOMIZE_MEMORY) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/pgtable_64_types.h \
-    $(wildcard include/config/DEBUG_KMAP_LOCAL_FORCE_MAP) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/sparsemem.h \
-    $(wildcard include/config/SPARSEMEM) \
-    $(wildcard include/config/NUMA_KEEP_MEMINFO) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/paravirt_types.h \
-    $(wildcard include/config/ZERO_CALL_USED_REGS) \
-    $(wildcard include/config/PARAVIRT_DEBUG) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/desc_defs.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/bug.h \
-    $(wildcard include/config/BUG_ON_DATA_CORRUPTION) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/proto.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/ldt.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/sigcontext.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/current.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_64.h \
+    $(wildcard include/config/DEBUG_VIRTUAL) \
+    $(wildcard include/config/FLATMEM) \
+    $(wildcard include/config/X86_VSYSCALL_EMULATION) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/range.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/memory_model.h \
+    $(wildcard include/config/SPARSEMEM_VMEMMAP) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/pfn.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/getorder.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/msr.h \
+    $(wildcard include/config/TRACEPOINTS) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/msr-index.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cpumask.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/cpumask.h \
     $(wildcard include/config/FORCE_NR_CPUS) \
+    $(wildcard include/config/HOTPLUG_CPU) \
     $(wildcard include/config/DEBUG_PER_CPU_MAPS) \
     $(wildcard include/config/CPUMASK_OFFSTACK) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/bitmap.h \
@@ -344,63 +346,23 @@ deps_/work/main/kmod/registry.o := \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/string_64.h \
     $(wildcard include/config/ARCH_HAS_UACCESS_FLUSHCACHE) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/fortify-string.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/bug.h \
+    $(wildcard include/config/BUG_ON_DATA_CORRUPTION) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/atomic.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cmpxchg.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cmpxchg_64.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/atomic64_64.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic/atomic-arch-fallback.h \
+    $(wildcard include/config/GENERIC_ATOMIC64) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic/atomic-long.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic/atomic-instrumented.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/gfp_types.h \
     $(wildcard include/config/KASAN_HW_TAGS) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/numa.h \
     $(wildcard include/config/NODES_SHIFT) \
     $(wildcard include/config/NUMA) \
     $(wildcard include/config/HAVE_ARCH_NODE_DEV_GROUP) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/frame.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/preempt.h \
-    $(wildcard include/config/PREEMPT_COUNT) \
-    $(wildcard include/config/TRACE_PREEMPT_TOGGLE) \
-    $(wildcard include/config/PREEMPT_NOTIFIERS) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/preempt.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/thread_info.h \
-    $(wildcard include/config/THREAD_INFO_IN_TASK) \
-    $(wildcard include/config/HAVE_ARCH_WITHIN_STACK_FRAMES) \
-    $(wildcard include/config/HARDENED_USERCOPY) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/restart_block.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/time64.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/math64.h \
-    $(wildcard include/config/ARCH_SUPPORTS_INT128) \
-  /usr/src/linux-headers-6.1.0-56-common/include/vdso/math64.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/vdso/time64.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/time.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/time_types.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/current.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/thread_info.h \
-    $(wildcard include/config/COMPAT) \
-    $(wildcard include/config/IA32_EMULATION) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_64.h \
-    $(wildcard include/config/DEBUG_VIRTUAL) \
-    $(wildcard include/config/FLATMEM) \
-    $(wildcard include/config/X86_VSYSCALL_EMULATION) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/range.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/memory_model.h \
-    $(wildcard include/config/SPARSEMEM_VMEMMAP) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/pfn.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/getorder.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cpufeature.h \
-    $(wildcard include/config/X86_FEATURE_NAMES) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/processor.h \
-    $(wildcard include/config/X86_VMX_FEATURE_NAMES) \
-    $(wildcard include/config/STACKPROTECTOR) \
-    $(wildcard include/config/X86_DEBUGCTLMSR) \
-    $(wildcard include/config/CPU_SUP_AMD) \
-    $(wildcard include/config/XEN) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/math_emu.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/ptrace.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/ptrace.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/ptrace-abi.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/proto.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/ldt.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/sigcontext.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/msr.h \
-    $(wildcard include/config/TRACEPOINTS) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/msr-index.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cpumask.h \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/msr.h \
   /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/ioctl.h \
   arch/x86/include/generated/uapi/asm/ioctl.h \
@@ -408,14 +370,58 @@ deps_/work/main/kmod/registry.o := \
   /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/ioctl.h \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/shared/msr.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/tracepoint-defs.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/paravirt.h \
+    $(wildcard include/config/PARAVIRT_SPINLOCKS) \
+    $(wildcard include/config/DEBUG_ENTRY) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/frame.h \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/special_insns.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/irqflags.h \
+    $(wildcard include/config/TRACE_IRQFLAGS) \
+    $(wildcard include/config/PREEMPT_RT) \
+    $(wildcard include/config/IRQSOFF_TRACER) \
+    $(wildcard include/config/PREEMPT_TRACER) \
+    $(wildcard include/config/DEBUG_IRQFLAGS) \
+    $(wildcard include/config/TRACE_IRQFLAGS_SUPPORT) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/cleanup.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/irqflags.h \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/fpu/types.h \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/vmxfeatures.h \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/vdso/processor.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/personality.h \
   /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/personality.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/cache.h \
-    $(wildcard include/config/ARCH_HAS_CACHE_LINE_SIZE) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/tsc.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cpufeature.h \
+    $(wildcard include/config/X86_FEATURE_NAMES) \
+  /usr/src/linux-headers-6.1.0-56-common/include/vdso/time32.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/vdso/time.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/uidgid.h \
+    $(wildcard include/config/MULTIUSER) \
+    $(wildcard include/config/USER_NS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/highuid.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/fcntl.h \
+  arch/x86/include/generated/uapi/asm/fcntl.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/fcntl.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/openat2.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/wait.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/list.h \
+    $(wildcard include/config/DEBUG_LIST) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/poison.h \
+    $(wildcard include/config/ILLEGAL_POINTER_VALUE) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/spinlock.h \
+    $(wildcard include/config/PREEMPTION) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/preempt.h \
+    $(wildcard include/config/PREEMPT_COUNT) \
+    $(wildcard include/config/TRACE_PREEMPT_TOGGLE) \
+    $(wildcard include/config/PREEMPT_NOTIFIERS) \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/preempt.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/thread_info.h \
+    $(wildcard include/config/THREAD_INFO_IN_TASK) \
+    $(wildcard include/config/GENERIC_ENTRY) \
+    $(wildcard include/config/HAVE_ARCH_WITHIN_STACK_FRAMES) \
+    $(wildcard include/config/HARDENED_USERCOPY) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/restart_block.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/thread_info.h \
+    $(wildcard include/config/COMPAT) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/bottom_half.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/lockdep.h \
     $(wildcard include/config/DEBUG_LOCKING_API_SELFTESTS) \
@@ -427,31 +433,50 @@ deps_/work/main/kmod/registry.o := \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/smp.h \
     $(wildcard include/config/X86_LOCAL_APIC) \
     $(wildcard include/config/DEBUG_NMI_SELFTEST) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/context_tracking_irq.h \
-    $(wildcard include/config/CONTEXT_TRACKING_IDLE) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/rcutree.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/kvm_host.h \
-    $(wildcard include/config/KVM_ASYNC_PF) \
-    $(wildcard include/config/HAS_IOMEM) \
-    $(wildcard include/config/HAVE_KVM_CPU_RELAX_INTERCEPT) \
-    $(wildcard include/config/HAVE_KVM_IRQ_ROUTING) \
-    $(wildcard include/config/HAVE_KVM_EVENTFD) \
-    $(wildcard include/config/KVM_MMIO) \
-    $(wildcard include/config/HAVE_KVM_IRQCHIP) \
-    $(wildcard include/config/HAVE_KVM_IRQFD) \
-    $(wildcard include/config/MMU_NOTIFIER) \
-    $(wildcard include/config/HAVE_KVM_PM_NOTIFIER) \
-    $(wildcard include/config/KVM_GENERIC_DIRTYLOG_READ_PROTECT) \
-    $(wildcard include/config/GUEST_PERF_EVENTS) \
-    $(wildcard include/config/HAVE_KVM_IRQ_BYPASS) \
-    $(wildcard include/config/HAVE_KVM_INVALID_WAKEUPS) \
-    $(wildcard include/config/HAVE_KVM_NO_POLL) \
-    $(wildcard include/config/HAVE_KVM_VCPU_ASYNC_IOCTL) \
-    $(wildcard include/config/HAVE_KVM_VCPU_RUN_PID_CHANGE) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/hardirq.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/context_tracking_state.h \
-    $(wildcard include/config/CONTEXT_TRACKING_USER) \
-    $(wildcard include/config/CONTEXT_TRACKING) \
+  arch/x86/include/generated/asm/mmiowb.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/mmiowb.h \
+    $(wildcard include/config/MMIOWB) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/spinlock_types.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/rwlock_types.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/spinlock.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/qspinlock.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/qspinlock.h \
+  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/qrwlock.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/qrwlock.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/rwlock.h \
+    $(wildcard include/config/PREEMPT) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/spinlock_api_smp.h \
+    $(wildcard include/config/INLINE_SPIN_LOCK) \
+    $(wildcard include/config/INLINE_SPIN_LOCK_BH) \
+    $(wildcard include/config/INLINE_SPIN_LOCK_IRQ) \
+    $(wildcard include/config/INLINE_SPIN_LOCK_IRQSAVE) \
+    $(wildcard include/config/INLINE_SPIN_TRYLOCK) \
+    $(wildcard include/config/INLINE_SPIN_TRYLOCK_BH) \
+    $(wildcard include/config/UNINLINE_SPIN_UNLOCK) \
+    $(wildcard include/config/INLINE_SPIN_UNLOCK_BH) \
+    $(wildcard include/config/INLINE_SPIN_UNLOCK_IRQ) \
+    $(wildcard include/config/INLINE_SPIN_UNLOCK_IRQRESTORE) \
+    $(wildcard include/config/GENERIC_LOCKBREAK) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/rwlock_api_smp.h \
+    $(wildcard include/config/INLINE_READ_LOCK) \
+    $(wildcard include/config/INLINE_WRITE_LOCK) \
+    $(wildcard include/config/INLINE_READ_LOCK_BH) \
+    $(wildcard include/config/INLINE_WRITE_LOCK_BH) \
+    $(wildcard include/config/INLINE_READ_LOCK_IRQ) \
+    $(wildcard include/config/INLINE_WRITE_LOCK_IRQ) \
+    $(wildcard include/config/INLINE_READ_LOCK_IRQSAVE) \
+    $(wildcard include/config/INLINE_WRITE_LOCK_IRQSAVE) \
+    $(wildcard include/config/INLINE_READ_TRYLOCK) \
+    $(wildcard include/config/INLINE_WRITE_TRYLOCK) \
+    $(wildcard include/config/INLINE_READ_UNLOCK) \
+    $(wildcard include/config/INLINE_WRITE_UNLOCK) \
+    $(wildcard include/config/INLINE_READ_UNLOCK_BH) \
+    $(wildcard include/config/INLINE_WRITE_UNLOCK_BH) \
+    $(wildcard include/config/INLINE_READ_UNLOCK_IRQ) \
+    $(wildcard include/config/INLINE_WRITE_UNLOCK_IRQ) \
+    $(wildcard include/config/INLINE_READ_UNLOCK_IRQRESTORE) \
+    $(wildcard include/config/INLINE_WRITE_UNLOCK_IRQRESTORE) \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/wait.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/percpu.h \
     $(wildcard include/config/NEED_PER_CPU_EMBED_FIRST_CHUNK) \
     $(wildcard include/config/NEED_PER_CPU_PAGE_FIRST_CHUNK) \
@@ -459,9 +484,6 @@ deps_/work/main/kmod/registry.o := \
     $(wildcard include/config/DEBUG_VM) \
     $(wildcard include/config/DEBUG_VM_IRQSOFF) \
     $(wildcard include/config/DEBUG_VM_PGFLAGS) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/ftrace_irq.h \
-    $(wildcard include/config/HWLAT_TRACER) \
-    $(wildcard include/config/OSNOISE_TRACER) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/sched.h \
     $(wildcard include/config/VIRT_CPU_ACCOUNTING_NATIVE) \
     $(wildcard include/config/SCHED_INFO) \
@@ -475,6 +497,9 @@ deps_/work/main/kmod/registry.o := \
     $(wildcard include/config/KMAP_LOCAL) \
     $(wildcard include/config/CGROUP_SCHED) \
     $(wildcard include/config/BLK_DEV_IO_TRACE) \
+    $(wildcard include/config/PREEMPT_RCU) \
+    $(wildcard include/config/TASKS_RCU) \
+    $(wildcard include/config/TASKS_TRACE_RCU) \
     $(wildcard include/config/MEMCG) \
     $(wildcard include/config/LRU_GEN) \
     $(wildcard include/config/COMPAT_BRK) \
@@ -482,12 +507,12 @@ deps_/work/main/kmod/registry.o := \
     $(wildcard include/config/BLK_CGROUP) \
     $(wildcard include/config/PSI) \
     $(wildcard include/config/PAGE_OWNER) \
-    $(wildcard include/config/EVENTFD) \
     $(wildcard include/config/IOMMU_SVA) \
     $(wildcard include/config/CPU_SUP_INTEL) \
     $(wildcard include/config/TASK_DELAY_ACCT) \
     $(wildcard include/config/ARCH_HAS_SCALED_CPUTIME) \
     $(wildcard include/config/VIRT_CPU_ACCOUNTING_GEN) \
+    $(wildcard include/config/NO_HZ_FULL) \
     $(wildcard include/config/POSIX_CPUTIMERS) \
     $(wildcard include/config/POSIX_CPU_TIMERS_TASK_WORK) \
     $(wildcard include/config/KEYS) \
@@ -527,64 +552,31 @@ deps_/work/main/kmod/registry.o := \
     $(wildcard include/config/ARCH_TASK_STRUCT_ON_STACK) \
     $(wildcard include/config/PREEMPT_NONE) \
     $(wildcard include/config/PREEMPT_VOLUNTARY) \
-    $(wildcard include/config/PREEMPT) \
     $(wildcard include/config/MEMBARRIER) \
     $(wildcard include/config/DEBUG_RSEQ) \
   /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/sched.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/pid.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/wait.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/spinlock.h \
-  arch/x86/include/generated/asm/mmiowb.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/mmiowb.h \
-    $(wildcard include/config/MMIOWB) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/spinlock_types.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/rwlock_types.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/spinlock.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/qspinlock.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/qspinlock.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/qrwlock.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/qrwlock.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/rwlock.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/spinlock_api_smp.h \
-    $(wildcard include/config/INLINE_SPIN_LOCK) \
-    $(wildcard include/config/INLINE_SPIN_LOCK_BH) \
-    $(wildcard include/config/INLINE_SPIN_LOCK_IRQ) \
-    $(wildcard include/config/INLINE_SPIN_LOCK_IRQSAVE) \
-    $(wildcard include/config/INLINE_SPIN_TRYLOCK) \
-    $(wildcard include/config/INLINE_SPIN_TRYLOCK_BH) \
-    $(wildcard include/config/UNINLINE_SPIN_UNLOCK) \
-    $(wildcard include/config/INLINE_SPIN_UNLOCK_BH) \
-    $(wildcard include/config/INLINE_SPIN_UNLOCK_IRQ) \
-    $(wildcard include/config/INLINE_SPIN_UNLOCK_IRQRESTORE) \
-    $(wildcard include/config/GENERIC_LOCKBREAK) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/rwlock_api_smp.h \
-    $(wildcard include/config/INLINE_READ_LOCK) \
-    $(wildcard include/config/INLINE_WRITE_LOCK) \
-    $(wildcard include/config/INLINE_READ_LOCK_BH) \
-    $(wildcard include/config/INLINE_WRITE_LOCK_BH) \
-    $(wildcard include/config/INLINE_READ_LOCK_IRQ) \
-    $(wildcard include/config/INLINE_WRITE_LOCK_IRQ) \
-    $(wildcard include/config/INLINE_READ_LOCK_IRQSAVE) \
-    $(wildcard include/config/INLINE_WRITE_LOCK_IRQSAVE) \
-    $(wildcard include/config/INLINE_READ_TRYLOCK) \
-    $(wildcard include/config/INLINE_WRITE_TRYLOCK) \
-    $(wildcard include/config/INLINE_READ_UNLOCK) \
-    $(wildcard include/config/INLINE_WRITE_UNLOCK) \
-    $(wildcard include/config/INLINE_READ_UNLOCK_BH) \
-    $(wildcard include/config/INLINE_WRITE_UNLOCK_BH) \
-    $(wildcard include/config/INLINE_READ_UNLOCK_IRQ) \
-    $(wildcard include/config/INLINE_WRITE_UNLOCK_IRQ) \
-    $(wildcard include/config/INLINE_READ_UNLOCK_IRQRESTORE) \
-    $(wildcard include/config/INLINE_WRITE_UNLOCK_IRQRESTORE) \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/wait.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/rculist.h \
+    $(wildcard include/config/PROVE_RCU_LIST) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/rcupdate.h \
+    $(wildcard include/config/TINY_RCU) \
+    $(wildcard include/config/RCU_STRICT_GRACE_PERIOD) \
+    $(wildcard include/config/TASKS_RCU_GENERIC) \
+    $(wildcard include/config/RCU_STALL_COMMON) \
+    $(wildcard include/config/KVM_XFER_TO_GUEST_WORK) \
+    $(wildcard include/config/RCU_NOCB_CPU) \
+    $(wildcard include/config/TASKS_RUDE_RCU) \
+    $(wildcard include/config/TREE_RCU) \
+    $(wildcard include/config/DEBUG_OBJECTS_RCU_HEAD) \
+    $(wildcard include/config/PROVE_RCU) \
+    $(wildcard include/config/ARCH_WEAK_RELEASE_ACQUIRE) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/context_tracking_irq.h \
+    $(wildcard include/config/CONTEXT_TRACKING_IDLE) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/rcutree.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/refcount.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/sem.h \
   /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/sem.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/ipc.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/uidgid.h \
-    $(wildcard include/config/MULTIUSER) \
-    $(wildcard include/config/USER_NS) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/highuid.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/rhashtable-types.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/mutex.h \
     $(wildcard include/config/MUTEX_SPIN_ON_OWNER) \
@@ -598,16 +590,6 @@ deps_/work/main/kmod/registry.o := \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/timer.h \
     $(wildcard include/config/DEBUG_OBJECTS_TIMERS) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/ktime.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/time.h \
-    $(wildcard include/config/POSIX_TIMERS) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/time32.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/timex.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/timex.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/timex.h \
-    $(wildcard include/config/X86_TSC) \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/tsc.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/vdso/time32.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/vdso/time.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/jiffies.h \
   /usr/src/linux-headers-6.1.0-56-common/include/vdso/jiffies.h \
   include/generated/timeconst.h \
@@ -704,6 +686,34 @@ deps_/work/main/kmod/registry.o := \
   arch/x86/include/generated/asm/kmap_size.h \
   /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/kmap_size.h \
     $(wildcard include/config/DEBUG_KMAP_LOCAL) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/hashtable.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/hash.h \
+    $(wildcard include/config/HAVE_ARCH_HASH) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/kvm_host.h \
+    $(wildcard include/config/KVM_ASYNC_PF) \
+    $(wildcard include/config/HAS_IOMEM) \
+    $(wildcard include/config/HAVE_KVM_CPU_RELAX_INTERCEPT) \
+    $(wildcard include/config/HAVE_KVM_IRQ_ROUTING) \
+    $(wildcard include/config/HAVE_KVM_EVENTFD) \
+    $(wildcard include/config/KVM_MMIO) \
+    $(wildcard include/config/HAVE_KVM_IRQCHIP) \
+    $(wildcard include/config/HAVE_KVM_IRQFD) \
+    $(wildcard include/config/MMU_NOTIFIER) \
+    $(wildcard include/config/HAVE_KVM_PM_NOTIFIER) \
+    $(wildcard include/config/KVM_GENERIC_DIRTYLOG_READ_PROTECT) \
+    $(wildcard include/config/GUEST_PERF_EVENTS) \
+    $(wildcard include/config/HAVE_KVM_IRQ_BYPASS) \
+    $(wildcard include/config/HAVE_KVM_INVALID_WAKEUPS) \
+    $(wildcard include/config/HAVE_KVM_NO_POLL) \
+    $(wildcard include/config/HAVE_KVM_VCPU_ASYNC_IOCTL) \
+    $(wildcard include/config/HAVE_KVM_VCPU_RUN_PID_CHANGE) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/hardirq.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/context_tracking_state.h \
+    $(wildcard include/config/CONTEXT_TRACKING_USER) \
+    $(wildcard include/config/CONTEXT_TRACKING) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/ftrace_irq.h \
+    $(wildcard include/config/HWLAT_TRACER) \
+    $(wildcard include/config/OSNOISE_TRACER) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/vtime.h \
     $(wildcard include/config/VIRT_CPU_ACCOUNTING) \
     $(wildcard include/config/IRQ_TIME_ACCOUNTING) \
@@ -925,9 +935,6 @@ deps_/work/main/kmod/registry.o := \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/stringhash.h \
     $(wildcard include/config/DCACHE_WORD_ACCESS) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/path.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/stat.h \
-  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/stat.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/stat.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/list_lru.h \
     $(wildcard include/config/MEMCG_KMEM) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/xarray.h \
@@ -943,12 +950,6 @@ deps_/work/main/kmod/registry.o := \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/capability.h \
   /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/capability.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/semaphore.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/fcntl.h \
-    $(wildcard include/config/ARCH_32BIT_OFF_T) \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/fcntl.h \
-  arch/x86/include/generated/uapi/asm/fcntl.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/fcntl.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/openat2.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/migrate_mode.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/percpu-rwsem.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/rcuwait.h \
@@ -1375,11 +1376,15 @@ deps_/work/main/kmod/registry.o := \
     $(wildcard include/config/HAVE_KVM_DIRTY_RING) \
     $(wildcard include/config/HAVE_HVM_DIRTY_RING) \
   /work/main/kmod/acl.h \
+  /work/main/kmod/compat.h \
+    $(wildcard include/config/KVM_XEN) \
   /work/main/kmod/kvm_hooks.h \
   /work/main/kmod/queue.h \
   /work/main/kmod/vmq.h \
   /work/main/kmod/../uapi/linux/vmq.h \
+  /work/main/kmod/gmem.h \
   /work/main/kmod/registry.h \
+  /work/main/kmod/vcpu.h \
 
 /work/main/kmod/registry.o: $(deps_/work/main/kmod/registry.o)
 

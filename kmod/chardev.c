@@ -90,6 +90,17 @@ out_free:
 	return ret;
 }
 
+static long vmq_ioctl_set_notify(struct vmq_notify __user *uarg)
+{
+	struct vmq_notify n;
+
+	if (copy_from_user(&n, uarg, sizeof(n)))
+		return -EFAULT;
+	if (n.eventfd < -1)
+		return -EINVAL;
+	return vmq_vm_set_notify(n.id, n.eventfd);
+}
+
 static long vmq_ioctl_stats(struct vmq_stats __user *uarg)
 {
 	struct vmq_stats s = {
@@ -99,6 +110,8 @@ static long vmq_ioctl_stats(struct vmq_stats __user *uarg)
 		.live_pairs = atomic64_read(&vmq_stats.live_pairs),
 		.vms_created = atomic64_read(&vmq_stats.vms_created),
 		.vms_destroyed = atomic64_read(&vmq_stats.vms_destroyed),
+		.live_tx_rings = atomic64_read(&vmq_stats.live_tx_rings),
+		.live_waits = atomic64_read(&vmq_stats.live_waits),
 	};
 
 	return copy_to_user(uarg, &s, sizeof(s)) ? -EFAULT : 0;
@@ -119,6 +132,8 @@ static long vmq_dev_ioctl(struct file *file, unsigned int cmd,
 		return vmq_ioctl_vm_info(uarg);
 	case VMQ_IOC_STATS:
 		return vmq_ioctl_stats(uarg);
+	case VMQ_IOC_SET_NOTIFY:
+		return vmq_ioctl_set_notify(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -68,6 +68,35 @@ static inline bool vmq_vcpu_hypercalls_foreign(struct kvm_vcpu *vcpu)
 	return false;
 }
 
+/* Mirrors lapic_in_kernel() in arch/x86/kvm/lapic.h. */
+static inline bool vmq_vcpu_has_lapic(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.apic;
+}
+
+/*
+ * Halt the vCPU as HLT would with an in-kernel local APIC: mirrors
+ * __kvm_emulate_halt(). KVM's run loop then blocks it in vcpu_block(), and
+ * kvm_vcpu_has_events() sees pv_unhalted when vmq ends the halt.
+ */
+static inline void vmq_vcpu_set_halted(struct kvm_vcpu *vcpu)
+{
+	vcpu->arch.mp_state = KVM_MP_STATE_HALTED;
+}
+
+/* The isa argument of the kvm_exit tracepoint (arch/x86/kvm/trace.h). */
+#define VMQ_KVM_ISA_SVM		2
+
+/*
+ * kvm_put_kvm() may destroy the VM and sleep. Where vmq cannot sleep it
+ * drops a reference with refcount_dec_not_one(), which is kvm_put_kvm()
+ * whenever it would not destroy, and leaves the last one to a worker.
+ */
+static inline bool vmq_kvm_put_unless_last(struct kvm *kvm)
+{
+	return refcount_dec_not_one(&kvm->users_count);
+}
+
 /*
  * A VM's userspace handles (VM fd, vCPU fds, ...) each hold a reference on
  * kvm->users_count; KVM destroys the VM when it drops to zero. struct

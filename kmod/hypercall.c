@@ -14,6 +14,7 @@
 #include "hypercall.h"
 #include "queue.h"
 #include "registry.h"
+#include "vcpu.h"
 
 struct vmq_hc_args {
 	unsigned long nr;
@@ -58,7 +59,8 @@ static long vmq_hc_info(struct kvm_vcpu *vcpu, struct vmq_vm *vm)
 {
 	vmq_reg_write(vcpu, VCPU_REGS_RBX, VMQ_ABI_VERSION);
 	vmq_reg_write(vcpu, VCPU_REGS_RCX, vm->id);
-	vmq_reg_write(vcpu, VCPU_REGS_RDX, VMQ_FEAT_SEND);
+	vmq_reg_write(vcpu, VCPU_REGS_RDX, VMQ_FEAT_SEND | VMQ_FEAT_LAZY |
+		      VMQ_FEAT_WAIT | VMQ_FEAT_NOTIFY);
 	vmq_reg_write(vcpu, VCPU_REGS_RSI, READ_ONCE(vmq_max_msg_size));
 	return 0;
 }
@@ -66,41 +68,24 @@ static long vmq_hc_info(struct kvm_vcpu *vcpu, struct vmq_vm *vm)
 static long vmq_hc_send(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 			const struct vmq_hc_args *a)
 {
-	struct vmq_delivery d = {
-		.type = VMQ_MSG_DATA,
-		.sender = vm->id,
-		.tag = a->a3,
-		.src = vcpu,
+	struct vmq_send_args sa = {
+		.dest = a->a0 > U32_MAX ? 0 : a->a0,
 		.gpa = a->a1,
+		.tag = a->a3,
 	};
-	struct vmq_vm *dest;
-	long ret;
+	struct vmq_vcpu *vcv;
 
-	if (a->a0 > U32_MAX || !a->a0)
-		return -ESRCH;
-	if (a->a2 > READ_ONCE(vmq_max_msg_size))
+	if (a->a2 > U32_MAX)
 		return -EMSGSIZE;
-	d.len = a->a2;
-
-	dest = vmq_vm_get(a->a0);
-	if (!dest)
-		return -ESRCH;
-	ret = -EACCES;
-	if (!vmq_acl_allowed(vm->id, dest->id))
-		goto out_put;
-	ret = vmq_queue_deliver(&dest->rxq, &d);
-	if (ret)
-		goto out_put;
-	vmq_count(vm, VMQ_CTR_TX_MSGS, 1);
-	vmq_count(vm, VMQ_CTR_TX_BYTES, d.len);
-	vmq_count(dest, VMQ_CTR_RX_MSGS, 1);
-	vmq_count(dest, VMQ_CTR_RX_BYTES, d.len);
-out_put:
-	vmq_vm_put(dest);
-	return ret;
+	sa.len = a->a2;
+	/* Lazy sends published before this one go first: program order. */
+	vcv = xa_load(&vm->vcpus, vcpu->vcpu_idx);
+	if (vcv && vcv->tx.va)
+		vmq_tx_flush(vcv);
+	return vmq_send(vm, vcpu->kvm, &sa, true);
 }
 
-static void vmq_hc_count_error(struct vmq_vm *vm, long ret)
+void vmq_count_error(struct vmq_vm *vm, long err)
 {
 	static const struct {
 		long err;
@@ -117,7 +102,7 @@ static void vmq_hc_count_error(struct vmq_vm *vm, long ret)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(map); i++) {
-		if (map[i].err == ret) {
+		if (map[i].err == err) {
 			vmq_count(vm, map[i].ctr, 1);
 			return;
 		}
@@ -125,8 +110,31 @@ static void vmq_hc_count_error(struct vmq_vm *vm, long ret)
 	vmq_count(vm, VMQ_CTR_ERR_INVAL, 1);
 }
 
+static long vmq_hc_per_vcpu(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
+			    const struct vmq_hc_args *a, bool *halt)
+{
+	struct vmq_vcpu *vcv = vmq_vcpu_get(vm, vcpu);
+	long ret;
+
+	if (!vcv)
+		return -ENOMEM;
+	switch (a->nr) {
+	case VMQ_HC_TX_REGISTER:
+		return vmq_tx_register(vcv, a->a0, a->a1, a->a2);
+	case VMQ_HC_TX_UNREGISTER:
+		return vmq_tx_unregister(vcv);
+	case VMQ_HC_TX_FLUSH:
+		return vmq_tx_flush(vcv);
+	case VMQ_HC_WAIT:
+		ret = vmq_wait(vcv, a->a0);
+		*halt = !ret && a->a0;
+		return ret;
+	}
+	return -EOPNOTSUPP;
+}
+
 static long vmq_hc_dispatch(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
-			    const struct vmq_hc_args *a)
+			    const struct vmq_hc_args *a, bool *halt)
 {
 	switch (a->nr) {
 	case VMQ_HC_INFO:
@@ -137,6 +145,11 @@ static long vmq_hc_dispatch(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 		return vmq_queue_unregister(&vm->rxq);
 	case VMQ_HC_SEND:
 		return vmq_hc_send(vcpu, vm, a);
+	case VMQ_HC_TX_REGISTER:
+	case VMQ_HC_TX_UNREGISTER:
+	case VMQ_HC_TX_FLUSH:
+	case VMQ_HC_WAIT:
+		return vmq_hc_per_vcpu(vcpu, vm, a, halt);
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -149,8 +162,10 @@ static long vmq_hc_dispatch(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 int vmq_hypercall(struct kvm_vcpu *vcpu)
 {
 	struct vmq_hc_args a;
+	bool halt = false;
 	struct vmq_vm *vm;
 	long ret;
+	int r;
 
 	/* CPL > 0: #GP is queued and the instruction is not skipped. */
 	if (!kvm_require_cpl(vcpu, 0)) {
@@ -169,14 +184,18 @@ int vmq_hypercall(struct kvm_vcpu *vcpu)
 	if (IS_ERR(vm)) {
 		ret = PTR_ERR(vm);
 	} else {
-		ret = vmq_hc_dispatch(vcpu, vm, &a);
+		ret = vmq_hc_dispatch(vcpu, vm, &a, &halt);
 		vmq_count(vm, VMQ_CTR_HYPERCALLS, 1);
 		if (ret < 0)
-			vmq_hc_count_error(vm, ret);
+			vmq_count_error(vm, ret);
 		vmq_vm_put(vm);
 	}
 
 	vmq_reg_write(vcpu, VCPU_REGS_RAX, a.op64 ? ret : (u32)ret);
 	++vcpu->stat.hypercalls;
-	return kvm_skip_emulated_instruction(vcpu);
+	r = kvm_skip_emulated_instruction(vcpu);
+	/* VMQ_HC_WAIT: KVM's run loop blocks the vCPU as after HLT. */
+	if (halt)
+		vmq_vcpu_set_halted(vcpu);
+	return r;
 }

@@ -25,8 +25,14 @@
  *    is not changed by vmq. Hooking kvm_put_kvm() instead would not work:
  *    KVM inlines it into kvm_vcpu_release().
  *
- * Unloading: the ftrace_ops is unregistered first, so no new hypercall
- * enters vmq; vmq_hc_srcu then waits for handlers already running, and
+ * 3. VM exits: a probe on KVM's exported kvm_exit tracepoint delivers lazy
+ *    sends (vcpu.c) at every exit of every vCPU. Tracepoint probes run with
+ *    preemption disabled (on VMX also with interrupts off and outside
+ *    kvm->srcu), so the probe does atomic work only.
+ *
+ * Unloading: the ftrace_ops and the probe are unregistered first, so no new
+ * hypercall or exit enters vmq; vmq_hc_srcu then waits for handlers already
+ * running, tracepoint_synchronize_unregister() for probes, and
  * synchronize_rcu_tasks() for the few instructions after their
  * srcu_read_unlock(). Only then does the registry detach from the VMs.
  */
@@ -36,11 +42,16 @@
 #include <linux/rcupdate_wait.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
+#include <linux/tracepoint.h>
 
 #include "compat.h"
 #include "hypercall.h"
 #include "kvm_hooks.h"
 #include "registry.h"
+#include "vcpu.h"
+
+/* Exported by kvm.ko: the tracepoint of every VM exit. */
+extern struct tracepoint __tracepoint_kvm_exit;
 
 DEFINE_STATIC_SRCU(vmq_hc_srcu);
 
@@ -75,6 +86,11 @@ static struct ftrace_ops vmq_hypercall_ops = {
 	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
 		 FTRACE_OPS_FL_RECURSION,
 };
+
+static void vmq_exit_probe(void *data, struct kvm_vcpu *vcpu, u32 isa)
+{
+	vmq_vcpu_on_exit(vcpu, isa == VMQ_KVM_ISA_SVM);
+}
 
 static void vmq_kvm_dev_destroy(struct kvm_device *dev)
 {
@@ -139,11 +155,19 @@ int vmq_kvm_hooks_init(void)
 				   (unsigned long)kvm_emulate_hypercall, 0, 0);
 	if (ret)
 		return ret;
-	ret = register_ftrace_function(&vmq_hypercall_ops);
+	ret = tracepoint_probe_register(&__tracepoint_kvm_exit, vmq_exit_probe,
+					NULL);
 	if (ret)
 		goto err_filter;
+	ret = register_ftrace_function(&vmq_hypercall_ops);
+	if (ret)
+		goto err_probe;
 	return 0;
 
+err_probe:
+	tracepoint_probe_unregister(&__tracepoint_kvm_exit, vmq_exit_probe,
+				    NULL);
+	tracepoint_synchronize_unregister();
 err_filter:
 	ftrace_set_filter_ip(&vmq_hypercall_ops,
 			     (unsigned long)kvm_emulate_hypercall, 1, 0);
@@ -155,6 +179,9 @@ void vmq_kvm_hooks_exit(void)
 	unregister_ftrace_function(&vmq_hypercall_ops);
 	ftrace_set_filter_ip(&vmq_hypercall_ops,
 			     (unsigned long)kvm_emulate_hypercall, 1, 0);
+	tracepoint_probe_unregister(&__tracepoint_kvm_exit, vmq_exit_probe,
+				    NULL);
+	tracepoint_synchronize_unregister();
 	synchronize_srcu(&vmq_hc_srcu);
 	synchronize_rcu_tasks();
 }

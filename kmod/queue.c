@@ -4,74 +4,36 @@
  *
  * A receive queue is a ring in the receiving VM's own memory (layout and
  * memory-ordering contract in <linux/vmq.h> and Documentation/vmq/ring.rst).
- * Producers are vCPUs of *other* VMs, running in other processes, so the
- * ring cannot be reached through the receiver's user mappings: vmq pins the
- * ring's pages when the guest registers it (from the receiver's own vCPU, in
- * its own mm) and maps them contiguously into the kernel with vmap(). The
- * pin keeps the pages in place whatever the VMM later does to its memory;
- * were a VMM to unmap them, vmq would only be writing into pages it still
- * holds, never into someone else's memory.
+ * Producers are vCPUs of *other* VMs, running in other processes and
+ * sometimes in atomic context, so the ring is pinned and mapped into the
+ * kernel when the guest registers it (gmem.c) and producers serialise on a
+ * spinlock. The payload is copied once, from the sender's memory straight
+ * into the ring.
  *
  * The host keeps its own copy of every producer field (head, msgs, seq) and
  * only ever reads cons_tail and magic from guest memory, once each per
  * delivery, validating them before use.
  */
+#include <linux/eventfd.h>
 #include <linux/kvm_host.h>
 #include <linux/log2.h>
-#include <linux/mm.h>
-#include <linux/slab.h>
-#include <linux/vmalloc.h>
 
+#include "acl.h"
 #include "queue.h"
+#include "registry.h"
+#include "vcpu.h"
 
 void vmq_queue_init(struct vmq_queue *q)
 {
-	mutex_init(&q->lock);
-}
-
-static void vmq_queue_unpin(struct page **pages, unsigned int npages)
-{
-	unpin_user_pages_dirty_lock(pages, npages, true);
-	atomic64_sub(npages, &vmq_stats.pinned_pages);
-}
-
-/*
- * Pin the guest pages at @gfn..@gfn+@npages-1. They must be ordinary,
- * writable guest RAM of a user memslot: not MMIO, not a read-only slot,
- * not one of KVM's private slots.
- */
-static int vmq_queue_pin(struct kvm_vcpu *vcpu, gfn_t gfn,
-			 struct page **pages, unsigned int npages)
-{
-	unsigned int i;
-
-	for (i = 0; i < npages; i++) {
-		struct kvm_memory_slot *slot = gfn_to_memslot(vcpu->kvm,
-							      gfn + i);
-		unsigned long hva;
-
-		if (!slot || slot->id >= KVM_USER_MEM_SLOTS ||
-		    (slot->flags & KVM_MEM_READONLY))
-			goto err_unpin;
-		hva = gfn_to_hva_memslot(slot, gfn + i);
-		if (pin_user_pages_fast(hva, 1, FOLL_WRITE | FOLL_LONGTERM,
-					&pages[i]) != 1)
-			goto err_unpin;
-		atomic64_inc(&vmq_stats.pinned_pages);
-	}
-	return 0;
-
-err_unpin:
-	vmq_queue_unpin(pages, i);
-	return -EFAULT;
+	mutex_init(&q->reg_lock);
+	spin_lock_init(&q->lock);
 }
 
 int vmq_queue_register(struct vmq_queue *q, struct kvm_vcpu *vcpu,
 		       u64 gpa, u64 size, u64 flags)
 {
+	struct vmq_gbuf buf;
 	struct vmq_ring_hdr *hdr;
-	struct page **pages;
-	unsigned int npages;
 	u64 data_size;
 	int ret;
 
@@ -81,69 +43,56 @@ int vmq_queue_register(struct vmq_queue *q, struct kvm_vcpu *vcpu,
 	if (data_size < VMQ_RING_DATA_MIN || data_size > VMQ_RING_DATA_MAX ||
 	    !is_power_of_2(data_size))
 		return -EINVAL;
-	if (gpa_to_gfn(gpa) + (size >> PAGE_SHIFT) < gpa_to_gfn(gpa))
-		return -EINVAL;
-	npages = size >> PAGE_SHIFT;
 
-	mutex_lock(&q->lock);
+	mutex_lock(&q->reg_lock);
 	ret = -EBUSY;
 	if (q->hdr)
-		goto err_unlock;
-
-	ret = -ENOMEM;
-	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
-	if (!pages)
-		goto err_unlock;
-	ret = vmq_queue_pin(vcpu, gpa_to_gfn(gpa), pages, npages);
+		goto out_unlock;
+	ret = vmq_gbuf_map(&buf, vcpu, gpa, size);
 	if (ret)
-		goto err_free_array;
-	ret = -ENOMEM;
-	hdr = vmap(pages, npages, VM_MAP, PAGE_KERNEL);
-	if (!hdr)
-		goto err_unpin;
+		goto out_unlock;
 
-	/* The guest prepared the header: magic set, producer/consumer zero. */
+	/* The guest prepared the header: magic set, consumer index zero. */
+	hdr = buf.va;
 	ret = -EINVAL;
 	if (READ_ONCE(hdr->magic) != VMQ_RING_MAGIC ||
-	    READ_ONCE(hdr->cons_tail) != 0)
-		goto err_unmap;
-
+	    READ_ONCE(hdr->cons_tail) != 0) {
+		vmq_gbuf_unmap(&buf);
+		goto out_unlock;
+	}
 	WRITE_ONCE(hdr->data_size, data_size);
 	WRITE_ONCE(hdr->prod_head, 0);
 	WRITE_ONCE(hdr->prod_msgs, 0);
-	q->hdr = hdr;
+
+	spin_lock(&q->lock);
+	q->buf = buf;
 	q->data = (u8 *)hdr + VMQ_RING_HDR_SIZE;
 	q->size = data_size;
 	q->head = 0;
 	q->msgs = 0;
 	q->seq = 0;
-	q->pages = pages;
-	q->npages = npages;
+	q->hdr = hdr;
+	spin_unlock(&q->lock);
 	atomic64_inc(&vmq_stats.live_queues);
-	mutex_unlock(&q->lock);
-	return 0;
-
-err_unmap:
-	vunmap(hdr);
-err_unpin:
-	vmq_queue_unpin(pages, npages);
-err_free_array:
-	kvfree(pages);
-err_unlock:
-	mutex_unlock(&q->lock);
+	ret = 0;
+out_unlock:
+	mutex_unlock(&q->reg_lock);
 	return ret;
 }
 
+/* Stop producers from seeing the ring, then let it go. */
 static void __vmq_queue_teardown(struct vmq_queue *q)
 {
-	lockdep_assert_held(&q->lock);
-	vunmap(q->hdr);
-	vmq_queue_unpin(q->pages, q->npages);
-	kvfree(q->pages);
+	struct vmq_gbuf buf;
+
+	lockdep_assert_held(&q->reg_lock);
+	spin_lock(&q->lock);
+	buf = q->buf;
 	q->hdr = NULL;
 	q->data = NULL;
-	q->pages = NULL;
-	q->npages = 0;
+	memset(&q->buf, 0, sizeof(q->buf));
+	spin_unlock(&q->lock);
+	vmq_gbuf_unmap(&buf);
 	atomic64_dec(&vmq_stats.live_queues);
 }
 
@@ -151,49 +100,74 @@ int vmq_queue_unregister(struct vmq_queue *q)
 {
 	int ret = -ENOTCONN;
 
-	mutex_lock(&q->lock);
+	mutex_lock(&q->reg_lock);
 	if (q->hdr) {
 		__vmq_queue_teardown(q);
 		ret = 0;
 	}
-	mutex_unlock(&q->lock);
+	mutex_unlock(&q->reg_lock);
 	return ret;
 }
 
 void vmq_queue_teardown(struct vmq_queue *q)
 {
-	mutex_lock(&q->lock);
+	mutex_lock(&q->reg_lock);
 	if (q->hdr)
 		__vmq_queue_teardown(q);
-	mutex_unlock(&q->lock);
+	mutex_unlock(&q->reg_lock);
+}
+
+/*
+ * Messages waiting in @q as the host sees them: at least 1 whenever the
+ * guest has not consumed every byte, whatever it wrote to cons_msgs.
+ */
+long vmq_queue_pending(struct vmq_queue *q)
+{
+	long n = 0;
+	u32 msgs;
+
+	spin_lock(&q->lock);
+	if (!q->hdr) {
+		n = -ENOTCONN;
+	} else if (q->head != READ_ONCE(q->hdr->cons_tail)) {
+		msgs = q->msgs - READ_ONCE(q->hdr->cons_msgs);
+		n = clamp_t(u32, msgs, 1, q->msgs);
+	}
+	spin_unlock(&q->lock);
+	return n;
 }
 
 static void vmq_queue_put_hdr(struct vmq_queue *q, u32 off, u16 type,
-			      const struct vmq_delivery *d, u32 len)
+			      u32 sender, u64 tag, u32 len)
 {
 	struct vmq_msg_hdr *m = (struct vmq_msg_hdr *)(q->data + off);
 
 	m->len = len;
 	m->type = type;
 	m->flags = 0;
-	m->sender = d ? d->sender : 0;
+	m->sender = sender;
 	m->seq = type == VMQ_MSG_PAD ? 0 : q->seq++;
-	m->tag = d ? d->tag : 0;
+	m->tag = tag;
 	m->reserved = 0;
 }
 
 /*
  * Write one record into @q and publish it. Nothing becomes visible to the
  * guest unless the whole record (and the padding before it) is written: a
- * failure leaves the ring as it was.
+ * failure leaves the ring as it was. -EWOULDBLOCK: the payload is not
+ * resident; the caller faults it in and tries again, or defers.
+ * *@notify tells whether the record landed in an empty queue whose guest
+ * asked for arrival notifications.
  */
-int vmq_queue_deliver(struct vmq_queue *q, const struct vmq_delivery *d)
+static int vmq_queue_deliver(struct vmq_queue *q, struct kvm *src_kvm,
+			     u32 sender, const struct vmq_send_args *a,
+			     bool *notify)
 {
-	u32 rec = VMQ_MSG_RECORD_SIZE(d->len);
+	u32 rec = VMQ_MSG_RECORD_SIZE(a->len);
 	u32 tail, used, off, contig, pad = 0;
 	int ret;
 
-	mutex_lock(&q->lock);
+	spin_lock(&q->lock);
 	ret = -ENOTCONN;
 	if (!q->hdr)
 		goto out_unlock;
@@ -221,19 +195,17 @@ int vmq_queue_deliver(struct vmq_queue *q, const struct vmq_delivery *d)
 	if (pad)
 		off = 0;
 
-	if (d->len) {
-		ret = kvm_vcpu_read_guest(d->src, d->gpa,
-					  q->data + off + sizeof(struct vmq_msg_hdr),
-					  d->len);
-		if (ret) {
-			ret = -EFAULT;
+	if (a->len) {
+		ret = vmq_read_guest_atomic(src_kvm, a->gpa,
+					    q->data + off + sizeof(struct vmq_msg_hdr),
+					    a->len);
+		if (ret)
 			goto out_unlock;
-		}
 	}
 	if (pad)
-		vmq_queue_put_hdr(q, q->size - pad, VMQ_MSG_PAD, NULL,
+		vmq_queue_put_hdr(q, q->size - pad, VMQ_MSG_PAD, 0, 0,
 				  pad - sizeof(struct vmq_msg_hdr));
-	vmq_queue_put_hdr(q, off, d->type, d, d->len);
+	vmq_queue_put_hdr(q, off, VMQ_MSG_DATA, sender, a->tag, a->len);
 
 	q->head += pad + rec;
 	q->msgs++;
@@ -244,15 +216,80 @@ int vmq_queue_deliver(struct vmq_queue *q, const struct vmq_delivery *d)
 	 */
 	smp_store_release(&q->hdr->prod_head, q->head);
 	smp_store_release(&q->hdr->prod_msgs, q->msgs); /* after prod_head */
+	*notify = !used && (READ_ONCE(q->hdr->cons_flags) & VMQ_RING_F_NOTIFY);
 	ret = 0;
 out_unlock:
-	mutex_unlock(&q->lock);
+	spin_unlock(&q->lock);
+	return ret;
+}
+
+static void vmq_notify_arrival(struct vmq_vm *vm)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vm->lock, flags);
+	if (vm->notify) {
+		eventfd_signal(vm->notify, 1);
+		vmq_count(vm, VMQ_CTR_NOTIFIES, 1);
+	}
+	spin_unlock_irqrestore(&vm->lock, flags);
+}
+
+/*
+ * Send one message from @src, whose memory is the current mm and whose
+ * kvm->srcu the caller holds. Returns 0 or a documented negative error;
+ * -EWOULDBLOCK only when !@can_sleep and the payload must be faulted in.
+ */
+long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
+	      const struct vmq_send_args *a, bool can_sleep)
+{
+	struct vmq_vm *dest;
+	bool notify = false;
+	int tries = 0;
+	long ret;
+
+	if (!a->dest)
+		return -ESRCH;
+	if (a->len > READ_ONCE(vmq_max_msg_size))
+		return -EMSGSIZE;
+	dest = vmq_vm_get(a->dest);
+	if (!dest)
+		return -ESRCH;
+	ret = -EACCES;
+	if (!vmq_acl_allowed(src->id, dest->id))
+		goto out_put;
+
+	for (;;) {
+		ret = vmq_queue_deliver(&dest->rxq, src_kvm, src->id, a,
+					&notify);
+		if (ret != -EWOULDBLOCK || !can_sleep)
+			break;
+		/* A page that keeps going away is not worth chasing forever. */
+		ret = -EFAULT;
+		if (++tries > 3 || vmq_fault_in_guest(src_kvm, a->gpa, a->len))
+			break;
+	}
+	if (ret)
+		goto out_put;
+
+	vmq_count(src, VMQ_CTR_TX_MSGS, 1);
+	vmq_count(src, VMQ_CTR_TX_BYTES, a->len);
+	vmq_count(dest, VMQ_CTR_RX_MSGS, 1);
+	vmq_count(dest, VMQ_CTR_RX_BYTES, a->len);
+	/* Pairs with the smp_mb() in vmq_wait(): it sees the message or we see it. */
+	smp_mb();
+	if (!list_empty_careful(&dest->waiters))
+		vmq_wake_waiters(dest, NULL);
+	if (notify)
+		vmq_notify_arrival(dest);
+out_put:
+	vmq_vm_put(dest);
 	return ret;
 }
 
 void vmq_queue_fill_info(struct vmq_queue *q, struct vmq_vm_info *info)
 {
-	mutex_lock(&q->lock);
+	spin_lock(&q->lock);
 	if (q->hdr) {
 		info->queue_size = q->size;
 		info->queue_bytes = min(q->head - READ_ONCE(q->hdr->cons_tail),
@@ -263,5 +300,5 @@ void vmq_queue_fill_info(struct vmq_queue *q, struct vmq_vm_info *info)
 		info->queue_bytes = 0;
 		info->queue_msgs = 0;
 	}
-	mutex_unlock(&q->lock);
+	spin_unlock(&q->lock);
 }

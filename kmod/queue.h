@@ -5,17 +5,16 @@
 
 #include "vmq.h"
 
+struct kvm;
 struct kvm_vcpu;
 struct vmq_vm_info;
 
-/* What a producer asks vmq_queue_deliver() to write. */
-struct vmq_delivery {
-	u16 type;		/* VMQ_MSG_* */
-	u32 sender;		/* VM id */
-	u64 tag;
+/* One message to send: what VMQ_HC_SEND and a transmit descriptor carry. */
+struct vmq_send_args {
+	u32 dest;		/* destination VM id */
 	u32 len;		/* payload bytes */
-	struct kvm_vcpu *src;	/* the payload is in @src's guest memory */
-	gpa_t gpa;		/* at this guest-physical address */
+	gpa_t gpa;		/* payload, in the sender's guest memory */
+	u64 tag;
 };
 
 void vmq_queue_init(struct vmq_queue *q);
@@ -23,7 +22,10 @@ int vmq_queue_register(struct vmq_queue *q, struct kvm_vcpu *vcpu,
 		       u64 gpa, u64 size, u64 flags);
 int vmq_queue_unregister(struct vmq_queue *q);
 void vmq_queue_teardown(struct vmq_queue *q);
-int vmq_queue_deliver(struct vmq_queue *q, const struct vmq_delivery *d);
+long vmq_queue_pending(struct vmq_queue *q);
 void vmq_queue_fill_info(struct vmq_queue *q, struct vmq_vm_info *info);
+
+long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
+	      const struct vmq_send_args *a, bool can_sleep);
 
 #endif /* _VMQ_QUEUE_H */

@@ -8,6 +8,7 @@
  * pointer is only compared, never followed, by lookups). Changes take
  * vmq_registry_lock, a mutex: attaching, adopting and releasing are rare.
  */
+#include <linux/eventfd.h>
 #include <linux/hashtable.h>
 #include <linux/kvm_host.h>
 #include <linux/sched.h>
@@ -17,9 +18,11 @@
 #include <linux/xarray.h>
 
 #include "acl.h"
+#include "compat.h"
 #include "kvm_hooks.h"
 #include "queue.h"
 #include "registry.h"
+#include "vcpu.h"
 
 /* Serialises changes to both indexes, names, and lifetime hooks. */
 DEFINE_MUTEX(vmq_registry_lock);
@@ -56,20 +59,65 @@ struct vmq_vm *vmq_vm_get(u32 id)
 	return vm;
 }
 
+/* The VM for @kvm, valid until rcu_read_unlock(); no reference taken. */
+struct vmq_vm *vmq_vm_find_rcu(struct kvm *kvm)
+{
+	struct vmq_vm *vm;
+
+	hash_for_each_possible_rcu(vmq_vm_by_kvm, vm, kvm_node,
+				   (unsigned long)kvm)
+		if (READ_ONCE(vm->kvm) == kvm)
+			return vm;
+	return NULL;
+}
+
 struct vmq_vm *vmq_vm_get_by_kvm(struct kvm *kvm)
 {
 	struct vmq_vm *vm;
 
 	rcu_read_lock();
-	hash_for_each_possible_rcu(vmq_vm_by_kvm, vm, kvm_node,
-				   (unsigned long)kvm) {
-		if (READ_ONCE(vm->kvm) == kvm && kref_get_unless_zero(&vm->ref)) {
-			rcu_read_unlock();
-			return vm;
-		}
-	}
+	vm = vmq_vm_find_rcu(kvm);
+	if (vm && !kref_get_unless_zero(&vm->ref))
+		vm = NULL;
 	rcu_read_unlock();
-	return NULL;
+	return vm;
+}
+
+/*
+ * Pin @vm's VM from any context, for work on its vCPUs or memory; NULL when
+ * KVM is destroying it. Drop with vmq_vm_put_kvm().
+ */
+struct kvm *vmq_vm_get_kvm(struct vmq_vm *vm)
+{
+	struct kvm *kvm;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vm->lock, flags);
+	kvm = vm->kvm;
+	if (kvm && !kvm_get_kvm_safe(kvm))
+		kvm = NULL;
+	spin_unlock_irqrestore(&vm->lock, flags);
+	return kvm;
+}
+
+static void vmq_vm_put_work(struct work_struct *work)
+{
+	struct vmq_vm *vm = container_of(work, struct vmq_vm, put_work);
+
+	while (atomic_dec_if_positive(&vm->deferred_puts) >= 0)
+		kvm_put_kvm(vm->owner_kvm);
+	vmq_vm_put(vm);
+}
+
+/* Any context: a last reference goes to a worker, which may destroy. */
+void vmq_vm_put_kvm(struct vmq_vm *vm, struct kvm *kvm)
+{
+	if (vmq_kvm_put_unless_last(kvm))
+		return;
+	atomic_inc(&vm->deferred_puts);
+	kref_get(&vm->ref);
+	if (!queue_work(vmq_wq, &vm->put_work))
+		vmq_vm_put(vm);
 }
 
 static bool vmq_name_taken(const char *name, struct vmq_vm *except)
@@ -97,6 +145,11 @@ static struct vmq_vm *vmq_vm_create(struct kvm *kvm)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&vm->ref);
 	vm->kvm = kvm;
+	vm->owner_kvm = kvm;
+	spin_lock_init(&vm->lock);
+	INIT_LIST_HEAD(&vm->waiters);
+	INIT_WORK(&vm->put_work, vmq_vm_put_work);
+	xa_init(&vm->vcpus);
 	vm->pid = kvm->userspace_pid;
 	vmq_queue_init(&vm->rxq);
 
@@ -116,16 +169,30 @@ static struct vmq_vm *vmq_vm_create(struct kvm *kvm)
 /* Undo vmq_vm_create() for a VM that never became visible to KVM. */
 static void vmq_vm_unpublish(struct vmq_vm *vm)
 {
+	unsigned long flags;
+
 	lockdep_assert_held(&vmq_registry_lock);
 	hash_del_rcu(&vm->kvm_node);
 	xa_erase(&vmq_vms, vm->id);
+	spin_lock_irqsave(&vm->lock, flags);
 	WRITE_ONCE(vm->kvm, NULL);
+	spin_unlock_irqrestore(&vm->lock, flags);
 	vm->gone = true;
 }
 
 static void vmq_vm_finish_release(struct vmq_vm *vm)
 {
+	struct eventfd_ctx *notify;
+	unsigned long flags;
+
 	vmq_acl_purge(vm->id);
+	vmq_vcpus_release(vm);
+	spin_lock_irqsave(&vm->lock, flags);
+	notify = vm->notify;
+	vm->notify = NULL;
+	spin_unlock_irqrestore(&vm->lock, flags);
+	if (notify)
+		eventfd_ctx_put(notify);
 	vmq_queue_teardown(&vm->rxq);
 	atomic64_dec(&vmq_stats.live_vms);
 	atomic64_inc(&vmq_stats.vms_destroyed);
@@ -253,6 +320,36 @@ int vmq_vm_allow_pair(u32 sender, u32 receiver)
 	return ret;
 }
 
+/* VMQ_IOC_SET_NOTIFY: @fd < 0 removes the notification. */
+int vmq_vm_set_notify(u32 id, int fd)
+{
+	struct eventfd_ctx *ctx = NULL, *old;
+	unsigned long flags;
+	struct vmq_vm *vm;
+
+	if (fd >= 0) {
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	}
+	mutex_lock(&vmq_registry_lock);
+	vm = xa_load(&vmq_vms, id);
+	if (!vm) {
+		mutex_unlock(&vmq_registry_lock);
+		if (ctx)
+			eventfd_ctx_put(ctx);
+		return -ESRCH;
+	}
+	spin_lock_irqsave(&vm->lock, flags);
+	old = vm->notify;
+	vm->notify = ctx;
+	spin_unlock_irqrestore(&vm->lock, flags);
+	mutex_unlock(&vmq_registry_lock);
+	if (old)
+		eventfd_ctx_put(old);
+	return 0;
+}
+
 int vmq_vm_fill_info(struct vmq_vm_info *info)
 {
 	unsigned long index = info->id;
@@ -309,6 +406,8 @@ void vmq_registry_exit(void)
 		if (kvm_get_kvm_safe(vm->kvm)) {
 			struct kvm *kvm = vm->kvm;
 
+			/* vCPUs halted in VMQ_HC_WAIT go back to their guest. */
+			vmq_wake_waiters(vm, NULL);
 			vmq_kvm_unwatch_vm(vm);
 			vmq_vm_unpublish(vm);
 			mutex_unlock(&vmq_registry_lock);

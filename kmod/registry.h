@@ -12,6 +12,10 @@ extern struct mutex vmq_registry_lock;
 
 struct vmq_vm *vmq_vm_get(u32 id);
 struct vmq_vm *vmq_vm_get_by_kvm(struct kvm *kvm);
+struct vmq_vm *vmq_vm_find_rcu(struct kvm *kvm);
+struct kvm *vmq_vm_get_kvm(struct vmq_vm *vm);
+void vmq_vm_put_kvm(struct vmq_vm *vm, struct kvm *kvm);
+int vmq_vm_set_notify(u32 id, int fd);
 struct vmq_vm *vmq_vm_adopt(struct kvm_vcpu *vcpu);
 struct vmq_vm *vmq_vm_attach(struct kvm *kvm, const char *name);
 void vmq_vm_put(struct vmq_vm *vm);

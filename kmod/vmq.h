@@ -17,23 +17,31 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <linux/vmq.h>
 
+#include "gmem.h"
+
+struct eventfd_ctx;
 struct kvm;
 struct kvm_device;
-struct page;
 
-/* A VM's receive queue: a ring in the VM's own memory, pinned by vmq. */
+/*
+ * A VM's receive queue: a ring in the VM's own memory, pinned by vmq.
+ * Producers may run in atomic context (the VM-exit hook), hence a spinlock;
+ * registration, which pins and maps, happens outside it and is serialised
+ * by reg_lock.
+ */
 struct vmq_queue {
-	struct mutex lock;		/* producers and (un)registration */
+	struct mutex reg_lock;		/* (un)registration */
+	spinlock_t lock;		/* producers; hdr and the fields below */
 	struct vmq_ring_hdr *hdr;	/* NULL: no queue registered */
 	u8 *data;			/* data area, hdr + VMQ_RING_HDR_SIZE */
 	u32 size;			/* data area bytes, a power of two */
 	u32 head;			/* the host's own producer offset */
 	u32 msgs;			/* DATA records produced */
 	u32 seq;			/* next sequence number */
-	struct page **pages;
-	unsigned int npages;
+	struct vmq_gbuf buf;
 };
 
 struct vmq_vm {
@@ -46,7 +54,21 @@ struct vmq_vm {
 	 * this very VM (which keeps it alive).
 	 */
 	struct kvm *kvm;
+	/* The same VM, never cleared: only used while holding a reference. */
+	struct kvm *owner_kvm;
 	struct kvm_device *kdev;	/* lifetime hook on kvm->devices */
+	/*
+	 * Cross-VM wake-ups (waiters, notify) take @lock, under which vm->kvm
+	 * is only cleared, and pin the VM with kvm_get_kvm_safe() before
+	 * touching its vCPUs. References that cannot be dropped where they
+	 * were taken (atomic context) are dropped by @put_work.
+	 */
+	spinlock_t lock;
+	struct list_head waiters;	/* struct vmq_vcpu, halted in WAIT */
+	struct eventfd_ctx *notify;	/* arrival notification, or NULL */
+	atomic_t deferred_puts;
+	struct work_struct put_work;
+	struct xarray vcpus;		/* struct vmq_vcpu by vcpu_idx */
 	bool gone;
 	char name[VMQ_NAME_MAX];	/* under vmq_registry_lock */
 	struct hlist_node kvm_node;	/* vmq_vm_by_kvm */
@@ -64,6 +86,8 @@ struct vmq_global_stats {
 	atomic64_t live_pairs;
 	atomic64_t vms_created;
 	atomic64_t vms_destroyed;
+	atomic64_t live_tx_rings;
+	atomic64_t live_waits;
 };
 
 extern struct vmq_global_stats vmq_stats;
@@ -74,5 +98,7 @@ static inline void vmq_count(struct vmq_vm *vm, enum vmq_counter c, u64 n)
 {
 	atomic64_add(n, &vm->ctr[c]);
 }
+
+void vmq_count_error(struct vmq_vm *vm, long err);
 
 #endif /* _VMQ_H */

@@ -78,6 +78,49 @@
  *	  -EPIPE	the receiver's ring header is corrupt (the receiver
  *			broke the ring contract); nothing was written
  *
+ * VMQ_HC_TX_REGISTER (gpa, size, flags)
+ *	Makes the ring at @gpa, @size bytes long, the calling vCPU's transmit
+ *	ring (struct vmq_tx_hdr, then descriptors). @size is one header page
+ *	plus a power-of-two number of pages of struct vmq_tx_desc. The guest
+ *	writes VMQ_TX_MAGIC to magic and zeroes the rest of the header first;
+ *	the host fills in nr_desc. @flags must be zero. Same errors as
+ *	VMQ_HC_QUEUE_REGISTER.
+ *
+ * VMQ_HC_TX_UNREGISTER ()
+ *	Forgets the calling vCPU's transmit ring, after delivering what was
+ *	published in it. Errors: -ENOTCONN.
+ *
+ * VMQ_HC_TX_FLUSH ()
+ *	Delivers every descriptor published in the calling vCPU's transmit ring
+ *	now ("immediate" policy) and returns how many it completed. Without
+ *	it, published descriptors are delivered at the vCPU's next VM exit of
+ *	any kind ("lazy" policy): no hypercall, no extra exit. VMQ_HC_SEND
+ *	flushes the ring first, so lazy and immediate sends of one vCPU reach
+ *	each receiver in program order. Errors: -ENOTCONN.
+ *
+ * VMQ_HC_WAIT (timeout_ns)
+ *	Blocking receive. When the caller's receive queue holds messages,
+ *	returns their number at once. Otherwise the vCPU halts, exactly as on
+ *	HLT (the host runs other work; interrupts for the vCPU, signals to the
+ *	VMM thread and KVM_RUN's immediate_exit behave as they do for a halted
+ *	vCPU), until a message arrives in its queue, an interrupt is
+ *	deliverable to it, or @timeout_ns nanoseconds pass; it then returns 0
+ *	and the guest looks at its queue. @timeout_ns is at most
+ *	VMQ_WAIT_MAX_NS. Errors: -ENOTCONN (no receive queue), -EINVAL
+ *	(timeout too long), -EOPNOTSUPP (the VM has no in-kernel local APIC).
+ *
+ * Transmit ring
+ * -------------
+ * Per vCPU. The guest is the producer: it fills struct vmq_tx_desc entries
+ * (status set to VMQ_TX_PENDING), then store-releases prod, a free-running
+ * descriptor count. The host is the consumer: it load-acquires prod, reads
+ * each descriptor once, delivers it as VMQ_HC_SEND would, writes the result
+ * (0 or one of VMQ_HC_SEND's negative errors) to status, and store-releases
+ * cons after the status. A descriptor is the guest's again once cons has
+ * passed it. A prod more than nr_desc ahead of cons makes the ring corrupt:
+ * the host stops consuming it (counted as VMQ_CTR_ERR_BROKEN) until the
+ * guest re-registers it.
+ *
  * Receive ring
  * ------------
  * Page 0 of the ring is struct vmq_ring_hdr, the rest is the data area of
@@ -125,6 +168,12 @@
  *	Returns the VM whose id is @id, or with VMQ_INFO_NEXT the VM with the
  *	smallest id greater than @id (start from 0 to list every VM).
  *	Errors: -ESRCH (no such VM, or no more VMs).
+ * VMQ_IOC_SET_NOTIFY (struct vmq_notify)
+ *	Gives VM @id an arrival notification: vmq signals @eventfd when a
+ *	message lands in the VM's empty receive queue while the guest has
+ *	VMQ_RING_F_NOTIFY set in cons_flags. The VMM wires the eventfd to a
+ *	guest interrupt with KVM_IRQFD (an MSI route or a GSI). @eventfd -1
+ *	removes it. Errors: -ESRCH, -EBADF, -EINVAL.
  * VMQ_IOC_STATS (struct vmq_stats)
  *	Module-wide counters of live objects; a leak shows as a count that
  *	does not return to its baseline once VMs are gone.
@@ -144,12 +193,21 @@
 #define VMQ_HC_QUEUE_REGISTER	(VMQ_HC_BASE + 1)
 #define VMQ_HC_QUEUE_UNREGISTER	(VMQ_HC_BASE + 2)
 #define VMQ_HC_SEND		(VMQ_HC_BASE + 3)
+#define VMQ_HC_TX_REGISTER	(VMQ_HC_BASE + 4)
+#define VMQ_HC_TX_UNREGISTER	(VMQ_HC_BASE + 5)
+#define VMQ_HC_TX_FLUSH		(VMQ_HC_BASE + 6)
+#define VMQ_HC_WAIT		(VMQ_HC_BASE + 7)
 /* One past the last number this ABI defines; the range itself spans 256. */
-#define VMQ_HC_NR		(VMQ_HC_BASE + 4)
+#define VMQ_HC_NR		(VMQ_HC_BASE + 8)
 #define VMQ_HC_RANGE		256
 
 /* Feature bits reported by VMQ_HC_INFO in RDX. */
 #define VMQ_FEAT_SEND		_BITUL(0)	/* VMQ_HC_SEND, receive ring */
+#define VMQ_FEAT_LAZY		_BITUL(1)	/* transmit ring, VMQ_HC_TX_* */
+#define VMQ_FEAT_WAIT		_BITUL(2)	/* VMQ_HC_WAIT */
+#define VMQ_FEAT_NOTIFY		_BITUL(3)	/* VMQ_RING_F_NOTIFY */
+
+#define VMQ_WAIT_MAX_NS		10000000000ULL	/* 10 s */
 
 /* Ring geometry. */
 #define VMQ_RING_MAGIC		0x52514d56U	/* "VMQR" little endian */
@@ -175,7 +233,40 @@ struct vmq_ring_hdr {
 	/* Cache line 2: consumer, written by the guest only. */
 	__u32 cons_tail;	/* free-running byte offset; store-release */
 	__u32 cons_msgs;	/* free-running count of consumed messages */
-	__u32 reserved2[14];
+	__u32 cons_flags;	/* VMQ_RING_F_* */
+	__u32 reserved2[13];
+};
+
+/*
+ * cons_flags: the guest asks for the arrival notification (an interrupt
+ * the VMM wired up with VMQ_IOC_SET_NOTIFY) whenever a message lands in an
+ * empty queue.
+ */
+#define VMQ_RING_F_NOTIFY	_BITUL(0)
+
+/* Transmit ring: one header page, then nr_desc descriptors. */
+#define VMQ_TX_MAGIC		0x54514d56U	/* "VMQT" little endian */
+#define VMQ_TX_PENDING		1		/* status before completion */
+
+struct vmq_tx_hdr {
+	__u32 magic;		/* VMQ_TX_MAGIC, written by the guest */
+	__u32 nr_desc;		/* written by the host at registration */
+	__u32 reserved0[14];
+
+	__u32 prod;		/* guest: descriptors published; store-release */
+	__u32 reserved1[15];
+
+	__u32 cons;		/* host: descriptors completed; store-release */
+	__u32 reserved2[15];
+};
+
+struct vmq_tx_desc {
+	__u32 dest;		/* destination VM id */
+	__u32 len;		/* payload bytes */
+	__u64 gpa;		/* payload guest-physical address */
+	__u64 tag;		/* passed through to the receiver */
+	__s32 status;		/* guest: VMQ_TX_PENDING; host: 0 or -errno */
+	__u32 flags;		/* zero */
 };
 
 /* Record types. */
@@ -233,6 +324,10 @@ enum vmq_counter {
 	VMQ_CTR_ERR_INVAL,	/* -EINVAL, -EOPNOTSUPP, -EBUSY, -ENOMEM */
 	VMQ_CTR_ERR_PERM,	/* #GP: called from CPL > 0 */
 	VMQ_CTR_HYPERCALLS,	/* every vmq hypercall this VM made */
+	VMQ_CTR_LAZY_MSGS,	/* messages sent through transmit rings */
+	VMQ_CTR_LAZY_EXITS,	/* VM exits that delivered transmit descriptors */
+	VMQ_CTR_WAITS,		/* VMQ_HC_WAIT calls that halted the vCPU */
+	VMQ_CTR_NOTIFIES,	/* arrival notifications signalled */
 	VMQ_CTR_NR
 };
 
@@ -249,6 +344,11 @@ struct vmq_vm_info {
 	__u64 counters[VMQ_CTR_NR];	/* out: enum vmq_counter */
 };
 
+struct vmq_notify {
+	__u32 id;		/* VM */
+	__s32 eventfd;		/* signalled on arrivals; -1 removes it */
+};
+
 struct vmq_stats {
 	__u64 live_vms;		/* VMs known to vmq */
 	__u64 live_queues;	/* registered receive queues */
@@ -256,6 +356,8 @@ struct vmq_stats {
 	__u64 live_pairs;	/* allowed (sender, receiver) pairs */
 	__u64 vms_created;	/* VMs attached or adopted since load */
 	__u64 vms_destroyed;	/* VMs released since load */
+	__u64 live_tx_rings;	/* registered transmit rings */
+	__u64 live_waits;	/* vCPUs halted in VMQ_HC_WAIT */
 };
 
 #define VMQ_IOC_MAGIC		0xB8
@@ -264,5 +366,6 @@ struct vmq_stats {
 #define VMQ_IOC_REVOKE		_IOW(VMQ_IOC_MAGIC, 0x02, struct vmq_pair)
 #define VMQ_IOC_VM_INFO		_IOWR(VMQ_IOC_MAGIC, 0x03, struct vmq_vm_info)
 #define VMQ_IOC_STATS		_IOR(VMQ_IOC_MAGIC, 0x04, struct vmq_stats)
+#define VMQ_IOC_SET_NOTIFY	_IOW(VMQ_IOC_MAGIC, 0x05, struct vmq_notify)
 
 #endif /* _UAPI_LINUX_VMQ_H */

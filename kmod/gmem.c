@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gmem.c: reaching guest memory from any context.
+ *
+ * Rings are written by vCPUs of other VMs, in other processes, sometimes in
+ * atomic context (the VM-exit hook). So ring pages are pinned when a guest
+ * registers them, from its own vCPU and so in its own mm, and mapped
+ * contiguously into the kernel. The pin keeps the pages in place whatever the
+ * VMM later does to its memory; were a VMM to unmap them, vmq would only be
+ * writing into pages it still holds, never into someone else's memory.
+ *
+ * Payloads are read where they lie, in the sender's memory, through the
+ * sender's user mappings: the caller runs in the sender's mm (its vCPU
+ * thread, or a worker that borrowed the mm) and holds the sender's
+ * kvm->srcu. The atomic read never faults; a sleepable caller that gets
+ * -EWOULDBLOCK faults the pages in and tries again.
+ */
+#include <linux/kvm_host.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "gmem.h"
+#include "vmq.h"
+
+static void vmq_gbuf_unpin(struct page **pages, unsigned int npages)
+{
+	unpin_user_pages_dirty_lock(pages, npages, true);
+	atomic64_sub(npages, &vmq_stats.pinned_pages);
+}
+
+/*
+ * Pin the guest pages at @gfn..@gfn+@npages-1. They must be ordinary,
+ * writable guest RAM of a user memslot: not MMIO, not a read-only slot,
+ * not one of KVM's private slots.
+ */
+static int vmq_gbuf_pin(struct kvm_vcpu *vcpu, gfn_t gfn, struct page **pages,
+			unsigned int npages)
+{
+	unsigned int i;
+
+	for (i = 0; i < npages; i++) {
+		struct kvm_memory_slot *slot = gfn_to_memslot(vcpu->kvm,
+							      gfn + i);
+		unsigned long hva;
+
+		if (!slot || slot->id >= KVM_USER_MEM_SLOTS ||
+		    (slot->flags & KVM_MEM_READONLY))
+			goto err_unpin;
+		hva = gfn_to_hva_memslot(slot, gfn + i);
+		if (kvm_is_error_hva(hva) ||
+		    pin_user_pages_fast(hva, 1, FOLL_WRITE | FOLL_LONGTERM,
+					&pages[i]) != 1)
+			goto err_unpin;
+		atomic64_inc(&vmq_stats.pinned_pages);
+	}
+	return 0;
+
+err_unpin:
+	vmq_gbuf_unpin(pages, i);
+	return -EFAULT;
+}
+
+/*
+ * Map @size bytes of guest memory at page-aligned @gpa for the host. Called
+ * from a vCPU of the owning VM, with its kvm->srcu held.
+ */
+int vmq_gbuf_map(struct vmq_gbuf *buf, struct kvm_vcpu *vcpu, u64 gpa,
+		 u64 size)
+{
+	unsigned int npages = size >> PAGE_SHIFT;
+	struct page **pages;
+	void *va;
+	int ret;
+
+	if (!PAGE_ALIGNED(gpa) || !PAGE_ALIGNED(size) || !npages ||
+	    gpa_to_gfn(gpa) + npages < gpa_to_gfn(gpa))
+		return -EINVAL;
+
+	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return -ENOMEM;
+	ret = vmq_gbuf_pin(vcpu, gpa_to_gfn(gpa), pages, npages);
+	if (ret)
+		goto err_free_array;
+	ret = -ENOMEM;
+	va = vmap(pages, npages, VM_MAP, PAGE_KERNEL);
+	if (!va)
+		goto err_unpin;
+	buf->va = va;
+	buf->pages = pages;
+	buf->npages = npages;
+	return 0;
+
+err_unpin:
+	vmq_gbuf_unpin(pages, npages);
+err_free_array:
+	kvfree(pages);
+	return ret;
+}
+
+void vmq_gbuf_unmap(struct vmq_gbuf *buf)
+{
+	if (!buf->va)
+		return;
+	vunmap(buf->va);
+	vmq_gbuf_unpin(buf->pages, buf->npages);
+	kvfree(buf->pages);
+	buf->va = NULL;
+	buf->pages = NULL;
+	buf->npages = 0;
+}
+
+/*
+ * Copy @len bytes at @gpa of @kvm (the current mm's VM) to @dst without
+ * faulting. Returns 0, -EFAULT when the range is not guest RAM, or
+ * -EWOULDBLOCK when a page is not present right now.
+ */
+int vmq_read_guest_atomic(struct kvm *kvm, gpa_t gpa, void *dst, u32 len)
+{
+	while (len) {
+		u32 n = min_t(u32, len, PAGE_SIZE - offset_in_page(gpa));
+		struct kvm_memory_slot *slot = gfn_to_memslot(kvm,
+							      gpa_to_gfn(gpa));
+		unsigned long hva = gfn_to_hva_memslot(slot, gpa_to_gfn(gpa));
+		void __user *src = (void __user *)(hva + offset_in_page(gpa));
+		unsigned long left;
+
+		if (!slot || kvm_is_error_hva(hva))
+			return -EFAULT;
+		pagefault_disable();
+		left = __copy_from_user_inatomic(dst, src, n);
+		pagefault_enable();
+		if (left)
+			return -EWOULDBLOCK;
+		gpa += n;
+		dst += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Fault in what vmq_read_guest_atomic() could not read. May sleep. */
+int vmq_fault_in_guest(struct kvm *kvm, gpa_t gpa, u32 len)
+{
+	while (len) {
+		u32 n = min_t(u32, len, PAGE_SIZE - offset_in_page(gpa));
+		struct kvm_memory_slot *slot = gfn_to_memslot(kvm,
+							      gpa_to_gfn(gpa));
+		unsigned long hva = gfn_to_hva_memslot(slot, gpa_to_gfn(gpa));
+
+		if (!slot || kvm_is_error_hva(hva))
+			return -EFAULT;
+		if (fault_in_readable((const char __user *)hva +
+				      offset_in_page(gpa), n))
+			return -EFAULT;
+		gpa += n;
+		len -= n;
+	}
+	return 0;
+}

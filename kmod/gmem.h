@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* gmem.h: reaching guest memory from any context. */
+#ifndef _VMQ_GMEM_H
+#define _VMQ_GMEM_H
+
+#include <linux/kvm_types.h>
+#include <linux/types.h>
+
+struct kvm;
+struct kvm_vcpu;
+struct page;
+
+/* Guest pages pinned and mapped contiguously into the kernel. */
+struct vmq_gbuf {
+	void *va;
+	struct page **pages;
+	unsigned int npages;
+};
+
+int vmq_gbuf_map(struct vmq_gbuf *buf, struct kvm_vcpu *vcpu, u64 gpa,
+		 u64 size);
+void vmq_gbuf_unmap(struct vmq_gbuf *buf);
+
+int vmq_read_guest_atomic(struct kvm *kvm, gpa_t gpa, void *dst, u32 len);
+int vmq_fault_in_guest(struct kvm *kvm, gpa_t gpa, u32 len);
+
+#endif /* _VMQ_GMEM_H */

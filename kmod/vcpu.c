@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vcpu.c: per-vCPU state: lazy sends through the transmit ring, and the
+ * blocking receive.
+ *
+ * Lazy sends. A guest publishes descriptors in its vCPU's transmit ring with
+ * no exit; vmq delivers them at that vCPU's next VM exit, whatever caused
+ * it, from the kvm_exit tracepoint (kvm_hooks.c). Tracepoint probes run with
+ * preemption disabled, so delivery there is atomic: payloads are read with
+ * page faults disabled and rings are written through their kernel mappings.
+ * On SVM the probe runs from svm_handle_exit() with kvm->srcu held and
+ * delivers in place. On VMX it runs inside vmx_vcpu_run() with interrupts
+ * off and without kvm->srcu, so it only hands the ring to tx_work. A
+ * descriptor whose payload is not resident also goes to tx_work, which
+ * borrows the VM's mm, faults it in and goes on; delivery stays in ring
+ * order because only the holder of VMQ_VCPU_TX_BUSY consumes.
+ *
+ * Blocking receive. VMQ_HC_WAIT halts the vCPU the way HLT does: it sets
+ * the vCPU's activity state to halted and returns to KVM, whose run loop
+ * blocks it with all of KVM's machinery (halt polling, interrupts, signals,
+ * immediate_exit). A message, or the wait's timer, ends the halt the way a
+ * paravirtual unhalt does (pv_unhalted + KVM_REQ_EVENT + kick). Waking a
+ * vCPU of another VM needs that VM alive: the waker pins it with
+ * kvm_get_kvm_safe() under vm->lock, so it never touches a vCPU that KVM is
+ * freeing.
+ */
+#include <linux/kvm_host.h>
+#include <linux/kthread.h>
+#include <linux/log2.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/wait_bit.h>
+
+#include "compat.h"
+#include "queue.h"
+#include "registry.h"
+#include "vcpu.h"
+
+#define VMQ_TX_MAX_PAGES	64	/* 8192 descriptors */
+
+static void vmq_tx_work(struct work_struct *work);
+static enum hrtimer_restart vmq_wait_timer(struct hrtimer *timer);
+
+/* The vCPU's vmq state, created on first use; NULL on allocation failure. */
+struct vmq_vcpu *vmq_vcpu_get(struct vmq_vm *vm, struct kvm_vcpu *vcpu)
+{
+	struct vmq_vcpu *vcv = xa_load(&vm->vcpus, vcpu->vcpu_idx);
+
+	if (vcv)
+		return vcv;
+	vcv = kzalloc(sizeof(*vcv), GFP_KERNEL_ACCOUNT);
+	if (!vcv)
+		return NULL;
+	vcv->vm = vm;
+	vcv->vcpu = vcpu;
+	INIT_WORK(&vcv->tx_work, vmq_tx_work);
+	INIT_LIST_HEAD(&vcv->wait_node);
+	hrtimer_init(&vcv->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	vcv->timer.function = vmq_wait_timer;
+	/* Only this vCPU's own thread creates its entry: no race to lose. */
+	if (xa_insert(&vm->vcpus, vcpu->vcpu_idx, vcv, GFP_KERNEL_ACCOUNT)) {
+		kfree(vcv);
+		return NULL;
+	}
+	return vcv;
+}
+
+static void vmq_tx_unmap(struct vmq_vcpu *vcv)
+{
+	if (!vcv->tx.va)
+		return;
+	vmq_gbuf_unmap(&vcv->tx);
+	vcv->txh = NULL;
+	vcv->txd = NULL;
+	atomic64_dec(&vmq_stats.live_tx_rings);
+}
+
+static void vmq_wait_remove(struct vmq_vcpu *vcv);
+
+/* The VM is gone (or vmq is): no vCPU runs, no hook can reach these. */
+void vmq_vcpus_release(struct vmq_vm *vm)
+{
+	struct vmq_vcpu *vcv;
+	unsigned long i;
+
+	xa_for_each(&vm->vcpus, i, vcv) {
+		vmq_wait_remove(vcv);
+		hrtimer_cancel(&vcv->timer);
+		cancel_work_sync(&vcv->tx_work);
+		vmq_tx_unmap(vcv);
+		kfree(vcv);
+	}
+	xa_destroy(&vm->vcpus);
+}
+
+/*
+ * Consume published descriptors. With @can_sleep the caller is in process
+ * context, in the sender's mm, with its kvm->srcu held; otherwise in the
+ * exit hook. Returns the number completed, or -EWOULDBLOCK when a payload
+ * must be faulted in by a caller that can sleep. Needs VMQ_VCPU_TX_BUSY.
+ */
+static long vmq_tx_drain(struct vmq_vcpu *vcv, struct kvm *kvm, bool can_sleep)
+{
+	struct vmq_vm *vm = vcv->vm;
+	long done = 0;
+	u32 prod;
+
+	if (!vcv->txh || vcv->tx_broken)
+		return 0;
+	/* Pairs with the guest's store-release of prod. */
+	prod = smp_load_acquire(&vcv->txh->prod);
+	if (prod - vcv->tx_cons > vcv->tx_nr) {
+		vcv->tx_broken = true;
+		vmq_count(vm, VMQ_CTR_ERR_BROKEN, 1);
+		return 0;
+	}
+	while (vcv->tx_cons != prod) {
+		struct vmq_tx_desc *d = &vcv->txd[vcv->tx_cons & (vcv->tx_nr - 1)];
+		struct vmq_send_args a = {
+			.dest = READ_ONCE(d->dest),
+			.len = READ_ONCE(d->len),
+			.gpa = READ_ONCE(d->gpa),
+			.tag = READ_ONCE(d->tag),
+		};
+		long ret = -EINVAL;
+
+		if (!READ_ONCE(d->flags))
+			ret = vmq_send(vm, kvm, &a, can_sleep);
+		if (ret == -EWOULDBLOCK)
+			return ret;
+		if (ret)
+			vmq_count_error(vm, ret);
+		else
+			vmq_count(vm, VMQ_CTR_LAZY_MSGS, 1);
+		WRITE_ONCE(d->status, ret);
+		vcv->tx_cons++;
+		/* The status is written before the slot is handed back. */
+		smp_store_release(&vcv->txh->cons, vcv->tx_cons);
+		done++;
+	}
+	return done;
+}
+
+static void vmq_tx_lock(struct vmq_vcpu *vcv)
+{
+	wait_on_bit_lock(&vcv->flags, VMQ_VCPU_TX_BUSY, TASK_UNINTERRUPTIBLE);
+}
+
+static void vmq_tx_unlock(struct vmq_vcpu *vcv)
+{
+	clear_bit_unlock(VMQ_VCPU_TX_BUSY, &vcv->flags);
+	/* wake_up_bit() checks for waiters: order it after the clear. */
+	smp_mb__after_atomic();
+	wake_up_bit(&vcv->flags, VMQ_VCPU_TX_BUSY);
+}
+
+/* Drain from the vCPU's own thread (hypercalls): sleeping is allowed. */
+static long vmq_tx_drain_sync(struct vmq_vcpu *vcv)
+{
+	long ret;
+
+	vmq_tx_lock(vcv);
+	ret = vmq_tx_drain(vcv, vcv->vcpu->kvm, true);
+	vmq_tx_unlock(vcv);
+	return ret;
+}
+
+/*
+ * What the exit hook left: runs in a worker, so it borrows the VM's mm and
+ * takes its kvm->srcu to read payloads as the vCPU thread would.
+ */
+static void vmq_tx_work(struct work_struct *work)
+{
+	struct vmq_vcpu *vcv = container_of(work, struct vmq_vcpu, tx_work);
+	struct vmq_vm *vm = vcv->vm;
+	struct kvm *kvm = vmq_vm_get_kvm(vm);
+	int idx;
+
+	if (!kvm)
+		return;		/* the VM is going away */
+	if (mmget_not_zero(kvm->mm)) {
+		kthread_use_mm(kvm->mm);
+		idx = srcu_read_lock(&kvm->srcu);
+		vmq_tx_lock(vcv);
+		vmq_tx_drain(vcv, kvm, true);
+		vmq_tx_unlock(vcv);
+		srcu_read_unlock(&kvm->srcu, idx);
+		kthread_unuse_mm(kvm->mm);
+		mmput(kvm->mm);
+	}
+	vmq_vm_put_kvm(vm, kvm);
+}
+
+long vmq_tx_register(struct vmq_vcpu *vcv, u64 gpa, u64 size, u64 flags)
+{
+	struct vmq_gbuf buf;
+	struct vmq_tx_hdr *hdr;
+	u64 nr;
+	long ret;
+
+	if (flags || size <= VMQ_RING_HDR_SIZE || !PAGE_ALIGNED(size) ||
+	    size - VMQ_RING_HDR_SIZE > VMQ_TX_MAX_PAGES * PAGE_SIZE)
+		return -EINVAL;
+	nr = (size - VMQ_RING_HDR_SIZE) / sizeof(struct vmq_tx_desc);
+	if (!is_power_of_2(nr))
+		return -EINVAL;
+
+	vmq_tx_lock(vcv);
+	ret = -EBUSY;
+	if (vcv->tx.va)
+		goto out_unlock;
+	ret = vmq_gbuf_map(&buf, vcv->vcpu, gpa, size);
+	if (ret)
+		goto out_unlock;
+	hdr = buf.va;
+	ret = -EINVAL;
+	if (READ_ONCE(hdr->magic) != VMQ_TX_MAGIC || READ_ONCE(hdr->prod)) {
+		vmq_gbuf_unmap(&buf);
+		goto out_unlock;
+	}
+	WRITE_ONCE(hdr->nr_desc, nr);
+	WRITE_ONCE(hdr->cons, 0);
+	vcv->tx = buf;
+	vcv->txh = hdr;
+	vcv->txd = buf.va + VMQ_RING_HDR_SIZE;
+	vcv->tx_nr = nr;
+	vcv->tx_cons = 0;
+	vcv->tx_broken = false;
+	atomic64_inc(&vmq_stats.live_tx_rings);
+	ret = 0;
+out_unlock:
+	vmq_tx_unlock(vcv);
+	return ret;
+}
+
+long vmq_tx_unregister(struct vmq_vcpu *vcv)
+{
+	long ret = -ENOTCONN;
+
+	vmq_tx_lock(vcv);
+	if (vcv->tx.va) {
+		vmq_tx_drain(vcv, vcv->vcpu->kvm, true);
+		vmq_tx_unmap(vcv);
+		ret = 0;
+	}
+	vmq_tx_unlock(vcv);
+	return ret;
+}
+
+long vmq_tx_flush(struct vmq_vcpu *vcv)
+{
+	if (!vcv->tx.va)
+		return -ENOTCONN;
+	return vmq_tx_drain_sync(vcv);
+}
+
+/*
+ * Every VM exit of every vCPU comes through here, in atomic context: the
+ * common case must stay a few loads. @can_read_guest: the caller holds
+ * kvm->srcu and runs in the VM's mm (SVM); otherwise defer.
+ */
+void vmq_vcpu_on_exit(struct kvm_vcpu *vcpu, bool can_read_guest)
+{
+	struct vmq_vcpu *vcv;
+	struct vmq_vm *vm;
+	long ret;
+
+	rcu_read_lock();
+	vm = vmq_vm_find_rcu(vcpu->kvm);
+	if (!vm)
+		goto out_unlock;
+	vcv = xa_load(&vm->vcpus, vcpu->vcpu_idx);
+	if (!vcv)
+		goto out_unlock;
+	/* Running again: a WAIT that ended by an interrupt is over. */
+	if (unlikely(!list_empty_careful(&vcv->wait_node)))
+		vmq_wait_remove(vcv);
+	if (!vcv->txh || READ_ONCE(vcv->txh->prod) == vcv->tx_cons)
+		goto out_unlock;
+	if (test_and_set_bit_lock(VMQ_VCPU_TX_BUSY, &vcv->flags))
+		goto out_unlock;	/* tx_work or a hypercall has it */
+	ret = -EWOULDBLOCK;
+	if (can_read_guest)
+		ret = vmq_tx_drain(vcv, vcpu->kvm, false);
+	if (ret > 0)
+		vmq_count(vm, VMQ_CTR_LAZY_EXITS, 1);
+	vmq_tx_unlock(vcv);
+	if (ret == -EWOULDBLOCK)
+		queue_work(vmq_wq, &vcv->tx_work);
+out_unlock:
+	rcu_read_unlock();
+}
+
+static void vmq_wait_remove(struct vmq_vcpu *vcv)
+{
+	struct vmq_vm *vm = vcv->vm;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vm->lock, flags);
+	if (!list_empty(&vcv->wait_node)) {
+		list_del_init(&vcv->wait_node);
+		atomic64_dec(&vmq_stats.live_waits);
+		hrtimer_try_to_cancel(&vcv->timer);
+	}
+	spin_unlock_irqrestore(&vm->lock, flags);
+}
+
+/* Mirrors what KVM_HC_KICK_CPU does to a halted vCPU (APIC_DM_REMRD). */
+static void vmq_unhalt(struct kvm_vcpu *vcpu)
+{
+	WRITE_ONCE(vcpu->arch.pv.pv_unhalted, true);
+	kvm_make_request(KVM_REQ_EVENT, vcpu);
+	kvm_vcpu_kick(vcpu);
+}
+
+/*
+ * End the wait of every vCPU of @vm halted in VMQ_HC_WAIT (or of @only).
+ * Any context.
+ */
+void vmq_wake_waiters(struct vmq_vm *vm, struct vmq_vcpu *only)
+{
+	struct vmq_vcpu *vcv, *tmp;
+	struct kvm *kvm = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vm->lock, flags);
+	if (list_empty(&vm->waiters) || !vm->kvm ||
+	    !kvm_get_kvm_safe(vm->kvm))
+		goto out_unlock;
+	kvm = vm->kvm;
+	list_for_each_entry_safe(vcv, tmp, &vm->waiters, wait_node) {
+		if (only && vcv != only)
+			continue;
+		list_del_init(&vcv->wait_node);
+		atomic64_dec(&vmq_stats.live_waits);
+		if (vcv != only)
+			hrtimer_try_to_cancel(&vcv->timer);
+		vmq_unhalt(vcv->vcpu);
+	}
+out_unlock:
+	spin_unlock_irqrestore(&vm->lock, flags);
+	if (kvm)
+		vmq_vm_put_kvm(vm, kvm);
+}
+
+static enum hrtimer_restart vmq_wait_timer(struct hrtimer *timer)
+{
+	struct vmq_vcpu *vcv = container_of(timer, struct vmq_vcpu, timer);
+
+	vmq_wake_waiters(vcv->vm, vcv);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * VMQ_HC_WAIT. Returns the number of waiting messages, or 0 with the vCPU
+ * set to halt (the caller returns to KVM's run loop, which blocks it).
+ */
+long vmq_wait(struct vmq_vcpu *vcv, u64 timeout_ns)
+{
+	struct vmq_vm *vm = vcv->vm;
+	unsigned long flags;
+	long n;
+
+	if (!vmq_vcpu_has_lapic(vcv->vcpu))
+		return -EOPNOTSUPP;
+	if (timeout_ns > VMQ_WAIT_MAX_NS)
+		return -EINVAL;
+	n = vmq_queue_pending(&vm->rxq);
+	if (n || !timeout_ns)
+		return n;
+
+	spin_lock_irqsave(&vm->lock, flags);
+	if (list_empty(&vcv->wait_node)) {
+		list_add_tail(&vcv->wait_node, &vm->waiters);
+		atomic64_inc(&vmq_stats.live_waits);
+	}
+	spin_unlock_irqrestore(&vm->lock, flags);
+	/* Pairs with the smp_mb() in vmq_send(): a sender sees us or we see it. */
+	smp_mb();
+	n = vmq_queue_pending(&vm->rxq);
+	if (n) {
+		vmq_wait_remove(vcv);
+		return n;
+	}
+	hrtimer_start(&vcv->timer, ns_to_ktime(timeout_ns), HRTIMER_MODE_REL);
+	vmq_count(vm, VMQ_CTR_WAITS, 1);
+	vmq_vcpu_set_halted(vcv->vcpu);
+	return 0;
+}
