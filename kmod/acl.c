@@ -90,6 +90,28 @@ int vmq_acl_revoke(u32 sender, u32 receiver)
 	return ret;
 }
 
+/*
+ * Call @fn for every VM @sender may send to, under RCU (@fn must not
+ * sleep), until it returns non-zero; returns that value or 0.
+ */
+int vmq_acl_for_each_receiver(u32 sender, int (*fn)(void *arg, u32 receiver),
+			      void *arg)
+{
+	struct vmq_acl_entry *e;
+	int bkt, ret = 0;
+
+	rcu_read_lock();
+	hash_for_each_rcu(vmq_acl, bkt, e, node) {
+		if ((u32)(e->key >> 32) != sender)
+			continue;
+		ret = fn(arg, (u32)e->key);
+		if (ret)
+			break;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
 /* Forget every pair that names @id: its VM is gone. */
 void vmq_acl_purge(u32 id)
 {

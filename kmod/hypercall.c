@@ -98,6 +98,7 @@ void vmq_count_error(struct vmq_vm *vm, long err)
 		{ -ENOTCONN, VMQ_CTR_ERR_NOQUEUE },
 		{ -EAGAIN, VMQ_CTR_ERR_FULL },
 		{ -EPIPE, VMQ_CTR_ERR_BROKEN },
+		{ -ENOSPC, VMQ_CTR_ERR_QUOTA },
 	};
 	int i;
 
@@ -133,6 +134,24 @@ static long vmq_hc_per_vcpu(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 	return -EOPNOTSUPP;
 }
 
+/* VMQ_HC_LOOKUP: a peer's id by name, only if the caller may send to it. */
+static long vmq_hc_lookup(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
+			  const struct vmq_hc_args *a)
+{
+	char name[VMQ_NAME_MAX] = {};
+	u32 id;
+
+	if (!a->a1 || a->a1 >= VMQ_NAME_MAX)
+		return -EINVAL;
+	if (kvm_vcpu_read_guest(vcpu, a->a0, name, a->a1))
+		return -EFAULT;
+	if (strnlen(name, a->a1) != a->a1)
+		return -EINVAL;
+	if (vmq_vm_resolve(0, name, &id) || !vmq_acl_allowed(vm->id, id))
+		return -ESRCH;
+	return id;
+}
+
 static long vmq_hc_dispatch(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 			    const struct vmq_hc_args *a, bool *halt)
 {
@@ -140,11 +159,14 @@ static long vmq_hc_dispatch(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 	case VMQ_HC_INFO:
 		return vmq_hc_info(vcpu, vm);
 	case VMQ_HC_QUEUE_REGISTER:
-		return vmq_queue_register(&vm->rxq, vcpu, a->a0, a->a1, a->a2);
+		return vmq_queue_register(&vm->rxq, vcpu, a->a0, a->a1, a->a2,
+					  READ_ONCE(vm->quota_max_queue));
 	case VMQ_HC_QUEUE_UNREGISTER:
 		return vmq_queue_unregister(&vm->rxq);
 	case VMQ_HC_SEND:
 		return vmq_hc_send(vcpu, vm, a);
+	case VMQ_HC_LOOKUP:
+		return vmq_hc_lookup(vcpu, vm, a);
 	case VMQ_HC_TX_REGISTER:
 	case VMQ_HC_TX_UNREGISTER:
 	case VMQ_HC_TX_FLUSH:

@@ -14,6 +14,7 @@
 #include "acl.h"
 #include "chardev.h"
 #include "kvm_hooks.h"
+#include "netlink.h"
 #include "registry.h"
 #include "vmq.h"
 
@@ -56,9 +57,12 @@ static int __init vmq_init(void)
 	ret = vmq_registry_init();
 	if (ret)
 		goto err_destroy_wq;
-	ret = vmq_chardev_init();
+	ret = vmq_netlink_init();
 	if (ret)
 		goto err_registry_exit;
+	ret = vmq_chardev_init();
+	if (ret)
+		goto err_netlink_exit;
 	ret = vmq_kvm_hooks_init();
 	if (ret)
 		goto err_chardev_exit;
@@ -67,6 +71,8 @@ static int __init vmq_init(void)
 
 err_chardev_exit:
 	vmq_chardev_exit();
+err_netlink_exit:
+	vmq_netlink_exit();
 err_registry_exit:
 	vmq_registry_exit();
 err_destroy_wq:
@@ -80,6 +86,7 @@ static void __exit vmq_exit(void)
 	vmq_chardev_exit();
 	flush_workqueue(vmq_wq);
 	vmq_registry_exit();
+	vmq_netlink_exit();
 	vmq_acl_exit();
 	destroy_workqueue(vmq_wq);
 	rcu_barrier();	/* vmq_vm and ACL entries are freed by RCU callbacks */

@@ -19,6 +19,7 @@
 #include <linux/log2.h>
 
 #include "acl.h"
+#include "netlink.h"
 #include "queue.h"
 #include "registry.h"
 #include "vcpu.h"
@@ -30,7 +31,7 @@ void vmq_queue_init(struct vmq_queue *q)
 }
 
 int vmq_queue_register(struct vmq_queue *q, struct kvm_vcpu *vcpu,
-		       u64 gpa, u64 size, u64 flags)
+		       u64 gpa, u64 size, u64 flags, u32 max_data)
 {
 	struct vmq_gbuf buf;
 	struct vmq_ring_hdr *hdr;
@@ -47,6 +48,9 @@ int vmq_queue_register(struct vmq_queue *q, struct kvm_vcpu *vcpu,
 	mutex_lock(&q->reg_lock);
 	ret = -EBUSY;
 	if (q->hdr)
+		goto out_unlock;
+	ret = -ENOSPC;
+	if (max_data && data_size > max_data)
 		goto out_unlock;
 	ret = vmq_gbuf_map(&buf, vcpu, gpa, size);
 	if (ret)
@@ -151,63 +155,67 @@ static void vmq_queue_put_hdr(struct vmq_queue *q, u32 off, u16 type,
 	m->reserved = 0;
 }
 
-/*
- * Write one record into @q and publish it. Nothing becomes visible to the
- * guest unless the whole record (and the padding before it) is written: a
- * failure leaves the ring as it was. -EWOULDBLOCK: the payload is not
- * resident; the caller faults it in and tries again, or defers.
- * *@notify tells whether the record landed in an empty queue whose guest
- * asked for arrival notifications.
- */
-static int vmq_queue_deliver(struct vmq_queue *q, struct kvm *src_kvm,
-			     u32 sender, const struct vmq_send_args *a,
-			     bool *notify)
-{
-	u32 rec = VMQ_MSG_RECORD_SIZE(a->len);
-	u32 tail, used, off, contig, pad = 0;
-	int ret;
+/* Where a record goes in a ring, once vmq_queue_reserve() found room. */
+struct vmq_slot {
+	u32 off;		/* of the record in the data area */
+	u32 pad;		/* bytes of padding record before it */
+	u32 rec;		/* record bytes */
+	bool was_empty;
+};
 
-	spin_lock(&q->lock);
-	ret = -ENOTCONN;
+/*
+ * Find room for a record of @len payload bytes. Reads the guest's consumer
+ * index once and checks it. Caller holds q->lock.
+ */
+static int vmq_queue_reserve(struct vmq_queue *q, u32 len, struct vmq_slot *s)
+{
+	u32 tail, used, contig;
+
+	lockdep_assert_held(&q->lock);
 	if (!q->hdr)
-		goto out_unlock;
-	ret = -EPIPE;
+		return -ENOTCONN;
 	if (READ_ONCE(q->hdr->magic) != VMQ_RING_MAGIC)
-		goto out_unlock;
-	ret = -EMSGSIZE;
-	if (rec > q->size / 2)
-		goto out_unlock;
+		return -EPIPE;
+	s->rec = VMQ_MSG_RECORD_SIZE(len);
+	if (s->rec > q->size / 2)
+		return -EMSGSIZE;
 
 	/* Pairs with the guest's store-release of cons_tail. */
 	tail = smp_load_acquire(&q->hdr->cons_tail);
 	used = q->head - tail;
-	ret = -EPIPE;
 	if (used > q->size || (tail & (VMQ_MSG_ALIGN - 1)))
-		goto out_unlock;
+		return -EPIPE;
 
-	off = q->head & (q->size - 1);
-	contig = q->size - off;
-	if (contig < rec)
-		pad = contig;
-	ret = -EAGAIN;
-	if (q->size - used < pad + rec)
-		goto out_unlock;
-	if (pad)
-		off = 0;
+	s->off = q->head & (q->size - 1);
+	contig = q->size - s->off;
+	s->pad = contig < s->rec ? contig : 0;
+	if (q->size - used < s->pad + s->rec)
+		return -EAGAIN;
+	if (s->pad)
+		s->off = 0;
+	s->was_empty = !used;
+	return 0;
+}
 
-	if (a->len) {
-		ret = vmq_read_guest_atomic(src_kvm, a->gpa,
-					    q->data + off + sizeof(struct vmq_msg_hdr),
-					    a->len);
-		if (ret)
-			goto out_unlock;
-	}
-	if (pad)
-		vmq_queue_put_hdr(q, q->size - pad, VMQ_MSG_PAD, 0, 0,
-				  pad - sizeof(struct vmq_msg_hdr));
-	vmq_queue_put_hdr(q, off, VMQ_MSG_DATA, sender, a->tag, a->len);
+static void *vmq_slot_payload(struct vmq_queue *q, const struct vmq_slot *s)
+{
+	return q->data + s->off + sizeof(struct vmq_msg_hdr);
+}
 
-	q->head += pad + rec;
+/*
+ * Write the headers of a reserved record whose payload is in place, and
+ * publish it. Returns whether the guest wants an arrival notification.
+ */
+static bool vmq_queue_commit(struct vmq_queue *q, const struct vmq_slot *s,
+			     u16 type, u32 sender, u64 tag, u32 len)
+{
+	lockdep_assert_held(&q->lock);
+	if (s->pad)
+		vmq_queue_put_hdr(q, q->size - s->pad, VMQ_MSG_PAD, 0, 0,
+				  s->pad - sizeof(struct vmq_msg_hdr));
+	vmq_queue_put_hdr(q, s->off, type, sender, tag, len);
+
+	q->head += s->pad + s->rec;
 	q->msgs++;
 	/*
 	 * Publish the record: the guest load-acquires prod_head before it
@@ -216,9 +224,32 @@ static int vmq_queue_deliver(struct vmq_queue *q, struct kvm *src_kvm,
 	 */
 	smp_store_release(&q->hdr->prod_head, q->head);
 	smp_store_release(&q->hdr->prod_msgs, q->msgs); /* after prod_head */
-	*notify = !used && (READ_ONCE(q->hdr->cons_flags) & VMQ_RING_F_NOTIFY);
-	ret = 0;
-out_unlock:
+	return s->was_empty &&
+	       (READ_ONCE(q->hdr->cons_flags) & VMQ_RING_F_NOTIFY);
+}
+
+/*
+ * Write one message from guest memory into @q and publish it. Nothing
+ * becomes visible to the guest unless the whole record (and the padding
+ * before it) is written: a failure leaves the ring as it was.
+ * -EWOULDBLOCK: the payload is not resident; the caller faults it in and
+ * tries again, or defers. *@notify: see vmq_queue_commit().
+ */
+static int vmq_queue_deliver(struct vmq_queue *q, struct kvm *src_kvm,
+			     u32 sender, const struct vmq_send_args *a,
+			     bool *notify)
+{
+	struct vmq_slot slot;
+	int ret;
+
+	spin_lock(&q->lock);
+	ret = vmq_queue_reserve(q, a->len, &slot);
+	if (!ret && a->len)
+		ret = vmq_read_guest_atomic(src_kvm, a->gpa,
+					    vmq_slot_payload(q, &slot), a->len);
+	if (!ret)
+		*notify = vmq_queue_commit(q, &slot, VMQ_MSG_DATA, sender,
+					   a->tag, a->len);
 	spin_unlock(&q->lock);
 	return ret;
 }
@@ -248,16 +279,25 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 	int tries = 0;
 	long ret;
 
+	u32 quota = READ_ONCE(src->quota_max_msg);
+
 	if (!a->dest)
 		return -ESRCH;
 	if (a->len > READ_ONCE(vmq_max_msg_size))
 		return -EMSGSIZE;
+	if (quota && a->len > quota) {
+		vmq_count(src, VMQ_CTR_ERR_QUOTA, 1);
+		vmq_nl_event(VMQ_EVENT_QUOTA, src->id, a->dest, -EMSGSIZE);
+		return -EMSGSIZE;
+	}
 	dest = vmq_vm_get(a->dest);
 	if (!dest)
 		return -ESRCH;
 	ret = -EACCES;
-	if (!vmq_acl_allowed(src->id, dest->id))
+	if (!vmq_acl_allowed(src->id, dest->id)) {
+		vmq_nl_event(VMQ_EVENT_DENIED, src->id, dest->id, -EACCES);
 		goto out_put;
+	}
 
 	for (;;) {
 		ret = vmq_queue_deliver(&dest->rxq, src_kvm, src->id, a,
@@ -269,8 +309,11 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 		if (++tries > 3 || vmq_fault_in_guest(src_kvm, a->gpa, a->len))
 			break;
 	}
-	if (ret)
+	if (ret) {
+		if (ret != -EAGAIN && ret != -EWOULDBLOCK)
+			vmq_nl_event(VMQ_EVENT_DROP, src->id, dest->id, ret);
 		goto out_put;
+	}
 
 	vmq_count(src, VMQ_CTR_TX_MSGS, 1);
 	vmq_count(src, VMQ_CTR_TX_BYTES, a->len);
@@ -285,6 +328,60 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 out_put:
 	vmq_vm_put(dest);
 	return ret;
+}
+
+static void vmq_identity_of(struct vmq_vm *vm, struct vmq_identity *id)
+{
+	lockdep_assert_held(&vmq_registry_lock);
+	memset(id, 0, sizeof(*id));
+	id->id = vm->id;
+	memcpy(id->name, vm->name, sizeof(id->name));
+}
+
+/*
+ * Convey each VM's identity into the other's queue: both records or
+ * neither. Both queue locks are held together, lower id first. Caller
+ * holds vmq_registry_lock (names are stable).
+ */
+int vmq_introduce(struct vmq_vm *a, struct vmq_vm *b)
+{
+	struct vmq_vm *first = a->id < b->id ? a : b;
+	struct vmq_vm *second = first == a ? b : a;
+	struct vmq_identity ida, idb;
+	struct vmq_slot sa, sb;
+	bool na, nb;
+	int ret;
+
+	lockdep_assert_held(&vmq_registry_lock);
+	vmq_identity_of(a, &ida);
+	vmq_identity_of(b, &idb);
+
+	spin_lock(&first->rxq.lock);
+	spin_lock_nested(&second->rxq.lock, SINGLE_DEPTH_NESTING);
+	ret = vmq_queue_reserve(&a->rxq, sizeof(idb), &sa);
+	if (!ret)
+		ret = vmq_queue_reserve(&b->rxq, sizeof(ida), &sb);
+	if (!ret) {
+		memcpy(vmq_slot_payload(&a->rxq, &sa), &idb, sizeof(idb));
+		memcpy(vmq_slot_payload(&b->rxq, &sb), &ida, sizeof(ida));
+		na = vmq_queue_commit(&a->rxq, &sa, VMQ_MSG_IDENTITY, 0, 0,
+				      sizeof(idb));
+		nb = vmq_queue_commit(&b->rxq, &sb, VMQ_MSG_IDENTITY, 0, 0,
+				      sizeof(ida));
+	}
+	spin_unlock(&second->rxq.lock);
+	spin_unlock(&first->rxq.lock);
+	if (ret)
+		return ret;
+
+	smp_mb();	/* as in vmq_send(): publish, then look for waiters */
+	vmq_wake_waiters(a, NULL);
+	vmq_wake_waiters(b, NULL);
+	if (na)
+		vmq_notify_arrival(a);
+	if (nb)
+		vmq_notify_arrival(b);
+	return 0;
 }
 
 void vmq_queue_fill_info(struct vmq_queue *q, struct vmq_vm_info *info)

@@ -19,7 +19,7 @@ struct vmq_send_args {
 
 void vmq_queue_init(struct vmq_queue *q);
 int vmq_queue_register(struct vmq_queue *q, struct kvm_vcpu *vcpu,
-		       u64 gpa, u64 size, u64 flags);
+		       u64 gpa, u64 size, u64 flags, u32 max_data);
 int vmq_queue_unregister(struct vmq_queue *q);
 void vmq_queue_teardown(struct vmq_queue *q);
 long vmq_queue_pending(struct vmq_queue *q);
@@ -27,5 +27,6 @@ void vmq_queue_fill_info(struct vmq_queue *q, struct vmq_vm_info *info);
 
 long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 	      const struct vmq_send_args *a, bool can_sleep);
+int vmq_introduce(struct vmq_vm *a, struct vmq_vm *b);
 
 #endif /* _VMQ_QUEUE_H */

@@ -20,6 +20,7 @@
 #include "acl.h"
 #include "compat.h"
 #include "kvm_hooks.h"
+#include "netlink.h"
 #include "queue.h"
 #include "registry.h"
 #include "vcpu.h"
@@ -163,6 +164,7 @@ static struct vmq_vm *vmq_vm_create(struct kvm *kvm)
 	hash_add_rcu(vmq_vm_by_kvm, &vm->kvm_node, (unsigned long)kvm);
 	atomic64_inc(&vmq_stats.live_vms);
 	atomic64_inc(&vmq_stats.vms_created);
+	vmq_nl_event(VMQ_EVENT_VM_ATTACHED, vm->id, 0, 0);
 	return vm;
 }
 
@@ -194,6 +196,7 @@ static void vmq_vm_finish_release(struct vmq_vm *vm)
 	if (notify)
 		eventfd_ctx_put(notify);
 	vmq_queue_teardown(&vm->rxq);
+	vmq_nl_event(VMQ_EVENT_VM_GONE, vm->id, 0, 0);
 	atomic64_dec(&vmq_stats.live_vms);
 	atomic64_inc(&vmq_stats.vms_destroyed);
 	wake_up_var(&vmq_stats.live_vms);
@@ -320,6 +323,135 @@ int vmq_vm_allow_pair(u32 sender, u32 receiver)
 	return ret;
 }
 
+/*
+ * The id of the VM named by @id, or by @name when @id is 0. Returns
+ * -ESRCH when there is none.
+ */
+int vmq_vm_resolve(u32 id, const char *name, u32 *out)
+{
+	struct vmq_vm *vm = NULL;
+	unsigned long index;
+
+	mutex_lock(&vmq_registry_lock);
+	if (id) {
+		vm = xa_load(&vmq_vms, id);
+	} else if (name && name[0]) {
+		xa_for_each(&vmq_vms, index, vm)
+			if (!strcmp(vm->name, name))
+				break;
+	}
+	if (vm)
+		*out = vm->id;
+	mutex_unlock(&vmq_registry_lock);
+	return vm ? 0 : -ESRCH;
+}
+
+int vmq_vm_rename(u32 id, const char *name)
+{
+	struct vmq_vm *vm;
+	int ret = -ESRCH;
+
+	mutex_lock(&vmq_registry_lock);
+	vm = xa_load(&vmq_vms, id);
+	if (vm) {
+		ret = -EEXIST;
+		if (!name[0] || !vmq_name_taken(name, vm)) {
+			strscpy(vm->name, name, sizeof(vm->name));
+			ret = 0;
+		}
+	}
+	mutex_unlock(&vmq_registry_lock);
+	return ret;
+}
+
+/* NULL leaves a quota as it is. */
+int vmq_vm_set_quotas(u32 id, const u32 *max_msg, const u32 *max_queue)
+{
+	struct vmq_vm *vm;
+
+	mutex_lock(&vmq_registry_lock);
+	vm = xa_load(&vmq_vms, id);
+	if (vm && max_msg)
+		WRITE_ONCE(vm->quota_max_msg, *max_msg);
+	if (vm && max_queue)
+		WRITE_ONCE(vm->quota_max_queue, *max_queue);
+	mutex_unlock(&vmq_registry_lock);
+	return vm ? 0 : -ESRCH;
+}
+
+static void vmq_vm_zero_counters(struct vmq_vm *vm)
+{
+	int i;
+
+	for (i = 0; i < VMQ_CTR_NR; i++)
+		atomic64_set(&vm->ctr[i], 0);
+}
+
+/* @id 0: every VM. */
+int vmq_vm_reset_counters(u32 id)
+{
+	struct vmq_vm *vm;
+	unsigned long index;
+	int ret = 0;
+
+	mutex_lock(&vmq_registry_lock);
+	if (id) {
+		vm = xa_load(&vmq_vms, id);
+		if (vm)
+			vmq_vm_zero_counters(vm);
+		else
+			ret = -ESRCH;
+	} else {
+		xa_for_each(&vmq_vms, index, vm)
+			vmq_vm_zero_counters(vm);
+	}
+	mutex_unlock(&vmq_registry_lock);
+	return ret;
+}
+
+/*
+ * Let @a and @b talk both ways and tell each about the other. If the
+ * identities cannot both be delivered, the pairs are left as they were.
+ */
+int vmq_vm_introduce(u32 a, u32 b)
+{
+	struct vmq_vm *va, *vb;
+	bool ab, ba;
+	int ret;
+
+	if (a == b)
+		return -EINVAL;
+	mutex_lock(&vmq_registry_lock);
+	va = xa_load(&vmq_vms, a);
+	vb = xa_load(&vmq_vms, b);
+	ret = -ESRCH;
+	if (!va || !vb)
+		goto out_unlock;
+	ab = vmq_acl_allowed(a, b);
+	ba = vmq_acl_allowed(b, a);
+	ret = vmq_acl_allow(a, b);
+	if (ret)
+		goto out_unlock;
+	ret = vmq_acl_allow(b, a);
+	if (ret)
+		goto err_revoke_ab;
+	ret = vmq_introduce(va, vb);
+	if (ret)
+		goto err_revoke_ba;
+	mutex_unlock(&vmq_registry_lock);
+	return 0;
+
+err_revoke_ba:
+	if (!ba)
+		vmq_acl_revoke(b, a);
+err_revoke_ab:
+	if (!ab)
+		vmq_acl_revoke(a, b);
+out_unlock:
+	mutex_unlock(&vmq_registry_lock);
+	return ret;
+}
+
 /* VMQ_IOC_SET_NOTIFY: @fd < 0 removes the notification. */
 int vmq_vm_set_notify(u32 id, int fd)
 {
@@ -371,6 +503,8 @@ int vmq_vm_fill_info(struct vmq_vm_info *info)
 	info->id = vm->id;
 	info->pid = vm->pid;
 	memcpy(info->name, vm->name, sizeof(info->name));
+	info->quota_max_msg = vm->quota_max_msg;
+	info->quota_max_queue = vm->quota_max_queue;
 	vmq_queue_fill_info(&vm->rxq, info);
 	for (i = 0; i < VMQ_CTR_NR; i++)
 		info->counters[i] = atomic64_read(&vm->ctr[i]);

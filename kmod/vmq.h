@@ -71,6 +71,8 @@ struct vmq_vm {
 	struct xarray vcpus;		/* struct vmq_vcpu by vcpu_idx */
 	bool gone;
 	char name[VMQ_NAME_MAX];	/* under vmq_registry_lock */
+	u32 quota_max_msg;		/* 0: vmq_max_msg_size */
+	u32 quota_max_queue;		/* 0: no limit */
 	struct hlist_node kvm_node;	/* vmq_vm_by_kvm */
 	struct work_struct hook_work;	/* installs kdev for adopted VMs */
 	struct vmq_queue rxq;

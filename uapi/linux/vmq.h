@@ -53,7 +53,8 @@
  *	the pages until the queue is unregistered or the VM dies, so they
  *	must be ordinary writable guest RAM.
  *	Errors: -EINVAL (alignment, size, flags, magic), -EFAULT (not RAM or
- *	not writable), -EBUSY (a queue is already registered), -ENOMEM.
+ *	not writable), -EBUSY (a queue is already registered), -ENOSPC (the
+ *	data area exceeds the VM's VMQ_A_QUOTA_MAX_QUEUE), -ENOMEM.
  *
  * VMQ_HC_QUEUE_UNREGISTER ()
  *	Forgets the receive queue; undelivered messages in it stay in guest
@@ -69,8 +70,9 @@
  *	Errors, each counted per VM (enum vmq_counter):
  *	  -ESRCH	@dest is no VM known to vmq
  *	  -EACCES	the host has not allowed (caller, @dest)
- *	  -EMSGSIZE	@len exceeds the host's limit, or the record would
- *			exceed half of the receiver's data area
+ *	  -EMSGSIZE	@len exceeds the host's limit or the caller's
+ *			VMQ_A_QUOTA_MAX_MSG, or the record would exceed half
+ *			of the receiver's data area
  *	  -EFAULT	the payload is not readable guest RAM
  *	  -ENOTCONN	@dest has no receive queue registered
  *	  -EAGAIN	the receiver's ring has no room now; nothing was
@@ -177,6 +179,48 @@
  * VMQ_IOC_STATS (struct vmq_stats)
  *	Module-wide counters of live objects; a leak shows as a count that
  *	does not return to its baseline once VMs are gone.
+ *
+ * Generic netlink
+ * ---------------
+ * Family VMQ_GENL_NAME, version VMQ_GENL_VERSION, in the initial network
+ * namespace. Every command that changes something needs CAP_NET_ADMIN
+ * (GENL_ADMIN_PERM); reading needs none. Every error carries an extended
+ * ACK message naming what was wrong, and the offending attribute where
+ * there is one. VMs are named by VMQ_A_VM_ID or VMQ_A_VM_NAME (the id wins
+ * when both are given); pair commands name the second VM with
+ * VMQ_A_PEER_ID or VMQ_A_PEER_NAME.
+ *
+ * VMQ_CMD_GET_VM (dump, or do with a VM)
+ *	Replies one VMQ_CMD_GET_VM message per VM: VMQ_A_VM_ID, VMQ_A_VM_NAME
+ *	(when named), VMQ_A_VM_PID, VMQ_A_VM_QUEUE_SIZE, VMQ_A_VM_QUEUE_BYTES,
+ *	VMQ_A_VM_QUEUE_MSGS, VMQ_A_VM_PEERS (nested VMQ_A_PEER_ID: the VMs it
+ *	may send to), VMQ_A_VM_QUOTAS (nested VMQ_A_QUOTA_*) and
+ *	VMQ_A_VM_COUNTERS (nested; attribute type = enum vmq_counter + 1, each
+ *	a u64).
+ * VMQ_CMD_SET_VM (VM, VMQ_A_VM_NAME and/or VMQ_A_VM_QUOTAS)
+ *	Renames the VM (by id: VMQ_A_VM_ID is required then) and/or sets its
+ *	quotas: VMQ_A_QUOTA_MAX_MSG (largest payload it may send, at most the
+ *	module's max_msg_size; 0 = the module's) and VMQ_A_QUOTA_MAX_QUEUE
+ *	(largest receive queue data area it may register; 0 = no limit).
+ * VMQ_CMD_ALLOW, VMQ_CMD_REVOKE (VM, peer)
+ *	Allow or revoke sends from the VM to the peer, as the ioctls do.
+ * VMQ_CMD_INTRODUCE (VM, peer)
+ *	Allows both directions and conveys each VM's identity into the
+ *	other's receive queue: a VMQ_MSG_IDENTITY record from sender 0 (the
+ *	host) whose payload is a struct vmq_identity. Fails with -ENOTCONN
+ *	when either has no receive queue, -EAGAIN when either queue is full;
+ *	nothing is delivered then, and the pairs are left as they were.
+ * VMQ_CMD_RESET_COUNTERS (VM, or none for every VM)
+ *	Zeroes the counters.
+ * VMQ_CMD_EVENT (multicast group VMQ_GENL_MCGRP_EVENTS, never requested)
+ *	VMQ_A_EVENT (enum vmq_event), VMQ_A_VM_ID, and where it applies
+ *	VMQ_A_PEER_ID and VMQ_A_EVENT_ERROR (the negative errno).
+ *
+ * VMQ_HC_LOOKUP (gpa, len)
+ *	A guest resolves the peer name at guest-physical @gpa, @len bytes (no
+ *	NUL, at most VMQ_NAME_MAX - 1), to a VM id. Only peers the caller may
+ *	send to are found: any other name gives -ESRCH, whether it exists or
+ *	not. Errors: -EINVAL (length), -EFAULT, -ESRCH.
  */
 #ifndef _UAPI_LINUX_VMQ_H
 #define _UAPI_LINUX_VMQ_H
@@ -197,8 +241,9 @@
 #define VMQ_HC_TX_UNREGISTER	(VMQ_HC_BASE + 5)
 #define VMQ_HC_TX_FLUSH		(VMQ_HC_BASE + 6)
 #define VMQ_HC_WAIT		(VMQ_HC_BASE + 7)
+#define VMQ_HC_LOOKUP		(VMQ_HC_BASE + 8)
 /* One past the last number this ABI defines; the range itself spans 256. */
-#define VMQ_HC_NR		(VMQ_HC_BASE + 8)
+#define VMQ_HC_NR		(VMQ_HC_BASE + 9)
 #define VMQ_HC_RANGE		256
 
 /* Feature bits reported by VMQ_HC_INFO in RDX. */
@@ -208,6 +253,8 @@
 #define VMQ_FEAT_NOTIFY		_BITUL(3)	/* VMQ_RING_F_NOTIFY */
 
 #define VMQ_WAIT_MAX_NS		10000000000ULL	/* 10 s */
+
+#define VMQ_NAME_MAX		32	/* including the terminating NUL */
 
 /* Ring geometry. */
 #define VMQ_RING_MAGIC		0x52514d56U	/* "VMQR" little endian */
@@ -272,6 +319,14 @@ struct vmq_tx_desc {
 /* Record types. */
 #define VMQ_MSG_PAD		0	/* skip: fills the end of the data area */
 #define VMQ_MSG_DATA		1	/* payload from VMQ_HC_SEND */
+#define VMQ_MSG_IDENTITY	2	/* struct vmq_identity, from the host */
+
+/* Payload of a VMQ_MSG_IDENTITY record: a peer the host introduced. */
+struct vmq_identity {
+	__u32 id;
+	__u32 reserved;
+	char name[VMQ_NAME_MAX];	/* NUL-terminated; empty if unnamed */
+};
 
 #define VMQ_MSG_ALIGN		32U
 #define VMQ_MSG_RECORD_SIZE(len) \
@@ -290,7 +345,6 @@ struct vmq_msg_hdr {
 };
 
 /* Control device. */
-#define VMQ_NAME_MAX		32	/* including the terminating NUL */
 
 struct vmq_attach {
 	__s32 vm_fd;		/* in: KVM VM file descriptor */
@@ -328,6 +382,7 @@ enum vmq_counter {
 	VMQ_CTR_LAZY_EXITS,	/* VM exits that delivered transmit descriptors */
 	VMQ_CTR_WAITS,		/* VMQ_HC_WAIT calls that halted the vCPU */
 	VMQ_CTR_NOTIFIES,	/* arrival notifications signalled */
+	VMQ_CTR_ERR_QUOTA,	/* refused by a quota (-EMSGSIZE, -ENOSPC) */
 	VMQ_CTR_NR
 };
 
@@ -341,6 +396,8 @@ struct vmq_vm_info {
 	__u32 queue_bytes;	/* out: bytes waiting in the receive queue */
 	__u32 queue_msgs;	/* out: messages waiting in the receive queue */
 	char name[VMQ_NAME_MAX];	/* out */
+	__u32 quota_max_msg;	/* out: VMQ_A_QUOTA_MAX_MSG */
+	__u32 quota_max_queue;	/* out: VMQ_A_QUOTA_MAX_QUEUE */
 	__u64 counters[VMQ_CTR_NR];	/* out: enum vmq_counter */
 };
 
@@ -367,5 +424,61 @@ struct vmq_stats {
 #define VMQ_IOC_VM_INFO		_IOWR(VMQ_IOC_MAGIC, 0x03, struct vmq_vm_info)
 #define VMQ_IOC_STATS		_IOR(VMQ_IOC_MAGIC, 0x04, struct vmq_stats)
 #define VMQ_IOC_SET_NOTIFY	_IOW(VMQ_IOC_MAGIC, 0x05, struct vmq_notify)
+
+/* Generic netlink. */
+#define VMQ_GENL_NAME		"vmq"
+#define VMQ_GENL_VERSION	1
+#define VMQ_GENL_MCGRP_EVENTS	"events"
+
+enum vmq_cmd {
+	VMQ_CMD_UNSPEC,
+	VMQ_CMD_GET_VM,
+	VMQ_CMD_SET_VM,
+	VMQ_CMD_ALLOW,
+	VMQ_CMD_REVOKE,
+	VMQ_CMD_INTRODUCE,
+	VMQ_CMD_RESET_COUNTERS,
+	VMQ_CMD_EVENT,
+	__VMQ_CMD_MAX
+};
+#define VMQ_CMD_MAX (__VMQ_CMD_MAX - 1)
+
+enum vmq_attr {
+	VMQ_A_UNSPEC,
+	VMQ_A_VM_ID,		/* u32 */
+	VMQ_A_VM_NAME,		/* string, < VMQ_NAME_MAX */
+	VMQ_A_VM_PID,		/* u32 */
+	VMQ_A_VM_QUEUE_SIZE,	/* u32 */
+	VMQ_A_VM_QUEUE_BYTES,	/* u32 */
+	VMQ_A_VM_QUEUE_MSGS,	/* u32 */
+	VMQ_A_VM_PEERS,		/* nested: VMQ_A_PEER_ID... */
+	VMQ_A_VM_QUOTAS,	/* nested: enum vmq_quota_attr */
+	VMQ_A_VM_COUNTERS,	/* nested: enum vmq_counter + 1 -> u64 */
+	VMQ_A_PEER_ID,		/* u32 */
+	VMQ_A_PEER_NAME,	/* string */
+	VMQ_A_EVENT,		/* u32: enum vmq_event */
+	VMQ_A_EVENT_ERROR,	/* s32 */
+	VMQ_A_PAD,
+	__VMQ_A_MAX
+};
+#define VMQ_A_MAX (__VMQ_A_MAX - 1)
+
+enum vmq_quota_attr {
+	VMQ_A_QUOTA_UNSPEC,
+	VMQ_A_QUOTA_MAX_MSG,	/* u32 bytes; 0: the module's max_msg_size */
+	VMQ_A_QUOTA_MAX_QUEUE,	/* u32 bytes of data area; 0: no limit */
+	__VMQ_A_QUOTA_MAX
+};
+#define VMQ_A_QUOTA_MAX (__VMQ_A_QUOTA_MAX - 1)
+
+enum vmq_event {
+	VMQ_EVENT_UNSPEC,
+	VMQ_EVENT_VM_ATTACHED,	/* a VM was attached or adopted */
+	VMQ_EVENT_VM_GONE,	/* a VM left vmq */
+	VMQ_EVENT_DENIED,	/* a send was refused: -EACCES */
+	VMQ_EVENT_DROP,		/* a send failed otherwise (error attached) */
+	VMQ_EVENT_QUOTA,	/* a quota refused something */
+	__VMQ_EVENT_MAX
+};
 
 #endif /* _UAPI_LINUX_VMQ_H */

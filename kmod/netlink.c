@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * netlink.c: the "vmq" generic netlink family (<linux/vmq.h> documents
+ * every command and attribute). Policies are per operation and validated
+ * strictly; every error carries an extended ACK message. Changes need
+ * CAP_NET_ADMIN, checked in pre_doit so that the refusal is explained too.
+ */
+#include <linux/capability.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "acl.h"
+#include "netlink.h"
+#include "registry.h"
+
+#define VMQ_NL_ADMIN	0x01	/* genl_ops.internal_flags */
+
+static struct genl_family vmq_genl_family;
+
+static const struct nla_policy vmq_quota_policy[VMQ_A_QUOTA_MAX + 1] = {
+	[VMQ_A_QUOTA_MAX_MSG] = { .type = NLA_U32 },
+	[VMQ_A_QUOTA_MAX_QUEUE] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy vmq_vm_policy[VMQ_A_MAX + 1] = {
+	[VMQ_A_VM_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[VMQ_A_VM_NAME] = { .type = NLA_NUL_STRING, .len = VMQ_NAME_MAX - 1 },
+};
+
+static const struct nla_policy vmq_set_policy[VMQ_A_MAX + 1] = {
+	[VMQ_A_VM_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[VMQ_A_VM_NAME] = { .type = NLA_NUL_STRING, .len = VMQ_NAME_MAX - 1 },
+	[VMQ_A_VM_QUOTAS] = NLA_POLICY_NESTED(vmq_quota_policy),
+};
+
+static const struct nla_policy vmq_pair_policy[VMQ_A_MAX + 1] = {
+	[VMQ_A_VM_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[VMQ_A_VM_NAME] = { .type = NLA_NUL_STRING, .len = VMQ_NAME_MAX - 1 },
+	[VMQ_A_PEER_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[VMQ_A_PEER_NAME] = { .type = NLA_NUL_STRING, .len = VMQ_NAME_MAX - 1 },
+};
+
+/*
+ * The VM named by the id attribute @id_attr or, without it, the name
+ * attribute @name_attr. Explains any failure in the extended ACK.
+ */
+static int vmq_nl_vm(struct genl_info *info, int id_attr, int name_attr,
+		     u32 *out)
+{
+	struct nlattr *id = info->attrs[id_attr];
+	struct nlattr *name = info->attrs[name_attr];
+	int ret;
+
+	bool peer = id_attr == VMQ_A_PEER_ID;
+
+	if (!id && !name) {
+		if (peer)
+			NL_SET_ERR_MSG(info->extack,
+				       "vmq: no peer given (VMQ_A_PEER_ID or VMQ_A_PEER_NAME)");
+		else
+			NL_SET_ERR_MSG(info->extack,
+				       "vmq: no VM given (VMQ_A_VM_ID or VMQ_A_VM_NAME)");
+		return -EINVAL;
+	}
+	if (id)
+		ret = vmq_vm_resolve(nla_get_u32(id), NULL, out);
+	else
+		ret = vmq_vm_resolve(0, nla_data(name), out);
+	if (ret && peer)
+		NL_SET_ERR_MSG_ATTR(info->extack, id ? id : name,
+				    "vmq: peer not found");
+	else if (ret)
+		NL_SET_ERR_MSG_ATTR(info->extack, id ? id : name,
+				    "vmq: VM not found");
+	return ret;
+}
+
+static int vmq_nl_put_peer(void *skb, u32 peer)
+{
+	return nla_put_u32(skb, VMQ_A_PEER_ID, peer);
+}
+
+static int vmq_nl_put_vm(struct sk_buff *skb, const struct vmq_vm_info *vi,
+			 u32 portid, u32 seq, int flags)
+{
+	struct nlattr *nest;
+	void *hdr;
+	int i;
+
+	hdr = genlmsg_put(skb, portid, seq, &vmq_genl_family, flags,
+			  VMQ_CMD_GET_VM);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VMQ_A_VM_ID, vi->id) ||
+	    (vi->name[0] && nla_put_string(skb, VMQ_A_VM_NAME, vi->name)) ||
+	    nla_put_u32(skb, VMQ_A_VM_PID, vi->pid) ||
+	    nla_put_u32(skb, VMQ_A_VM_QUEUE_SIZE, vi->queue_size) ||
+	    nla_put_u32(skb, VMQ_A_VM_QUEUE_BYTES, vi->queue_bytes) ||
+	    nla_put_u32(skb, VMQ_A_VM_QUEUE_MSGS, vi->queue_msgs))
+		goto err_cancel;
+
+	nest = nla_nest_start(skb, VMQ_A_VM_PEERS);
+	if (!nest || vmq_acl_for_each_receiver(vi->id, vmq_nl_put_peer, skb))
+		goto err_cancel;
+	nla_nest_end(skb, nest);
+
+	nest = nla_nest_start(skb, VMQ_A_VM_QUOTAS);
+	if (!nest ||
+	    nla_put_u32(skb, VMQ_A_QUOTA_MAX_MSG, vi->quota_max_msg) ||
+	    nla_put_u32(skb, VMQ_A_QUOTA_MAX_QUEUE, vi->quota_max_queue))
+		goto err_cancel;
+	nla_nest_end(skb, nest);
+
+	nest = nla_nest_start(skb, VMQ_A_VM_COUNTERS);
+	if (!nest)
+		goto err_cancel;
+	for (i = 0; i < VMQ_CTR_NR; i++)
+		if (nla_put_u64_64bit(skb, i + 1, vi->counters[i], VMQ_A_PAD))
+			goto err_cancel;
+	nla_nest_end(skb, nest);
+
+	genlmsg_end(skb, hdr);
+	return 0;
+
+err_cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int vmq_nl_get_vm_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vmq_vm_info *vi;
+	struct sk_buff *msg;
+	int ret;
+
+	vi = kzalloc(sizeof(*vi), GFP_KERNEL);
+	if (!vi)
+		return -ENOMEM;
+	ret = vmq_nl_vm(info, VMQ_A_VM_ID, VMQ_A_VM_NAME, &vi->id);
+	if (ret)
+		goto out_free;
+	ret = vmq_vm_fill_info(vi);
+	if (ret) {
+		NL_SET_ERR_MSG(info->extack, "vmq: VM not found");
+		goto out_free;
+	}
+	ret = -ENOMEM;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		goto out_free;
+	ret = vmq_nl_put_vm(msg, vi, info->snd_portid, info->snd_seq, 0);
+	if (ret) {
+		nlmsg_free(msg);
+		NL_SET_ERR_MSG(info->extack, "vmq: reply too large");
+		goto out_free;
+	}
+	ret = genlmsg_reply(msg, info);
+out_free:
+	kfree(vi);
+	return ret;
+}
+
+/* cb->args[0]: the last id dumped. */
+static int vmq_nl_get_vm_dumpit(struct sk_buff *skb,
+				struct netlink_callback *cb)
+{
+	struct vmq_vm_info *vi;
+	int ret = 0;
+
+	vi = kzalloc(sizeof(*vi), GFP_KERNEL);
+	if (!vi)
+		return -ENOMEM;
+	for (;;) {
+		memset(vi, 0, sizeof(*vi));
+		vi->id = cb->args[0];
+		vi->flags = VMQ_INFO_NEXT;
+		if (vmq_vm_fill_info(vi))
+			break;		/* no more VMs */
+		ret = vmq_nl_put_vm(skb, vi, NETLINK_CB(cb->skb).portid,
+				    cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (ret)
+			break;		/* skb full: continue in the next call */
+		cb->args[0] = vi->id;
+	}
+	kfree(vi);
+	/* Something fit: let the dump go on; nothing did: end or fail. */
+	return skb->len ? skb->len : ret;
+}
+
+static int vmq_nl_set_vm(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *q[VMQ_A_QUOTA_MAX + 1];
+	struct nlattr *name = info->attrs[VMQ_A_VM_NAME];
+	u32 id, max_msg, max_queue;
+	int ret;
+
+	if (!info->attrs[VMQ_A_VM_QUOTAS] && !name) {
+		NL_SET_ERR_MSG(info->extack,
+			       "vmq: nothing to set (VMQ_A_VM_NAME or VMQ_A_VM_QUOTAS)");
+		return -EINVAL;
+	}
+	if (name && !info->attrs[VMQ_A_VM_ID]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, name,
+				    "vmq: renaming needs VMQ_A_VM_ID");
+		return -EINVAL;
+	}
+	ret = vmq_nl_vm(info, VMQ_A_VM_ID, VMQ_A_VM_NAME, &id);
+	if (ret)
+		return ret;
+
+	if (info->attrs[VMQ_A_VM_QUOTAS]) {
+		ret = nla_parse_nested(q, VMQ_A_QUOTA_MAX,
+				       info->attrs[VMQ_A_VM_QUOTAS],
+				       vmq_quota_policy, info->extack);
+		if (ret)
+			return ret;
+		if (q[VMQ_A_QUOTA_MAX_MSG]) {
+			max_msg = nla_get_u32(q[VMQ_A_QUOTA_MAX_MSG]);
+			if (max_msg > READ_ONCE(vmq_max_msg_size)) {
+				NL_SET_ERR_MSG_ATTR(info->extack,
+						    q[VMQ_A_QUOTA_MAX_MSG],
+						    "vmq: quota above the module's max_msg_size");
+				return -ERANGE;
+			}
+		}
+		if (q[VMQ_A_QUOTA_MAX_QUEUE])
+			max_queue = nla_get_u32(q[VMQ_A_QUOTA_MAX_QUEUE]);
+		ret = vmq_vm_set_quotas(id,
+					q[VMQ_A_QUOTA_MAX_MSG] ? &max_msg : NULL,
+					q[VMQ_A_QUOTA_MAX_QUEUE] ? &max_queue : NULL);
+		if (ret) {
+			NL_SET_ERR_MSG(info->extack, "vmq: VM not found");
+			return ret;
+		}
+	}
+	if (name) {
+		ret = vmq_vm_rename(id, nla_data(name));
+		if (ret == -EEXIST)
+			NL_SET_ERR_MSG_ATTR(info->extack, name,
+					    "vmq: another VM has this name");
+		else if (ret)
+			NL_SET_ERR_MSG(info->extack, "vmq: VM not found");
+	}
+	return ret;
+}
+
+static int vmq_nl_pair(struct sk_buff *skb, struct genl_info *info)
+{
+	u8 cmd = info->genlhdr->cmd;
+	u32 vm, peer;
+	int ret;
+
+	ret = vmq_nl_vm(info, VMQ_A_VM_ID, VMQ_A_VM_NAME, &vm);
+	if (ret)
+		return ret;
+	ret = vmq_nl_vm(info, VMQ_A_PEER_ID, VMQ_A_PEER_NAME, &peer);
+	if (ret)
+		return ret;
+
+	switch (cmd) {
+	case VMQ_CMD_ALLOW:
+		ret = vmq_vm_allow_pair(vm, peer);
+		if (ret == -ESRCH)
+			NL_SET_ERR_MSG(info->extack, "vmq: VM went away");
+		else if (ret)
+			NL_SET_ERR_MSG(info->extack, "vmq: cannot allow the pair");
+		return ret;
+	case VMQ_CMD_REVOKE:
+		ret = vmq_acl_revoke(vm, peer);
+		if (ret)
+			NL_SET_ERR_MSG(info->extack,
+				       "vmq: the pair was not allowed");
+		return ret;
+	default:	/* VMQ_CMD_INTRODUCE */
+		ret = vmq_vm_introduce(vm, peer);
+		if (ret == -EINVAL)
+			NL_SET_ERR_MSG(info->extack,
+				       "vmq: a VM cannot be introduced to itself");
+		else if (ret == -ENOTCONN)
+			NL_SET_ERR_MSG(info->extack,
+				       "vmq: both VMs need a receive queue");
+		else if (ret == -EAGAIN)
+			NL_SET_ERR_MSG(info->extack,
+				       "vmq: a receive queue is full; try again");
+		else if (ret)
+			NL_SET_ERR_MSG(info->extack,
+				       "vmq: identities could not be delivered");
+		return ret;
+	}
+}
+
+static int vmq_nl_reset(struct sk_buff *skb, struct genl_info *info)
+{
+	u32 id = 0;
+	int ret;
+
+	if (info->attrs[VMQ_A_VM_ID] || info->attrs[VMQ_A_VM_NAME]) {
+		ret = vmq_nl_vm(info, VMQ_A_VM_ID, VMQ_A_VM_NAME, &id);
+		if (ret)
+			return ret;
+	}
+	ret = vmq_vm_reset_counters(id);
+	if (ret)
+		NL_SET_ERR_MSG(info->extack, "vmq: VM not found");
+	return ret;
+}
+
+static int vmq_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
+			   struct genl_info *info)
+{
+	if ((ops->internal_flags & VMQ_NL_ADMIN) &&
+	    !netlink_capable(skb, CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "vmq: changing vmq settings needs CAP_NET_ADMIN");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static const struct genl_ops vmq_genl_ops[] = {
+	{
+		.cmd = VMQ_CMD_GET_VM,
+		.doit = vmq_nl_get_vm_doit,
+		.dumpit = vmq_nl_get_vm_dumpit,
+		.policy = vmq_vm_policy,
+		.maxattr = VMQ_A_MAX,
+	},
+	{
+		.cmd = VMQ_CMD_SET_VM,
+		.doit = vmq_nl_set_vm,
+		.policy = vmq_set_policy,
+		.maxattr = VMQ_A_MAX,
+		.internal_flags = VMQ_NL_ADMIN,
+	},
+	{
+		.cmd = VMQ_CMD_ALLOW,
+		.doit = vmq_nl_pair,
+		.policy = vmq_pair_policy,
+		.maxattr = VMQ_A_MAX,
+		.internal_flags = VMQ_NL_ADMIN,
+	},
+	{
+		.cmd = VMQ_CMD_REVOKE,
+		.doit = vmq_nl_pair,
+		.policy = vmq_pair_policy,
+		.maxattr = VMQ_A_MAX,
+		.internal_flags = VMQ_NL_ADMIN,
+	},
+	{
+		.cmd = VMQ_CMD_INTRODUCE,
+		.doit = vmq_nl_pair,
+		.policy = vmq_pair_policy,
+		.maxattr = VMQ_A_MAX,
+		.internal_flags = VMQ_NL_ADMIN,
+	},
+	{
+		.cmd = VMQ_CMD_RESET_COUNTERS,
+		.doit = vmq_nl_reset,
+		.policy = vmq_vm_policy,
+		.maxattr = VMQ_A_MAX,
+		.internal_flags = VMQ_NL_ADMIN,
+	},
+};
+
+enum vmq_nl_mcgrp {
+	VMQ_NL_MCGRP_EVENTS,
+};
+
+static const struct genl_multicast_group vmq_genl_mcgrps[] = {
+	[VMQ_NL_MCGRP_EVENTS] = { .name = VMQ_GENL_MCGRP_EVENTS },
+};
+
+static struct genl_family vmq_genl_family __ro_after_init = {
+	.name = VMQ_GENL_NAME,
+	.version = VMQ_GENL_VERSION,
+	.maxattr = VMQ_A_MAX,
+	.module = THIS_MODULE,
+	.ops = vmq_genl_ops,
+	.n_ops = ARRAY_SIZE(vmq_genl_ops),
+	.resv_start_op = VMQ_CMD_GET_VM,
+	.mcgrps = vmq_genl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(vmq_genl_mcgrps),
+	.pre_doit = vmq_nl_pre_doit,
+	.parallel_ops = true,
+};
+
+static bool vmq_nl_ready;
+
+/*
+ * Multicast an event to listeners, if any. Any context: events come from
+ * the hypercall and VM-exit paths too.
+ */
+void vmq_nl_event(enum vmq_event ev, u32 vm, u32 peer, int err)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!READ_ONCE(vmq_nl_ready) ||
+	    !genl_has_listeners(&vmq_genl_family, &init_net,
+				VMQ_NL_MCGRP_EVENTS))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &vmq_genl_family, 0, VMQ_CMD_EVENT);
+	if (!hdr ||
+	    nla_put_u32(msg, VMQ_A_EVENT, ev) ||
+	    nla_put_u32(msg, VMQ_A_VM_ID, vm) ||
+	    (peer && nla_put_u32(msg, VMQ_A_PEER_ID, peer)) ||
+	    (err && nla_put_s32(msg, VMQ_A_EVENT_ERROR, err))) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&vmq_genl_family, msg, 0, VMQ_NL_MCGRP_EVENTS,
+			  GFP_ATOMIC);
+}
+
+int vmq_netlink_init(void)
+{
+	int ret = genl_register_family(&vmq_genl_family);
+
+	if (!ret)
+		WRITE_ONCE(vmq_nl_ready, true);
+	return ret;
+}
+
+void vmq_netlink_exit(void)
+{
+	WRITE_ONCE(vmq_nl_ready, false);
+	genl_unregister_family(&vmq_genl_family);
+}

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* netlink.h: the "vmq" generic netlink family. */
+#ifndef _VMQ_NETLINK_H
+#define _VMQ_NETLINK_H
+
+#include <linux/types.h>
+#include <linux/vmq.h>
+
+int vmq_netlink_init(void);
+void vmq_netlink_exit(void);
+void vmq_nl_event(enum vmq_event ev, u32 vm, u32 peer, int err);
+
+#endif /* _VMQ_NETLINK_H */
