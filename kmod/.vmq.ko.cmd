@@ -1,1 +1,0 @@
-cmd_/work/main/kmod/vmq.ko := ld -r -m elf_x86_64 -z noexecstack --no-warn-rwx-segments --build-id=sha1  -T arch/x86/module.lds -o /work/main/kmod/vmq.ko /work/main/kmod/vmq.o /work/main/kmod/vmq.mod.o;  true

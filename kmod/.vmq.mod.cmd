@@ -1,1 +1,0 @@
-cmd_/work/main/kmod/vmq.mod := printf '%s\n'   main.o registry.o queue.o gmem.o vcpu.o acl.o hypercall.o kvm_hooks.o chardev.o netlink.o | awk '!x[$$0]++ { print("/work/main/kmod/"$$0) }' > /work/main/kmod/vmq.mod
