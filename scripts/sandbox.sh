@@ -427,10 +427,11 @@ bad='^(WARNING:|BUG:|INFO: task .* blocked for more than|Kernel panic|Oops|'
 bad+='UBSAN:|kernel BUG at|general protection fault|unreferenced object)|'
 bad+='watchdog: BUG: soft lockup|hard LOCKUP|KASAN|kmemleak: .*suspected memory leak|'
 bad+='possible circular locking|possible recursive locking|inconsistent lock state|'
-bad+='suspicious RCU usage|lockdep|Call Trace|list_(add|del) corruption|refcount_t: |'
+bad+='suspicious RCU usage|DEBUG_LOCKS_WARN_ON|turning off the locking correctness validator|'
+bad+='Call Trace|list_(add|del) corruption|refcount_t: |'
 bad+='double fault'
 reports=$(grep -v -e '^VMQ-SANDBOX:' "$log" |
-	sed -E 's/^\[ *[0-9]+\.[0-9]+\] //' |
+	sed -E 's/^\[ *[0-9]+\.[0-9]+\](\[ *[CT][0-9]+\])? //' |
 	grep -v -E '^(Kernel )?[Cc]ommand line:' | grep -E "$bad" |
 	awk '!seen[$0]++' || true)
 
