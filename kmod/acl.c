@@ -94,8 +94,7 @@ int vmq_acl_revoke(u32 sender, u32 receiver)
  * Call @fn for every VM @sender may send to, under RCU (@fn must not
  * sleep), until it returns non-zero; returns that value or 0.
  */
-int vmq_acl_for_each_receiver(u32 sender, int (*fn)(void *arg, u32 receiver),
-			      void *arg)
+int vmq_acl_visit_receivers(u32 sender, int (*fn)(void *, u32), void *arg)
 {
 	struct vmq_acl_entry *e;
 	int bkt, ret = 0;

@@ -9,8 +9,7 @@ bool vmq_acl_allowed(u32 sender, u32 receiver);
 int vmq_acl_allow(u32 sender, u32 receiver);
 int vmq_acl_revoke(u32 sender, u32 receiver);
 void vmq_acl_purge(u32 id);
-int vmq_acl_for_each_receiver(u32 sender, int (*fn)(void *arg, u32 receiver),
-			      void *arg);
+int vmq_acl_visit_receivers(u32 sender, int (*fn)(void *, u32), void *arg);
 void vmq_acl_exit(void);
 
 #endif /* _VMQ_ACL_H */

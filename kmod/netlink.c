@@ -100,7 +100,7 @@ static int vmq_nl_put_vm(struct sk_buff *skb, const struct vmq_vm_info *vi,
 		goto err_cancel;
 
 	nest = nla_nest_start(skb, VMQ_A_VM_PEERS);
-	if (!nest || vmq_acl_for_each_receiver(vi->id, vmq_nl_put_peer, skb))
+	if (!nest || vmq_acl_visit_receivers(vi->id, vmq_nl_put_peer, skb))
 		goto err_cancel;
 	nla_nest_end(skb, nest);
 

@@ -441,6 +441,7 @@ enum vmq_cmd {
 	VMQ_CMD_EVENT,
 	__VMQ_CMD_MAX
 };
+
 #define VMQ_CMD_MAX (__VMQ_CMD_MAX - 1)
 
 enum vmq_attr {
@@ -461,6 +462,7 @@ enum vmq_attr {
 	VMQ_A_PAD,
 	__VMQ_A_MAX
 };
+
 #define VMQ_A_MAX (__VMQ_A_MAX - 1)
 
 enum vmq_quota_attr {
@@ -469,6 +471,7 @@ enum vmq_quota_attr {
 	VMQ_A_QUOTA_MAX_QUEUE,	/* u32 bytes of data area; 0: no limit */
 	__VMQ_A_QUOTA_MAX
 };
+
 #define VMQ_A_QUOTA_MAX (__VMQ_A_QUOTA_MAX - 1)
 
 enum vmq_event {
