@@ -24,6 +24,10 @@ endif
 # Arguments for scripts/sandbox.sh, e.g. make check SANDBOX_ARGS="--npt 1".
 SANDBOX_ARGS ?=
 
+# check and friends build in parallel unless told otherwise (make -jN).
+JOBS ?= $(shell nproc)
+par := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
+
 all: modules selftests
 
 kdir-check:
@@ -56,17 +60,19 @@ deps:
 	scripts/deps.sh
 
 check: deps
-	$(MAKE) all
+	$(MAKE) $(par) all
 	scripts/sandbox.sh --tests $(SANDBOX_ARGS)
 
 check-debug: deps
-	$(MAKE) selftests
+	$(MAKE) $(par) selftests
 	scripts/sandbox.sh --tests --debug $(SANDBOX_ARGS)
 
-demo bench: all
+demo bench:
 	@test -f selftests/vmq_$@.c || { \
 		echo "selftests/vmq_$@.c does not exist yet: there is no $@ to run" >&2; \
 		exit 1; }
+	scripts/deps.sh
+	$(MAKE) $(par) all
 	scripts/sandbox.sh --$@ $(SANDBOX_ARGS)
 
 clean:
