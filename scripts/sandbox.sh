@@ -7,12 +7,13 @@
 # kernel cannot load modules; this is where everything that loads one runs.
 #
 #   sandbox.sh [--tests|--demo|--bench|--shell-cmd CMD] [--debug]
-#              [--npt both|0|1] [--timeout SECS]
+#              [--npt both|0|1] [--timeout SECS] [--test NAME]...
 #
 #   --tests       run the installed selftests with kselftest's run_kselftest.sh
 #                 (default; --npt defaults to "both": once with kvm_amd npt=1,
 #                 once with npt=0)
 #   --demo        run selftests/vmq_demo;  --bench: run selftests/vmq_bench
+#   --test NAME   run only this selftest (repeatable)
 #   --shell-cmd   run CMD with the guest's /bin/sh (tests are in /ksft/vmq)
 #   --debug       use the debug kernel (KASAN, lockdep, kmemleak, UBSAN) from
 #                 ../shared/debug-kernel; vmq.ko is rebuilt for it
@@ -36,7 +37,7 @@ log=$sb/console.log
 die() { echo "sandbox: $*" >&2; exit 2; }
 usage() { sed -n '/^#   sandbox.sh/,/^# VMQ_KVER/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-mode=tests shell_cmd='' debug=0 npt='' tmo=''
+mode=tests shell_cmd='' debug=0 npt='' tmo='' only=''
 while (($#)); do
 	case $1 in
 	--tests) mode=tests ;;
@@ -46,6 +47,7 @@ while (($#)); do
 	--debug) debug=1 ;;
 	--npt) (($# >= 2)) || usage; npt=$2; shift ;;
 	--timeout) (($# >= 2)) || usage; tmo=$2; shift ;;
+	--test) (($# >= 2)) || usage; only+=" ${2%.c}"; shift ;;
 	-h | --help) usage ;;
 	*) echo "sandbox: unknown argument: $1" >&2; usage ;;
 	esac
@@ -190,6 +192,14 @@ if [[ -n $prog && ! -x $root/ksft/vmq/$prog ]]; then
 	die "$prog was not built (see 'make -C selftests')"
 fi
 tests=$(cut -d: -f2 "$root/ksft/kselftest-list.txt" 2>/dev/null || true)
+ksft_args=
+if [[ -n $only ]]; then
+	for t in $only; do
+		grep -qx "$t" <<<"$tests" || die "no selftest named $t (have: ${tests//$'\n'/ })"
+		ksft_args+=" -t vmq:$t"
+	done
+	tests=$only
+fi
 [[ $mode != tests || -n $tests ]] || die "no selftests to run"
 
 printf '%s\n' "$shell_cmd" >"$root/sandbox.cmd"
@@ -199,6 +209,7 @@ PHASES="$phases"
 DEBUG=$debug
 VMQ_NAME=$ko_name
 PROG=$prog
+KSFT_ARGS="$ksft_args"
 EOF
 
 cat >"$root/init" <<'EOF'
@@ -253,7 +264,7 @@ run_phase() {
 	mark "phase npt=$1 begin (kvm_amd npt=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null))"
 	case $MODE in
 	tests)
-		(cd /ksft && ./run_kselftest.sh)
+		(cd /ksft && ./run_kselftest.sh $KSFT_ARGS)
 		;;
 	demo | bench)
 		(cd /ksft/vmq && "./$PROG")
