@@ -349,7 +349,8 @@ start=$SECONDS
 set +e
 # sed: drop CRs and the firmware's terminal escapes; show(): hide QEMU's
 # list of CPUID bits TCG lacks (harmless, and in console.log).
-timeout -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 |
+# --foreground: QEMU stays in our process group, so ^C stops it too.
+timeout --foreground -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 |
 	sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' |
 	tee "$log" | show
 rc=${PIPESTATUS[0]}
