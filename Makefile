@@ -59,12 +59,17 @@ selftests: ksft
 deps:
 	scripts/deps.sh
 
-check: deps
-	$(MAKE) $(par) all
+# Whatever breaks, the last line is "N passed, M failed".
+broke = { echo "check: $(1) failed"; echo "0 passed, 1 failed"; exit 1; }
+
+check:
+	@scripts/deps.sh || $(call broke,installing packages)
+	@$(MAKE) $(par) all || $(call broke,the build)
 	scripts/sandbox.sh --tests $(SANDBOX_ARGS)
 
-check-debug: deps
-	$(MAKE) $(par) selftests
+check-debug:
+	@scripts/deps.sh || $(call broke,installing packages)
+	@$(MAKE) $(par) selftests || $(call broke,the build)
 	scripts/sandbox.sh --tests --debug $(SANDBOX_ARGS)
 
 demo bench:

@@ -34,7 +34,8 @@ root=$sb/root
 initrd=$sb/initramfs.cpio.gz
 log=$sb/console.log
 
-die() { echo "sandbox: $*" >&2; exit 2; }
+# A run that cannot even start still ends with the summary line.
+die() { printf 'sandbox: %s\n0 passed, 1 failed\n' "$*"; exit 2; }
 usage() { sed -n '/^#   sandbox.sh/,/^# VMQ_KVER/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 mode=tests shell_cmd='' debug=0 npt='' tmo='' only=''
