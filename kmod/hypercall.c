@@ -134,12 +134,39 @@ static long vmq_hc_per_vcpu(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 	return -EOPNOTSUPP;
 }
 
+/*
+ * vmq_registry_lock is held around kvm->lock (attaching a VM), and KVM may
+ * wait for kvm->srcu readers while holding kvm->lock (setting an MSR
+ * filter, for one). A vCPU must therefore not wait for the registry lock
+ * inside its kvm->srcu read section: these two leave it for the wait.
+ */
+static struct vmq_vm *vmq_hc_adopt(struct kvm_vcpu *vcpu)
+{
+	struct vmq_vm *vm;
+
+	kvm_vcpu_srcu_read_unlock(vcpu);
+	vm = vmq_vm_adopt(vcpu);
+	kvm_vcpu_srcu_read_lock(vcpu);
+	return vm;
+}
+
+static int vmq_hc_resolve(struct kvm_vcpu *vcpu, const char *name, u32 *id)
+{
+	int ret;
+
+	kvm_vcpu_srcu_read_unlock(vcpu);
+	ret = vmq_vm_resolve(0, name, id);
+	kvm_vcpu_srcu_read_lock(vcpu);
+	return ret;
+}
+
 /* VMQ_HC_LOOKUP: a peer's id by name, only if the caller may send to it. */
 static long vmq_hc_lookup(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 			  const struct vmq_hc_args *a)
 {
 	char name[VMQ_NAME_MAX] = {};
 	u32 id;
+	int ret;
 
 	if (!a->a1 || a->a1 >= VMQ_NAME_MAX)
 		return -EINVAL;
@@ -147,7 +174,8 @@ static long vmq_hc_lookup(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 		return -EFAULT;
 	if (strnlen(name, a->a1) != a->a1)
 		return -EINVAL;
-	if (vmq_vm_resolve(0, name, &id) || !vmq_acl_allowed(vm->id, id))
+	ret = vmq_hc_resolve(vcpu, name, &id);
+	if (ret || !vmq_acl_allowed(vm->id, id))
 		return -ESRCH;
 	return id;
 }
@@ -202,7 +230,7 @@ int vmq_hypercall(struct kvm_vcpu *vcpu)
 	vmq_hc_read_args(vcpu, &a);
 	vm = vmq_vm_get_by_kvm(vcpu->kvm);
 	if (!vm)
-		vm = vmq_vm_adopt(vcpu);
+		vm = vmq_hc_adopt(vcpu);
 	if (IS_ERR(vm)) {
 		ret = PTR_ERR(vm);
 	} else {
