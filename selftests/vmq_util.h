@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmq_util.h: helpers shared by vmq's KVM selftests.
+ *
+ * Most tests drive "command guests": a guest loops executing the command the
+ * host wrote into a page of its memory and reports the result with
+ * GUEST_SYNC. The host reads receive rings directly through their host
+ * mapping, which is exactly what the guest would see, and checks every
+ * byte, sender id, tag and sequence number.
+ */
+#ifndef _VMQ_UTIL_H
+#define _VMQ_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+
+#include <vmq_guest.h>
+
+/* Commands a command guest executes. */
+enum vmq_op {
+	OP_HC,			/* raw hypercall: a[0] nr, a[1..4] args */
+	OP_INFO_LOOP,		/* a[0] VMQ_HC_INFO calls */
+	OP_READ_LOOP,		/* a[0] rounds of reading the queue, no exits */
+	OP_TX_POST,		/* a[0] dest, a[1] gpa, a[2] len, a[3] tag0, a[4] n */
+};
+
+struct vmq_cmd {
+	u64 op;
+	u64 a[5];
+	/* Guest-side views, set up by OP_HC registrations' callers. */
+	u64 rx_gva;		/* receive ring, for OP_READ_LOOP */
+	u64 tx_gva;		/* transmit ring, for OP_TX_POST */
+	u64 tx_prod;
+	u64 out[4];		/* extra results */
+};
+
+struct vmq_gvm {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct vmq_cmd *cmd;	/* host view of the command page */
+	u32 id;
+};
+
+/* Guest memory the test can see from both sides. */
+struct vmq_gmem {
+	vm_vaddr_t gva;
+	vm_paddr_t gpa;
+	void *hva;
+	size_t bytes;
+};
+
+static inline void vmq_guest_cmd_loop(struct vmq_cmd *c)
+{
+	for (;;) {
+		s64 r = 0;
+		u64 i;
+
+		switch (c->op) {
+		case OP_HC:
+			r = vmq_hypercall(c->a[0], c->a[1], c->a[2], c->a[3],
+					  c->a[4]);
+			break;
+		case OP_INFO_LOOP: {
+			struct vmq_info info;
+
+			for (i = 0; i < c->a[0]; i++)
+				r |= vmq_info(&info);
+			break;
+		}
+		case OP_READ_LOOP: {
+			struct vmq_ring_hdr *h = (void *)c->rx_gva;
+			u64 seen = 0;
+
+			/* Plain loads only: no PAUSE, no exit of any kind. */
+			for (i = 0; i < c->a[0]; i++)
+				seen += __atomic_load_n(&h->prod_msgs,
+							__ATOMIC_ACQUIRE) -
+					__atomic_load_n(&h->cons_msgs,
+							__ATOMIC_RELAXED);
+			r = seen;
+			break;
+		}
+		case OP_TX_POST: {
+			struct vmq_tx_hdr *h = (void *)c->tx_gva;
+			struct vmq_tx_desc *d = (void *)(c->tx_gva +
+							 VMQ_RING_HDR_SIZE);
+			u32 nr = h->nr_desc;
+
+			for (i = 0; i < c->a[4]; i++) {
+				struct vmq_tx_desc *e = &d[c->tx_prod & (nr - 1)];
+
+				e->dest = c->a[0];
+				e->gpa = c->a[1];
+				e->len = c->a[2];
+				e->tag = c->a[3] + i;
+				e->flags = 0;
+				e->status = VMQ_TX_PENDING;
+				c->tx_prod++;
+				__atomic_store_n(&h->prod, (u32)c->tx_prod,
+						 __ATOMIC_RELEASE);
+			}
+			r = c->tx_prod;
+			break;
+		}
+		default:
+			r = -1;
+		}
+		GUEST_SYNC(r);
+	}
+}
+
+static void vmq_cmd_guest(struct vmq_cmd *c)
+{
+	vmq_guest_cmd_loop(c);
+}
+
+static inline struct vmq_gmem vmq_gmem_alloc(struct kvm_vm *vm, size_t bytes)
+{
+	struct vmq_gmem m;
+
+	m.bytes = bytes;
+	m.gva = vm_vaddr_alloc(vm, bytes, 0x100000);
+	m.gpa = addr_gva2gpa(vm, m.gva);
+	m.hva = addr_gva2hva(vm, m.gva);
+	/* vm_vaddr_alloc maps page by page: check the pages are contiguous. */
+	TEST_ASSERT(addr_gva2gpa(vm, m.gva + bytes - 1) == m.gpa + bytes - 1,
+		    "guest buffer not physically contiguous");
+	memset(m.hva, 0, bytes);
+	return m;
+}
+
+static inline struct vmq_gvm vmq_gvm_create(void)
+{
+	struct vmq_gvm g;
+	vm_vaddr_t cmd;
+
+	g.vm = vm_create_with_one_vcpu(&g.vcpu, vmq_cmd_guest);
+	cmd = vm_vaddr_alloc_page(g.vm);
+	g.cmd = addr_gva2hva(g.vm, cmd);
+	memset(g.cmd, 0, sizeof(*g.cmd));
+	vcpu_args_set(g.vcpu, 1, cmd);
+	g.id = 0;
+	return g;
+}
+
+/* Run the guest until its next GUEST_SYNC and return the synced value. */
+static inline s64 vmq_gvm_run(struct vmq_gvm *g)
+{
+	struct ucall uc;
+
+	vcpu_run(g->vcpu);
+	switch (get_ucall(g->vcpu, &uc)) {
+	case UCALL_SYNC:
+		return (s64)uc.args[1];
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	default:
+		TEST_FAIL("unexpected exit: reason %u, ucall %lu",
+			  g->vcpu->run->exit_reason, uc.cmd);
+	}
+	return 0;
+}
+
+static inline s64 vmq_gvm_hc(struct vmq_gvm *g, u64 nr, u64 a0, u64 a1,
+			     u64 a2, u64 a3)
+{
+	g->cmd->op = OP_HC;
+	g->cmd->a[0] = nr;
+	g->cmd->a[1] = a0;
+	g->cmd->a[2] = a1;
+	g->cmd->a[3] = a2;
+	g->cmd->a[4] = a3;
+	return vmq_gvm_run(g);
+}
+
+static inline void vmq_gvm_free(struct vmq_gvm *g)
+{
+	kvm_vm_free(g->vm);
+	g->vm = NULL;
+}
+
+/* /dev/vmq */
+static inline int vmq_dev(void)
+{
+	static int fd = -1;
+
+	if (fd < 0) {
+		fd = open("/dev/vmq", O_RDWR);
+		__TEST_REQUIRE(fd >= 0, "/dev/vmq not available (is vmq loaded?)");
+	}
+	return fd;
+}
+
+static inline void vmq_dev_close(void)
+{
+	/* Only for tests that unload the module: reopen lazily after. */
+}
+
+static inline int __vmq_attach(struct kvm_vm *vm, const char *name, u32 *id)
+{
+	struct vmq_attach a = { .vm_fd = vm->fd };
+
+	if (name)
+		snprintf(a.name, sizeof(a.name), "%s", name);
+	if (ioctl(vmq_dev(), VMQ_IOC_ATTACH_VM, &a))
+		return -errno;
+	*id = a.id;
+	return 0;
+}
+
+static inline u32 vmq_attach(struct vmq_gvm *g, const char *name)
+{
+	int ret = __vmq_attach(g->vm, name, &g->id);
+
+	TEST_ASSERT(!ret, "VMQ_IOC_ATTACH_VM: %d", ret);
+	return g->id;
+}
+
+static inline int __vmq_pair(unsigned long cmd, u32 s, u32 r)
+{
+	struct vmq_pair p = { s, r };
+
+	return ioctl(vmq_dev(), cmd, &p) ? -errno : 0;
+}
+
+static inline void vmq_allow(u32 s, u32 r)
+{
+	int ret = __vmq_pair(VMQ_IOC_ALLOW, s, r);
+
+	TEST_ASSERT(!ret, "VMQ_IOC_ALLOW %u->%u: %d", s, r, ret);
+}
+
+static inline struct vmq_stats vmq_stats(void)
+{
+	struct vmq_stats s;
+
+	TEST_ASSERT(!ioctl(vmq_dev(), VMQ_IOC_STATS, &s), "VMQ_IOC_STATS");
+	return s;
+}
+
+static inline struct vmq_vm_info vmq_info_of(u32 id)
+{
+	struct vmq_vm_info i = { .id = id };
+
+	TEST_ASSERT(!ioctl(vmq_dev(), VMQ_IOC_VM_INFO, &i),
+		    "VMQ_IOC_VM_INFO %u: %d", id, -errno);
+	return i;
+}
+
+static inline u64 vmq_ctr(u32 id, enum vmq_counter c)
+{
+	return vmq_info_of(id).counters[c];
+}
+
+/* A receive ring in @g's memory: one header page + @data_bytes. */
+static inline struct vmq_gmem vmq_rx_setup(struct vmq_gvm *g, u32 data_bytes)
+{
+	struct vmq_gmem r = vmq_gmem_alloc(g->vm, VMQ_RING_HDR_SIZE + data_bytes);
+	struct vmq_ring_hdr *h = r.hva;
+	s64 ret;
+
+	h->magic = VMQ_RING_MAGIC;
+	ret = vmq_gvm_hc(g, VMQ_HC_QUEUE_REGISTER, r.gpa, r.bytes, 0, 0);
+	TEST_ASSERT(!ret, "VMQ_HC_QUEUE_REGISTER: %ld", (long)ret);
+	TEST_ASSERT(h->data_size == data_bytes, "data_size %u", h->data_size);
+	g->cmd->rx_gva = r.gva;
+	return r;
+}
+
+/* Host-side consumer of a receive ring, as a guest would consume it. */
+static inline const struct vmq_msg_hdr *vmq_host_peek(struct vmq_gmem *r)
+{
+	struct vmq_ring_hdr *h = r->hva;
+	u8 *data = (u8 *)r->hva + VMQ_RING_HDR_SIZE;
+
+	for (;;) {
+		u32 tail = h->cons_tail;
+		u32 head = __atomic_load_n(&h->prod_head, __ATOMIC_ACQUIRE);
+		const struct vmq_msg_hdr *m;
+
+		if (head == tail)
+			return NULL;
+		TEST_ASSERT(head - tail <= h->data_size, "ring overrun");
+		m = (const void *)(data + (tail & (h->data_size - 1)));
+		if (m->type != VMQ_MSG_PAD)
+			return m;
+		__atomic_store_n(&h->cons_tail, tail + VMQ_MSG_RECORD_SIZE(m->len),
+				 __ATOMIC_RELEASE);
+	}
+}
+
+static inline void vmq_host_consume(struct vmq_gmem *r,
+				    const struct vmq_msg_hdr *m)
+{
+	struct vmq_ring_hdr *h = r->hva;
+
+	h->cons_msgs++;
+	__atomic_store_n(&h->cons_tail, h->cons_tail + VMQ_MSG_RECORD_SIZE(m->len),
+			 __ATOMIC_RELEASE);
+}
+
+static inline u32 vmq_host_pending(struct vmq_gmem *r)
+{
+	struct vmq_ring_hdr *h = r->hva;
+
+	return __atomic_load_n(&h->prod_msgs, __ATOMIC_ACQUIRE) - h->cons_msgs;
+}
+
+/* Deterministic payload bytes for message @n of sender @s. */
+static inline void vmq_fill(void *buf, u32 len, u32 s, u32 n)
+{
+	u8 *p = buf;
+	u32 i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (u8)(s * 131 + n * 31 + i * 7 + (i >> 8));
+}
+
+static inline bool vmq_check_fill(const void *buf, u32 len, u32 s, u32 n)
+{
+	const u8 *p = buf;
+	u32 i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != (u8)(s * 131 + n * 31 + i * 7 + (i >> 8)))
+			return false;
+	return true;
+}
+
+/* One vCPU statistic by name, from KVM's binary stats interface. */
+static inline u64 vmq_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
+{
+	struct kvm_stats_header header;
+	struct kvm_stats_desc *descs, *d;
+	u64 value = 0;
+	int fd, i;
+	bool found = false;
+
+	fd = vcpu_get_stats_fd(vcpu);
+	read_stats_header(fd, &header);
+	descs = read_stats_descriptors(fd, &header);
+	for (i = 0; i < header.num_desc; i++) {
+		d = get_stats_descriptor(descs, i, &header);
+		if (!strcmp(d->name, name)) {
+			read_stat_data(fd, &header, d, &value, 1);
+			found = true;
+			break;
+		}
+	}
+	free(descs);
+	close(fd);
+	TEST_ASSERT(found, "no vCPU stat %s", name);
+	return value;
+}
+
+/* Run @fn as one TAP test point; a TEST_ASSERT failure ends it as failed. */
+static inline void vmq_run_case(const char *name, void (*fn)(void))
+{
+	pid_t pid = fork();
+	int status;
+
+	TEST_ASSERT(pid >= 0, "fork");
+	if (!pid) {
+		fn();
+		exit(KSFT_PASS);
+	}
+	waitpid(pid, &status, 0);
+	ksft_test_result(WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS,
+			 "%s\n", name);
+}
+
+#endif /* _VMQ_UTIL_H */
