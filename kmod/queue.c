@@ -315,6 +315,7 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 		goto out_put;
 	}
 
+	atomic64_add(a->len, &vmq_stats.bytes_copied);
 	vmq_count(src, VMQ_CTR_TX_MSGS, 1);
 	vmq_count(src, VMQ_CTR_TX_BYTES, a->len);
 	vmq_count(dest, VMQ_CTR_RX_MSGS, 1);
@@ -328,6 +329,37 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 out_put:
 	vmq_vm_put(dest);
 	return ret;
+}
+
+/*
+ * Write a record whose payload the host made (@payload, @len bytes) into
+ * @dest's queue, and wake or notify the guest. Returns 0 or a
+ * VMQ_HC_SEND error; a failure leaves the ring as it was.
+ */
+int vmq_queue_post(struct vmq_vm *dest, u16 type, u32 sender, u64 tag,
+		   const void *payload, u32 len)
+{
+	struct vmq_queue *q = &dest->rxq;
+	struct vmq_slot slot;
+	bool notify = false;
+	int ret;
+
+	spin_lock(&q->lock);
+	ret = vmq_queue_reserve(q, len, &slot);
+	if (!ret) {
+		memcpy(vmq_slot_payload(q, &slot), payload, len);
+		notify = vmq_queue_commit(q, &slot, type, sender, tag, len);
+	}
+	spin_unlock(&q->lock);
+	if (ret)
+		return ret;
+
+	smp_mb();	/* as in vmq_send(): publish, then look for waiters */
+	if (!list_empty_careful(&dest->waiters))
+		vmq_wake_waiters(dest, NULL);
+	if (notify)
+		vmq_notify_arrival(dest);
+	return 0;
 }
 
 static void vmq_identity_of(struct vmq_vm *vm, struct vmq_identity *id)
