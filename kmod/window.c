@@ -499,7 +499,7 @@ long vmq_page_send(struct vmq_vm *src, u64 dest_id, u64 gpa, u64 tag)
 	}
 	quota = READ_ONCE(src->quota_max_pages);
 	if (quota && atomic_read(&src->pages_in_flight) >= quota) {
-		vmq_count(src, VMQ_CTR_ERR_QUOTA, 1);
+		/* Counted as VMQ_CTR_ERR_QUOTA by the hypercall's caller. */
 		vmq_nl_event(VMQ_EVENT_QUOTA, src->id, dest->id, -ENOSPC);
 		ret = -ENOSPC;
 		goto out_put_vm;

@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+
 #include "vmq_util.h"
 
 #define WIN_GPA		0x40000000UL	/* identity-mapped in every guest */
@@ -216,6 +219,28 @@ static u64 vm_stat(struct kvm_vm *vm, const char *name)
 
 static u64 page_size_arg = 4096;
 
+/* VMQ_CMD_SET_VM with VMQ_A_QUOTA_MAX_PAGES, over generic netlink. */
+static void set_page_quota(u32 id, u32 max_pages)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_msg *msg = nlmsg_alloc();
+	struct nlattr *q;
+	int family, ret;
+
+	TEST_ASSERT(sk && msg && !genl_connect(sk), "netlink socket");
+	family = genl_ctrl_resolve(sk, VMQ_GENL_NAME);
+	TEST_ASSERT(family >= 0, "vmq genl family: %d", family);
+	genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, NLM_F_REQUEST,
+		    VMQ_CMD_SET_VM, VMQ_GENL_VERSION);
+	nla_put_u32(msg, VMQ_A_VM_ID, id);
+	q = nla_nest_start(msg, VMQ_A_VM_QUOTAS);
+	nla_put_u32(msg, VMQ_A_QUOTA_MAX_PAGES, max_pages);
+	nla_nest_end(msg, q);
+	ret = nl_send_sync(sk, msg);	/* frees msg, waits for the ACK */
+	TEST_ASSERT(!ret, "VMQ_CMD_SET_VM: %d", ret);
+	nl_socket_free(sk);
+}
+
 /* A sends to B: bytes arrive, the sender sees zeroes, nothing is copied. */
 static void test_transfer(void)
 {
@@ -357,6 +382,36 @@ static void test_errors(void)
 		expect_bytes(&b, slot_gpa(&b, 0), 0, "B's free slot untouched");
 	}
 	TEST_ASSERT(vmq_stats().pages_in_flight == s0.pages_in_flight, "nothing in flight");
+	pvm_free(&a);
+	pvm_free(&b);
+}
+
+/* VMQ_A_QUOTA_MAX_PAGES bounds the pages a VM has in flight. */
+static void test_quota(void)
+{
+	struct pvm a = pvm_create("qa", page_size_arg);
+	struct pvm b = pvm_create("qb", page_size_arg);
+	u64 q0 = vmq_ctr(a.g.id, VMQ_CTR_ERR_QUOTA);
+	int i;
+
+	vmq_allow(a.g.id, b.g.id);
+	for (i = 0; i < WIN_SLOTS; i++)
+		TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
+					0, 0, 0), "PAGE_FREE");
+	set_page_quota(a.g.id, 2);
+	TEST_ASSERT(vmq_info_of(a.g.id).quota_max_pages == 2, "quota set");
+	guest_op(&a, OP_FILL, slot_gpa(&a, 2), a.page_size, 41);
+	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 0), 1), "first");
+	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 1), 2), "second");
+	TEST_ASSERT(page_send(&a, &b, slot_gpa(&a, 2), 3) == -ENOSPC, "over quota");
+	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_ERR_QUOTA) == q0 + 1, "ERR_QUOTA");
+	expect_bytes(&a, slot_gpa(&a, 2), 41, "page kept over quota");
+	/* The receiver frees one: the sender may send again. */
+	TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE,
+				take_page_msg(&b, a.g.id, 1), 0, 0, 0), "free");
+	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 2), 3), "after a free");
+	take_page_msg(&b, a.g.id, 2);
+	expect_bytes(&b, take_page_msg(&b, a.g.id, 3), 41, "third page");
 	pvm_free(&a);
 	pvm_free(&b);
 }
@@ -532,6 +587,7 @@ int main(void)
 		{ "transfer", test_transfer },
 		{ "forward and reuse", test_forward_and_reuse },
 		{ "full window, bad arguments", test_errors },
+		{ "pages in flight quota", test_quota },
 		{ "no stale view on another vCPU", test_no_stale_view },
 		{ "teardown with pages in flight", test_teardown },
 	};
