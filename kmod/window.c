@@ -63,10 +63,10 @@
 
 #define VMQ_WINDOW_FS_MAGIC	0x564d5157	/* "VMQW" */
 /* Largest window: bounds the slot arrays and one VMM's single allocation. */
-#define VMQ_WINDOW_MAX		(1ULL << 32)
+#define VMQ_WINDOW_MAX		BIT_ULL(32)
 
 struct vmq_window {
-	struct mutex lock;
+	struct mutex lock;		/* slots, pages, binding */
 	struct inode *inode;		/* own address space: zaps hit only us */
 	struct file *file;
 	u64 size;
