@@ -69,7 +69,7 @@ static long vmq_ioctl_pair(unsigned int cmd, struct vmq_pair __user *uarg)
 		return -EINVAL;
 	if (cmd == VMQ_IOC_ALLOW)
 		return vmq_vm_allow_pair(pair.sender, pair.receiver);
-	return vmq_acl_revoke(pair.sender, pair.receiver);
+	return vmq_vm_revoke_pair(pair.sender, pair.receiver);
 }
 
 static long vmq_ioctl_vm_info(struct vmq_vm_info __user *uarg)

@@ -232,7 +232,7 @@ static bool vmq_queue_commit(struct vmq_queue *q, const struct vmq_slot *s,
  * Write one message from guest memory into @q and publish it. Nothing
  * becomes visible to the guest unless the whole record (and the padding
  * before it) is written: a failure leaves the ring as it was.
- * -EWOULDBLOCK: the payload is not resident; the caller faults it in and
+ * -VMQ_ENOTRESIDENT: the payload is not resident; the caller faults it in and
  * tries again, or defers. *@notify: see vmq_queue_commit().
  */
 static int vmq_queue_deliver(struct vmq_queue *q, struct kvm *src_kvm,
@@ -269,7 +269,7 @@ static void vmq_notify_arrival(struct vmq_vm *vm)
 /*
  * Send one message from @src, whose memory is the current mm and whose
  * kvm->srcu the caller holds. Returns 0 or a documented negative error;
- * -EWOULDBLOCK only when !@can_sleep and the payload must be faulted in.
+ * -VMQ_ENOTRESIDENT only when !@can_sleep and the payload must be faulted in.
  */
 long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 	      const struct vmq_send_args *a, bool can_sleep)
@@ -302,7 +302,7 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 	for (;;) {
 		ret = vmq_queue_deliver(&dest->rxq, src_kvm, src->id, a,
 					&notify);
-		if (ret != -EWOULDBLOCK || !can_sleep)
+		if (ret != -VMQ_ENOTRESIDENT || !can_sleep)
 			break;
 		/* A page that keeps going away is not worth chasing forever. */
 		ret = -EFAULT;
@@ -310,7 +310,7 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 			break;
 	}
 	if (ret) {
-		if (ret != -EAGAIN && ret != -EWOULDBLOCK)
+		if (ret != -EAGAIN && ret != -VMQ_ENOTRESIDENT)
 			vmq_nl_event(VMQ_EVENT_DROP, src->id, dest->id, ret);
 		goto out_put;
 	}

@@ -325,6 +325,18 @@ int vmq_vm_allow_pair(u32 sender, u32 receiver)
 	return ret;
 }
 
+/* -ESRCH when either VM is unknown, -ENOENT when the pair was not allowed. */
+int vmq_vm_revoke_pair(u32 sender, u32 receiver)
+{
+	int ret = -ESRCH;
+
+	mutex_lock(&vmq_registry_lock);
+	if (xa_load(&vmq_vms, sender) && xa_load(&vmq_vms, receiver))
+		ret = vmq_acl_revoke(sender, receiver);
+	mutex_unlock(&vmq_registry_lock);
+	return ret;
+}
+
 /*
  * The id of the VM named by @id, or by @name when @id is 0. Returns
  * -ESRCH when there is none.

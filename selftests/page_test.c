@@ -40,7 +40,7 @@ static inline u64 pattern(u64 seed, u64 i)
 	return seed ? (seed * 0x9e3779b97f4a7c15ULL) ^ (i * 0xbf58476d1ce4e5b9ULL) : 0;
 }
 
-static void page_guest(struct vmq_gcmd *c)
+static void page_guest(struct vmq_guest_cmd *c)
 {
 	for (;;) {
 		u64 *p = (u64 *)c->a[0], n = c->a[1] / 8, i;

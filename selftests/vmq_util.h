@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -33,9 +34,10 @@ enum vmq_op {
 	OP_INFO_LOOP,		/* a[0] VMQ_HC_INFO calls */
 	OP_READ_LOOP,		/* a[0] rounds of reading the queue, no exits */
 	OP_TX_POST,		/* a[0] dest, a[1] gpa, a[2] len, a[3] tag0, a[4] n */
+	OP_INFO,		/* VMQ_HC_INFO; out[0..3] = RBX, RCX, RDX, RSI */
 };
 
-struct vmq_gcmd {
+struct vmq_guest_cmd {
 	u64 op;
 	u64 a[5];
 	/* Guest-side views, set up by OP_HC registrations' callers. */
@@ -48,7 +50,7 @@ struct vmq_gcmd {
 struct vmq_gvm {
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
-	struct vmq_gcmd *cmd;	/* host view of the command page */
+	struct vmq_guest_cmd *cmd;	/* host view of the command page */
 	u32 id;
 };
 
@@ -60,7 +62,7 @@ struct vmq_gmem {
 	size_t bytes;
 };
 
-static inline void vmq_guest_cmd_loop(struct vmq_gcmd *c)
+static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 {
 	for (;;) {
 		s64 r = 0;
@@ -113,6 +115,17 @@ static inline void vmq_guest_cmd_loop(struct vmq_gcmd *c)
 			r = c->tx_prod;
 			break;
 		}
+		case OP_INFO: {
+			struct vmq_hc_regs hr = { VMQ_HC_INFO, 0, 0, 0, 0 };
+
+			vmq_hypercall_regs(&hr);
+			c->out[0] = hr.rbx;
+			c->out[1] = hr.rcx;
+			c->out[2] = hr.rdx;
+			c->out[3] = hr.rsi;
+			r = hr.rax;
+			break;
+		}
 		default:
 			r = -1;
 		}
@@ -120,7 +133,7 @@ static inline void vmq_guest_cmd_loop(struct vmq_gcmd *c)
 	}
 }
 
-static void vmq_cmd_guest(struct vmq_gcmd *c)
+static void vmq_cmd_guest(struct vmq_guest_cmd *c)
 {
 	vmq_guest_cmd_loop(c);
 }
@@ -365,13 +378,29 @@ static inline u64 vmq_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
 	return value;
 }
 
+/* VMQ_HC_INFO from @g's guest, all four result registers. */
+static inline struct vmq_info vmq_gvm_info(struct vmq_gvm *g)
+{
+	struct vmq_info info;
+	s64 ret;
+
+	g->cmd->op = OP_INFO;
+	ret = vmq_gvm_run(g);
+	TEST_ASSERT(!ret, "VMQ_HC_INFO: %ld", (long)ret);
+	info.abi_version = g->cmd->out[0];
+	info.vm_id = g->cmd->out[1];
+	info.features = g->cmd->out[2];
+	info.max_msg = g->cmd->out[3];
+	return info;
+}
+
 /* Run @fn as one TAP test point; a TEST_ASSERT failure ends it as failed. */
 static inline void vmq_run_case(const char *name, void (*fn)(void))
 {
 	pid_t pid;
 	int status;
 
-	fflush(stdout);		/* or the child prints the parent's buffer again */
+	fflush(stdout);		/* or the child prints it again */
 	pid = fork();
 
 	TEST_ASSERT(pid >= 0, "fork");
@@ -382,6 +411,61 @@ static inline void vmq_run_case(const char *name, void (*fn)(void))
 	waitpid(pid, &status, 0);
 	ksft_test_result(WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS,
 			 "%s\n", name);
+}
+
+static inline void vmq_revoke(u32 s, u32 r)
+{
+	int ret = __vmq_pair(VMQ_IOC_REVOKE, s, r);
+
+	TEST_ASSERT(!ret, "VMQ_IOC_REVOKE %u->%u: %d", s, r, ret);
+}
+
+/* VMQ_IOC_VM_INFO for VM @id; 0 or -errno. */
+static inline int __vmq_info_of(u32 id, struct vmq_vm_info *i)
+{
+	memset(i, 0, sizeof(*i));
+	i->id = id;
+	return ioctl(vmq_dev(), VMQ_IOC_VM_INFO, i) ? -errno : 0;
+}
+
+/* First guest-physical address above the VM's RAM (memslot 0, from 0). */
+static inline u64 vmq_ram_end(struct kvm_vm *vm)
+{
+	struct userspace_mem_region *r = memslot2region(vm, 0);
+
+	return r->region.guest_phys_addr + r->region.memory_size;
+}
+
+static inline bool vmq_ctr_is_error(int c)
+{
+	return (c >= VMQ_CTR_ERR_NODEST && c <= VMQ_CTR_ERR_PERM) ||
+	       c == VMQ_CTR_ERR_QUOTA;
+}
+
+/*
+ * Since @before: error counter @ctr of VM @id rose by @n (@ctr < 0: none
+ * expected), every other error counter stayed put, and VMQ_CTR_HYPERCALLS
+ * rose by @calls.
+ */
+static inline void vmq_check_err_ctrs(u32 id, const struct vmq_vm_info *before,
+				      int ctr, u64 n, u64 calls)
+{
+	struct vmq_vm_info now = vmq_info_of(id);
+	u64 d;
+	int c;
+
+	for (c = 0; c < VMQ_CTR_NR; c++) {
+		d = now.counters[c] - before->counters[c];
+		if (c == ctr)
+			TEST_ASSERT(d == n, "VM %u counter %d rose by %lu, not %lu",
+				    id, c, (unsigned long)d, (unsigned long)n);
+		else if (vmq_ctr_is_error(c))
+			TEST_ASSERT(!d, "VM %u error counter %d rose by %lu",
+				    id, c, (unsigned long)d);
+	}
+	d = now.counters[VMQ_CTR_HYPERCALLS] - before->counters[VMQ_CTR_HYPERCALLS];
+	TEST_ASSERT(d == calls, "VM %u: %lu vmq hypercalls counted, not %lu",
+		    id, (unsigned long)d, (unsigned long)calls);
 }
 
 #endif /* _VMQ_UTIL_H */
