@@ -7,7 +7,8 @@
 #   make                 module + selftests
 #   make check           install missing packages, build, run every selftest in
 #                        the sandbox (npt=1 and npt=0); ends "N passed, M failed"
-#   make check-debug     the same on the debug kernel (KASAN, lockdep, kmemleak)
+#   make check-debug     the canary self-test, then the same tests on the debug
+#                        kernel (KASAN, lockdep, kmemleak, UBSAN)
 #   make demo | bench    run selftests/vmq_demo | vmq_bench in the sandbox
 #   make install         vmq.ko into /lib/modules/<kver>/updates, then depmod
 #   make KDIR=<dir>      build against another kernel tree
@@ -70,7 +71,7 @@ check:
 check-debug:
 	@scripts/deps.sh || $(call broke,installing packages)
 	@$(MAKE) $(par) selftests || $(call broke,the build)
-	scripts/sandbox.sh --tests --debug $(SANDBOX_ARGS)
+	scripts/check-debug.sh $(SANDBOX_ARGS)
 
 demo bench:
 	@test -f selftests/vmq_$@.c || { \
