@@ -14,9 +14,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest.h"
@@ -34,7 +36,7 @@ enum vmq_op {
 	OP_TX_POST,		/* a[0] dest, a[1] gpa, a[2] len, a[3] tag0, a[4] n */
 };
 
-struct vmq_cmd {
+struct vmq_guest_cmd {
 	u64 op;
 	u64 a[5];
 	/* Guest-side views, set up by OP_HC registrations' callers. */
@@ -47,7 +49,7 @@ struct vmq_cmd {
 struct vmq_gvm {
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
-	struct vmq_cmd *cmd;	/* host view of the command page */
+	struct vmq_guest_cmd *cmd;	/* host view of the command page */
 	u32 id;
 };
 
@@ -59,7 +61,7 @@ struct vmq_gmem {
 	size_t bytes;
 };
 
-static inline void vmq_guest_cmd_loop(struct vmq_cmd *c)
+static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 {
 	for (;;) {
 		s64 r = 0;
@@ -119,7 +121,7 @@ static inline void vmq_guest_cmd_loop(struct vmq_cmd *c)
 	}
 }
 
-static void vmq_cmd_guest(struct vmq_cmd *c)
+static void vmq_cmd_guest(struct vmq_guest_cmd *c)
 {
 	vmq_guest_cmd_loop(c);
 }
@@ -367,8 +369,11 @@ static inline u64 vmq_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
 /* Run @fn as one TAP test point; a TEST_ASSERT failure ends it as failed. */
 static inline void vmq_run_case(const char *name, void (*fn)(void))
 {
-	pid_t pid = fork();
+	pid_t pid;
 	int status;
+
+	fflush(stdout);		/* or the child prints it again */
+	pid = fork();
 
 	TEST_ASSERT(pid >= 0, "fork");
 	if (!pid) {
