@@ -12,6 +12,7 @@
 #include "acl.h"
 #include "compat.h"
 #include "hypercall.h"
+#include "netlink.h"
 #include "queue.h"
 #include "registry.h"
 #include "vcpu.h"
@@ -184,12 +185,18 @@ static long vmq_hc_lookup(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 static long vmq_hc_dispatch(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 			    const struct vmq_hc_args *a, bool *halt)
 {
+	long ret;
+
 	switch (a->nr) {
 	case VMQ_HC_INFO:
 		return vmq_hc_info(vcpu, vm);
 	case VMQ_HC_QUEUE_REGISTER:
-		return vmq_queue_register(&vm->rxq, vcpu, a->a0, a->a1, a->a2,
-					  READ_ONCE(vm->quota_max_queue));
+		ret = vmq_queue_register(&vm->rxq, vcpu, a->a0, a->a1, a->a2,
+					 READ_ONCE(vm->quota_max_queue));
+		/* Only the quota check answers -ENOSPC. */
+		if (ret == -ENOSPC)
+			vmq_nl_event(VMQ_EVENT_QUOTA, vm->id, 0, ret);
+		return ret;
 	case VMQ_HC_QUEUE_UNREGISTER:
 		return vmq_queue_unregister(&vm->rxq);
 	case VMQ_HC_SEND:

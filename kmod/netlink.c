@@ -113,11 +113,16 @@ static int vmq_nl_put_vm(struct sk_buff *skb, const struct vmq_vm_info *vi,
 		goto err_cancel;
 	nla_nest_end(skb, nest);
 
+	/*
+	 * Counter types are index + 1, so VMQ_A_PAD (14) is a counter's type
+	 * in this nest: alignment padding, where an architecture needs it,
+	 * uses type 0, which no counter has.
+	 */
 	nest = nla_nest_start(skb, VMQ_A_VM_COUNTERS);
 	if (!nest)
 		goto err_cancel;
 	for (i = 0; i < VMQ_CTR_NR; i++)
-		if (nla_put_u64_64bit(skb, i + 1, vi->counters[i], VMQ_A_PAD))
+		if (nla_put_u64_64bit(skb, i + 1, vi->counters[i], 0))
 			goto err_cancel;
 	nla_nest_end(skb, nest);
 

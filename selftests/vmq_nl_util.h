@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmq_nl_util.h: raw libnl-genl-3 access to vmq's generic netlink family for
+ * the selftests. Deliberately independent of userspace/libvmq, so that the
+ * tests check the kernel's interface and not a client library's reading of
+ * it.
+ *
+ * Every request asks for an ACK and turns on NETLINK_EXT_ACK; the error
+ * callback keeps the kernel's errno and its extended-ACK text
+ * (NLMSGERR_ATTR_MSG) and attribute offset (NLMSGERR_ATTR_OFFS).
+ */
+#ifndef _VMQ_NL_UTIL_H
+#define _VMQ_NL_UTIL_H
+
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <string.h>
+#include <linux/netlink.h>
+#include <linux/vmq.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include "test_util.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+struct vnl {
+	struct nl_sock *sk;
+	int family;
+	/* Result of the last request. */
+	bool done;
+	int err;		/* 0 or the kernel's negative errno */
+	char msg[256];		/* extended ACK message, "" if none */
+	int offs;		/* NLMSGERR_ATTR_OFFS, -1 if none */
+};
+
+/* One VM as VMQ_CMD_GET_VM reports it. */
+#define VNL_MAX_PEERS 16
+struct vnl_vm {
+	u32 id;
+	bool has_name;
+	char name[VMQ_NAME_MAX];
+	u32 pid;
+	u32 queue_size, queue_bytes, queue_msgs;
+	bool has_peers, has_quotas, has_counters;
+	u32 peers[VNL_MAX_PEERS];
+	int nr_peers;
+	u32 max_msg, max_queue;
+	u64 ctr[VMQ_CTR_NR];
+	int nr_ctr;
+};
+
+#define VNL_MAX_VMS 64
+struct vnl_vms {
+	struct vnl_vm vm[VNL_MAX_VMS];
+	int n;
+};
+
+static inline int vnl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e,
+			     void *arg)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	struct vnl *v = arg;
+	int off = sizeof(*e);
+
+	v->done = true;
+	v->err = e->error;
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NL_STOP;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
+	if ((int)nlh->nlmsg_len - NLMSG_HDRLEN - off <= 0)
+		return NL_STOP;
+	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off),
+		      nlh->nlmsg_len - NLMSG_HDRLEN - off, NULL))
+		return NL_STOP;
+	if (tb[NLMSGERR_ATTR_MSG])
+		snprintf(v->msg, sizeof(v->msg), "%s",
+			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+	if (tb[NLMSGERR_ATTR_OFFS])
+		v->offs = nla_get_u32(tb[NLMSGERR_ATTR_OFFS]);
+	return NL_STOP;
+}
+
+static inline int vnl_ack_cb(struct nl_msg *msg, void *arg)
+{
+	struct vnl *v = arg;
+
+	v->done = true;
+	return NL_STOP;
+}
+
+/* Connect, resolve the family, turn on extended ACKs. -ENOENT: no vmq. */
+static inline int vnl_open(struct vnl *v)
+{
+	int one = 1;
+
+	memset(v, 0, sizeof(*v));
+	v->sk = nl_socket_alloc();
+	TEST_ASSERT(v->sk, "nl_socket_alloc");
+	TEST_ASSERT(!genl_connect(v->sk), "genl_connect");
+	TEST_ASSERT(!setsockopt(nl_socket_get_fd(v->sk), SOL_NETLINK,
+				NETLINK_EXT_ACK, &one, sizeof(one)),
+		    "NETLINK_EXT_ACK: %s", strerror(errno));
+	v->family = genl_ctrl_resolve(v->sk, VMQ_GENL_NAME);
+	if (v->family < 0) {
+		nl_socket_free(v->sk);
+		v->sk = NULL;
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static inline void vnl_close(struct vnl *v)
+{
+	if (v->sk)
+		nl_socket_free(v->sk);
+	v->sk = NULL;
+}
+
+static inline struct nl_msg *vnl_msg(struct vnl *v, u8 cmd, int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	TEST_ASSERT(msg, "nlmsg_alloc");
+	TEST_ASSERT(genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, v->family, 0,
+				flags, cmd, VMQ_GENL_VERSION),
+		    "genlmsg_put");
+	return msg;
+}
+
+/*
+ * Send @msg (consumed), hand every reply to @parse, wait for the ACK, the end
+ * of the dump, or the error. Returns 0 or the kernel's negative errno.
+ */
+static inline int vnl_xfer(struct vnl *v, struct nl_msg *msg,
+			   nl_recvmsg_msg_cb_t parse, void *arg)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	int ret;
+
+	TEST_ASSERT(cb, "nl_cb_alloc");
+	v->done = false;
+	v->err = 0;
+	v->msg[0] = '\0';
+	v->offs = -1;
+	nl_cb_err(cb, NL_CB_CUSTOM, vnl_err_cb, v);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, vnl_ack_cb, v);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, vnl_ack_cb, v);
+	if (parse)
+		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, parse, arg);
+	ret = nl_send_auto(v->sk, msg);
+	nlmsg_free(msg);
+	TEST_ASSERT(ret >= 0, "nl_send_auto: %s", nl_geterror(ret));
+	while (!v->done) {
+		ret = nl_recvmsgs(v->sk, cb);
+		TEST_ASSERT(ret >= 0 || v->done, "nl_recvmsgs: %s",
+			    nl_geterror(ret));
+	}
+	nl_cb_put(cb);
+	return v->err;
+}
+
+/* The attribute the last error pointed at (its offset in our request). */
+static inline bool vnl_msg_is(struct vnl *v, const char *text)
+{
+	return !strcmp(v->msg, text);
+}
+
+static inline int vnl_parse_vm(struct nl_msg *msg, void *arg)
+{
+	struct vnl_vms *vms = arg;
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[VMQ_A_MAX + 1], *a;
+	struct vnl_vm *vm;
+	int rem;
+
+	TEST_ASSERT(gh->cmd == VMQ_CMD_GET_VM, "reply cmd %u", gh->cmd);
+	TEST_ASSERT(vms->n < VNL_MAX_VMS, "too many VMs");
+	vm = &vms->vm[vms->n++];
+	memset(vm, 0, sizeof(*vm));
+	TEST_ASSERT(!nla_parse(tb, VMQ_A_MAX, genlmsg_attrdata(gh, 0),
+			       genlmsg_attrlen(gh, 0), NULL), "nla_parse");
+	TEST_ASSERT(tb[VMQ_A_VM_ID] && tb[VMQ_A_VM_PID] &&
+		    tb[VMQ_A_VM_QUEUE_SIZE] && tb[VMQ_A_VM_QUEUE_BYTES] &&
+		    tb[VMQ_A_VM_QUEUE_MSGS],
+		    "GET_VM reply lacks a mandatory attribute");
+	vm->id = nla_get_u32(tb[VMQ_A_VM_ID]);
+	if (tb[VMQ_A_VM_NAME]) {
+		vm->has_name = true;
+		TEST_ASSERT(nla_len(tb[VMQ_A_VM_NAME]) <= VMQ_NAME_MAX,
+			    "name attribute too long");
+		snprintf(vm->name, sizeof(vm->name), "%s",
+			 (char *)nla_data(tb[VMQ_A_VM_NAME]));
+	}
+	vm->pid = nla_get_u32(tb[VMQ_A_VM_PID]);
+	vm->queue_size = nla_get_u32(tb[VMQ_A_VM_QUEUE_SIZE]);
+	vm->queue_bytes = nla_get_u32(tb[VMQ_A_VM_QUEUE_BYTES]);
+	vm->queue_msgs = nla_get_u32(tb[VMQ_A_VM_QUEUE_MSGS]);
+	if (tb[VMQ_A_VM_PEERS]) {
+		vm->has_peers = true;
+		nla_for_each_nested(a, tb[VMQ_A_VM_PEERS], rem) {
+			TEST_ASSERT(nla_type(a) == VMQ_A_PEER_ID,
+				    "peer list holds attribute %d", nla_type(a));
+			TEST_ASSERT(vm->nr_peers < VNL_MAX_PEERS, "peers");
+			vm->peers[vm->nr_peers++] = nla_get_u32(a);
+		}
+	}
+	if (tb[VMQ_A_VM_QUOTAS]) {
+		struct nlattr *q[VMQ_A_QUOTA_MAX + 1];
+
+		vm->has_quotas = true;
+		TEST_ASSERT(!nla_parse_nested(q, VMQ_A_QUOTA_MAX,
+					      tb[VMQ_A_VM_QUOTAS], NULL),
+			    "quotas");
+		TEST_ASSERT(q[VMQ_A_QUOTA_MAX_MSG] && q[VMQ_A_QUOTA_MAX_QUEUE],
+			    "quota attributes missing");
+		vm->max_msg = nla_get_u32(q[VMQ_A_QUOTA_MAX_MSG]);
+		vm->max_queue = nla_get_u32(q[VMQ_A_QUOTA_MAX_QUEUE]);
+	}
+	if (tb[VMQ_A_VM_COUNTERS]) {
+		vm->has_counters = true;
+		nla_for_each_nested(a, tb[VMQ_A_VM_COUNTERS], rem) {
+			int t = nla_type(a);
+
+			/* Alignment padding, on architectures that need it. */
+			if (t == 0)
+				continue;
+			TEST_ASSERT(t >= 1 && nla_len(a) == 8,
+				    "counter attribute %d, len %d", t,
+				    nla_len(a));
+			if (t <= VMQ_CTR_NR) {
+				vm->ctr[t - 1] = nla_get_u64(a);
+				vm->nr_ctr++;
+			}
+		}
+	}
+	return NL_OK;
+}
+
+/* VMQ_CMD_GET_VM (do) by id (non-zero) or name. */
+static inline int vnl_get(struct vnl *v, u32 id, const char *name,
+			  struct vnl_vm *out)
+{
+	static struct vnl_vms vms;
+	struct nl_msg *msg = vnl_msg(v, VMQ_CMD_GET_VM, 0);
+	int ret;
+
+	if (id)
+		NLA_PUT_U32(msg, VMQ_A_VM_ID, id);
+	if (name)
+		NLA_PUT_STRING(msg, VMQ_A_VM_NAME, name);
+	vms.n = 0;
+	ret = vnl_xfer(v, msg, vnl_parse_vm, &vms);
+	if (!ret) {
+		TEST_ASSERT(vms.n == 1, "GET_VM do: %d replies", vms.n);
+		if (out)
+			*out = vms.vm[0];
+	}
+	return ret;
+nla_put_failure:
+	TEST_FAIL("nla_put");
+	return -ENOMEM;
+}
+
+static inline struct vnl_vm vnl_get_ok(struct vnl *v, u32 id)
+{
+	struct vnl_vm vm;
+	int ret = vnl_get(v, id, NULL, &vm);
+
+	TEST_ASSERT(!ret, "GET_VM %u: %d (%s)", id, ret, v->msg);
+	return vm;
+}
+
+/* VMQ_CMD_GET_VM dump into @vms. */
+static inline int vnl_dump(struct vnl *v, struct vnl_vms *vms)
+{
+	vms->n = 0;
+	return vnl_xfer(v, vnl_msg(v, VMQ_CMD_GET_VM, NLM_F_DUMP),
+			vnl_parse_vm, vms);
+}
+
+static inline void vnl_put_vm(struct nl_msg *msg, u32 id, const char *name,
+			      int id_attr, int name_attr)
+{
+	if (id)
+		TEST_ASSERT(!nla_put_u32(msg, id_attr, id), "nla_put");
+	if (name)
+		TEST_ASSERT(!nla_put_string(msg, name_attr, name), "nla_put");
+}
+
+/* VMQ_CMD_ALLOW / REVOKE / INTRODUCE by ids or names. */
+static inline int vnl_pair(struct vnl *v, u8 cmd, u32 id, const char *name,
+			   u32 peer, const char *peer_name)
+{
+	struct nl_msg *msg = vnl_msg(v, cmd, 0);
+
+	vnl_put_vm(msg, id, name, VMQ_A_VM_ID, VMQ_A_VM_NAME);
+	vnl_put_vm(msg, peer, peer_name, VMQ_A_PEER_ID, VMQ_A_PEER_NAME);
+	return vnl_xfer(v, msg, NULL, NULL);
+}
+
+static inline void vnl_pair_ok(struct vnl *v, u8 cmd, u32 id, u32 peer)
+{
+	int ret = vnl_pair(v, cmd, id, NULL, peer, NULL);
+
+	TEST_ASSERT(!ret, "pair command %u %u->%u: %d (%s)", cmd, id, peer,
+		    ret, v->msg);
+}
+
+/* VMQ_CMD_SET_VM: @name and/or quotas (a negative quota is left out). */
+static inline int vnl_set(struct vnl *v, u32 id, const char *name,
+			  long long max_msg, long long max_queue)
+{
+	struct nl_msg *msg = vnl_msg(v, VMQ_CMD_SET_VM, 0);
+
+	vnl_put_vm(msg, id, name, VMQ_A_VM_ID, VMQ_A_VM_NAME);
+	if (max_msg >= 0 || max_queue >= 0) {
+		struct nlattr *nest = nla_nest_start(msg, VMQ_A_VM_QUOTAS);
+
+		TEST_ASSERT(nest, "nla_nest_start");
+		if (max_msg >= 0)
+			TEST_ASSERT(!nla_put_u32(msg, VMQ_A_QUOTA_MAX_MSG, max_msg),
+				    "nla_put");
+		if (max_queue >= 0)
+			TEST_ASSERT(!nla_put_u32(msg, VMQ_A_QUOTA_MAX_QUEUE,
+						 max_queue), "nla_put");
+		nla_nest_end(msg, nest);
+	}
+	return vnl_xfer(v, msg, NULL, NULL);
+}
+
+/* VMQ_CMD_RESET_COUNTERS; @id 0: every VM. */
+static inline int vnl_reset(struct vnl *v, u32 id)
+{
+	struct nl_msg *msg = vnl_msg(v, VMQ_CMD_RESET_COUNTERS, 0);
+
+	if (id)
+		TEST_ASSERT(!nla_put_u32(msg, VMQ_A_VM_ID, id), "nla_put");
+	return vnl_xfer(v, msg, NULL, NULL);
+}
+
+/* Events: a second socket in the "events" multicast group. */
+struct vnl_event {
+	u32 event, vm, peer;
+	s32 error;
+	bool has_peer, has_error;
+};
+
+#define VNL_MAX_EVENTS 256
+struct vnl_events {
+	struct nl_sock *sk;
+	struct vnl_event ev[VNL_MAX_EVENTS];
+	int n;
+};
+
+static inline int vnl_event_cb(struct nl_msg *msg, void *arg)
+{
+	struct vnl_events *e = arg;
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[VMQ_A_MAX + 1];
+	struct vnl_event *ev;
+
+	TEST_ASSERT(gh->cmd == VMQ_CMD_EVENT, "multicast cmd %u", gh->cmd);
+	TEST_ASSERT(!nla_parse(tb, VMQ_A_MAX, genlmsg_attrdata(gh, 0),
+			       genlmsg_attrlen(gh, 0), NULL), "nla_parse");
+	TEST_ASSERT(tb[VMQ_A_EVENT] && tb[VMQ_A_VM_ID],
+		    "event without VMQ_A_EVENT or VMQ_A_VM_ID");
+	if (e->n >= VNL_MAX_EVENTS)
+		return NL_OK;
+	ev = &e->ev[e->n++];
+	memset(ev, 0, sizeof(*ev));
+	ev->event = nla_get_u32(tb[VMQ_A_EVENT]);
+	ev->vm = nla_get_u32(tb[VMQ_A_VM_ID]);
+	if (tb[VMQ_A_PEER_ID]) {
+		ev->has_peer = true;
+		ev->peer = nla_get_u32(tb[VMQ_A_PEER_ID]);
+	}
+	if (tb[VMQ_A_EVENT_ERROR]) {
+		ev->has_error = true;
+		ev->error = (s32)nla_get_u32(tb[VMQ_A_EVENT_ERROR]);
+	}
+	return NL_OK;
+}
+
+static inline void vnl_events_open(struct vnl_events *e)
+{
+	int grp;
+
+	memset(e, 0, sizeof(*e));
+	e->sk = nl_socket_alloc();
+	TEST_ASSERT(e->sk, "nl_socket_alloc");
+	nl_socket_disable_seq_check(e->sk);
+	TEST_ASSERT(!genl_connect(e->sk), "genl_connect");
+	grp = genl_ctrl_resolve_grp(e->sk, VMQ_GENL_NAME, VMQ_GENL_MCGRP_EVENTS);
+	TEST_ASSERT(grp >= 0, "multicast group \"%s\": %s",
+		    VMQ_GENL_MCGRP_EVENTS, nl_geterror(grp));
+	TEST_ASSERT(!nl_socket_add_membership(e->sk, grp), "add_membership");
+	TEST_ASSERT(!nl_socket_set_nonblocking(e->sk), "nonblocking");
+	nl_socket_modify_cb(e->sk, NL_CB_VALID, NL_CB_CUSTOM, vnl_event_cb, e);
+}
+
+/* Read every event queued on the socket now. */
+static inline void vnl_events_drain(struct vnl_events *e)
+{
+	int ret;
+
+	do
+		ret = nl_recvmsgs_default(e->sk);
+	while (ret >= 0);
+	TEST_ASSERT(ret == -NLE_AGAIN, "events: %s", nl_geterror(ret));
+}
+
+static inline struct vnl_event *vnl_events_find(struct vnl_events *e, u32 ev,
+						u32 vm)
+{
+	int i;
+
+	for (i = 0; i < e->n; i++)
+		if (e->ev[i].event == ev && e->ev[i].vm == vm)
+			return &e->ev[i];
+	return NULL;
+}
+
+/*
+ * The event @ev about @vm: events are multicast synchronously by the
+ * operation that causes them, so it is normally queued already; a VM's
+ * teardown may finish a little later, hence the (generous) poll.
+ */
+static inline struct vnl_event *vnl_events_wait(struct vnl_events *e, u32 ev,
+						u32 vm)
+{
+	struct pollfd p = { .fd = nl_socket_get_fd(e->sk), .events = POLLIN };
+	struct vnl_event *r;
+	int tries;
+
+	for (tries = 0; tries < 60; tries++) {
+		vnl_events_drain(e);
+		r = vnl_events_find(e, ev, vm);
+		if (r)
+			return r;
+		poll(&p, 1, 1000);
+	}
+	return NULL;
+}
+
+static inline void vnl_events_close(struct vnl_events *e)
+{
+	nl_socket_free(e->sk);
+	e->sk = NULL;
+}
+
+#endif /* _VMQ_NL_UTIL_H */
