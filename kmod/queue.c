@@ -267,6 +267,27 @@ static void vmq_notify_arrival(struct vmq_vm *vm)
 }
 
 /*
+ * The VM that @src wants to reach, referenced, if the host allows the pair:
+ * ERR_PTR(-ESRCH) or ERR_PTR(-EACCES) (announced as VMQ_EVENT_DENIED).
+ */
+struct vmq_vm *vmq_dest_get(struct vmq_vm *src, u64 dest_id)
+{
+	struct vmq_vm *dest;
+
+	if (!dest_id || dest_id > U32_MAX)
+		return ERR_PTR(-ESRCH);
+	dest = vmq_vm_get(dest_id);
+	if (!dest)
+		return ERR_PTR(-ESRCH);
+	if (!vmq_acl_allowed(src->id, dest->id)) {
+		vmq_nl_event(VMQ_EVENT_DENIED, src->id, dest->id, -EACCES);
+		vmq_vm_put(dest);
+		return ERR_PTR(-EACCES);
+	}
+	return dest;
+}
+
+/*
  * Send one message from @src, whose memory is the current mm and whose
  * kvm->srcu the caller holds. Returns 0 or a documented negative error;
  * -VMQ_ENOTRESIDENT only when !@can_sleep and the payload must be faulted in.
@@ -281,8 +302,6 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 
 	u32 quota = READ_ONCE(src->quota_max_msg);
 
-	if (!a->dest)
-		return -ESRCH;
 	if (a->len > READ_ONCE(vmq_max_msg_size))
 		return -EMSGSIZE;
 	if (quota && a->len > quota) {
@@ -290,14 +309,9 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 		vmq_nl_event(VMQ_EVENT_QUOTA, src->id, a->dest, -EMSGSIZE);
 		return -EMSGSIZE;
 	}
-	dest = vmq_vm_get(a->dest);
-	if (!dest)
-		return -ESRCH;
-	ret = -EACCES;
-	if (!vmq_acl_allowed(src->id, dest->id)) {
-		vmq_nl_event(VMQ_EVENT_DENIED, src->id, dest->id, -EACCES);
-		goto out_put;
-	}
+	dest = vmq_dest_get(src, a->dest);
+	if (IS_ERR(dest))
+		return PTR_ERR(dest);
 
 	for (;;) {
 		ret = vmq_queue_deliver(&dest->rxq, src_kvm, src->id, a,

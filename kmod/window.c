@@ -54,7 +54,6 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
-#include "acl.h"
 #include "netlink.h"
 #include "queue.h"
 #include "registry.h"
@@ -487,16 +486,9 @@ long vmq_page_send(struct vmq_vm *src, u64 dest_id, u64 gpa, u64 tag)
 	s = vmq_window_slot(ws, gpa);
 	if (s < 0)
 		return s;
-	if (!dest_id || dest_id > U32_MAX)
-		return -ESRCH;
-	dest = vmq_vm_get(dest_id);
-	if (!dest)
-		return -ESRCH;
-	ret = -EACCES;
-	if (!vmq_acl_allowed(src->id, dest->id)) {
-		vmq_nl_event(VMQ_EVENT_DENIED, src->id, dest->id, -EACCES);
-		goto out_put_vm;
-	}
+	dest = vmq_dest_get(src, dest_id);
+	if (IS_ERR(dest))
+		return PTR_ERR(dest);
 	quota = READ_ONCE(src->quota_max_pages);
 	if (quota && atomic_read(&src->pages_in_flight) >= quota) {
 		/* Counted as VMQ_CTR_ERR_QUOTA by the hypercall's caller. */
