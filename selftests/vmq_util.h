@@ -35,9 +35,11 @@ enum vmq_op {
 	OP_READ_LOOP,		/* a[0] rounds of reading the queue, no exits */
 	OP_TX_POST,		/* a[0] dest, a[1] gpa, a[2] len, a[3] tag0, a[4] n */
 	OP_INFO,		/* VMQ_HC_INFO; out[0..3] = RBX, RCX, RDX, RSI */
-	OP_SEND_LOOP,		/* a[0] dest, a[1] buf gva, a[2] buf gpa, a[3] tag0,
-				 * a[4] n, x[0] base len, x[1] fill id: see
-				 * vmq_send_loop_len() */
+	/*
+	 * OP_SEND_LOOP: a[0] dest, a[1] buffer gva, a[2] buffer gpa, a[3] tag0,
+	 * a[4] n, x[0] base length, x[1] fill id; see vmq_send_loop_len().
+	 */
+	OP_SEND_LOOP,
 	OP_RX_SCAN,		/* a[0] rounds of reading the whole queue, no exits */
 	OP_RX_DRAIN,		/* consume every message, no exits */
 };
@@ -485,12 +487,30 @@ static inline struct vmq_info vmq_gvm_info(struct vmq_gvm *g)
 	return info;
 }
 
+/*
+ * KVM turns a static key on (preempt notifiers, patched into every context
+ * switch) while any VM exists, and rewrites kernel text whenever the number
+ * of VMs goes from 0 to 1 or back. In the sandbox (QEMU/TCG) that
+ * cross-CPU text patching has livelocked both guest CPUs at the patched
+ * branch in finish_task_switch() (soft lockup, RCU stall) in tests that
+ * create and destroy many VMs. One idle VM, vmq never sees it, held for
+ * the life of the test process keeps the key on and the text unpatched.
+ */
+static inline void vmq_hold_kvm(void)
+{
+	static struct kvm_vm *idle;
+
+	if (!idle)
+		idle = vm_create_barebones();
+}
+
 /* Run @fn as one TAP test point; a TEST_ASSERT failure ends it as failed. */
 static inline void vmq_run_case(const char *name, void (*fn)(void))
 {
 	pid_t pid;
 	int status;
 
+	vmq_hold_kvm();
 	fflush(stdout);		/* or the child prints it again */
 	pid = fork();
 
