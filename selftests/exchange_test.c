@@ -127,7 +127,8 @@ static void test_interleave(void)
 
 	/* Exactly the order sent, seq counting up from 0. */
 	x = 12345;
-	n[0] = n[1] = 0;
+	n[0] = 0;
+	n[1] = 0;
 	for (i = 0; i < ARRAY_SIZE(order); i++) {
 		x = x * 1103515245 + 12345;
 		k = order[i];

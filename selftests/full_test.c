@@ -211,6 +211,7 @@ int main(void)
 	ksft_print_header();
 	ksft_set_plan(2);
 	vmq_run_case("full queue refuses exactly with -EAGAIN, writes nothing", test_fill_exact);
-	vmq_run_case("drain and resend: every accepted message once, no refused one", test_drain_resend);
+	vmq_run_case("drain and resend: every accepted message once, no refused one",
+		     test_drain_resend);
 	ksft_finished();
 }
