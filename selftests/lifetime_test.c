@@ -9,11 +9,14 @@
  *    their queues, pairs allowed and rings registered brings every live
  *    count back to its baseline, and vms_created/vms_destroyed advance by
  *    the number of VMs, adopted ones included;
+ *  - a vCPU halted in VMQ_HC_WAIT counts in live_waits until a message
+ *    releases it;
  *  - with /dev/vmq closed and no VM left, the module unloads
  *    (delete_module) and loads again (finit_module on $VMQ_KO), and a VM
  *    created afterwards sends and receives a message. The module is left
  *    loaded, as the sandbox expects.
  */
+#include <pthread.h>
 #include <sys/syscall.h>
 
 #include "vmq_util.h"
@@ -119,6 +122,64 @@ static void test_destroy(void)
 		    "created %llu destroyed %llu", s.vms_created, s.vms_destroyed);
 }
 
+struct waiter {
+	struct vmq_gvm *g;
+	s64 ret;
+};
+
+static void *wait_thread(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->ret = vmq_gvm_hc(w->g, VMQ_HC_WAIT, VMQ_WAIT_MAX_NS, 0, 0, 0);
+	return NULL;
+}
+
+static bool one_waiting(void *arg)
+{
+	return vmq_stats().live_waits == base.live_waits + 1;
+}
+
+/* A vCPU halted in VMQ_HC_WAIT is counted until a message releases it. */
+static void test_wait(void)
+{
+	struct vmq_gvm a = vmq_gvm_create(), b = vmq_gvm_create();
+	struct waiter w = { .g = &b };
+	struct vmq_gmem rb, buf;
+	pthread_t t;
+	s64 ret;
+
+	base = vmq_stats();
+	vmq_attach(&a, NULL);
+	vmq_attach(&b, NULL);
+	vmq_allow(a.id, b.id);
+	rb = vmq_rx_setup(&b, 4096);
+	buf = vmq_gmem_alloc(a.vm, 4096);
+
+	TEST_ASSERT(!pthread_create(&t, NULL, wait_thread, &w), "pthread_create");
+	TEST_ASSERT(vmq_settle(one_waiting, NULL), "live_waits never rose: %llu",
+		    vmq_stats().live_waits);
+	vmq_fill(buf.hva, 50, a.id, 3);
+	ret = vmq_gvm_send(&a, b.id, buf.gpa, 50, 3);
+	TEST_ASSERT(!ret, "send: %ld", (long)ret);
+	pthread_join(t, NULL);
+	TEST_ASSERT(w.ret == 0, "VMQ_HC_WAIT after a halt: %ld", (long)w.ret);
+	TEST_ASSERT(vmq_stats().live_waits == base.live_waits, "live_waits %llu",
+		    vmq_stats().live_waits);
+	TEST_ASSERT(vmq_ctr(b.id, VMQ_CTR_WAITS) == 1, "WAITS counter");
+	TEST_ASSERT(vmq_host_expect(&rb, a.id, 3, 50, 3) == 0, "the message");
+
+	/* With a message waiting, WAIT returns the count and does not halt. */
+	ret = vmq_gvm_send(&a, b.id, buf.gpa, 50, 3);
+	TEST_ASSERT(!ret, "send: %ld", (long)ret);
+	ret = vmq_gvm_hc(&b, VMQ_HC_WAIT, VMQ_WAIT_MAX_NS, 0, 0, 0);
+	TEST_ASSERT(ret == 1 && vmq_ctr(b.id, VMQ_CTR_WAITS) == 1,
+		    "WAIT with one message: %ld", (long)ret);
+	vmq_gvm_free(&a);
+	vmq_gvm_free(&b);
+	TEST_ASSERT(vmq_settle(stats_at_base, &base), "stats never returned to baseline");
+}
+
 /* A fresh pair of VMs exchanges one message. */
 static void one_message(void)
 {
@@ -178,8 +239,9 @@ static void test_reload(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(3);
+	ksft_set_plan(4);
 	vmq_run_case("destroyed VMs leave every live count at baseline", test_destroy);
+	vmq_run_case("a vCPU in VMQ_HC_WAIT counts in live_waits until released", test_wait);
 	vmq_run_case("a VM works before the reload", one_message);
 	if (!getenv("VMQ_KO"))
 		ksft_test_result_skip("unload and reload: VMQ_KO is not set\n");
