@@ -555,12 +555,28 @@ int vmq_set_name(struct vmq_ctx *ctx, uint32_t id, const char *name)
 int vmq_set_quotas(struct vmq_ctx *ctx, const struct vmq_ref *vm,
 		   const struct vmq_quota_set *q)
 {
-	struct nl_msg *msg = vmq_msg_new(ctx, VMQ_CMD_SET_VM, 0);
+	struct vmq_ref by_id = *vm;
 	struct nlattr *nest;
+	struct nl_msg *msg;
+	int ret;
 
+	/*
+	 * VMQ_CMD_SET_VM reads VMQ_A_VM_NAME as a new name: a VM named by
+	 * name is looked up first and then named by its id.
+	 */
+	if (!vm->id && vm->name) {
+		struct vmq_vm_desc d;
+
+		ret = vmq_get_vm(ctx, vm, &d);
+		if (ret)
+			return ret;
+		by_id = VMQ_REF_ID(d.id);
+		vmq_vm_desc_release(&d);
+	}
+	msg = vmq_msg_new(ctx, VMQ_CMD_SET_VM, 0);
 	if (!msg)
 		return -ENOMEM;
-	if (put_ref(msg, VMQ_A_VM_ID, VMQ_A_VM_NAME, vm) < 0)
+	if (put_ref(msg, VMQ_A_VM_ID, VMQ_A_VM_NAME, &by_id) < 0)
 		goto too_big;
 	nest = nla_nest_start(msg, VMQ_A_VM_QUOTAS);
 	if (!nest)
