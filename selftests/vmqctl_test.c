@@ -594,8 +594,10 @@ static void check_counter_lines(const char *text, u32 id)
 		unsigned long long v;
 		int c;
 
-		if (sscanf(p, " %31[a-z_] %llu", name, &v) == 2 &&
-		    (c = ctr_index(name)) >= 0) {
+		c = -1;
+		if (sscanf(p, " %31[a-z_] %llu", name, &v) == 2)
+			c = ctr_index(name);
+		if (c >= 0) {
 			TEST_ASSERT(v == vi.counters[c],
 				    "VM %u %s: vmqctl %llu, ioctl %lu", id, name,
 				    v, (unsigned long)vi.counters[c]);
@@ -958,6 +960,14 @@ static void monitor_kill(void)
 	}
 }
 
+static bool no_vms(void *arg)
+{
+	struct vmq_vm_info vi = { .id = 0, .flags = VMQ_INFO_NEXT };
+
+	(void)arg;
+	return ioctl(vmq_dev(), VMQ_IOC_VM_INFO, &vi) && errno == ESRCH;
+}
+
 /* Start "vmqctl ARGS..." in the background; return once it listens. */
 static struct monitor monitor_start(char **argv)
 {
@@ -965,6 +975,8 @@ static struct monitor monitor_start(char **argv)
 	struct monitor m;
 	int i;
 
+	/* Earlier VMs going away now would add events to the scenario's. */
+	TEST_ASSERT(vmq_settle(no_vms, NULL), "VMs of earlier tests never went away");
 	TEST_ASSERT(!group_has_member(grp), "someone already listens");
 	m.pid = ctl_spawn(argv, &m.fd, NULL);
 	monitor_pid = m.pid;

@@ -495,8 +495,8 @@ static int cmd_quota(int argc, char **argv)
 			q.set_max_pages = true;
 			val = &q.max_pages;
 		} else {
-			usage_error("quota: unknown setting \"%s\" (max-msg, max-queue or max-pages)",
-				    argv[i]);
+			usage_error("quota: unknown setting \"%s\" (%s)", argv[i],
+				    "max-msg, max-queue or max-pages");
 		}
 		if (i + 1 >= argc)
 			usage_error("quota: %s needs a value", argv[i]);
