@@ -284,12 +284,18 @@ static int cmd_list(int argc, char **argv, bool dump)
 			putchar('\n');
 		}
 	} else {
-		printf("%-6s %-20s %-8s %10s %10s %8s  %s\n", "ID", "NAME",
+		/* Columns as wide as the longest name, for the eye. */
+		int w = 12;
+
+		for (i = 0; i < nr; i++)
+			if ((int)strlen(vms[i].name) > w)
+				w = strlen(vms[i].name);
+		printf("%-6s %-*s %-8s %10s %10s %8s  %s\n", "ID", w, "NAME",
 		       "PID", "QUEUE", "BYTES", "MSGS", "PEERS");
 		for (i = 0; i < nr; i++) {
 			const struct vmq_vm_desc *v = &vms[i];
 
-			printf("%-6u %-20s %-8d %10u %10u %8u  ", v->id,
+			printf("%-6u %-*s %-8d %10u %10u %8u  ", v->id, w,
 			       v->name[0] ? v->name : "-", v->pid, v->queue_size,
 			       v->queue_bytes, v->queue_msgs);
 			print_peers(v, vms, nr);
