@@ -4,7 +4,7 @@
 # selftests, and run them in a QEMU sandbox (this machine's kernel need not be
 # able to load modules).
 #
-#   make                 module + selftests
+#   make                 module + selftests + userspace (libvmq.a, vmqctl)
 #   make check           install missing packages, build, run every selftest in
 #                        the sandbox (npt=1 and npt=0); ends "N passed, M failed"
 #   make check-debug     the canary self-test, then the same tests on the debug
@@ -29,7 +29,7 @@ SANDBOX_ARGS ?=
 JOBS ?= $(shell nproc)
 par := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
 
-all: modules selftests
+all: modules selftests userspace
 
 kdir-check:
 	@test -n "$(KDIR)" -a -f "$(KDIR)/Makefile" || { \
@@ -56,6 +56,10 @@ ksft:
 
 selftests: ksft
 	$(MAKE) -C selftests
+
+# libvmq.a and vmqctl (static; the sandbox installs it as /usr/bin/vmqctl).
+userspace:
+	$(MAKE) -C userspace
 
 deps:
 	scripts/deps.sh
@@ -84,7 +88,8 @@ demo bench:
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	$(MAKE) -C selftests clean
+	$(MAKE) -C userspace clean
 	rm -rf build
 
-.PHONY: all kdir-check modules modules_install install sparse ksft selftests \
+.PHONY: all kdir-check modules modules_install install sparse ksft selftests userspace \
 	deps check check-debug demo bench clean

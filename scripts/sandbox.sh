@@ -215,6 +215,10 @@ cp "$ko" "$root/vmq/vmq.ko"
 # Tests (and the demo/bench programs) as kselftest installs them.
 make -s -C "$repo/selftests" install INSTALL_PATH="$root/ksft" >"$sb/install.log" 2>&1 ||
 	{ cat "$sb/install.log"; die "installing the selftests failed"; }
+# vmqctl(8), static, when built ("make" builds it); tests find it there.
+if [[ -x $repo/userspace/vmqctl ]]; then
+	cp "$repo/userspace/vmqctl" "$root/usr/bin/vmqctl"
+fi
 if [[ -n $prog && ! -x $root/ksft/vmq/$prog ]]; then
 	die "$prog was not built (see 'make -C selftests')"
 fi
