@@ -371,16 +371,16 @@ struct vmq_tx_desc {
 /* Record types. */
 #define VMQ_MSG_PAD		0	/* skip: fills the end of the data area */
 #define VMQ_MSG_DATA		1	/* payload from VMQ_HC_SEND */
-#define VMQ_MSG_IDENTITY	2
-#define VMQ_MSG_PAGE		3	/* struct vmq_identity, from the host */
+#define VMQ_MSG_IDENTITY	2	/* struct vmq_identity, from the host */
+#define VMQ_MSG_PAGE		3	/* struct vmq_page_msg, from the host */
 
-/* Payload of a VMQ_MSG_IDENTITY record: a peer the host introduced. */
 /* Payload of a VMQ_MSG_PAGE record: a page that arrived in the window. */
 struct vmq_page_msg {
 	__u64 gpa;		/* where the receiver now finds the page */
 	__u64 size;		/* 4096 or 2 MiB */
 };
 
+/* Payload of a VMQ_MSG_IDENTITY record: a peer the host introduced. */
 struct vmq_identity {
 	__u32 id;
 	__u32 reserved;
