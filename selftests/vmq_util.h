@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest.h"
@@ -32,9 +33,13 @@ enum vmq_op {
 	OP_INFO_LOOP,		/* a[0] VMQ_HC_INFO calls */
 	OP_READ_LOOP,		/* a[0] rounds of reading the queue, no exits */
 	OP_TX_POST,		/* a[0] dest, a[1] gpa, a[2] len, a[3] tag0, a[4] n */
+	OP_TX_MIX,		/* as OP_TX_POST, message i by VMQ_HC_SEND if
+				 * bit i of tx_mix; then VMQ_HC_TX_FLUSH
+				 * (its result is r), out[0] = first failed
+				 * VMQ_HC_SEND result or 0 */
 };
 
-struct vmq_cmd {
+struct vmq_guest_cmd {
 	u64 op;
 	u64 a[5];
 	/* Guest-side views, set up by OP_HC registrations' callers. */
@@ -42,12 +47,14 @@ struct vmq_cmd {
 	u64 tx_gva;		/* transmit ring, for OP_TX_POST */
 	u64 tx_prod;
 	u64 out[4];		/* extra results */
+	u64 tx_stride;		/* OP_TX_*: message i at a[1] + i * tx_stride */
+	u64 tx_mix;		/* OP_TX_MIX: immediate sends, bit per message */
 };
 
 struct vmq_gvm {
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
-	struct vmq_cmd *cmd;	/* host view of the command page */
+	struct vmq_guest_cmd *cmd;	/* host view of the command page */
 	u32 id;
 };
 
@@ -59,7 +66,25 @@ struct vmq_gmem {
 	size_t bytes;
 };
 
-static inline void vmq_guest_cmd_loop(struct vmq_cmd *c)
+/* Guest side: publish one transmit descriptor, no exit. */
+static inline void vmq_guest_tx_post1(struct vmq_guest_cmd *c, u32 dest, u64 gpa,
+				      u32 len, u64 tag)
+{
+	struct vmq_tx_hdr *h = (void *)c->tx_gva;
+	struct vmq_tx_desc *d = (void *)(c->tx_gva + VMQ_RING_HDR_SIZE);
+	struct vmq_tx_desc *e = &d[c->tx_prod & (h->nr_desc - 1)];
+
+	e->dest = dest;
+	e->gpa = gpa;
+	e->len = len;
+	e->tag = tag;
+	e->flags = 0;
+	e->status = VMQ_TX_PENDING;
+	c->tx_prod++;
+	__atomic_store_n(&h->prod, (u32)c->tx_prod, __ATOMIC_RELEASE);
+}
+
+static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 {
 	for (;;) {
 		s64 r = 0;
@@ -90,26 +115,32 @@ static inline void vmq_guest_cmd_loop(struct vmq_cmd *c)
 			r = seen;
 			break;
 		}
-		case OP_TX_POST: {
-			struct vmq_tx_hdr *h = (void *)c->tx_gva;
-			struct vmq_tx_desc *d = (void *)(c->tx_gva +
-							 VMQ_RING_HDR_SIZE);
-			u32 nr = h->nr_desc;
-
-			for (i = 0; i < c->a[4]; i++) {
-				struct vmq_tx_desc *e = &d[c->tx_prod & (nr - 1)];
-
-				e->dest = c->a[0];
-				e->gpa = c->a[1];
-				e->len = c->a[2];
-				e->tag = c->a[3] + i;
-				e->flags = 0;
-				e->status = VMQ_TX_PENDING;
-				c->tx_prod++;
-				__atomic_store_n(&h->prod, (u32)c->tx_prod,
-						 __ATOMIC_RELEASE);
-			}
+		case OP_TX_POST:
+			for (i = 0; i < c->a[4]; i++)
+				vmq_guest_tx_post1(c, c->a[0],
+						   c->a[1] + i * c->tx_stride,
+						   c->a[2], c->a[3] + i);
 			r = c->tx_prod;
+			break;
+		case OP_TX_MIX: {
+			s64 err = 0, s;
+
+			/* No exit between the steps but the sends' own. */
+			for (i = 0; i < c->a[4]; i++) {
+				u64 gpa = c->a[1] + i * c->tx_stride;
+
+				if (i < 64 && (c->tx_mix & (1ULL << i))) {
+					s = vmq_send(c->a[0], gpa, c->a[2],
+						     c->a[3] + i);
+					if (s && !err)
+						err = s;
+					continue;
+				}
+				vmq_guest_tx_post1(c, c->a[0], gpa, c->a[2],
+						   c->a[3] + i);
+			}
+			c->out[0] = err;
+			r = vmq_tx_flush();
 			break;
 		}
 		default:
@@ -119,7 +150,7 @@ static inline void vmq_guest_cmd_loop(struct vmq_cmd *c)
 	}
 }
 
-static void vmq_cmd_guest(struct vmq_cmd *c)
+static void vmq_cmd_guest(struct vmq_guest_cmd *c)
 {
 	vmq_guest_cmd_loop(c);
 }
@@ -367,9 +398,13 @@ static inline u64 vmq_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
 /* Run @fn as one TAP test point; a TEST_ASSERT failure ends it as failed. */
 static inline void vmq_run_case(const char *name, void (*fn)(void))
 {
-	pid_t pid = fork();
+	pid_t pid;
 	int status;
 
+	/* Or the child prints the parent's buffered TAP lines again. */
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
 	TEST_ASSERT(pid >= 0, "fork");
 	if (!pid) {
 		fn();
