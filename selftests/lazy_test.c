@@ -375,6 +375,20 @@ static void test_errors_and_broken(void)
 	TEST_ASSERT(c1[VMQ_CTR_HYPERCALLS] == c0[VMQ_CTR_HYPERCALLS], "hypercalls");
 	TEST_ASSERT(c1[VMQ_CTR_ERR_BROKEN] == c0[VMQ_CTR_ERR_BROKEN], "broken");
 
+	/* A full ring, prod exactly nr_desc ahead, is not corrupt. */
+	cons = tx_cons(&p);
+	for (i = 0; i < (int)h->nr_desc; i++)
+		host_post(&p, p.r.id, msg_gpa(&p, i % NR_MSGS), MSG_LEN,
+			  2000 + i, 0);
+	TEST_ASSERT(h->prod - cons == h->nr_desc, "full ring");
+	natural_exit(&p.s);
+	TEST_ASSERT(tx_cons(&p) == cons + h->nr_desc, "full ring: cons %u, want %u",
+		    tx_cons(&p), cons + h->nr_desc);
+	for (i = 0; i < (int)h->nr_desc; i++)
+		expect_msg(&p, i % NR_MSGS, 2000 + i);
+	expect_empty(&p);
+	c1[VMQ_CTR_LAZY_MSGS] += h->nr_desc;
+
 	/* A prod more than nr_desc ahead: the ring is corrupt. */
 	cons = tx_cons(&p);
 	e = host_post(&p, p.r.id, msg_gpa(&p, 20), MSG_LEN, 20, 0);
@@ -417,6 +431,14 @@ static void test_errors_and_broken(void)
 	expect_empty(&p);
 	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_ERR_BROKEN) ==
 		    c0[VMQ_CTR_ERR_BROKEN] + 1, "VMQ_CTR_ERR_BROKEN counted again");
+
+	/* A prod behind cons is as corrupt as one too far ahead. */
+	__atomic_store_n(&h->prod, tx_cons(&p) - 1, __ATOMIC_RELEASE);
+	natural_exit(&p.s);
+	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_ERR_BROKEN) ==
+		    c0[VMQ_CTR_ERR_BROKEN] + 2, "backwards prod not counted");
+	TEST_ASSERT(tx_cons(&p) == 1, "cons moved: %u", tx_cons(&p));
+	expect_empty(&p);
 }
 
 static void wait_stats(const struct vmq_stats *base, u64 rings)
