@@ -220,6 +220,55 @@ static void test_wake_by_message(void)
 	TEST_ASSERT(vmq_ctr(w.r.id, VMQ_CTR_WAITS) == waits0 + 1, "VMQ_CTR_WAITS");
 }
 
+/*
+ * The same with a lazy send: the sender's exit, in atomic context inside
+ * another VM's exit handling, wakes the waiter.
+ */
+static void test_wake_by_lazy_send(void)
+{
+	struct vmq_gmem tx;
+	struct vmq_tx_hdr *h;
+	struct vmq_tx_desc *d;
+	struct waiter wa;
+	u64 live0, waits0;
+	struct wt w;
+	s64 r;
+
+	wt_setup(&w);
+	tx = vmq_gmem_alloc(w.s.vm, 2 * 4096);
+	h = tx.hva;
+	d = (void *)((u8 *)tx.hva + VMQ_RING_HDR_SIZE);
+	h->magic = VMQ_TX_MAGIC;
+	r = vmq_gvm_hc(&w.s, VMQ_HC_TX_REGISTER, tx.gpa, tx.bytes, 0, 0);
+	TEST_ASSERT(r == 0, "VMQ_HC_TX_REGISTER: %ld", (long)r);
+
+	live0 = vmq_stats().live_waits;
+	waits0 = vmq_ctr(w.r.id, VMQ_CTR_WAITS);
+	waiter_start(&wa, &w.r, VMQ_WAIT_MAX_NS, false);
+	wait_blocked(&wa, live0, waits0);
+
+	/* Publish one descriptor (as the guest would), then a plain exit. */
+	d[0].dest = w.r.id;
+	d[0].gpa = w.buf.gpa;
+	d[0].len = MSG_LEN;
+	d[0].tag = 99;
+	d[0].flags = 0;
+	d[0].status = VMQ_TX_PENDING;
+	__atomic_store_n(&h->prod, 1, __ATOMIC_RELEASE);
+	w.s.cmd->op = OP_INFO_LOOP;
+	w.s.cmd->a[0] = 0;
+	TEST_ASSERT(vmq_gvm_run(&w.s) == 0, "OP_INFO_LOOP(0)");
+	TEST_ASSERT(__atomic_load_n(&h->cons, __ATOMIC_ACQUIRE) == 1 &&
+		    d[0].status == 0, "descriptor: cons %u status %d", h->cons,
+		    d[0].status);
+	TEST_ASSERT(vmq_stats().live_waits == live0,
+		    "the lazy message did not end the wait");
+	waiter_join(&wa);
+	TEST_ASSERT(wa.ret == 0, "VMQ_HC_WAIT returned %ld, want 0", (long)wa.ret);
+	expect_msg(&w, 99);
+	expect_empty(&w);
+}
+
 static void test_timeout(void)
 {
 	const u64 timeout = 300 * 1000 * 1000ULL;
@@ -435,9 +484,11 @@ static void test_kill_vmm(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(6);
+	ksft_set_plan(7);
 	vmq_run_case("wait: a message from another VM ends the wait",
 		     test_wake_by_message);
+	vmq_run_case("wait: a lazy send from another VM's exit ends the wait",
+		     test_wake_by_lazy_send);
 	vmq_run_case("wait: times out, no sooner than asked, queue empty",
 		     test_timeout);
 	vmq_run_case("wait: pending count at once; -EINVAL; -ENOTCONN",
