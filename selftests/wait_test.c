@@ -345,6 +345,38 @@ static void test_pending_and_errors(void)
 	TEST_ASSERT(vmq_stats().live_waits == live0, "live_waits");
 }
 
+/* A VM whose local APIC is in userspace: HLT would exit to the VMM. */
+static void test_no_lapic(void)
+{
+	struct vmq_gvm g = { 0 };
+	vm_vaddr_t cmd;
+	u64 inval0;
+	s64 r;
+
+	/* __vm_create() without vm_create_irqchip(). */
+	g.vm = ____vm_create(VM_MODE_DEFAULT, 1024);
+	kvm_vm_elf_load(g.vm, program_invocation_name);
+	g.vcpu = vm_vcpu_add(g.vm, 0, vmq_cmd_guest);
+	cmd = vm_vaddr_alloc_page(g.vm);
+	g.cmd = addr_gva2hva(g.vm, cmd);
+	memset(g.cmd, 0, sizeof(*g.cmd));
+	vcpu_args_set(g.vcpu, 1, cmd);
+	vmq_attach(&g, NULL);
+	vmq_rx_setup(&g, 4096);
+
+	inval0 = vmq_ctr(g.id, VMQ_CTR_ERR_INVAL);
+	r = vmq_gvm_hc(&g, VMQ_HC_WAIT, 1000 * 1000, 0, 0, 0);
+	TEST_ASSERT(r == -EOPNOTSUPP, "VMQ_HC_WAIT without an in-kernel LAPIC: %ld",
+		    (long)r);
+	TEST_ASSERT(vmq_ctr(g.id, VMQ_CTR_ERR_INVAL) == inval0 + 1,
+		    "VMQ_CTR_ERR_INVAL");
+	TEST_ASSERT(vmq_ctr(g.id, VMQ_CTR_WAITS) == 0, "halted");
+	/* The VM still works: the same vCPU runs on. */
+	r = vmq_gvm_hc(&g, VMQ_HC_INFO, 0, 0, 0, 0);
+	TEST_ASSERT(r == 0, "VMQ_HC_INFO: %ld", (long)r);
+	vmq_gvm_free(&g);
+}
+
 static void test_cpu_idle(void)
 {
 	const u64 timeout = 1000 * 1000 * 1000ULL;
@@ -484,7 +516,7 @@ static void test_kill_vmm(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(7);
+	ksft_set_plan(8);
 	vmq_run_case("wait: a message from another VM ends the wait",
 		     test_wake_by_message);
 	vmq_run_case("wait: a lazy send from another VM's exit ends the wait",
@@ -493,6 +525,8 @@ int main(void)
 		     test_timeout);
 	vmq_run_case("wait: pending count at once; -EINVAL; -ENOTCONN",
 		     test_pending_and_errors);
+	vmq_run_case("wait: -EOPNOTSUPP without an in-kernel local APIC",
+		     test_no_lapic);
 	vmq_run_case("wait: the vCPU thread uses little CPU while blocked",
 		     test_cpu_idle);
 	vmq_run_case("wait: signal and immediate_exit end KVM_RUN, wait goes on",
