@@ -574,10 +574,103 @@ static void test_not_resident(void)
 		    "VMQ_CTR_LAZY_MSGS");
 }
 
+/* One ring per vCPU: only the vCPU's own exits drain its ring. */
+static void test_per_vcpu(void)
+{
+	struct kvm_vcpu *vcpus[2];
+	struct vmq_gvm v[2] = {};
+	struct vmq_gmem t[2], rx, buf;
+	struct vmq_tx_desc *d[2];
+	struct vmq_gvm r;
+	u64 rings0 = vmq_stats().live_tx_rings;
+	const struct vmq_msg_hdr *m;
+	vm_vaddr_t cmd;
+	u32 id;
+	s64 ret;
+	int i, j;
+
+	v[0].vm = vm_create_with_vcpus(2, vmq_cmd_guest, vcpus);
+	v[1].vm = v[0].vm;
+	for (i = 0; i < 2; i++) {
+		v[i].vcpu = vcpus[i];
+		cmd = vm_vaddr_alloc_page(v[i].vm);
+		v[i].cmd = addr_gva2hva(v[i].vm, cmd);
+		memset(v[i].cmd, 0, sizeof(*v[i].cmd));
+		vcpu_args_set(v[i].vcpu, 1, cmd);
+	}
+	id = vmq_attach(&v[0], NULL);
+	v[1].id = id;
+	r = vmq_gvm_create();
+	vmq_attach(&r, NULL);
+	vmq_allow(id, r.id);
+	rx = vmq_rx_setup(&r, 16384);
+	buf = vmq_gmem_alloc(v[0].vm, 4096);
+	for (i = 0; i < 4; i++)
+		vmq_fill((u8 *)buf.hva + i * MSG_STRIDE, MSG_LEN, id, i);
+
+	/* Only vCPU 0 has a ring so far. */
+	t[0] = tx_setup(&v[0], 1);
+	ret = vmq_gvm_hc(&v[1], VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+	TEST_ASSERT(ret == -ENOTCONN, "vCPU 1 flush without a ring: %ld", (long)ret);
+	t[1] = tx_setup(&v[1], 2);
+	TEST_ASSERT(vmq_stats().live_tx_rings == rings0 + 2, "live_tx_rings");
+
+	/* Descriptor j of vCPU i sends payload 2 * i + j with tag 10 * i + j. */
+	for (i = 0; i < 2; i++) {
+		struct vmq_tx_hdr *h = t[i].hva;
+
+		d[i] = (void *)((u8 *)t[i].hva + VMQ_RING_HDR_SIZE);
+		for (j = 0; j < 2; j++) {
+			d[i][j] = (struct vmq_tx_desc) {
+				.dest = r.id,
+				.gpa = buf.gpa + (2 * i + j) * MSG_STRIDE,
+				.len = MSG_LEN,
+				.tag = 10 * i + j,
+				.status = VMQ_TX_PENDING,
+			};
+		}
+		__atomic_store_n(&h->prod, 2, __ATOMIC_RELEASE);
+		v[i].cmd->tx_prod = 2;
+	}
+
+	/* vCPU 1 exits: its ring only. */
+	natural_exit(&v[1]);
+	TEST_ASSERT(((struct vmq_tx_hdr *)t[1].hva)->cons == 2 &&
+		    ((struct vmq_tx_hdr *)t[0].hva)->cons == 0 &&
+		    d[0][0].status == VMQ_TX_PENDING &&
+		    d[0][1].status == VMQ_TX_PENDING,
+		    "vCPU 1's exit touched vCPU 0's ring");
+	/* Then vCPU 0. */
+	natural_exit(&v[0]);
+	TEST_ASSERT(((struct vmq_tx_hdr *)t[0].hva)->cons == 2 &&
+		    !d[0][0].status && !d[0][1].status, "vCPU 0's ring");
+
+	for (i = 0; i < 4; i++) {
+		u32 k = (i + 2) % 4;	/* vCPU 1's first */
+
+		m = vmq_host_peek(&rx);
+		TEST_ASSERT(m && m->sender == id && m->len == MSG_LEN &&
+			    m->tag == 10 * (k / 2) + k % 2 &&
+			    vmq_check_fill(vmq_msg_payload(m), MSG_LEN, id, k),
+			    "message %d", i);
+		vmq_host_consume(&rx, m);
+	}
+	TEST_ASSERT(!vmq_host_peek(&rx), "extra message");
+
+	/* Unregistering vCPU 1's ring leaves vCPU 0's. */
+	ret = vmq_gvm_hc(&v[1], VMQ_HC_TX_UNREGISTER, 0, 0, 0, 0);
+	TEST_ASSERT(ret == 0, "VMQ_HC_TX_UNREGISTER: %ld", (long)ret);
+	TEST_ASSERT(vmq_stats().live_tx_rings == rings0 + 1, "live_tx_rings");
+	ret = vmq_gvm_hc(&v[0], VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+	TEST_ASSERT(ret == 0, "vCPU 0 flush: %ld", (long)ret);
+	kvm_vm_free(v[0].vm);
+	vmq_gvm_free(&r);
+}
+
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(5);
+	ksft_set_plan(6);
 	vmq_run_case("lazy: 64 sends, one natural exit, no hypercall",
 		     test_burst_one_exit);
 	vmq_run_case("lazy: interleaved with VMQ_HC_SEND in program order; flush count",
@@ -588,5 +681,6 @@ int main(void)
 		     test_unregister_and_free);
 	vmq_run_case("lazy: a payload not resident goes through the worker, in order",
 		     test_not_resident);
+	vmq_run_case("lazy: rings are per vCPU", test_per_vcpu);
 	ksft_finished();
 }
