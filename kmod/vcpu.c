@@ -154,17 +154,6 @@ static void vmq_tx_unlock(struct vmq_vcpu *vcv)
 	wake_up_bit(&vcv->flags, VMQ_VCPU_TX_BUSY);
 }
 
-/* Drain from the vCPU's own thread (hypercalls): sleeping is allowed. */
-static long vmq_tx_drain_sync(struct vmq_vcpu *vcv)
-{
-	long ret;
-
-	vmq_tx_lock(vcv);
-	ret = vmq_tx_drain(vcv, vcv->vcpu->kvm, true);
-	vmq_tx_unlock(vcv);
-	return ret;
-}
-
 /*
  * What the exit hook left: runs in a worker, so it borrows the VM's mm and
  * takes its kvm->srcu to read payloads as the vCPU thread would.
@@ -225,6 +214,7 @@ long vmq_tx_register(struct vmq_vcpu *vcv, u64 gpa, u64 size, u64 flags)
 	vcv->txd = buf.va + VMQ_RING_HDR_SIZE;
 	vcv->tx_nr = nr;
 	vcv->tx_cons = 0;
+	vcv->tx_cons_exit = 0;
 	vcv->tx_broken = false;
 	atomic64_inc(&vmq_stats.live_tx_rings);
 	ret = 0;
@@ -247,11 +237,23 @@ long vmq_tx_unregister(struct vmq_vcpu *vcv)
 	return ret;
 }
 
+/*
+ * The exit probe ran at this hypercall's own VM exit and has usually
+ * delivered everything already, so the count starts where cons stood when
+ * the guest trapped, not where it stands now.
+ */
 long vmq_tx_flush(struct vmq_vcpu *vcv)
 {
+	long ret;
+
 	if (!vcv->tx.va)
 		return -ENOTCONN;
-	return vmq_tx_drain_sync(vcv);
+	vmq_tx_lock(vcv);
+	ret = vmq_tx_drain(vcv, vcv->vcpu->kvm, true);
+	if (ret >= 0)
+		ret = (u32)(vcv->tx_cons - vcv->tx_cons_exit);
+	vmq_tx_unlock(vcv);
+	return ret;
 }
 
 /*
@@ -275,7 +277,11 @@ void vmq_vcpu_on_exit(struct kvm_vcpu *vcpu, bool can_read_guest)
 	/* Running again: a WAIT that ended by an interrupt is over. */
 	if (unlikely(!list_empty_careful(&vcv->wait_node)))
 		vmq_wait_remove(vcv);
-	if (!vcv->txh || READ_ONCE(vcv->txh->prod) == vcv->tx_cons)
+	if (!vcv->txh)
+		goto out_unlock;
+	/* Where VMQ_HC_TX_FLUSH, if this exit is one, starts counting. */
+	vcv->tx_cons_exit = READ_ONCE(vcv->tx_cons);
+	if (READ_ONCE(vcv->txh->prod) == vcv->tx_cons)
 		goto out_unlock;
 	if (test_and_set_bit_lock(VMQ_VCPU_TX_BUSY, &vcv->flags))
 		goto out_unlock;	/* tx_work or a hypercall has it */

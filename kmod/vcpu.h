@@ -29,6 +29,7 @@ struct vmq_vcpu {
 	struct vmq_tx_desc *txd;
 	u32 tx_nr;			/* descriptors, a power of two */
 	u32 tx_cons;			/* the host's own consumer index */
+	u32 tx_cons_exit;		/* tx_cons at the vCPU's last exit */
 	bool tx_broken;			/* prod ran ahead; stopped */
 	struct work_struct tx_work;	/* finishes what the hook could not */
 

@@ -42,6 +42,10 @@ enum vmq_op {
 	OP_SEND_LOOP,
 	OP_RX_SCAN,		/* a[0] rounds of reading the whole queue, no exits */
 	OP_RX_DRAIN,		/* consume every message, no exits */
+	OP_TX_MIX,		/* as OP_TX_POST, message i by VMQ_HC_SEND if
+				 * bit i of tx_mix; then VMQ_HC_TX_FLUSH
+				 * (its result is r), out[0] = first failed
+				 * VMQ_HC_SEND result or 0 */
 };
 
 struct vmq_guest_cmd {
@@ -53,6 +57,8 @@ struct vmq_guest_cmd {
 	u64 tx_prod;
 	u64 out[4];		/* extra results */
 	u64 x[4];		/* more arguments, for ops that need them */
+	u64 tx_stride;		/* OP_TX_*: message i at a[1] + i * tx_stride */
+	u64 tx_mix;		/* OP_TX_MIX: immediate sends, bit per message */
 };
 
 /*
@@ -94,6 +100,24 @@ static inline struct vmq_rx vmq_guest_rx(struct vmq_guest_cmd *c)
 	return rx;
 }
 
+/* Guest side: publish one transmit descriptor, no exit. */
+static inline void vmq_guest_tx_post1(struct vmq_guest_cmd *c, u32 dest, u64 gpa,
+				      u32 len, u64 tag)
+{
+	struct vmq_tx_hdr *h = (void *)c->tx_gva;
+	struct vmq_tx_desc *d = (void *)(c->tx_gva + VMQ_RING_HDR_SIZE);
+	struct vmq_tx_desc *e = &d[c->tx_prod & (h->nr_desc - 1)];
+
+	e->dest = dest;
+	e->gpa = gpa;
+	e->len = len;
+	e->tag = tag;
+	e->flags = 0;
+	e->status = VMQ_TX_PENDING;
+	c->tx_prod++;
+	__atomic_store_n(&h->prod, (u32)c->tx_prod, __ATOMIC_RELEASE);
+}
+
 static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 {
 	for (;;) {
@@ -125,26 +149,32 @@ static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 			r = seen;
 			break;
 		}
-		case OP_TX_POST: {
-			struct vmq_tx_hdr *h = (void *)c->tx_gva;
-			struct vmq_tx_desc *d = (void *)(c->tx_gva +
-							 VMQ_RING_HDR_SIZE);
-			u32 nr = h->nr_desc;
-
-			for (i = 0; i < c->a[4]; i++) {
-				struct vmq_tx_desc *e = &d[c->tx_prod & (nr - 1)];
-
-				e->dest = c->a[0];
-				e->gpa = c->a[1];
-				e->len = c->a[2];
-				e->tag = c->a[3] + i;
-				e->flags = 0;
-				e->status = VMQ_TX_PENDING;
-				c->tx_prod++;
-				__atomic_store_n(&h->prod, (u32)c->tx_prod,
-						 __ATOMIC_RELEASE);
-			}
+		case OP_TX_POST:
+			for (i = 0; i < c->a[4]; i++)
+				vmq_guest_tx_post1(c, c->a[0],
+						   c->a[1] + i * c->tx_stride,
+						   c->a[2], c->a[3] + i);
 			r = c->tx_prod;
+			break;
+		case OP_TX_MIX: {
+			s64 err = 0, s;
+
+			/* No exit between the steps but the sends' own. */
+			for (i = 0; i < c->a[4]; i++) {
+				u64 gpa = c->a[1] + i * c->tx_stride;
+
+				if (i < 64 && (c->tx_mix & (1ULL << i))) {
+					s = vmq_send(c->a[0], gpa, c->a[2],
+						     c->a[3] + i);
+					if (s && !err)
+						err = s;
+					continue;
+				}
+				vmq_guest_tx_post1(c, c->a[0], gpa, c->a[2],
+						   c->a[3] + i);
+			}
+			c->out[0] = err;
+			r = vmq_tx_flush();
 			break;
 		}
 		case OP_INFO: {
@@ -511,7 +541,9 @@ static inline void vmq_run_case(const char *name, void (*fn)(void))
 	int status;
 
 	vmq_hold_kvm();
-	fflush(stdout);		/* or the child prints it again */
+	/* Or the child prints the parent's buffered TAP lines again. */
+	fflush(stdout);
+	fflush(stderr);
 	pid = fork();
 
 	TEST_ASSERT(pid >= 0, "fork");

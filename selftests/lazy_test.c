@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lazy_test - lazy sends through a vCPU's transmit ring.
+ *
+ * A sender VM publishes descriptors in its transmit ring with no exit; vmq
+ * delivers them at the vCPU's next VM exit, whatever it is. Checked here:
+ * a burst of 64 needs no hypercall and no exit of its own, lazy and
+ * immediate sends of one vCPU keep program order, VMQ_HC_TX_FLUSH counts
+ * what it completed, failed descriptors report their error and do not stop
+ * the ring, a corrupt producer index stops it until re-registration,
+ * unregistering delivers what was published, and a VM freed with a ring
+ * leaks nothing.
+ *
+ * Some descriptors are written by the host through its mapping of the
+ * guest's ring while the guest is stopped: to vmq that is exactly what a
+ * guest write is, and it lets a test publish descriptors that no exit has
+ * seen yet, with arbitrary (hostile) contents.
+ */
+#include <sys/mman.h>
+
+#include "vmq_util.h"
+
+#define MSG_LEN		48
+#define MSG_STRIDE	64
+#define NR_MSGS		64
+#define TX_PAGES	1	/* 128 descriptors */
+
+struct lz {
+	struct vmq_gvm s, r;
+	struct vmq_gmem rx, tx, buf;
+	u32 seq;		/* next sequence number expected in r's queue */
+};
+
+static struct vmq_gmem tx_setup(struct vmq_gvm *g, u32 pages)
+{
+	struct vmq_gmem t = vmq_gmem_alloc(g->vm, VMQ_RING_HDR_SIZE +
+					   pages * 4096);
+	struct vmq_tx_hdr *h = t.hva;
+	s64 ret;
+
+	h->magic = VMQ_TX_MAGIC;
+	ret = vmq_gvm_hc(g, VMQ_HC_TX_REGISTER, t.gpa, t.bytes, 0, 0);
+	TEST_ASSERT(!ret, "VMQ_HC_TX_REGISTER: %ld", (long)ret);
+	TEST_ASSERT(h->nr_desc == pages * 4096 / sizeof(struct vmq_tx_desc),
+		    "nr_desc %u", h->nr_desc);
+	g->cmd->tx_gva = t.gva;
+	g->cmd->tx_prod = 0;
+	return t;
+}
+
+static void lz_setup(struct lz *p)
+{
+	u32 i;
+
+	p->s = vmq_gvm_create();
+	p->r = vmq_gvm_create();
+	vmq_attach(&p->s, NULL);
+	vmq_attach(&p->r, NULL);
+	vmq_allow(p->s.id, p->r.id);
+	p->rx = vmq_rx_setup(&p->r, 16384);
+	p->tx = tx_setup(&p->s, TX_PAGES);
+	p->buf = vmq_gmem_alloc(p->s.vm, NR_MSGS * MSG_STRIDE);
+	for (i = 0; i < NR_MSGS; i++)
+		vmq_fill((u8 *)p->buf.hva + i * MSG_STRIDE, MSG_LEN, p->s.id, i);
+	p->s.cmd->tx_stride = MSG_STRIDE;
+	p->seq = 0;
+}
+
+static u64 msg_gpa(struct lz *p, u32 i)
+{
+	return p->buf.gpa + (u64)i * MSG_STRIDE;
+}
+
+/* The next message in r's queue is payload @i of s with @tag; consume it. */
+static void expect_msg(struct lz *p, u32 i, u64 tag)
+{
+	const struct vmq_msg_hdr *m = vmq_host_peek(&p->rx);
+
+	TEST_ASSERT(m, "message %u (tag %lu) missing", i, (unsigned long)tag);
+	TEST_ASSERT(m->type == VMQ_MSG_DATA && m->sender == p->s.id &&
+		    m->len == MSG_LEN && m->tag == tag && m->seq == p->seq,
+		    "message %u: type %u sender %u (want %u) len %u tag %lu (want %lu) seq %u (want %u)",
+		    i, m->type, m->sender, p->s.id, m->len,
+		    (unsigned long)m->tag, (unsigned long)tag, m->seq, p->seq);
+	TEST_ASSERT(vmq_check_fill(vmq_msg_payload(m), MSG_LEN, p->s.id, i),
+		    "message %u: payload differs", i);
+	vmq_host_consume(&p->rx, m);
+	p->seq++;
+}
+
+static void expect_empty(struct lz *p)
+{
+	const struct vmq_msg_hdr *m = vmq_host_peek(&p->rx);
+
+	TEST_ASSERT(!m, "unexpected message: sender %u tag %lu",
+		    m ? m->sender : 0, m ? (unsigned long)m->tag : 0);
+}
+
+/* Host writes one descriptor into s's ring and publishes it, as a guest would. */
+static struct vmq_tx_desc *host_post(struct lz *p, u32 dest, u64 gpa, u32 len,
+				     u64 tag, u32 flags)
+{
+	struct vmq_tx_hdr *h = p->tx.hva;
+	struct vmq_tx_desc *d = (void *)((u8 *)p->tx.hva + VMQ_RING_HDR_SIZE);
+	struct vmq_tx_desc *e = &d[p->s.cmd->tx_prod & (h->nr_desc - 1)];
+
+	e->dest = dest;
+	e->gpa = gpa;
+	e->len = len;
+	e->tag = tag;
+	e->flags = flags;
+	e->status = VMQ_TX_PENDING;
+	p->s.cmd->tx_prod++;
+	__atomic_store_n(&h->prod, (u32)p->s.cmd->tx_prod, __ATOMIC_RELEASE);
+	return e;
+}
+
+/* One natural exit of s: GUEST_SYNC and nothing else (no hypercall). */
+static void natural_exit(struct vmq_gvm *g)
+{
+	g->cmd->op = OP_INFO_LOOP;
+	g->cmd->a[0] = 0;
+	TEST_ASSERT(vmq_gvm_run(g) == 0, "OP_INFO_LOOP(0)");
+}
+
+static u32 tx_cons(struct lz *p)
+{
+	return __atomic_load_n(&((struct vmq_tx_hdr *)p->tx.hva)->cons,
+			       __ATOMIC_ACQUIRE);
+}
+
+/* The host completed @n descriptors (a worker may still be at it). */
+#define POLL_CONS(p, n)							\
+	do {								\
+		int __i;						\
+		for (__i = 0; __i < 60000 && tx_cons(p) != (n); __i++)	\
+			usleep(1000);					\
+		TEST_ASSERT(tx_cons(p) == (n), "cons %u, want %u",	\
+			    tx_cons(p), (n));				\
+	} while (0)
+
+struct exit_stats {
+	u64 exits, irq, io, hc, pf, halt;
+};
+
+static struct exit_stats exit_stats(struct kvm_vcpu *vcpu)
+{
+	struct exit_stats e = {
+		.exits = vmq_vcpu_stat(vcpu, "exits"),
+		.irq = vmq_vcpu_stat(vcpu, "irq_exits"),
+		.io = vmq_vcpu_stat(vcpu, "io_exits"),
+		.hc = vmq_vcpu_stat(vcpu, "hypercalls"),
+		.pf = vmq_vcpu_stat(vcpu, "pf_taken"),
+		.halt = vmq_vcpu_stat(vcpu, "halt_exits"),
+	};
+	return e;
+}
+
+static void post_burst(struct lz *p, u64 tag0)
+{
+	s64 r;
+
+	p->s.cmd->op = OP_TX_POST;
+	p->s.cmd->a[0] = p->r.id;
+	p->s.cmd->a[1] = p->buf.gpa;
+	p->s.cmd->a[2] = MSG_LEN;
+	p->s.cmd->a[3] = tag0;
+	p->s.cmd->a[4] = NR_MSGS;
+	r = vmq_gvm_run(&p->s);
+	TEST_ASSERT(r == (s64)p->s.cmd->tx_prod, "OP_TX_POST: %ld", (long)r);
+}
+
+/*
+ * 64 lazy sends, then the GUEST_SYNC port access as the only exit: every
+ * message arrives, in order, without a hypercall or an exit of their own.
+ */
+static void test_burst_one_exit(void)
+{
+	struct vmq_tx_desc *d;
+	struct exit_stats e0, e1;
+	u64 hc0, lazy0, lazyx0, rx0;
+	struct lz p;
+	u32 i;
+
+	lz_setup(&p);
+	d = (void *)((u8 *)p.tx.hva + VMQ_RING_HDR_SIZE);
+
+	/* Warm up: the guest touches every page it will touch below. */
+	post_burst(&p, 1000);
+	TEST_ASSERT(tx_cons(&p) == NR_MSGS, "cons %u after warm-up", tx_cons(&p));
+	for (i = 0; i < NR_MSGS; i++)
+		expect_msg(&p, i, 1000 + i);
+	expect_empty(&p);
+
+	hc0 = vmq_ctr(p.s.id, VMQ_CTR_HYPERCALLS);
+	lazy0 = vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS);
+	lazyx0 = vmq_ctr(p.s.id, VMQ_CTR_LAZY_EXITS);
+	rx0 = vmq_ctr(p.r.id, VMQ_CTR_RX_MSGS);
+	e0 = exit_stats(p.s.vcpu);
+
+	post_burst(&p, 5000);
+
+	e1 = exit_stats(p.s.vcpu);
+	ksft_print_msg("burst: exits %lu irq %lu io %lu hypercalls %lu pf %lu halt %lu, lazy exits %lu\n",
+		       (unsigned long)(e1.exits - e0.exits),
+		       (unsigned long)(e1.irq - e0.irq),
+		       (unsigned long)(e1.io - e0.io),
+		       (unsigned long)(e1.hc - e0.hc),
+		       (unsigned long)(e1.pf - e0.pf),
+		       (unsigned long)(e1.halt - e0.halt),
+		       (unsigned long)(vmq_ctr(p.s.id, VMQ_CTR_LAZY_EXITS) - lazyx0));
+
+	TEST_ASSERT(tx_cons(&p) == 2 * NR_MSGS, "cons %u", tx_cons(&p));
+	for (i = 0; i < NR_MSGS; i++)
+		TEST_ASSERT(d[(NR_MSGS + i) % 128].status == 0,
+			    "descriptor %u status %d", i, d[(NR_MSGS + i) % 128].status);
+	for (i = 0; i < NR_MSGS; i++)
+		expect_msg(&p, i, 5000 + i);
+	expect_empty(&p);
+
+	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_HYPERCALLS) == hc0,
+		    "VMQ_CTR_HYPERCALLS moved: %lu -> %lu", (unsigned long)hc0,
+		    (unsigned long)vmq_ctr(p.s.id, VMQ_CTR_HYPERCALLS));
+	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) == lazy0 + NR_MSGS,
+		    "VMQ_CTR_LAZY_MSGS rose by %lu",
+		    (unsigned long)(vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) - lazy0));
+	TEST_ASSERT(vmq_ctr(p.r.id, VMQ_CTR_RX_MSGS) == rx0 + NR_MSGS,
+		    "receiver VMQ_CTR_RX_MSGS");
+	/* The guest caused exactly one exit: the GUEST_SYNC port access. */
+	TEST_ASSERT(e1.hc == e0.hc, "KVM hypercalls stat moved");
+	TEST_ASSERT(e1.io - e0.io == 1, "io_exits rose by %lu",
+		    (unsigned long)(e1.io - e0.io));
+	TEST_ASSERT(e1.exits - e0.exits <= 1 + (e1.irq - e0.irq) + (e1.pf - e0.pf),
+		    "exits rose by %lu: more than 1 + %lu host interrupts + %lu page faults",
+		    (unsigned long)(e1.exits - e0.exits),
+		    (unsigned long)(e1.irq - e0.irq),
+		    (unsigned long)(e1.pf - e0.pf));
+}
+
+/* Sends by VMQ_HC_SEND (bits set) and lazy ones, mixed; the last 3 lazy. */
+#define MIX_N		16
+#define MIX_PATTERN	0x1a65ULL
+#define MIX_TRAILING	3
+
+static s64 run_mix(struct lz *p, u64 mix, u32 n, u64 tag0)
+{
+	s64 r;
+
+	p->s.cmd->op = OP_TX_MIX;
+	p->s.cmd->a[0] = p->r.id;
+	p->s.cmd->a[1] = p->buf.gpa;
+	p->s.cmd->a[2] = MSG_LEN;
+	p->s.cmd->a[3] = tag0;
+	p->s.cmd->a[4] = n;
+	p->s.cmd->tx_mix = mix;
+	p->s.cmd->out[0] = 0xdead;
+	r = vmq_gvm_run(&p->s);
+	TEST_ASSERT(p->s.cmd->out[0] == 0, "a VMQ_HC_SEND failed: %ld",
+		    (long)p->s.cmd->out[0]);
+	return r;
+}
+
+static void test_interleave_and_flush(void)
+{
+	u64 lazy0, tx0, hc0;
+	struct lz p;
+	int try, clean = 0;
+	u32 i, nlazy = 0;
+	s64 r;
+
+	lz_setup(&p);
+	for (i = 0; i < MIX_N; i++)
+		nlazy += !(MIX_PATTERN & (1ULL << i));
+	TEST_ASSERT(!(MIX_PATTERN >> (MIX_N - MIX_TRAILING)), "pattern");
+
+	lazy0 = vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS);
+	tx0 = vmq_ctr(p.s.id, VMQ_CTR_TX_MSGS);
+	r = run_mix(&p, MIX_PATTERN, MIX_N, 100);
+	TEST_ASSERT(r >= 0 && r <= MIX_TRAILING, "VMQ_HC_TX_FLUSH returned %ld",
+		    (long)r);
+	/* Program order, whichever way each message went. */
+	for (i = 0; i < MIX_N; i++)
+		expect_msg(&p, i, 100 + i);
+	expect_empty(&p);
+	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) - lazy0 == nlazy,
+		    "VMQ_CTR_LAZY_MSGS rose by %lu, want %u",
+		    (unsigned long)(vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) - lazy0),
+		    nlazy);
+	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_TX_MSGS) - tx0 == MIX_N,
+		    "VMQ_CTR_TX_MSGS");
+	TEST_ASSERT(tx_cons(&p) == p.s.cmd->tx_prod, "cons %u prod %lu",
+		    tx_cons(&p), (unsigned long)p.s.cmd->tx_prod);
+
+	/*
+	 * VMQ_HC_TX_FLUSH returns how many descriptors it completed: all 8
+	 * just published, unless a host interrupt's exit came between the
+	 * posting and the flush and delivered some first. Such a run counts
+	 * as unclean (exits beyond the flush's VMMCALL and the GUEST_SYNC):
+	 * then only r <= 8 holds; a few tries give a clean one.
+	 */
+	for (try = 0; try < 8 && !clean; try++) {
+		struct exit_stats e0 = exit_stats(p.s.vcpu), e1;
+
+		hc0 = vmq_ctr(p.s.id, VMQ_CTR_HYPERCALLS);
+		r = run_mix(&p, 0, 8, 200 + try * 8);
+		e1 = exit_stats(p.s.vcpu);
+		TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_HYPERCALLS) == hc0 + 1,
+			    "one hypercall");
+		for (i = 0; i < 8; i++)
+			expect_msg(&p, i, 200 + try * 8 + i);
+		expect_empty(&p);
+		clean = e1.exits - e0.exits == 2;
+		if (clean)
+			TEST_ASSERT(r == 8, "VMQ_HC_TX_FLUSH returned %ld, want 8",
+				    (long)r);
+		else
+			TEST_ASSERT(r >= 0 && r <= 8,
+				    "VMQ_HC_TX_FLUSH returned %ld", (long)r);
+	}
+	TEST_ASSERT(clean, "no run without extra exits");
+
+	/* Nothing published: 0. */
+	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+	TEST_ASSERT(r == 0, "empty VMQ_HC_TX_FLUSH: %ld", (long)r);
+}
+
+/*
+ * Failed descriptors carry their error in status, later good ones still
+ * go through, cons passes them all; a corrupt prod stops the ring.
+ */
+static void test_errors_and_broken(void)
+{
+	struct vmq_tx_desc *dd[8];
+	u64 c0[VMQ_CTR_NR], c1[VMQ_CTR_NR];
+	struct vmq_vm_info info;
+	struct vmq_gvm other;
+	struct vmq_tx_hdr *h;
+	static const int want[8] = {
+		0, -EACCES, 0, -ESRCH, -EMSGSIZE, -EFAULT, -EINVAL, 0
+	};
+	struct vmq_tx_desc *e;
+	struct lz p;
+	u32 cons;
+	s64 r;
+	int i;
+
+	lz_setup(&p);
+	h = p.tx.hva;
+	/* A VM with a queue that s may not send to. */
+	other = vmq_gvm_create();
+	vmq_attach(&other, NULL);
+	vmq_rx_setup(&other, 4096);
+
+	info = vmq_info_of(p.s.id);
+	memcpy(c0, info.counters, sizeof(c0));
+
+	dd[0] = host_post(&p, p.r.id, msg_gpa(&p, 0), MSG_LEN, 10, 0);
+	dd[1] = host_post(&p, other.id, msg_gpa(&p, 1), MSG_LEN, 11, 0);
+	dd[2] = host_post(&p, p.r.id, msg_gpa(&p, 2), MSG_LEN, 12, 0);
+	dd[3] = host_post(&p, 0x7ffffff0, msg_gpa(&p, 3), MSG_LEN, 13, 0);
+	dd[4] = host_post(&p, p.r.id, msg_gpa(&p, 4), 0x7fffffff, 14, 0);
+	dd[5] = host_post(&p, p.r.id, 1ULL << 45, MSG_LEN, 15, 0);
+	dd[6] = host_post(&p, p.r.id, msg_gpa(&p, 6), MSG_LEN, 16, 1);
+	dd[7] = host_post(&p, p.r.id, msg_gpa(&p, 7), MSG_LEN, 17, 0);
+	natural_exit(&p.s);
+
+	for (i = 0; i < 8; i++)
+		TEST_ASSERT(dd[i]->status == want[i], "descriptor %d: status %d, want %d",
+			    i, dd[i]->status, want[i]);
+	TEST_ASSERT(tx_cons(&p) == 8, "cons %u, want 8", tx_cons(&p));
+	expect_msg(&p, 0, 10);
+	expect_msg(&p, 2, 12);
+	expect_msg(&p, 7, 17);
+	expect_empty(&p);
+	TEST_ASSERT(vmq_info_of(other.id).counters[VMQ_CTR_RX_MSGS] == 0,
+		    "denied message delivered");
+
+	info = vmq_info_of(p.s.id);
+	memcpy(c1, info.counters, sizeof(c1));
+	TEST_ASSERT(c1[VMQ_CTR_LAZY_MSGS] - c0[VMQ_CTR_LAZY_MSGS] == 3, "lazy msgs");
+	TEST_ASSERT(c1[VMQ_CTR_TX_MSGS] - c0[VMQ_CTR_TX_MSGS] == 3, "tx msgs");
+	TEST_ASSERT(c1[VMQ_CTR_ERR_DENIED] - c0[VMQ_CTR_ERR_DENIED] == 1, "denied");
+	TEST_ASSERT(c1[VMQ_CTR_ERR_NODEST] - c0[VMQ_CTR_ERR_NODEST] == 1, "nodest");
+	TEST_ASSERT(c1[VMQ_CTR_ERR_TOOBIG] - c0[VMQ_CTR_ERR_TOOBIG] == 1, "toobig");
+	TEST_ASSERT(c1[VMQ_CTR_ERR_FAULT] - c0[VMQ_CTR_ERR_FAULT] == 1, "fault");
+	TEST_ASSERT(c1[VMQ_CTR_ERR_INVAL] - c0[VMQ_CTR_ERR_INVAL] == 1, "inval");
+	TEST_ASSERT(c1[VMQ_CTR_HYPERCALLS] == c0[VMQ_CTR_HYPERCALLS], "hypercalls");
+	TEST_ASSERT(c1[VMQ_CTR_ERR_BROKEN] == c0[VMQ_CTR_ERR_BROKEN], "broken");
+
+	/* A full ring, prod exactly nr_desc ahead, is not corrupt. */
+	cons = tx_cons(&p);
+	for (i = 0; i < (int)h->nr_desc; i++)
+		host_post(&p, p.r.id, msg_gpa(&p, i % NR_MSGS), MSG_LEN,
+			  2000 + i, 0);
+	TEST_ASSERT(h->prod - cons == h->nr_desc, "full ring");
+	natural_exit(&p.s);
+	TEST_ASSERT(tx_cons(&p) == cons + h->nr_desc, "full ring: cons %u, want %u",
+		    tx_cons(&p), cons + h->nr_desc);
+	for (i = 0; i < (int)h->nr_desc; i++)
+		expect_msg(&p, i % NR_MSGS, 2000 + i);
+	expect_empty(&p);
+	c1[VMQ_CTR_LAZY_MSGS] += h->nr_desc;
+
+	/* A prod more than nr_desc ahead: the ring is corrupt. */
+	cons = tx_cons(&p);
+	e = host_post(&p, p.r.id, msg_gpa(&p, 20), MSG_LEN, 20, 0);
+	__atomic_store_n(&h->prod, cons + h->nr_desc + 1, __ATOMIC_RELEASE);
+	natural_exit(&p.s);
+	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_ERR_BROKEN) ==
+		    c0[VMQ_CTR_ERR_BROKEN] + 1, "VMQ_CTR_ERR_BROKEN not counted");
+	TEST_ASSERT(tx_cons(&p) == cons, "cons moved on a corrupt ring");
+	TEST_ASSERT(e->status == VMQ_TX_PENDING, "status %d", e->status);
+	expect_empty(&p);
+
+	/* Fixing prod is not enough: nothing until re-registration. */
+	__atomic_store_n(&h->prod, cons + 1, __ATOMIC_RELEASE);
+	natural_exit(&p.s);
+	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+	TEST_ASSERT(r == 0, "VMQ_HC_TX_FLUSH on a stopped ring: %ld", (long)r);
+	r = vmq_gvm_hc(&p.s, VMQ_HC_SEND, p.r.id, msg_gpa(&p, 21), MSG_LEN, 21);
+	TEST_ASSERT(r == 0, "VMQ_HC_SEND: %ld", (long)r);
+	expect_msg(&p, 21, 21);	/* the immediate one only */
+	expect_empty(&p);
+	TEST_ASSERT(tx_cons(&p) == cons && e->status == VMQ_TX_PENDING,
+		    "stopped ring consumed");
+	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) == c1[VMQ_CTR_LAZY_MSGS],
+		    "lazy message from a stopped ring");
+
+	/* Re-register: the ring works again. */
+	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_UNREGISTER, 0, 0, 0, 0);
+	TEST_ASSERT(r == 0, "VMQ_HC_TX_UNREGISTER: %ld", (long)r);
+	expect_empty(&p);
+	memset(p.tx.hva, 0, VMQ_RING_HDR_SIZE);
+	h->magic = VMQ_TX_MAGIC;
+	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_REGISTER, p.tx.gpa, p.tx.bytes, 0, 0);
+	TEST_ASSERT(r == 0, "VMQ_HC_TX_REGISTER again: %ld", (long)r);
+	p.s.cmd->tx_prod = 0;
+	e = host_post(&p, p.r.id, msg_gpa(&p, 22), MSG_LEN, 22, 0);
+	natural_exit(&p.s);
+	TEST_ASSERT(e->status == 0 && tx_cons(&p) == 1, "status %d cons %u",
+		    e->status, tx_cons(&p));
+	expect_msg(&p, 22, 22);
+	expect_empty(&p);
+	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_ERR_BROKEN) ==
+		    c0[VMQ_CTR_ERR_BROKEN] + 1, "VMQ_CTR_ERR_BROKEN counted again");
+
+	/* A prod behind cons is as corrupt as one too far ahead. */
+	__atomic_store_n(&h->prod, tx_cons(&p) - 1, __ATOMIC_RELEASE);
+	natural_exit(&p.s);
+	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_ERR_BROKEN) ==
+		    c0[VMQ_CTR_ERR_BROKEN] + 2, "backwards prod not counted");
+	TEST_ASSERT(tx_cons(&p) == 1, "cons moved: %u", tx_cons(&p));
+	expect_empty(&p);
+}
+
+static void wait_stats(const struct vmq_stats *base, u64 rings)
+{
+	struct vmq_stats s;
+	int i;
+
+	/* VM teardown may finish in a worker: give it time, then judge. */
+	for (i = 0; i < 3000; i++) {
+		s = vmq_stats();
+		if (s.live_vms == base->live_vms &&
+		    s.live_queues == base->live_queues &&
+		    s.pinned_pages == base->pinned_pages &&
+		    s.live_tx_rings == rings)
+			return;
+		usleep(10000);
+	}
+	TEST_FAIL("stats: vms %lu/%lu queues %lu/%lu pinned %lu/%lu tx rings %lu/%lu",
+		  (unsigned long)s.live_vms, (unsigned long)base->live_vms,
+		  (unsigned long)s.live_queues, (unsigned long)base->live_queues,
+		  (unsigned long)s.pinned_pages, (unsigned long)base->pinned_pages,
+		  (unsigned long)s.live_tx_rings, (unsigned long)rings);
+}
+
+/* Unregistering delivers what was published; a freed VM leaks no ring. */
+static void test_unregister_and_free(void)
+{
+	struct vmq_stats base = vmq_stats(), s;
+	struct vmq_tx_desc *e[5];
+	struct lz p;
+	s64 r;
+	int i;
+
+	lz_setup(&p);
+	s = vmq_stats();
+	TEST_ASSERT(s.live_tx_rings == base.live_tx_rings + 1,
+		    "live_tx_rings %lu, base %lu", (unsigned long)s.live_tx_rings,
+		    (unsigned long)base.live_tx_rings);
+
+	for (i = 0; i < 5; i++)
+		e[i] = host_post(&p, p.r.id, msg_gpa(&p, i), MSG_LEN, 300 + i, 0);
+	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_UNREGISTER, 0, 0, 0, 0);
+	TEST_ASSERT(r == 0, "VMQ_HC_TX_UNREGISTER: %ld", (long)r);
+	for (i = 0; i < 5; i++) {
+		TEST_ASSERT(e[i]->status == 0, "descriptor %d status %d", i,
+			    e[i]->status);
+		expect_msg(&p, i, 300 + i);
+	}
+	expect_empty(&p);
+	TEST_ASSERT(tx_cons(&p) == 5, "cons %u", tx_cons(&p));
+	TEST_ASSERT(vmq_stats().live_tx_rings == base.live_tx_rings,
+		    "live_tx_rings after unregister");
+	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_UNREGISTER, 0, 0, 0, 0);
+	TEST_ASSERT(r == -ENOTCONN, "second VMQ_HC_TX_UNREGISTER: %ld", (long)r);
+	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+	TEST_ASSERT(r == -ENOTCONN, "VMQ_HC_TX_FLUSH without a ring: %ld", (long)r);
+
+	/* Register again, leave descriptors published, free the VM. */
+	memset(p.tx.hva, 0, VMQ_RING_HDR_SIZE);
+	((struct vmq_tx_hdr *)p.tx.hva)->magic = VMQ_TX_MAGIC;
+	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_REGISTER, p.tx.gpa, p.tx.bytes, 0, 0);
+	TEST_ASSERT(r == 0, "VMQ_HC_TX_REGISTER again: %ld", (long)r);
+	p.s.cmd->tx_prod = 0;
+	TEST_ASSERT(vmq_stats().live_tx_rings == base.live_tx_rings + 1,
+		    "live_tx_rings after register");
+	for (i = 0; i < 3; i++)
+		host_post(&p, p.r.id, msg_gpa(&p, i), MSG_LEN, 400 + i, 0);
+	vmq_gvm_free(&p.s);
+	vmq_gvm_free(&p.r);
+	wait_stats(&base, base.live_tx_rings);
+}
+
+/*
+ * A payload page that is not resident cannot be read at the exit itself:
+ * vmq hands the ring to its worker, which faults it in. Ring order holds
+ * across the hand-over: the descriptor after it waits for it.
+ */
+static void test_not_resident(void)
+{
+	struct vmq_tx_desc *e[3];
+	const struct vmq_msg_hdr *m;
+	u64 lazy0, lazyx0;
+	vm_vaddr_t gva;
+	u8 *hva;
+	struct lz p;
+	u32 i;
+
+	lz_setup(&p);
+	gva = vm_vaddr_alloc(p.s.vm, 4096, 0x100000);
+	hva = addr_gva2hva(p.s.vm, gva);
+	memset(hva, 0x5a, 4096);
+	/* Drop the page: the next read finds nothing mapped. */
+	TEST_ASSERT(!madvise(hva, 4096, MADV_DONTNEED), "madvise");
+
+	lazy0 = vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS);
+	lazyx0 = vmq_ctr(p.s.id, VMQ_CTR_LAZY_EXITS);
+	e[0] = host_post(&p, p.r.id, msg_gpa(&p, 0), MSG_LEN, 60, 0);
+	e[1] = host_post(&p, p.r.id, addr_gva2gpa(p.s.vm, gva), MSG_LEN, 61, 0);
+	e[2] = host_post(&p, p.r.id, msg_gpa(&p, 2), MSG_LEN, 62, 0);
+	natural_exit(&p.s);
+
+	POLL_CONS(&p, 3);
+	ksft_print_msg("not resident: lazy exits +%lu\n",
+		       (unsigned long)(vmq_ctr(p.s.id, VMQ_CTR_LAZY_EXITS) - lazyx0));
+	for (i = 0; i < 3; i++)
+		TEST_ASSERT(e[i]->status == 0, "descriptor %u status %d", i,
+			    e[i]->status);
+	expect_msg(&p, 0, 60);
+	m = vmq_host_peek(&p.rx);
+	TEST_ASSERT(m && m->tag == 61 && m->sender == p.s.id && m->len == MSG_LEN,
+		    "the not-resident message is not next");
+	for (i = 0; i < MSG_LEN; i++)
+		TEST_ASSERT(((const u8 *)vmq_msg_payload(m))[i] == 0,
+			    "payload byte %u of a dropped page: %#x", i,
+			    ((const u8 *)vmq_msg_payload(m))[i]);
+	vmq_host_consume(&p.rx, m);
+	p.seq++;
+	expect_msg(&p, 2, 62);
+	expect_empty(&p);
+	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) == lazy0 + 3,
+		    "VMQ_CTR_LAZY_MSGS");
+}
+
+/* One ring per vCPU: only the vCPU's own exits drain its ring. */
+static void test_per_vcpu(void)
+{
+	struct kvm_vcpu *vcpus[2];
+	struct vmq_gvm v[2] = {};
+	struct vmq_gmem t[2], rx, buf;
+	struct vmq_tx_desc *d[2];
+	struct vmq_gvm r;
+	u64 rings0 = vmq_stats().live_tx_rings;
+	const struct vmq_msg_hdr *m;
+	vm_vaddr_t cmd;
+	u32 id;
+	s64 ret;
+	int i, j;
+
+	v[0].vm = vm_create_with_vcpus(2, vmq_cmd_guest, vcpus);
+	v[1].vm = v[0].vm;
+	for (i = 0; i < 2; i++) {
+		v[i].vcpu = vcpus[i];
+		cmd = vm_vaddr_alloc_page(v[i].vm);
+		v[i].cmd = addr_gva2hva(v[i].vm, cmd);
+		memset(v[i].cmd, 0, sizeof(*v[i].cmd));
+		vcpu_args_set(v[i].vcpu, 1, cmd);
+	}
+	id = vmq_attach(&v[0], NULL);
+	v[1].id = id;
+	r = vmq_gvm_create();
+	vmq_attach(&r, NULL);
+	vmq_allow(id, r.id);
+	rx = vmq_rx_setup(&r, 16384);
+	buf = vmq_gmem_alloc(v[0].vm, 4096);
+	for (i = 0; i < 4; i++)
+		vmq_fill((u8 *)buf.hva + i * MSG_STRIDE, MSG_LEN, id, i);
+
+	/* Only vCPU 0 has a ring so far. */
+	t[0] = tx_setup(&v[0], 1);
+	ret = vmq_gvm_hc(&v[1], VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+	TEST_ASSERT(ret == -ENOTCONN, "vCPU 1 flush without a ring: %ld", (long)ret);
+	t[1] = tx_setup(&v[1], 2);
+	TEST_ASSERT(vmq_stats().live_tx_rings == rings0 + 2, "live_tx_rings");
+
+	/* Descriptor j of vCPU i sends payload 2 * i + j with tag 10 * i + j. */
+	for (i = 0; i < 2; i++) {
+		struct vmq_tx_hdr *h = t[i].hva;
+
+		d[i] = (void *)((u8 *)t[i].hva + VMQ_RING_HDR_SIZE);
+		for (j = 0; j < 2; j++) {
+			d[i][j] = (struct vmq_tx_desc) {
+				.dest = r.id,
+				.gpa = buf.gpa + (2 * i + j) * MSG_STRIDE,
+				.len = MSG_LEN,
+				.tag = 10 * i + j,
+				.status = VMQ_TX_PENDING,
+			};
+		}
+		__atomic_store_n(&h->prod, 2, __ATOMIC_RELEASE);
+		v[i].cmd->tx_prod = 2;
+	}
+
+	/* vCPU 1 exits: its ring only. */
+	natural_exit(&v[1]);
+	TEST_ASSERT(((struct vmq_tx_hdr *)t[1].hva)->cons == 2 &&
+		    ((struct vmq_tx_hdr *)t[0].hva)->cons == 0 &&
+		    d[0][0].status == VMQ_TX_PENDING &&
+		    d[0][1].status == VMQ_TX_PENDING,
+		    "vCPU 1's exit touched vCPU 0's ring");
+	/* Then vCPU 0. */
+	natural_exit(&v[0]);
+	TEST_ASSERT(((struct vmq_tx_hdr *)t[0].hva)->cons == 2 &&
+		    !d[0][0].status && !d[0][1].status, "vCPU 0's ring");
+
+	for (i = 0; i < 4; i++) {
+		u32 k = (i + 2) % 4;	/* vCPU 1's first */
+
+		m = vmq_host_peek(&rx);
+		TEST_ASSERT(m && m->sender == id && m->len == MSG_LEN &&
+			    m->tag == 10 * (k / 2) + k % 2 &&
+			    vmq_check_fill(vmq_msg_payload(m), MSG_LEN, id, k),
+			    "message %d", i);
+		vmq_host_consume(&rx, m);
+	}
+	TEST_ASSERT(!vmq_host_peek(&rx), "extra message");
+
+	/* Unregistering vCPU 1's ring leaves vCPU 0's. */
+	ret = vmq_gvm_hc(&v[1], VMQ_HC_TX_UNREGISTER, 0, 0, 0, 0);
+	TEST_ASSERT(ret == 0, "VMQ_HC_TX_UNREGISTER: %ld", (long)ret);
+	TEST_ASSERT(vmq_stats().live_tx_rings == rings0 + 1, "live_tx_rings");
+	ret = vmq_gvm_hc(&v[0], VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+	TEST_ASSERT(ret == 0, "vCPU 0 flush: %ld", (long)ret);
+	kvm_vm_free(v[0].vm);
+	vmq_gvm_free(&r);
+}
+
+int main(void)
+{
+	ksft_print_header();
+	ksft_set_plan(6);
+	vmq_run_case("lazy: 64 sends, one natural exit, no hypercall",
+		     test_burst_one_exit);
+	vmq_run_case("lazy: interleaved with VMQ_HC_SEND in program order; flush count",
+		     test_interleave_and_flush);
+	vmq_run_case("lazy: failed descriptors report status; corrupt prod stops the ring",
+		     test_errors_and_broken);
+	vmq_run_case("lazy: unregister delivers; freed VM leaves no tx ring",
+		     test_unregister_and_free);
+	vmq_run_case("lazy: a payload not resident goes through the worker, in order",
+		     test_not_resident);
+	vmq_run_case("lazy: rings are per vCPU", test_per_vcpu);
+	ksft_finished();
+}
