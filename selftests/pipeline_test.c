@@ -17,7 +17,7 @@ int main(void)
 
 	ksft_print_header();
 	vmq_dev();
-	ksft_set_plan(4);
+	ksft_set_plan(5);
 	demo_out = stdout;
 	rc = demo_run(&o, &res);
 	if (rc == -2)
@@ -32,6 +32,11 @@ int main(void)
 			 "no errors: %lu in guests, %lu counted by vmq\n",
 			 (unsigned long)res.errors,
 			 (unsigned long)res.kernel_errors);
+	/* Every message went through a transmit ring; receivers blocked. */
+	ksft_test_result(res.lazy == res.msgs && res.waits > 0,
+			 "lazy sends %lu of %lu, %lu blocking waits\n",
+			 (unsigned long)res.lazy, (unsigned long)res.msgs,
+			 (unsigned long)res.waits);
 	ksft_test_result(res.verdict && !rc, "player verdict\n");
 	ksft_finished();
 }

@@ -492,6 +492,7 @@ struct demo_opts {
 
 struct demo_result {
 	u64 blocks, msgs, bytes, exits, errors, kernel_errors;
+	u64 lazy, waits;		/* lazy sends; VMQ_HC_WAITs that halted */
 	bool verdict, same_stream;
 	double secs;
 };
@@ -740,6 +741,8 @@ static int demo_run(const struct demo_opts *o, struct demo_result *res)
 		res->kernel_errors += vi.counters[VMQ_CTR_ERR_QUOTA];
 		res->msgs += vi.counters[VMQ_CTR_TX_MSGS];
 		res->bytes += vi.counters[VMQ_CTR_TX_BYTES];
+		res->lazy += vi.counters[VMQ_CTR_LAZY_MSGS];
+		res->waits += vi.counters[VMQ_CTR_WAITS];
 		res->exits += vmq_vcpu_stat(d[i].vcpu, "exits") - exits_before[i];
 	}
 	res->blocks = d[PLAYER].p->blocks;
@@ -765,6 +768,9 @@ static int demo_run(const struct demo_opts *o, struct demo_result *res)
 		(unsigned long)res->blocks, (unsigned long)o->blocks);
 	demo_say("  messages          %lu (%lu payload bytes), all VMs\n",
 		(unsigned long)res->msgs, (unsigned long)res->bytes);
+	demo_say("  lazy sends        %lu of %lu; %lu blocking waits\n",
+		 (unsigned long)res->lazy, (unsigned long)res->msgs,
+		 (unsigned long)res->waits);
 	demo_say("  VM exits          %lu, %.2f per message\n",
 		(unsigned long)res->exits,
 		res->msgs ? (double)res->exits / res->msgs : 0.0);
