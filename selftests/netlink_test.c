@@ -219,6 +219,23 @@ static void case_set_vm(void)
 		    "lookup by the new name");
 	EXPECT_ERR(&v, vnl_set(&v, a.g.id, "nl-set-b", -1, -1), -EEXIST,
 		   "vmq: another VM has this name");
+	/* A refused SET_VM changes nothing, quotas included. */
+	EXPECT_ERR(&v, vnl_set(&v, a.g.id, "nl-set-b", 32, 4096), -EEXIST,
+		   "vmq: another VM has this name");
+	vm = vnl_get_ok(&v, a.g.id);
+	TEST_ASSERT(!strcmp(vm.name, "nl-renamed") && vm.max_msg == 0 &&
+		    vm.max_queue == 0, "a refused SET_VM left quotas %u %u",
+		    vm.max_msg, vm.max_queue);
+	EXPECT_ERR(&v, vnl_set(&v, a.g.id, "nl-other", 0xffffffffLL, -1),
+		   -ERANGE, "vmq: quota above the module's max_msg_size");
+	TEST_ASSERT(!strcmp(vnl_get_ok(&v, a.g.id).name, "nl-renamed"),
+		    "a refused SET_VM renamed the VM");
+	/* Name and quotas together. */
+	TEST_ASSERT(!vnl_set(&v, b.g.id, "nl-set-b2", -1, 1 << 20),
+		    "rename and quota: %s", v.msg);
+	vm = vnl_get_ok(&v, b.g.id);
+	TEST_ASSERT(!strcmp(vm.name, "nl-set-b2") && vm.max_queue == 1 << 20,
+		    "rename and quota together: %s %u", vm.name, vm.max_queue);
 
 	/* max-msg: a send above it fails, one at it passes. */
 	vmq_allow(a.g.id, b.g.id);
