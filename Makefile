@@ -4,10 +4,11 @@
 # selftests, and run them in a QEMU sandbox (this machine's kernel need not be
 # able to load modules).
 #
-#   make                 module + selftests
+#   make                 module + selftests + userspace (libvmq.a, vmqctl)
 #   make check           install missing packages, build, run every selftest in
 #                        the sandbox (npt=1 and npt=0); ends "N passed, M failed"
-#   make check-debug     the same on the debug kernel (KASAN, lockdep, kmemleak)
+#   make check-debug     the canary self-test, then the same tests on the debug
+#                        kernel (KASAN, lockdep, kmemleak, UBSAN)
 #   make demo | bench    run selftests/vmq_demo | vmq_bench in the sandbox
 #   make install         vmq.ko into /lib/modules/<kver>/updates, then depmod
 #   make KDIR=<dir>      build against another kernel tree
@@ -28,7 +29,7 @@ SANDBOX_ARGS ?=
 JOBS ?= $(shell nproc)
 par := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
 
-all: modules selftests
+all: modules selftests userspace
 
 kdir-check:
 	@test -n "$(KDIR)" -a -f "$(KDIR)/Makefile" || { \
@@ -56,6 +57,10 @@ ksft:
 selftests: ksft
 	$(MAKE) -C selftests
 
+# libvmq.a and vmqctl (static; the sandbox installs it as /usr/bin/vmqctl).
+userspace:
+	$(MAKE) -C userspace
+
 deps:
 	scripts/deps.sh
 
@@ -70,7 +75,7 @@ check:
 check-debug:
 	@scripts/deps.sh || $(call broke,installing packages)
 	@$(MAKE) $(par) selftests || $(call broke,the build)
-	scripts/sandbox.sh --tests --debug $(SANDBOX_ARGS)
+	scripts/check-debug.sh $(SANDBOX_ARGS)
 
 demo bench:
 	@test -f selftests/vmq_$@.c || { \
@@ -83,7 +88,8 @@ demo bench:
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	$(MAKE) -C selftests clean
+	$(MAKE) -C userspace clean
 	rm -rf build
 
-.PHONY: all kdir-check modules modules_install install sparse ksft selftests \
+.PHONY: all kdir-check modules modules_install install sparse ksft selftests userspace \
 	deps check check-debug demo bench clean

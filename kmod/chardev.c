@@ -16,6 +16,7 @@
 #include "acl.h"
 #include "chardev.h"
 #include "registry.h"
+#include "window.h"
 
 static int vmq_dev_open(struct inode *inode, struct file *file)
 {
@@ -68,7 +69,7 @@ static long vmq_ioctl_pair(unsigned int cmd, struct vmq_pair __user *uarg)
 		return -EINVAL;
 	if (cmd == VMQ_IOC_ALLOW)
 		return vmq_vm_allow_pair(pair.sender, pair.receiver);
-	return vmq_acl_revoke(pair.sender, pair.receiver);
+	return vmq_vm_revoke_pair(pair.sender, pair.receiver);
 }
 
 static long vmq_ioctl_vm_info(struct vmq_vm_info __user *uarg)
@@ -112,9 +113,31 @@ static long vmq_ioctl_stats(struct vmq_stats __user *uarg)
 		.vms_destroyed = atomic64_read(&vmq_stats.vms_destroyed),
 		.live_tx_rings = atomic64_read(&vmq_stats.live_tx_rings),
 		.live_waits = atomic64_read(&vmq_stats.live_waits),
+		.bytes_copied = atomic64_read(&vmq_stats.bytes_copied),
+		.live_windows = atomic64_read(&vmq_stats.live_windows),
+		.window_pages = atomic64_read(&vmq_stats.window_pages),
+		.pages_in_flight = atomic64_read(&vmq_stats.pages_in_flight),
 	};
 
 	return copy_to_user(uarg, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+static long vmq_ioctl_window_create(struct vmq_window_create __user *uarg)
+{
+	struct vmq_window_create wc;
+	long fd;
+
+	if (copy_from_user(&wc, uarg, sizeof(wc)))
+		return -EFAULT;
+	if (wc.reserved)
+		return -EINVAL;
+	fd = vmq_window_create_fd(wc.size, wc.page_size, wc.flags);
+	if (fd < 0)
+		return fd;
+	/* The fd is installed: on a fault here the caller still owns it. */
+	if (put_user((s32)fd, &uarg->fd))
+		return -EFAULT;
+	return 0;
 }
 
 static long vmq_dev_ioctl(struct file *file, unsigned int cmd,
@@ -134,6 +157,8 @@ static long vmq_dev_ioctl(struct file *file, unsigned int cmd,
 		return vmq_ioctl_stats(uarg);
 	case VMQ_IOC_SET_NOTIFY:
 		return vmq_ioctl_set_notify(uarg);
+	case VMQ_IOC_WINDOW_CREATE:
+		return vmq_ioctl_window_create(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -13,7 +13,7 @@
  * sender's user mappings: the caller runs in the sender's mm (its vCPU
  * thread, or a worker that borrowed the mm) and holds the sender's
  * kvm->srcu. The atomic read never faults; a sleepable caller that gets
- * -EWOULDBLOCK faults the pages in and tries again.
+ * -VMQ_ENOTRESIDENT faults the pages in and tries again.
  */
 #include <linux/kvm_host.h>
 #include <linux/mm.h>
@@ -116,7 +116,7 @@ void vmq_gbuf_unmap(struct vmq_gbuf *buf)
 /*
  * Copy @len bytes at @gpa of @kvm (the current mm's VM) to @dst without
  * faulting. Returns 0, -EFAULT when the range is not guest RAM, or
- * -EWOULDBLOCK when a page is not present right now.
+ * -VMQ_ENOTRESIDENT when a page is not present right now.
  */
 int vmq_read_guest_atomic(struct kvm *kvm, gpa_t gpa, void *dst, u32 len)
 {
@@ -134,7 +134,7 @@ int vmq_read_guest_atomic(struct kvm *kvm, gpa_t gpa, void *dst, u32 len)
 		left = __copy_from_user_inatomic(dst, src, n);
 		pagefault_enable();
 		if (left)
-			return -EWOULDBLOCK;
+			return -VMQ_ENOTRESIDENT;
 		gpa += n;
 		dst += n;
 		len -= n;

@@ -21,6 +21,14 @@ int vmq_gbuf_map(struct vmq_gbuf *buf, struct kvm_vcpu *vcpu, u64 gpa,
 		 u64 size);
 void vmq_gbuf_unmap(struct vmq_gbuf *buf);
 
+/*
+ * vmq_read_guest_atomic(): a payload page is not resident right now; a
+ * caller that can sleep faults it in and tries again. Kernel-internal, never
+ * returned to a guest. Not -EWOULDBLOCK: that is -EAGAIN, which senders get
+ * for a full receive ring and must see as such.
+ */
+#define VMQ_ENOTRESIDENT	EINPROGRESS
+
 int vmq_read_guest_atomic(struct kvm *kvm, gpa_t gpa, void *dst, u32 len);
 int vmq_fault_in_guest(struct kvm *kvm, gpa_t gpa, u32 len);
 

@@ -16,6 +16,7 @@
 #include "queue.h"
 #include "registry.h"
 #include "vcpu.h"
+#include "window.h"
 
 struct vmq_hc_args {
 	unsigned long nr;
@@ -61,7 +62,7 @@ static long vmq_hc_info(struct kvm_vcpu *vcpu, struct vmq_vm *vm)
 	vmq_reg_write(vcpu, VCPU_REGS_RBX, VMQ_ABI_VERSION);
 	vmq_reg_write(vcpu, VCPU_REGS_RCX, vm->id);
 	vmq_reg_write(vcpu, VCPU_REGS_RDX, VMQ_FEAT_SEND | VMQ_FEAT_LAZY |
-		      VMQ_FEAT_WAIT | VMQ_FEAT_NOTIFY);
+		      VMQ_FEAT_WAIT | VMQ_FEAT_NOTIFY | VMQ_FEAT_PAGES);
 	vmq_reg_write(vcpu, VCPU_REGS_RSI, READ_ONCE(vmq_max_msg_size));
 	return 0;
 }
@@ -202,6 +203,12 @@ static long vmq_hc_dispatch(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 		return vmq_hc_send(vcpu, vm, a);
 	case VMQ_HC_LOOKUP:
 		return vmq_hc_lookup(vcpu, vm, a);
+	case VMQ_HC_WINDOW_BIND:
+		return vmq_window_bind(vm, vcpu, a->a0, a->a1);
+	case VMQ_HC_PAGE_SEND:
+		return vmq_page_send(vm, a->a0, a->a1, a->a2);
+	case VMQ_HC_PAGE_FREE:
+		return vmq_page_free(vm, a->a0);
 	case VMQ_HC_TX_REGISTER:
 	case VMQ_HC_TX_UNREGISTER:
 	case VMQ_HC_TX_FLUSH:

@@ -17,6 +17,7 @@
 #include "netlink.h"
 #include "registry.h"
 #include "vmq.h"
+#include "window.h"
 
 struct vmq_global_stats vmq_stats;
 struct workqueue_struct *vmq_wq;
@@ -54,9 +55,12 @@ static int __init vmq_init(void)
 	vmq_wq = alloc_workqueue("vmq", WQ_UNBOUND, 0);
 	if (!vmq_wq)
 		return -ENOMEM;
-	ret = vmq_registry_init();
+	ret = vmq_window_init();
 	if (ret)
 		goto err_destroy_wq;
+	ret = vmq_registry_init();
+	if (ret)
+		goto err_window_exit;
 	ret = vmq_netlink_init();
 	if (ret)
 		goto err_registry_exit;
@@ -75,6 +79,8 @@ err_netlink_exit:
 	vmq_netlink_exit();
 err_registry_exit:
 	vmq_registry_exit();
+err_window_exit:
+	vmq_window_exit();
 err_destroy_wq:
 	destroy_workqueue(vmq_wq);
 	return ret;
@@ -88,6 +94,8 @@ static void __exit vmq_exit(void)
 	vmq_registry_exit();
 	vmq_netlink_exit();
 	vmq_acl_exit();
+	/* Window files pin the module: none is left once we get here. */
+	vmq_window_exit();
 	destroy_workqueue(vmq_wq);
 	rcu_barrier();	/* vmq_vm and ACL entries are freed by RCU callbacks */
 }

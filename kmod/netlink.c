@@ -20,6 +20,7 @@ static struct genl_family vmq_genl_family;
 static const struct nla_policy vmq_quota_policy[VMQ_A_QUOTA_MAX + 1] = {
 	[VMQ_A_QUOTA_MAX_MSG] = { .type = NLA_U32 },
 	[VMQ_A_QUOTA_MAX_QUEUE] = { .type = NLA_U32 },
+	[VMQ_A_QUOTA_MAX_PAGES] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy vmq_vm_policy[VMQ_A_MAX + 1] = {
@@ -107,7 +108,8 @@ static int vmq_nl_put_vm(struct sk_buff *skb, const struct vmq_vm_info *vi,
 	nest = nla_nest_start(skb, VMQ_A_VM_QUOTAS);
 	if (!nest ||
 	    nla_put_u32(skb, VMQ_A_QUOTA_MAX_MSG, vi->quota_max_msg) ||
-	    nla_put_u32(skb, VMQ_A_QUOTA_MAX_QUEUE, vi->quota_max_queue))
+	    nla_put_u32(skb, VMQ_A_QUOTA_MAX_QUEUE, vi->quota_max_queue) ||
+	    nla_put_u32(skb, VMQ_A_QUOTA_MAX_PAGES, vi->quota_max_pages))
 		goto err_cancel;
 	nla_nest_end(skb, nest);
 
@@ -196,7 +198,7 @@ static int vmq_nl_set_vm(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *q[VMQ_A_QUOTA_MAX + 1];
 	struct nlattr *name = info->attrs[VMQ_A_VM_NAME];
-	u32 id, max_msg, max_queue;
+	u32 id, max_msg, max_queue, max_pages;
 	int ret;
 
 	if (!info->attrs[VMQ_A_VM_QUOTAS] && !name) {
@@ -235,6 +237,8 @@ static int vmq_nl_set_vm(struct sk_buff *skb, struct genl_info *info)
 		}
 		if (q[VMQ_A_QUOTA_MAX_QUEUE])
 			max_queue = nla_get_u32(q[VMQ_A_QUOTA_MAX_QUEUE]);
+		if (q[VMQ_A_QUOTA_MAX_PAGES])
+			max_pages = nla_get_u32(q[VMQ_A_QUOTA_MAX_PAGES]);
 	}
 	/* Renaming is the step that can still fail (a taken name): first. */
 	if (name) {
@@ -247,10 +251,12 @@ static int vmq_nl_set_vm(struct sk_buff *skb, struct genl_info *info)
 		if (ret)
 			return ret;
 	}
-	if (q[VMQ_A_QUOTA_MAX_MSG] || q[VMQ_A_QUOTA_MAX_QUEUE]) {
+	if (q[VMQ_A_QUOTA_MAX_MSG] || q[VMQ_A_QUOTA_MAX_QUEUE] ||
+	    q[VMQ_A_QUOTA_MAX_PAGES]) {
 		ret = vmq_vm_set_quotas(id,
 					q[VMQ_A_QUOTA_MAX_MSG] ? &max_msg : NULL,
-					q[VMQ_A_QUOTA_MAX_QUEUE] ? &max_queue : NULL);
+					q[VMQ_A_QUOTA_MAX_QUEUE] ? &max_queue : NULL,
+					q[VMQ_A_QUOTA_MAX_PAGES] ? &max_pages : NULL);
 		if (ret)
 			NL_SET_ERR_MSG(info->extack, "vmq: VM not found");
 	}

@@ -232,7 +232,7 @@ static bool vmq_queue_commit(struct vmq_queue *q, const struct vmq_slot *s,
  * Write one message from guest memory into @q and publish it. Nothing
  * becomes visible to the guest unless the whole record (and the padding
  * before it) is written: a failure leaves the ring as it was.
- * -EWOULDBLOCK: the payload is not resident; the caller faults it in and
+ * -VMQ_ENOTRESIDENT: the payload is not resident; the caller faults it in and
  * tries again, or defers. *@notify: see vmq_queue_commit().
  */
 static int vmq_queue_deliver(struct vmq_queue *q, struct kvm *src_kvm,
@@ -267,9 +267,30 @@ static void vmq_notify_arrival(struct vmq_vm *vm)
 }
 
 /*
+ * The VM that @src wants to reach, referenced, if the host allows the pair:
+ * ERR_PTR(-ESRCH) or ERR_PTR(-EACCES) (announced as VMQ_EVENT_DENIED).
+ */
+struct vmq_vm *vmq_dest_get(struct vmq_vm *src, u64 dest_id)
+{
+	struct vmq_vm *dest;
+
+	if (!dest_id || dest_id > U32_MAX)
+		return ERR_PTR(-ESRCH);
+	dest = vmq_vm_get(dest_id);
+	if (!dest)
+		return ERR_PTR(-ESRCH);
+	if (!vmq_acl_allowed(src->id, dest->id)) {
+		vmq_nl_event(VMQ_EVENT_DENIED, src->id, dest->id, -EACCES);
+		vmq_vm_put(dest);
+		return ERR_PTR(-EACCES);
+	}
+	return dest;
+}
+
+/*
  * Send one message from @src, whose memory is the current mm and whose
  * kvm->srcu the caller holds. Returns 0 or a documented negative error;
- * -EWOULDBLOCK only when !@can_sleep and the payload must be faulted in.
+ * -VMQ_ENOTRESIDENT only when !@can_sleep and the payload must be faulted in.
  */
 long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 	      const struct vmq_send_args *a, bool can_sleep)
@@ -281,8 +302,6 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 
 	u32 quota = READ_ONCE(src->quota_max_msg);
 
-	if (!a->dest)
-		return -ESRCH;
 	if (a->len > READ_ONCE(vmq_max_msg_size))
 		return -EMSGSIZE;
 	if (quota && a->len > quota) {
@@ -290,19 +309,14 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 		vmq_nl_event(VMQ_EVENT_QUOTA, src->id, a->dest, -EMSGSIZE);
 		return -EMSGSIZE;
 	}
-	dest = vmq_vm_get(a->dest);
-	if (!dest)
-		return -ESRCH;
-	ret = -EACCES;
-	if (!vmq_acl_allowed(src->id, dest->id)) {
-		vmq_nl_event(VMQ_EVENT_DENIED, src->id, dest->id, -EACCES);
-		goto out_put;
-	}
+	dest = vmq_dest_get(src, a->dest);
+	if (IS_ERR(dest))
+		return PTR_ERR(dest);
 
 	for (;;) {
 		ret = vmq_queue_deliver(&dest->rxq, src_kvm, src->id, a,
 					&notify);
-		if (ret != -EWOULDBLOCK || !can_sleep)
+		if (ret != -VMQ_ENOTRESIDENT || !can_sleep)
 			break;
 		/* A page that keeps going away is not worth chasing forever. */
 		ret = -EFAULT;
@@ -310,11 +324,12 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 			break;
 	}
 	if (ret) {
-		if (ret != -EAGAIN && ret != -EWOULDBLOCK)
+		if (ret != -EAGAIN && ret != -VMQ_ENOTRESIDENT)
 			vmq_nl_event(VMQ_EVENT_DROP, src->id, dest->id, ret);
 		goto out_put;
 	}
 
+	atomic64_add(a->len, &vmq_stats.bytes_copied);
 	vmq_count(src, VMQ_CTR_TX_MSGS, 1);
 	vmq_count(src, VMQ_CTR_TX_BYTES, a->len);
 	vmq_count(dest, VMQ_CTR_RX_MSGS, 1);
@@ -328,6 +343,37 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 out_put:
 	vmq_vm_put(dest);
 	return ret;
+}
+
+/*
+ * Write a record whose payload the host made (@payload, @len bytes) into
+ * @dest's queue, and wake or notify the guest. Returns 0 or a
+ * VMQ_HC_SEND error; a failure leaves the ring as it was.
+ */
+int vmq_queue_post(struct vmq_vm *dest, u16 type, u32 sender, u64 tag,
+		   const void *payload, u32 len)
+{
+	struct vmq_queue *q = &dest->rxq;
+	struct vmq_slot slot;
+	bool notify = false;
+	int ret;
+
+	spin_lock(&q->lock);
+	ret = vmq_queue_reserve(q, len, &slot);
+	if (!ret) {
+		memcpy(vmq_slot_payload(q, &slot), payload, len);
+		notify = vmq_queue_commit(q, &slot, type, sender, tag, len);
+	}
+	spin_unlock(&q->lock);
+	if (ret)
+		return ret;
+
+	smp_mb();	/* as in vmq_send(): publish, then look for waiters */
+	if (!list_empty_careful(&dest->waiters))
+		vmq_wake_waiters(dest, NULL);
+	if (notify)
+		vmq_notify_arrival(dest);
+	return 0;
 }
 
 static void vmq_identity_of(struct vmq_vm *vm, struct vmq_identity *id)

@@ -28,5 +28,8 @@ void vmq_queue_fill_info(struct vmq_queue *q, struct vmq_vm_info *info);
 long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 	      const struct vmq_send_args *a, bool can_sleep);
 int vmq_introduce(struct vmq_vm *a, struct vmq_vm *b);
+struct vmq_vm *vmq_dest_get(struct vmq_vm *src, u64 dest_id);
+int vmq_queue_post(struct vmq_vm *dest, u16 type, u32 sender, u64 tag,
+		   const void *payload, u32 len);
 
 #endif /* _VMQ_QUEUE_H */

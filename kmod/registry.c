@@ -24,6 +24,7 @@
 #include "queue.h"
 #include "registry.h"
 #include "vcpu.h"
+#include "window.h"
 
 /* Serialises changes to both indexes, names, and lifetime hooks. */
 DEFINE_MUTEX(vmq_registry_lock);
@@ -196,6 +197,7 @@ static void vmq_vm_finish_release(struct vmq_vm *vm)
 	if (notify)
 		eventfd_ctx_put(notify);
 	vmq_queue_teardown(&vm->rxq);
+	vmq_window_unbind(vm);
 	vmq_nl_event(VMQ_EVENT_VM_GONE, vm->id, 0, 0);
 	atomic64_dec(&vmq_stats.live_vms);
 	atomic64_inc(&vmq_stats.vms_destroyed);
@@ -323,6 +325,18 @@ int vmq_vm_allow_pair(u32 sender, u32 receiver)
 	return ret;
 }
 
+/* -ESRCH when either VM is unknown, -ENOENT when the pair was not allowed. */
+int vmq_vm_revoke_pair(u32 sender, u32 receiver)
+{
+	int ret = -ESRCH;
+
+	mutex_lock(&vmq_registry_lock);
+	if (xa_load(&vmq_vms, sender) && xa_load(&vmq_vms, receiver))
+		ret = vmq_acl_revoke(sender, receiver);
+	mutex_unlock(&vmq_registry_lock);
+	return ret;
+}
+
 /*
  * The id of the VM named by @id, or by @name when @id is 0. Returns
  * -ESRCH when there is none.
@@ -365,7 +379,8 @@ int vmq_vm_rename(u32 id, const char *name)
 }
 
 /* NULL leaves a quota as it is. */
-int vmq_vm_set_quotas(u32 id, const u32 *max_msg, const u32 *max_queue)
+int vmq_vm_set_quotas(u32 id, const u32 *max_msg, const u32 *max_queue,
+		      const u32 *max_pages)
 {
 	struct vmq_vm *vm;
 
@@ -375,6 +390,8 @@ int vmq_vm_set_quotas(u32 id, const u32 *max_msg, const u32 *max_queue)
 		WRITE_ONCE(vm->quota_max_msg, *max_msg);
 	if (vm && max_queue)
 		WRITE_ONCE(vm->quota_max_queue, *max_queue);
+	if (vm && max_pages)
+		WRITE_ONCE(vm->quota_max_pages, *max_pages);
 	mutex_unlock(&vmq_registry_lock);
 	return vm ? 0 : -ESRCH;
 }
@@ -505,6 +522,8 @@ int vmq_vm_fill_info(struct vmq_vm_info *info)
 	memcpy(info->name, vm->name, sizeof(info->name));
 	info->quota_max_msg = vm->quota_max_msg;
 	info->quota_max_queue = vm->quota_max_queue;
+	info->quota_max_pages = vm->quota_max_pages;
+	info->pages_in_flight = atomic_read(&vm->pages_in_flight);
 	vmq_queue_fill_info(&vm->rxq, info);
 	for (i = 0; i < VMQ_CTR_NR; i++)
 		info->counters[i] = atomic64_read(&vm->ctr[i]);

@@ -21,9 +21,11 @@ struct vmq_vm *vmq_vm_attach(struct kvm *kvm, const char *name);
 void vmq_vm_put(struct vmq_vm *vm);
 void vmq_vm_release(struct vmq_vm *vm);
 int vmq_vm_allow_pair(u32 sender, u32 receiver);
+int vmq_vm_revoke_pair(u32 sender, u32 receiver);
 int vmq_vm_resolve(u32 id, const char *name, u32 *out);
 int vmq_vm_rename(u32 id, const char *name);
-int vmq_vm_set_quotas(u32 id, const u32 *max_msg, const u32 *max_queue);
+int vmq_vm_set_quotas(u32 id, const u32 *max_msg, const u32 *max_queue,
+		      const u32 *max_pages);
 int vmq_vm_reset_counters(u32 id);
 int vmq_vm_introduce(u32 a, u32 b);
 int vmq_vm_fill_info(struct vmq_vm_info *info);

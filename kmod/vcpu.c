@@ -96,7 +96,7 @@ void vmq_vcpus_release(struct vmq_vm *vm)
 /*
  * Consume published descriptors. With @can_sleep the caller is in process
  * context, in the sender's mm, with its kvm->srcu held; otherwise in the
- * exit hook. Returns the number completed, or -EWOULDBLOCK when a payload
+ * exit hook. Returns the number completed, or -VMQ_ENOTRESIDENT when a payload
  * must be faulted in by a caller that can sleep. Needs VMQ_VCPU_TX_BUSY.
  */
 static long vmq_tx_drain(struct vmq_vcpu *vcv, struct kvm *kvm, bool can_sleep)
@@ -126,7 +126,7 @@ static long vmq_tx_drain(struct vmq_vcpu *vcv, struct kvm *kvm, bool can_sleep)
 
 		if (!READ_ONCE(d->flags))
 			ret = vmq_send(vm, kvm, &a, can_sleep);
-		if (ret == -EWOULDBLOCK)
+		if (ret == -VMQ_ENOTRESIDENT)
 			return ret;
 		if (ret)
 			vmq_count_error(vm, ret);
@@ -279,13 +279,13 @@ void vmq_vcpu_on_exit(struct kvm_vcpu *vcpu, bool can_read_guest)
 		goto out_unlock;
 	if (test_and_set_bit_lock(VMQ_VCPU_TX_BUSY, &vcv->flags))
 		goto out_unlock;	/* tx_work or a hypercall has it */
-	ret = -EWOULDBLOCK;
+	ret = -VMQ_ENOTRESIDENT;
 	if (can_read_guest)
 		ret = vmq_tx_drain(vcv, vcpu->kvm, false);
 	if (ret > 0)
 		vmq_count(vm, VMQ_CTR_LAZY_EXITS, 1);
 	vmq_tx_unlock(vcv);
-	if (ret == -EWOULDBLOCK)
+	if (ret == -VMQ_ENOTRESIDENT)
 		queue_work(vmq_wq, &vcv->tx_work);
 out_unlock:
 	rcu_read_unlock();

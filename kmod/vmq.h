@@ -25,6 +25,7 @@
 struct eventfd_ctx;
 struct kvm;
 struct kvm_device;
+struct vmq_window;
 
 /*
  * A VM's receive queue: a ring in the VM's own memory, pinned by vmq.
@@ -73,6 +74,9 @@ struct vmq_vm {
 	char name[VMQ_NAME_MAX];	/* under vmq_registry_lock */
 	u32 quota_max_msg;		/* 0: vmq_max_msg_size */
 	u32 quota_max_queue;		/* 0: no limit */
+	u32 quota_max_pages;		/* 0: no limit */
+	atomic_t pages_in_flight;	/* sent pages that receivers hold */
+	struct vmq_window *window;	/* bound page window (window.c) */
 	struct hlist_node kvm_node;	/* vmq_vm_by_kvm */
 	struct work_struct hook_work;	/* installs kdev for adopted VMs */
 	struct vmq_queue rxq;
@@ -90,6 +94,10 @@ struct vmq_global_stats {
 	atomic64_t vms_destroyed;
 	atomic64_t live_tx_rings;
 	atomic64_t live_waits;
+	atomic64_t bytes_copied;
+	atomic64_t live_windows;
+	atomic64_t window_pages;
+	atomic64_t pages_in_flight;
 };
 
 extern struct vmq_global_stats vmq_stats;

@@ -15,8 +15,14 @@
 #   --demo        run selftests/vmq_demo;  --bench: run selftests/vmq_bench
 #   --test NAME   run only this selftest (repeatable)
 #   --shell-cmd   run CMD with the guest's /bin/sh (tests are in /ksft/vmq)
-#   --debug       use the debug kernel (KASAN, lockdep, kmemleak, UBSAN) from
-#                 ../shared/debug-kernel; vmq.ko is rebuilt for it
+#   --debug       use the debug kernel (KASAN, lockdep, kmemleak, UBSAN):
+#                 the .debs in $VMQ_DEBUG_KERNEL_DIR or ../shared/debug-kernel,
+#                 else built once by scripts/debug-kernel/build.sh into
+#                 ~/.cache/vmq/debug-kernel; vmq.ko is rebuilt for it
+#   --canary      harness self-test of the debug tier (implies --debug):
+#                 load selftests/canary (one use-after-free, one leak) instead
+#                 of running tests; passes only if the report scanner finds
+#                 both the KASAN report and the kmemleak report
 #
 # The module comes from kmod/vmq.ko ("make" builds it) unless VMQ_KO=PATH names
 # another one.  The kernel is the one vmq.ko was built for (its vermagic), or
@@ -46,6 +52,7 @@ while (($#)); do
 	--bench) mode=bench ;;
 	--shell-cmd) (($# >= 2)) || usage; mode=cmd shell_cmd=$2; shift ;;
 	--debug) debug=1 ;;
+	--canary) mode=canary debug=1 ;;
 	--npt) (($# >= 2)) || usage; npt=$2; shift ;;
 	--timeout) (($# >= 2)) || usage; tmo=$2; shift ;;
 	--test) (($# >= 2)) || usage; only+=" ${2%.c}"; shift ;;
@@ -55,6 +62,7 @@ while (($#)); do
 	shift
 done
 [[ -n $npt ]] || { [[ $mode == tests ]] && npt=both || npt=1; }
+[[ $mode == canary ]] && npt=1
 case $npt in
 both) phases="1 0" ;;
 0 | 1) phases=$npt ;;
@@ -72,10 +80,18 @@ mkdir -p "$sb"
 # --- kernel, its KVM modules, and vmq.ko built for it ------------------------
 
 if ((debug)); then
+	# Prebuilt .debs (CI has ../shared/debug-kernel), else the project's own
+	# recipe builds them once into a cache outside the work tree.
 	dk=${VMQ_DEBUG_KERNEL_DIR:-$repo/../shared/debug-kernel}
+	if ! compgen -G "$dk/linux-image-*.deb" >/dev/null; then
+		dk=${XDG_CACHE_HOME:-$HOME/.cache}/vmq/debug-kernel
+		if ! compgen -G "$dk/linux-image-*.deb" >/dev/null; then
+			echo "sandbox: no prebuilt debug kernel; building one into $dk"
+			"$repo/scripts/debug-kernel/build.sh" "$dk" ||
+				die "building the debug kernel failed"
+		fi
+	fi
 	dout=$repo/build/debug-kernel
-	compgen -G "$dk/linux-image-*.deb" >/dev/null ||
-		die "no debug kernel: $dk/linux-image-*.deb is missing"
 	# Unpack once; the stamp is the .deb files' checksums.
 	want=$(cat "$dk"/*.deb | sha256sum)
 	if [[ ! -f $dout/.stamp || $(<"$dout/.stamp") != "$want" ]]; then
@@ -120,6 +136,15 @@ else
 	fi
 fi
 [[ -f $ko ]] || die "$ko does not exist"
+
+# The canary is built in a copy, against the same kernel's headers.
+if [[ $mode == canary ]]; then
+	cbuild=$sb/canary-build
+	rm -rf "$cbuild"
+	cp -r "$repo/selftests/canary" "$cbuild"
+	make -C "$dout/usr/src/linux-headers-$kver" M="$cbuild" modules >"$sb/canary-build.log" 2>&1 ||
+		{ tail -n 40 "$sb/canary-build.log"; die "building the canary module failed"; }
+fi
 ko_name=$(modinfo -F name "$ko")
 [[ -n $ko_name ]] || ko_name=$(basename "$ko" .ko)
 
@@ -185,10 +210,15 @@ add_module() {
 for m in irqbypass kvm kvm_amd; do add_module "$m"; done
 printf '%s\n' "${modorder[@]}" >"$root/modules/order"
 cp "$ko" "$root/vmq/vmq.ko"
+[[ $mode == canary ]] && cp "$cbuild/canary.ko" "$root/canary.ko"
 
 # Tests (and the demo/bench programs) as kselftest installs them.
 make -s -C "$repo/selftests" install INSTALL_PATH="$root/ksft" >"$sb/install.log" 2>&1 ||
 	{ cat "$sb/install.log"; die "installing the selftests failed"; }
+# vmqctl(8), static, when built ("make" builds it); tests find it there.
+if [[ -x $repo/userspace/vmqctl ]]; then
+	cp "$repo/userspace/vmqctl" "$root/usr/bin/vmqctl"
+fi
 if [[ -n $prog && ! -x $root/ksft/vmq/$prog ]]; then
 	die "$prog was not built (see 'make -C selftests')"
 fi
@@ -275,6 +305,10 @@ run_phase() {
 		(cd /ksft/vmq && sh /sandbox.cmd)
 		mark "result npt=$1 shell-cmd rc=$?"
 		;;
+	canary)
+		insmod /canary.ko
+		mark "canary loaded rc=$?"
+		;;
 	esac
 	mark "phase npt=$1 end"
 }
@@ -326,6 +360,8 @@ chmod 755 "$root/init"
 # The debug kernel keeps running after a report (panic_on_warn off) so that
 # one run collects KASAN, lockdep and kmemleak findings together.
 append="console=ttyS0 panic=-1 softlockup_panic=1 hung_task_panic=1 oops=panic"
+# TCG on a busy host can starve a vCPU for seconds: only a long stall is a bug.
+append+=" rcupdate.rcu_cpu_stall_timeout=60"
 append+=" quiet loglevel=5"
 ((debug)) || append+=" panic_on_warn=1"
 qemu=(qemu-system-x86_64 -accel "tcg,thread=multi" -cpu "EPYC,+svm" -smp 2 -m 2048
@@ -413,6 +449,7 @@ for p in $phases; do
 	tests) names=$tests ;;
 	demo | bench) names=$prog ;;
 	cmd) names=shell-cmd ;;
+	canary) names= ;;
 	esac
 	for name in $names; do
 		if [[ -z ${got["npt=$p $name"]:-} ]]; then
@@ -447,6 +484,28 @@ reports=$(grep -v -e '^VMQ-SANDBOX:' "$log" |
 	sed -E 's/^\[ *[0-9]+\.[0-9]+\](\[ *[CT][0-9]+\])? //' |
 	grep -v -E '^(Kernel )?[Cc]ommand line:' | grep -E "$bad" |
 	awk '!seen[$0]++' || true)
+
+if [[ $mode == canary ]]; then
+	# The self-test passes when the tier fails on the canary's bugs.
+	miss=
+	grep -q -E 'KASAN: (slab-)?use-after-free' <<<"$reports" || miss+=" use-after-free"
+	grep -q -E 'kmemleak: .*suspected memory leak|unreferenced object' <<<"$reports" ||
+		miss+=" leak"
+	if [[ -z $miss ]]; then
+		results+=("PASS harness: the debug tier reports the canary's use-after-free and leak")
+		pass=$((pass + 1))
+	else
+		results+=("FAIL harness: the debug tier missed the canary's$miss")
+		fail=$((fail + 1))
+	fi
+	echo
+	echo "== sandbox results (harness self-test, kernel $kver) =="
+	printf '%s\n' "${results[@]}"
+	printf '%s\n' "$reports" | grep -E 'KASAN|kmemleak|unreferenced' | head -n 4 | sed 's/^/    caught: /'
+	echo "$pass passed, $fail failed"
+	((fail == 0))
+	exit
+fi
 
 echo
 echo "== sandbox results ($mode, kernel $kver) =="

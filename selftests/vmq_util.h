@@ -34,6 +34,12 @@ enum vmq_op {
 	OP_INFO_LOOP,		/* a[0] VMQ_HC_INFO calls */
 	OP_READ_LOOP,		/* a[0] rounds of reading the queue, no exits */
 	OP_TX_POST,		/* a[0] dest, a[1] gpa, a[2] len, a[3] tag0, a[4] n */
+	OP_INFO,		/* VMQ_HC_INFO; out[0..3] = RBX, RCX, RDX, RSI */
+	OP_SEND_LOOP,		/* a[0] dest, a[1] buf gva, a[2] buf gpa, a[3] tag0,
+				 * a[4] n, x[0] base len, x[1] fill id: see
+				 * vmq_send_loop_len() */
+	OP_RX_SCAN,		/* a[0] rounds of reading the whole queue, no exits */
+	OP_RX_DRAIN,		/* consume every message, no exits */
 };
 
 struct vmq_guest_cmd {
@@ -44,7 +50,17 @@ struct vmq_guest_cmd {
 	u64 tx_gva;		/* transmit ring, for OP_TX_POST */
 	u64 tx_prod;
 	u64 out[4];		/* extra results */
+	u64 x[4];		/* more arguments, for ops that need them */
 };
+
+/*
+ * Payload convention of OP_SEND_LOOP and OP_RX_DRAIN: message @n of a loop
+ * is vmq_send_loop_len(base, n) bytes of vmq_fill(fill id, n), tag tag0 + n.
+ */
+static inline u32 vmq_send_loop_len(u64 base, u64 n)
+{
+	return base + (n % 8) * 17;
+}
 
 struct vmq_gvm {
 	struct kvm_vm *vm;
@@ -60,6 +76,21 @@ struct vmq_gmem {
 	void *hva;
 	size_t bytes;
 };
+
+/* Payload pattern helpers (below), used by guest code too. */
+static inline void vmq_fill(void *buf, u32 len, u32 s, u32 n);
+static inline bool vmq_check_fill(const void *buf, u32 len, u32 s, u32 n);
+
+/* The guest's consumer view of the ring the harness registered for it. */
+static inline struct vmq_rx vmq_guest_rx(struct vmq_guest_cmd *c)
+{
+	struct vmq_rx rx;
+
+	rx.hdr = (struct vmq_ring_hdr *)c->rx_gva;
+	rx.data = (u8 *)c->rx_gva + VMQ_RING_HDR_SIZE;
+	rx.size = rx.hdr->data_size;
+	return rx;
+}
 
 static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 {
@@ -112,6 +143,74 @@ static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 						 __ATOMIC_RELEASE);
 			}
 			r = c->tx_prod;
+			break;
+		}
+		case OP_INFO: {
+			struct vmq_hc_regs hr = { VMQ_HC_INFO, 0, 0, 0, 0 };
+
+			vmq_hypercall_regs(&hr);
+			c->out[0] = hr.rbx;
+			c->out[1] = hr.rcx;
+			c->out[2] = hr.rdx;
+			c->out[3] = hr.rsi;
+			r = hr.rax;
+			break;
+		}
+		case OP_SEND_LOOP:
+			for (i = 0; i < c->a[4]; i++) {
+				u32 len = vmq_send_loop_len(c->x[0], i);
+
+				vmq_fill((void *)c->a[1], len, c->x[1], i);
+				r = vmq_send(c->a[0], c->a[2], len, c->a[3] + i);
+				if (r)
+					break;
+			}
+			c->out[0] = i;	/* messages sent */
+			break;
+		case OP_RX_SCAN: {
+			struct vmq_rx rx = vmq_guest_rx(c);
+			u64 bytes = 0, recs = 0, tags = 0;
+
+			for (i = 0; i < c->a[0]; i++) {
+				u32 tail = __atomic_load_n(&rx.hdr->cons_tail,
+							   __ATOMIC_RELAXED);
+				u32 head = __atomic_load_n(&rx.hdr->prod_head,
+							   __ATOMIC_ACQUIRE);
+
+				r += vmq_rx_pending(&rx);
+				bytes += vmq_rx_pending_bytes(&rx);
+				while (tail != head) {
+					const struct vmq_msg_hdr *m = (const void *)
+						(rx.data + (tail & (rx.size - 1)));
+
+					if (m->type != VMQ_MSG_PAD) {
+						recs++;
+						tags += m->tag;
+					}
+					tail += VMQ_MSG_RECORD_SIZE(m->len);
+				}
+			}
+			c->out[0] = bytes;
+			c->out[1] = recs;
+			c->out[2] = tags;
+			break;
+		}
+		case OP_RX_DRAIN: {
+			struct vmq_rx rx = vmq_guest_rx(c);
+			const struct vmq_msg_hdr *m;
+			u64 bytes = 0, tags = 0, bad = 0;
+
+			while ((m = vmq_rx_peek(&rx))) {
+				r++;
+				bytes += m->len;
+				tags += m->tag;
+				bad += !vmq_check_fill(vmq_msg_payload(m), m->len,
+						       m->sender, (u32)m->tag);
+				vmq_rx_consume(&rx, m);
+			}
+			c->out[0] = bytes;
+			c->out[1] = tags;
+			c->out[2] = bad;
 			break;
 		}
 		default:
@@ -192,21 +291,25 @@ static inline void vmq_gvm_free(struct vmq_gvm *g)
 	g->vm = NULL;
 }
 
-/* /dev/vmq */
+/* /dev/vmq, opened on first use. */
+static int vmq_dev_fd = -1;
+
 static inline int vmq_dev(void)
 {
-	static int fd = -1;
-
-	if (fd < 0) {
-		fd = open("/dev/vmq", O_RDWR);
-		__TEST_REQUIRE(fd >= 0, "/dev/vmq not available (is vmq loaded?)");
+	if (vmq_dev_fd < 0) {
+		vmq_dev_fd = open("/dev/vmq", O_RDWR);
+		__TEST_REQUIRE(vmq_dev_fd >= 0,
+			       "/dev/vmq not available (is vmq loaded?)");
 	}
-	return fd;
+	return vmq_dev_fd;
 }
 
+/* Only for tests that unload the module: vmq_dev() reopens lazily after. */
 static inline void vmq_dev_close(void)
 {
-	/* Only for tests that unload the module: reopen lazily after. */
+	if (vmq_dev_fd >= 0)
+		close(vmq_dev_fd);
+	vmq_dev_fd = -1;
 }
 
 static inline int __vmq_attach(struct kvm_vm *vm, const char *name, u32 *id)
@@ -366,6 +469,22 @@ static inline u64 vmq_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
 	return value;
 }
 
+/* VMQ_HC_INFO from @g's guest, all four result registers. */
+static inline struct vmq_info vmq_gvm_info(struct vmq_gvm *g)
+{
+	struct vmq_info info;
+	s64 ret;
+
+	g->cmd->op = OP_INFO;
+	ret = vmq_gvm_run(g);
+	TEST_ASSERT(!ret, "VMQ_HC_INFO: %ld", (long)ret);
+	info.abi_version = g->cmd->out[0];
+	info.vm_id = g->cmd->out[1];
+	info.features = g->cmd->out[2];
+	info.max_msg = g->cmd->out[3];
+	return info;
+}
+
 /* Run @fn as one TAP test point; a TEST_ASSERT failure ends it as failed. */
 static inline void vmq_run_case(const char *name, void (*fn)(void))
 {
@@ -383,6 +502,137 @@ static inline void vmq_run_case(const char *name, void (*fn)(void))
 	waitpid(pid, &status, 0);
 	ksft_test_result(WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS,
 			 "%s\n", name);
+}
+
+static inline void vmq_revoke(u32 s, u32 r)
+{
+	int ret = __vmq_pair(VMQ_IOC_REVOKE, s, r);
+
+	TEST_ASSERT(!ret, "VMQ_IOC_REVOKE %u->%u: %d", s, r, ret);
+}
+
+/* VMQ_IOC_VM_INFO for VM @id; 0 or -errno. */
+static inline int __vmq_info_of(u32 id, struct vmq_vm_info *i)
+{
+	memset(i, 0, sizeof(*i));
+	i->id = id;
+	return ioctl(vmq_dev(), VMQ_IOC_VM_INFO, i) ? -errno : 0;
+}
+
+/* First guest-physical address above the VM's RAM (memslot 0, from 0). */
+static inline u64 vmq_ram_end(struct kvm_vm *vm)
+{
+	struct userspace_mem_region *r = memslot2region(vm, 0);
+
+	return r->region.guest_phys_addr + r->region.memory_size;
+}
+
+static inline bool vmq_ctr_is_error(int c)
+{
+	return (c >= VMQ_CTR_ERR_NODEST && c <= VMQ_CTR_ERR_PERM) ||
+	       c == VMQ_CTR_ERR_QUOTA;
+}
+
+/*
+ * Since @before: error counter @ctr of VM @id rose by @n (@ctr < 0: none
+ * expected), every other error counter stayed put, and VMQ_CTR_HYPERCALLS
+ * rose by @calls.
+ */
+static inline void vmq_check_err_ctrs(u32 id, const struct vmq_vm_info *before,
+				      int ctr, u64 n, u64 calls)
+{
+	struct vmq_vm_info now = vmq_info_of(id);
+	u64 d;
+	int c;
+
+	for (c = 0; c < VMQ_CTR_NR; c++) {
+		d = now.counters[c] - before->counters[c];
+		if (c == ctr)
+			TEST_ASSERT(d == n, "VM %u counter %d rose by %lu, not %lu",
+				    id, c, (unsigned long)d, (unsigned long)n);
+		else if (vmq_ctr_is_error(c))
+			TEST_ASSERT(!d, "VM %u error counter %d rose by %lu",
+				    id, c, (unsigned long)d);
+	}
+	d = now.counters[VMQ_CTR_HYPERCALLS] - before->counters[VMQ_CTR_HYPERCALLS];
+	TEST_ASSERT(d == calls, "VM %u: %lu vmq hypercalls counted, not %lu",
+		    id, (unsigned long)d, (unsigned long)calls);
+}
+
+/* VMQ_HC_SEND from @g's guest; returns RAX. */
+static inline s64 vmq_gvm_send(struct vmq_gvm *g, u32 dest, u64 gpa, u32 len,
+			       u64 tag)
+{
+	return vmq_gvm_hc(g, VMQ_HC_SEND, dest, gpa, len, tag);
+}
+
+/*
+ * OP_SEND_LOOP: @n messages from @buf (guest memory of @g) to @dest, see
+ * vmq_send_loop_len(); returns the last VMQ_HC_SEND result, sets *@sent.
+ */
+static inline s64 vmq_gvm_send_loop(struct vmq_gvm *g, struct vmq_gmem *buf,
+				    u32 dest, u64 tag0, u32 n, u32 base_len,
+				    u32 fill_id, u32 *sent)
+{
+	s64 ret;
+
+	g->cmd->op = OP_SEND_LOOP;
+	g->cmd->a[0] = dest;
+	g->cmd->a[1] = buf->gva;
+	g->cmd->a[2] = buf->gpa;
+	g->cmd->a[3] = tag0;
+	g->cmd->a[4] = n;
+	g->cmd->x[0] = base_len;
+	g->cmd->x[1] = fill_id;
+	ret = vmq_gvm_run(g);
+	*sent = g->cmd->out[0];
+	return ret;
+}
+
+/*
+ * Take the oldest message off @r and check it: a DATA record from @sender
+ * with @tag, @len bytes of vmq_fill(@sender, @fill_n). Returns its seq.
+ */
+static inline u32 vmq_host_expect(struct vmq_gmem *r, u32 sender, u64 tag,
+				  u32 len, u32 fill_n)
+{
+	const struct vmq_msg_hdr *m = vmq_host_peek(r);
+	u32 seq;
+
+	TEST_ASSERT(m, "queue empty, expected tag 0x%lx from %u",
+		    (unsigned long)tag, sender);
+	TEST_ASSERT(m->type == VMQ_MSG_DATA && !m->flags && !m->reserved,
+		    "type %u flags %u reserved %lu", m->type, m->flags,
+		    (unsigned long)m->reserved);
+	TEST_ASSERT(m->sender == sender, "sender %u, expected %u", m->sender,
+		    sender);
+	TEST_ASSERT(m->tag == tag, "tag 0x%lx, expected 0x%lx",
+		    (unsigned long)m->tag, (unsigned long)tag);
+	TEST_ASSERT(m->len == len, "len %u, expected %u (tag 0x%lx)", m->len,
+		    len, (unsigned long)tag);
+	TEST_ASSERT(vmq_check_fill(vmq_msg_payload(m), len, sender, fill_n),
+		    "payload of tag 0x%lx (len %u) corrupt", (unsigned long)tag,
+		    len);
+	seq = m->seq;
+	vmq_host_consume(r, m);
+	return seq;
+}
+
+/*
+ * Wait for asynchronous teardown (VM destruction after the last fd is
+ * closed may finish in a worker) until @done(@arg) holds; false if it
+ * never does. Bounded by a count of tries, not by a deadline.
+ */
+static inline bool vmq_settle(bool (*done)(void *arg), void *arg)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (done(arg))
+			return true;
+		usleep(10000);
+	}
+	return done(arg);
 }
 
 #endif /* _VMQ_UTIL_H */

@@ -38,6 +38,7 @@ struct vmq_vm_desc {
 	size_t nr_peers;
 	uint32_t quota_max_msg;		/* 0: the module's max_msg_size */
 	uint32_t quota_max_queue;	/* 0: no limit */
+	uint32_t quota_max_pages;	/* pages in flight; 0: no limit */
 	uint64_t counters[VMQ_CTR_NR];	/* enum vmq_counter */
 	unsigned int nr_counters;	/* how many the kernel reported */
 };
@@ -58,8 +59,10 @@ struct vmq_ref {
 struct vmq_quota_set {
 	bool set_max_msg;
 	bool set_max_queue;
+	bool set_max_pages;
 	uint32_t max_msg;
 	uint32_t max_queue;
+	uint32_t max_pages;
 };
 
 /* One VMQ_CMD_EVENT message. */

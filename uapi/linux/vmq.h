@@ -111,6 +111,48 @@
  *	VMQ_WAIT_MAX_NS. Errors: -ENOTCONN (no receive queue), -EINVAL
  *	(timeout too long), -EOPNOTSUPP (the VM has no in-kernel local APIC).
  *
+ * Page windows and page transfer
+ * ------------------------------
+ * A whole page can move from one VM to another with no byte copied: vmq
+ * changes what the second-level page tables (NPT/EPT, or KVM's shadow page
+ * tables) map. Pages move only between windows: memory that vmq owns, that
+ * the VMM maps with mmap(MAP_SHARED) of a window fd (VMQ_IOC_WINDOW_CREATE)
+ * and registers as guest memory with KVM_SET_USER_MEMORY_REGION, the whole
+ * window in one memslot mapped by one mapping from its start. A window is an
+ * array of slots of one page size, 4 KiB or 2 MiB; a slot of a window bound
+ * to a VM is either held by the guest (its memory, which it may send) or in
+ * its receive pool (free, where arriving pages land).
+ *
+ * VMQ_HC_WINDOW_BIND (gpa, size)
+ *	The window that the caller sees at guest-physical @gpa, @size bytes,
+ *	becomes its page window; @gpa is aligned to the window's page size.
+ *	Every slot starts held by the guest. A VM binds one window, once; a
+ *	window is bound to one VM. Errors: -EINVAL (alignment, @size is not
+ *	the window's size, not mapped from its start), -EFAULT (not a vmq
+ *	window, not one writable memslot), -EBUSY (already bound).
+ *
+ * VMQ_HC_PAGE_SEND (dest, gpa, tag)
+ *	Moves the page in the caller's held slot at @gpa into a free slot of
+ *	VM @dest's window. Before the call returns, the page is gone from the
+ *	caller's second-level mappings and TLBs, and the slot at @gpa holds a
+ *	zeroed page instead; @dest gets a VMQ_MSG_PAGE record (struct
+ *	vmq_page_msg: the guest-physical address where the page now is, and
+ *	its size) with the caller's id and @tag. The slot there is held by
+ *	@dest, which may send it onward or free it. Errors: -ESRCH, -EACCES
+ *	(as VMQ_HC_SEND), -ENOTCONN (the caller or @dest has no window, or
+ *	@dest no receive queue), -EINVAL (@gpa is no held slot of the
+ *	caller's window), -EMSGSIZE (the windows' page sizes differ), -EAGAIN
+ *	(@dest has no free slot, or its queue is full: the page stays with
+ *	the caller), -ENOSPC (the caller's VMQ_A_QUOTA_MAX_PAGES pages are in
+ *	flight), -EPIPE. A page is in flight, charged to its latest sender,
+ *	until its receiver frees it, sends it on, or goes away.
+ *
+ * VMQ_HC_PAGE_FREE (gpa)
+ *	Puts the caller's held slot at @gpa into its receive pool; the guest
+ *	must not use its contents any more (the page is cleared before it
+ *	reaches anyone else). Errors: -ENOTCONN (no window), -EINVAL (not a
+ *	held slot).
+ *
  * Transmit ring
  * -------------
  * Per vCPU. The guest is the producer: it fills struct vmq_tx_desc entries
@@ -179,6 +221,12 @@
  * VMQ_IOC_STATS (struct vmq_stats)
  *	Module-wide counters of live objects; a leak shows as a count that
  *	does not return to its baseline once VMs are gone.
+ * VMQ_IOC_WINDOW_CREATE (struct vmq_window_create)
+ *	Creates a page window of @size bytes made of @page_size pages (4 KiB
+ *	or 2 MiB), allocated at once and charged to the caller's memory
+ *	cgroup, and returns it as a new file descriptor (close-on-exec) in
+ *	@fd. The window lives while the fd, a mapping of it, or a VM bound to
+ *	it exists. Errors: -EINVAL (sizes, flags), -ENOMEM.
  *
  * Generic netlink
  * ---------------
@@ -242,8 +290,11 @@
 #define VMQ_HC_TX_FLUSH		(VMQ_HC_BASE + 6)
 #define VMQ_HC_WAIT		(VMQ_HC_BASE + 7)
 #define VMQ_HC_LOOKUP		(VMQ_HC_BASE + 8)
+#define VMQ_HC_WINDOW_BIND	(VMQ_HC_BASE + 9)
+#define VMQ_HC_PAGE_SEND	(VMQ_HC_BASE + 10)
+#define VMQ_HC_PAGE_FREE	(VMQ_HC_BASE + 11)
 /* One past the last number this ABI defines; the range itself spans 256. */
-#define VMQ_HC_NR		(VMQ_HC_BASE + 9)
+#define VMQ_HC_NR		(VMQ_HC_BASE + 12)
 #define VMQ_HC_RANGE		256
 
 /* Feature bits reported by VMQ_HC_INFO in RDX. */
@@ -251,6 +302,7 @@
 #define VMQ_FEAT_LAZY		_BITUL(1)	/* transmit ring, VMQ_HC_TX_* */
 #define VMQ_FEAT_WAIT		_BITUL(2)	/* VMQ_HC_WAIT */
 #define VMQ_FEAT_NOTIFY		_BITUL(3)	/* VMQ_RING_F_NOTIFY */
+#define VMQ_FEAT_PAGES		_BITUL(4)	/* windows, VMQ_HC_PAGE_* */
 
 #define VMQ_WAIT_MAX_NS		10000000000ULL	/* 10 s */
 
@@ -319,9 +371,16 @@ struct vmq_tx_desc {
 /* Record types. */
 #define VMQ_MSG_PAD		0	/* skip: fills the end of the data area */
 #define VMQ_MSG_DATA		1	/* payload from VMQ_HC_SEND */
-#define VMQ_MSG_IDENTITY	2	/* struct vmq_identity, from the host */
+#define VMQ_MSG_IDENTITY	2
+#define VMQ_MSG_PAGE		3	/* struct vmq_identity, from the host */
 
 /* Payload of a VMQ_MSG_IDENTITY record: a peer the host introduced. */
+/* Payload of a VMQ_MSG_PAGE record: a page that arrived in the window. */
+struct vmq_page_msg {
+	__u64 gpa;		/* where the receiver now finds the page */
+	__u64 size;		/* 4096 or 2 MiB */
+};
+
 struct vmq_identity {
 	__u32 id;
 	__u32 reserved;
@@ -383,6 +442,8 @@ enum vmq_counter {
 	VMQ_CTR_WAITS,		/* VMQ_HC_WAIT calls that halted the vCPU */
 	VMQ_CTR_NOTIFIES,	/* arrival notifications signalled */
 	VMQ_CTR_ERR_QUOTA,	/* refused by a quota (-EMSGSIZE, -ENOSPC) */
+	VMQ_CTR_PAGES_TX,	/* pages this VM sent (VMQ_HC_PAGE_SEND) */
+	VMQ_CTR_PAGES_RX,	/* pages that arrived in this VM's window */
 	VMQ_CTR_NR
 };
 
@@ -398,12 +459,23 @@ struct vmq_vm_info {
 	char name[VMQ_NAME_MAX];	/* out */
 	__u32 quota_max_msg;	/* out: VMQ_A_QUOTA_MAX_MSG */
 	__u32 quota_max_queue;	/* out: VMQ_A_QUOTA_MAX_QUEUE */
+	__u32 quota_max_pages;	/* out: VMQ_A_QUOTA_MAX_PAGES */
+	__u32 pages_in_flight;	/* out: pages it sent that receivers hold */
 	__u64 counters[VMQ_CTR_NR];	/* out: enum vmq_counter */
 };
 
 struct vmq_notify {
 	__u32 id;		/* VM */
 	__s32 eventfd;		/* signalled on arrivals; -1 removes it */
+};
+
+/* VMQ_IOC_WINDOW_CREATE: a page window, returned as a file descriptor. */
+struct vmq_window_create {
+	__u64 size;		/* in: bytes, a multiple of page_size */
+	__u32 page_size;	/* in: 4096 or 2097152 */
+	__u32 flags;		/* in: zero */
+	__s32 fd;		/* out: the window, to mmap(MAP_SHARED) */
+	__u32 reserved;
 };
 
 struct vmq_stats {
@@ -415,6 +487,10 @@ struct vmq_stats {
 	__u64 vms_destroyed;	/* VMs released since load */
 	__u64 live_tx_rings;	/* registered transmit rings */
 	__u64 live_waits;	/* vCPUs halted in VMQ_HC_WAIT */
+	__u64 bytes_copied;	/* payload bytes copied by sends, ever */
+	__u64 live_windows;	/* page windows */
+	__u64 window_pages;	/* 4 KiB pages owned by windows */
+	__u64 pages_in_flight;	/* pages sent and not yet freed or forwarded */
 };
 
 #define VMQ_IOC_MAGIC		0xB8
@@ -424,6 +500,7 @@ struct vmq_stats {
 #define VMQ_IOC_VM_INFO		_IOWR(VMQ_IOC_MAGIC, 0x03, struct vmq_vm_info)
 #define VMQ_IOC_STATS		_IOR(VMQ_IOC_MAGIC, 0x04, struct vmq_stats)
 #define VMQ_IOC_SET_NOTIFY	_IOW(VMQ_IOC_MAGIC, 0x05, struct vmq_notify)
+#define VMQ_IOC_WINDOW_CREATE	_IOWR(VMQ_IOC_MAGIC, 0x06, struct vmq_window_create)
 
 /* Generic netlink. */
 #define VMQ_GENL_NAME		"vmq"
@@ -469,6 +546,7 @@ enum vmq_quota_attr {
 	VMQ_A_QUOTA_UNSPEC,
 	VMQ_A_QUOTA_MAX_MSG,	/* u32 bytes; 0: the module's max_msg_size */
 	VMQ_A_QUOTA_MAX_QUEUE,	/* u32 bytes of data area; 0: no limit */
+	VMQ_A_QUOTA_MAX_PAGES,	/* u32 pages in flight; 0: no limit */
 	__VMQ_A_QUOTA_MAX
 };
 

@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * window.c: page windows, and whole pages moved between VMs through them.
+ *
+ * A window is memory that vmq owns and a VMM maps (mmap of a window fd) and
+ * registers as guest memory (a KVM memslot). It is an array of slots, each
+ * backed by one 4 KiB page or one 2 MiB compound page. A guest binds the
+ * window it sees at some guest-physical address (VMQ_HC_WINDOW_BIND); from
+ * then on it may send the page in any slot it holds to another VM, and it
+ * donates slots it does not need to its receive pool (VMQ_HC_PAGE_FREE).
+ *
+ * Sending swaps struct page pointers: the sender's page goes into a free
+ * slot of the receiver's window, the receiver's free page comes back zeroed
+ * into the sender's slot. No byte of the payload is copied. What makes this
+ * safe is that neither guest can reach a page through a stale mapping:
+ *
+ *  - Each window has its own inode, so unmap_mapping_range() on a slot
+ *    removes exactly the host PTEs that map that slot. It runs the mmu
+ *    notifiers first, and KVM's invalidate_range_start zaps its second-level
+ *    entries (NPT/EPT, or shadow page tables) and flushes the guest TLBs of
+ *    every vCPU before it returns. A vCPU that touches the slot afterwards
+ *    faults into KVM, which faults the host PTE back in through
+ *    vmq_window_fault() and gets the new page.
+ *  - vmq_window_fault() looks a slot up and locks the page under the window
+ *    mutex, and hands the page to the core fault code locked. A swap holds
+ *    the window mutex and both page locks, so a fault that raced with it
+ *    either installed its PTE before the swap's zap (and the zap removes it)
+ *    or looks the slot up after the swap.
+ *  - The page handed to the sender is cleared after the receiver's mapping
+ *    of it is gone and before the window mutex is dropped.
+ *
+ * 2 MiB windows keep 2 MiB compound pages: the core fault code maps a
+ * compound page of PMD order with one PMD when the mapping is 2 MiB aligned
+ * (do_set_pmd()), and KVM then maps the guest-physical range with one large
+ * second-level entry (host_pfn_mapping_level()). See
+ * Documentation/vmq/pages.rst for when it falls back to 4 KiB.
+ *
+ * Lock order: mmap_lock, window mutex (lower address first when two),
+ * page locks, i_mmap_rwsem, KVM's mmu_lock; a receive queue's spinlock
+ * nests inside the window mutexes.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/highmem.h>
+#include <linux/huge_mm.h>
+#include <linux/kvm_host.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pagemap.h>
+#include <linux/pseudo_fs.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "netlink.h"
+#include "queue.h"
+#include "registry.h"
+#include "vmq.h"
+#include "window.h"
+
+#define VMQ_WINDOW_FS_MAGIC	0x564d5157	/* "VMQW" */
+/* Largest window: bounds the slot arrays and one VMM's single allocation. */
+#define VMQ_WINDOW_MAX		BIT_ULL(32)
+
+struct vmq_window {
+	struct mutex lock;		/* slots, pages, binding */
+	struct inode *inode;		/* own address space: zaps hit only us */
+	struct file *file;
+	u64 size;
+	unsigned int order;		/* of each slot's page: 0 or PMD order */
+	u32 nr_slots;
+	u32 nr_free;
+	/* Binding: written once under @lock, read with READ_ONCE after. */
+	u32 bound_id;			/* VM whose window this is, 0: none */
+	u64 gpa;			/* where that VM sees slot 0 */
+	struct page **pages;		/* one (head) page per slot */
+	u32 *charge;			/* VM charged for a page in flight */
+	unsigned long *free;		/* slots in the receive pool */
+};
+
+static struct vfsmount *vmq_window_mnt;
+
+static u64 vmq_slot_bytes(const struct vmq_window *w)
+{
+	return PAGE_SIZE << w->order;
+}
+
+static void vmq_slot_zap(struct vmq_window *w, u32 slot)
+{
+	unmap_mapping_range(w->inode->i_mapping,
+			    (loff_t)slot * vmq_slot_bytes(w),
+			    vmq_slot_bytes(w), 1);
+}
+
+static void vmq_slot_clear(struct vmq_window *w, struct page *page)
+{
+	unsigned int i;
+
+	for (i = 0; i < (1U << w->order); i++) {
+		clear_highpage(page + i);
+		if (w->order)
+			cond_resched();
+	}
+}
+
+static struct page *vmq_page_alloc(unsigned int order)
+{
+	/* Charged to the memory cgroup of whoever creates the window. */
+	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN;
+
+	if (order)
+		gfp |= __GFP_COMP | __GFP_RETRY_MAYFAIL;
+	return alloc_pages(gfp, order);
+}
+
+/* The in-flight charge of a page ends (freed, forwarded, receiver gone). */
+static void vmq_uncharge(u32 id)
+{
+	struct vmq_vm *vm;
+
+	if (!id)
+		return;
+	atomic64_dec(&vmq_stats.pages_in_flight);
+	vm = vmq_vm_get(id);
+	if (vm) {
+		atomic_dec(&vm->pages_in_flight);
+		vmq_vm_put(vm);
+	}
+}
+
+static void vmq_window_free(struct vmq_window *w)
+{
+	u32 i;
+
+	for (i = 0; w->pages && i < w->nr_slots; i++) {
+		if (w->charge)
+			vmq_uncharge(w->charge[i]);
+		if (w->pages[i]) {
+			put_page(w->pages[i]);
+			atomic64_sub(1 << w->order, &vmq_stats.window_pages);
+		}
+	}
+	bitmap_free(w->free);
+	kvfree(w->charge);
+	kvfree(w->pages);
+	atomic64_dec(&vmq_stats.live_windows);
+	kfree(w);
+}
+
+static int vmq_window_release(struct inode *inode, struct file *file)
+{
+	vmq_window_free(file->private_data);
+	return 0;
+}
+
+static vm_fault_t vmq_window_fault(struct vm_fault *vmf)
+{
+	struct vmq_window *w = vmf->vma->vm_file->private_data;
+	u32 slot = vmf->pgoff >> w->order;
+	struct page *page;
+
+	if (vmf->pgoff >= w->size >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	/* A swap holds the mutex and the page lock: see the top of the file. */
+	mutex_lock(&w->lock);
+	page = w->pages[slot] + (vmf->pgoff & ((1UL << w->order) - 1));
+	get_page(page);
+	lock_page(page);
+	mutex_unlock(&w->lock);
+	vmf->page = page;
+	return VM_FAULT_LOCKED;
+}
+
+static const struct vm_operations_struct vmq_window_vm_ops = {
+	.fault = vmq_window_fault,
+};
+
+static int vmq_window_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vmq_window *w = file->private_data;
+	unsigned long pages = w->size >> PAGE_SHIFT;
+
+	/* A private mapping would copy on write: pages must stay ours. */
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff >= pages || vma_pages(vma) > pages - vma->vm_pgoff)
+		return -EINVAL;
+	/* VM_DONTEXPAND also keeps mlock() and mremap() growth away. */
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_ops = &vmq_window_vm_ops;
+	return 0;
+}
+
+static const struct file_operations vmq_window_fops = {
+	.owner = THIS_MODULE,
+	.mmap = vmq_window_mmap,
+	/* 2 MiB windows want 2 MiB aligned mappings for PMD mappings. */
+	.get_unmapped_area = thp_get_unmapped_area,
+	.release = vmq_window_release,
+	.llseek = no_llseek,
+};
+
+static struct vmq_window *vmq_window_alloc(u64 size, unsigned int order)
+{
+	struct vmq_window *w;
+	u32 i;
+
+	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
+	if (!w)
+		return NULL;
+	mutex_init(&w->lock);
+	w->size = size;
+	w->order = order;
+	w->nr_slots = size >> (PAGE_SHIFT + order);
+	atomic64_inc(&vmq_stats.live_windows);
+	w->pages = kvcalloc(w->nr_slots, sizeof(*w->pages), GFP_KERNEL_ACCOUNT);
+	w->charge = kvcalloc(w->nr_slots, sizeof(*w->charge),
+			     GFP_KERNEL_ACCOUNT);
+	w->free = bitmap_zalloc(w->nr_slots, GFP_KERNEL_ACCOUNT);
+	if (!w->pages || !w->charge || !w->free)
+		goto err_free;
+	for (i = 0; i < w->nr_slots; i++) {
+		w->pages[i] = vmq_page_alloc(order);
+		if (!w->pages[i])
+			goto err_free;
+		atomic64_add(1 << order, &vmq_stats.window_pages);
+		if (fatal_signal_pending(current))
+			goto err_free;
+		cond_resched();
+	}
+	return w;
+
+err_free:
+	vmq_window_free(w);
+	return NULL;
+}
+
+/* VMQ_IOC_WINDOW_CREATE: a new window, as a file descriptor to mmap. */
+long vmq_window_create_fd(u64 size, u32 page_size, u32 flags)
+{
+	struct vmq_window *w;
+	struct inode *inode;
+	struct file *file;
+	unsigned int order;
+	int fd, ret;
+
+	if (page_size == PAGE_SIZE)
+		order = 0;
+	else if (page_size == HPAGE_PMD_SIZE)
+		order = HPAGE_PMD_ORDER;
+	else
+		return -EINVAL;
+	if (flags || !size || size > VMQ_WINDOW_MAX || size % page_size)
+		return -EINVAL;
+
+	w = vmq_window_alloc(size, order);
+	if (!w)
+		return -ENOMEM;
+	inode = alloc_anon_inode(vmq_window_mnt->mnt_sb);
+	if (IS_ERR(inode)) {
+		ret = PTR_ERR(inode);
+		goto err_free;
+	}
+	inode->i_size = size;
+	w->inode = inode;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto err_iput;
+	}
+	/* The file's f_op pins the module; __fput() drops this reference. */
+	__module_get(THIS_MODULE);
+	file = alloc_file_pseudo(inode, vmq_window_mnt, "[vmq-window]",
+				 O_RDWR, &vmq_window_fops);
+	if (IS_ERR(file)) {
+		module_put(THIS_MODULE);
+		ret = PTR_ERR(file);
+		goto err_put_fd;
+	}
+	file->private_data = w;
+	w->file = file;
+	fd_install(fd, file);
+	return fd;
+
+err_put_fd:
+	put_unused_fd(fd);
+err_iput:
+	iput(inode);
+err_free:
+	vmq_window_free(w);
+	return ret;
+}
+
+/*
+ * VMQ_HC_WINDOW_BIND: the window the caller sees at @gpa becomes its page
+ * window. The whole window must be mapped by one vma of the VMM, from its
+ * start, and registered in one writable memslot.
+ */
+long vmq_window_bind(struct vmq_vm *vm, struct kvm_vcpu *vcpu, u64 gpa,
+		     u64 size)
+{
+	struct kvm *kvm = vcpu->kvm;
+	struct kvm_memory_slot *ms;
+	struct vm_area_struct *vma;
+	struct vmq_window *w;
+	unsigned long hva, flags;
+	long ret;
+
+	if (!PAGE_ALIGNED(gpa) || !size || size > VMQ_WINDOW_MAX ||
+	    gpa + size < gpa)
+		return -EINVAL;
+	ms = gfn_to_memslot(kvm, gpa_to_gfn(gpa));
+	if (!ms || ms != gfn_to_memslot(kvm, gpa_to_gfn(gpa + size - 1)) ||
+	    (ms->flags & KVM_MEM_READONLY))
+		return -EFAULT;
+	hva = __gfn_to_hva_memslot(ms, gpa_to_gfn(gpa));
+	if (kvm->mm != current->mm)
+		return -EFAULT;
+
+	mmap_read_lock(current->mm);
+	vma = vma_lookup(current->mm, hva);
+	ret = -EFAULT;
+	if (!vma || vma->vm_ops != &vmq_window_vm_ops)
+		goto out_unlock;
+	w = vma->vm_file->private_data;
+	ret = -EINVAL;
+	if (hva != vma->vm_start || vma->vm_pgoff ||
+	    vma->vm_end - vma->vm_start != w->size || size != w->size ||
+	    !IS_ALIGNED(gpa, vmq_slot_bytes(w)))
+		goto out_unlock;
+
+	mutex_lock(&w->lock);
+	spin_lock_irqsave(&vm->lock, flags);
+	ret = -EBUSY;
+	if (!vm->window && !w->bound_id) {
+		w->gpa = gpa;
+		WRITE_ONCE(w->bound_id, vm->id);
+		get_file(w->file);
+		/* Readers without vm->lock: vmq_page_send(), vmq_page_free(). */
+		smp_store_release(&vm->window, w);
+		ret = 0;
+	}
+	spin_unlock_irqrestore(&vm->lock, flags);
+	mutex_unlock(&w->lock);
+out_unlock:
+	mmap_read_unlock(current->mm);
+	return ret;
+}
+
+/*
+ * The VM is gone: its window keeps its pages (the VMM may still map it) but
+ * belongs to no VM, and what it received is no longer in flight.
+ */
+void vmq_window_unbind(struct vmq_vm *vm)
+{
+	struct vmq_window *w;
+	unsigned long flags;
+	u32 i;
+
+	spin_lock_irqsave(&vm->lock, flags);
+	w = vm->window;
+	WRITE_ONCE(vm->window, NULL);
+	spin_unlock_irqrestore(&vm->lock, flags);
+	if (!w)
+		return;
+	mutex_lock(&w->lock);
+	WRITE_ONCE(w->bound_id, 0);
+	for (i = 0; i < w->nr_slots; i++) {
+		vmq_uncharge(w->charge[i]);
+		w->charge[i] = 0;
+	}
+	mutex_unlock(&w->lock);
+	fput(w->file);
+}
+
+/* @vm's window with a reference on its file, or NULL. */
+static struct vmq_window *vmq_vm_window(struct vmq_vm *vm)
+{
+	struct vmq_window *w;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vm->lock, flags);
+	w = vm->window;
+	if (w)
+		get_file(w->file);
+	spin_unlock_irqrestore(&vm->lock, flags);
+	return w;
+}
+
+/* The slot of @w that the bound VM sees at @gpa, or -EINVAL. */
+static long vmq_window_slot(struct vmq_window *w, u64 gpa)
+{
+	u64 off = gpa - w->gpa;
+
+	if (gpa < w->gpa || off >= w->size ||
+	    !IS_ALIGNED(off, vmq_slot_bytes(w)))
+		return -EINVAL;
+	return off >> (PAGE_SHIFT + w->order);
+}
+
+static void vmq_window_lock_two(struct vmq_window *a, struct vmq_window *b)
+{
+	if (a == b) {
+		mutex_lock(&a->lock);
+	} else if (a < b) {
+		mutex_lock(&a->lock);
+		mutex_lock_nested(&b->lock, SINGLE_DEPTH_NESTING);
+	} else {
+		mutex_lock(&b->lock);
+		mutex_lock_nested(&a->lock, SINGLE_DEPTH_NESTING);
+	}
+}
+
+static void vmq_window_unlock_two(struct vmq_window *a, struct vmq_window *b)
+{
+	if (a != b)
+		mutex_unlock(&b->lock);
+	mutex_unlock(&a->lock);
+}
+
+/*
+ * Move the page in slot @s of @ws (the sender's) into free slot @r of @wr
+ * (the receiver's), give the receiver its message, and back @s with the
+ * receiver's old free page, cleared. Both windows are locked.
+ */
+static long vmq_page_move(struct vmq_vm *src, struct vmq_vm *dest,
+			  struct vmq_window *ws, u32 s, struct vmq_window *wr,
+			  u32 r, u64 tag)
+{
+	struct page *ps = ws->pages[s], *pr = wr->pages[r];
+	struct vmq_page_msg msg = {
+		.gpa = wr->gpa + (u64)r * vmq_slot_bytes(wr),
+		.size = vmq_slot_bytes(wr),
+	};
+	long ret;
+
+	lock_page(ps);
+	lock_page(pr);
+	ws->pages[s] = pr;
+	wr->pages[r] = ps;
+	/*
+	 * After these, no vCPU of either VM (and no other user of either
+	 * mapping) reaches ps through the sender's slot or pr through the
+	 * receiver's: KVM has zapped and flushed.
+	 */
+	vmq_slot_zap(ws, s);
+	vmq_slot_zap(wr, r);
+
+	ret = vmq_queue_post(dest, VMQ_MSG_PAGE, src->id, tag, &msg,
+			     sizeof(msg));
+	if (ret) {
+		/* Nobody could map either slot meanwhile: we hold the mutexes. */
+		ws->pages[s] = ps;
+		wr->pages[r] = pr;
+		goto out_unlock;
+	}
+	__clear_bit(r, wr->free);
+	wr->nr_free--;
+	vmq_slot_clear(ws, pr);
+
+	/* The page is in flight, charged to its latest sender. */
+	vmq_uncharge(ws->charge[s]);
+	ws->charge[s] = 0;
+	wr->charge[r] = src->id;
+	atomic_inc(&src->pages_in_flight);
+	atomic64_inc(&vmq_stats.pages_in_flight);
+out_unlock:
+	unlock_page(pr);
+	unlock_page(ps);
+	return ret;
+}
+
+/* VMQ_HC_PAGE_SEND: move the page at @gpa of the caller's window to @dest. */
+long vmq_page_send(struct vmq_vm *src, u64 dest_id, u64 gpa, u64 tag)
+{
+	struct vmq_window *ws, *wr;
+	struct vmq_vm *dest;
+	u32 quota;
+	long s, r, ret;
+
+	ws = READ_ONCE(src->window);	/* set once, cleared only at release */
+	if (!ws)
+		return -ENOTCONN;
+	s = vmq_window_slot(ws, gpa);
+	if (s < 0)
+		return s;
+	dest = vmq_dest_get(src, dest_id);
+	if (IS_ERR(dest))
+		return PTR_ERR(dest);
+	quota = READ_ONCE(src->quota_max_pages);
+	if (quota && atomic_read(&src->pages_in_flight) >= quota) {
+		/* Counted as VMQ_CTR_ERR_QUOTA by the hypercall's caller. */
+		vmq_nl_event(VMQ_EVENT_QUOTA, src->id, dest->id, -ENOSPC);
+		ret = -ENOSPC;
+		goto out_put_vm;
+	}
+	wr = vmq_vm_window(dest);
+	ret = -ENOTCONN;
+	if (!wr)
+		goto out_put_vm;
+	ret = -EMSGSIZE;
+	if (wr->order != ws->order)
+		goto out_put_window;
+
+	vmq_window_lock_two(ws, wr);
+	ret = -EINVAL;
+	if (test_bit(s, ws->free))
+		goto out_unlock;
+	ret = -EAGAIN;
+	r = find_first_bit(wr->free, wr->nr_slots);
+	if (r >= wr->nr_slots)
+		goto out_unlock;
+	ret = vmq_page_move(src, dest, ws, s, wr, r, tag);
+out_unlock:
+	vmq_window_unlock_two(ws, wr);
+	if (!ret) {
+		vmq_count(src, VMQ_CTR_PAGES_TX, 1);
+		vmq_count(dest, VMQ_CTR_PAGES_RX, 1);
+	} else if (ret != -EAGAIN) {
+		vmq_nl_event(VMQ_EVENT_DROP, src->id, dest->id, ret);
+	}
+out_put_window:
+	fput(wr->file);
+out_put_vm:
+	vmq_vm_put(dest);
+	return ret;
+}
+
+/*
+ * VMQ_HC_PAGE_FREE: the caller gives the slot at @gpa to its receive pool.
+ * Its contents are gone from then on: the next page sent to the caller may
+ * land there, and whatever page is there now is cleared before anyone else
+ * sees it.
+ */
+long vmq_page_free(struct vmq_vm *vm, u64 gpa)
+{
+	struct vmq_window *w = READ_ONCE(vm->window);
+	long s, ret = 0;
+
+	if (!w)
+		return -ENOTCONN;
+	s = vmq_window_slot(w, gpa);
+	if (s < 0)
+		return s;
+	mutex_lock(&w->lock);
+	if (__test_and_set_bit(s, w->free)) {
+		ret = -EINVAL;
+	} else {
+		w->nr_free++;
+		vmq_uncharge(w->charge[s]);
+		w->charge[s] = 0;
+	}
+	mutex_unlock(&w->lock);
+	return ret;
+}
+
+static int vmq_window_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, VMQ_WINDOW_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type vmq_window_fs_type = {
+	.name = "vmq_window",
+	.init_fs_context = vmq_window_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+int vmq_window_init(void)
+{
+	vmq_window_mnt = kern_mount(&vmq_window_fs_type);
+	return PTR_ERR_OR_ZERO(vmq_window_mnt);
+}
+
+void vmq_window_exit(void)
+{
+	kern_unmount(vmq_window_mnt);
+}

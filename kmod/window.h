@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* window.h: page windows, and whole pages moved between VMs through them. */
+#ifndef _VMQ_WINDOW_H
+#define _VMQ_WINDOW_H
+
+#include <linux/types.h>
+
+struct kvm_vcpu;
+struct vmq_vm;
+struct vmq_window;
+
+long vmq_window_create_fd(u64 size, u32 page_size, u32 flags);
+long vmq_window_bind(struct vmq_vm *vm, struct kvm_vcpu *vcpu, u64 gpa,
+		     u64 size);
+void vmq_window_unbind(struct vmq_vm *vm);
+long vmq_page_send(struct vmq_vm *src, u64 dest, u64 gpa, u64 tag);
+long vmq_page_free(struct vmq_vm *vm, u64 gpa);
+
+int vmq_window_init(void);
+void vmq_window_exit(void);
+
+#endif /* _VMQ_WINDOW_H */

@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check-debug.sh [SANDBOX ARGS] - "make check-debug": first the harness
+# self-test (the canary module's use-after-free and leak must be reported),
+# then every selftest on the debug kernel with npt=1 and npt=0, a kmemleak
+# scan after vmq is unloaded. Ends with the sum of both: "N passed, M failed".
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+log=$repo/build/check-debug
+mkdir -p "$log"
+
+passed=0 failed=0 rc=0
+run() {
+	local name=$1 out line
+	shift
+	out=$log/$name.log
+	"$repo/scripts/sandbox.sh" "$@" 2>&1 | tee "$out"
+	((PIPESTATUS[0] == 0)) || rc=1
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)
+	if [[ -z $line ]]; then
+		failed=$((failed + 1))
+		return
+	fi
+	passed=$((passed + ${line%% passed*}))
+	line=${line#*, }
+	failed=$((failed + ${line%% failed*}))
+}
+
+# SANDBOX_ARGS may carry --test NAME or --npt N; the canary ignores them.
+run canary --canary
+run tests --tests --debug "$@"
+echo "check-debug: harness self-test and selftests on the debug kernel"
+echo "$passed passed, $failed failed"
+((rc == 0 && failed == 0))

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * acl_test - the host decides who may send to whom, and only root may ask.
+ *
+ * Default deny: a send between attached VMs is refused with -EACCES (and
+ * counted as ERR_DENIED) until VMQ_IOC_ALLOW allows that pair, in that
+ * direction only; it arrives, stamped with the sender's id, while allowed,
+ * and is refused again after VMQ_IOC_REVOKE. REVOKE of a pair that was
+ * never allowed gives -ENOENT, a pair naming an unknown VM -ESRCH, a zero
+ * id -EINVAL. VMQ_IOC_STATS' live_pairs follows every change, and a VM that
+ * goes away takes every pair naming it along. /dev/vmq cannot be opened by
+ * an unprivileged user nor by root without CAP_SYS_ADMIN, while the fd root
+ * already holds keeps working.
+ */
+#include <linux/capability.h>
+
+#include "vmq_util.h"
+
+#define UNKNOWN_ID	0xfffffff0U
+
+struct fx {
+	struct vmq_gvm a, b;
+	struct vmq_gmem rxa, rxb;	/* receive rings */
+	struct vmq_gmem bufa, bufb;	/* payload buffers */
+};
+
+static void fx_init(struct fx *f)
+{
+	f->a = vmq_gvm_create();
+	f->b = vmq_gvm_create();
+	vmq_attach(&f->a, NULL);
+	vmq_attach(&f->b, NULL);
+	f->rxa = vmq_rx_setup(&f->a, 4096);
+	f->rxb = vmq_rx_setup(&f->b, 4096);
+	f->bufa = vmq_gmem_alloc(f->a.vm, 4096);
+	f->bufb = vmq_gmem_alloc(f->b.vm, 4096);
+	vmq_fill(f->bufa.hva, 4096, f->a.id, 1);
+	vmq_fill(f->bufb.hva, 4096, f->b.id, 1);
+}
+
+static void fx_free(struct fx *f)
+{
+	vmq_gvm_free(&f->a);
+	vmq_gvm_free(&f->b);
+}
+
+/* @from sends 100 bytes to @to: returns RAX, checks what arrived. */
+static s64 send(struct vmq_gvm *from, struct vmq_gmem *buf, struct vmq_gvm *to,
+		struct vmq_gmem *rx, u64 tag)
+{
+	struct vmq_vm_info before = vmq_info_of(from->id);
+	u32 pending = vmq_host_pending(rx);
+	s64 r = vmq_gvm_hc(from, VMQ_HC_SEND, to->id, buf->gpa, 100, tag);
+	const struct vmq_msg_hdr *m;
+
+	if (r) {
+		TEST_ASSERT(vmq_host_pending(rx) == pending,
+			    "refused send %u -> %u arrived", from->id, to->id);
+		vmq_check_err_ctrs(from->id, &before,
+				   r == -EACCES ? VMQ_CTR_ERR_DENIED : -1,
+				   1, 1);
+		return r;
+	}
+	TEST_ASSERT(pending == 0 && vmq_host_pending(rx) == 1, "nothing arrived");
+	vmq_check_err_ctrs(from->id, &before, -1, 0, 1);
+	m = vmq_host_peek(rx);
+	TEST_ASSERT(m && m->type == VMQ_MSG_DATA && m->sender == from->id &&
+		    m->tag == tag && m->len == 100 &&
+		    vmq_check_fill(m + 1, 100, from->id, 1),
+		    "message %u -> %u: wrong header or payload", from->id, to->id);
+	vmq_host_consume(rx, m);
+	return 0;
+}
+
+static u64 live_pairs(void)
+{
+	return vmq_stats().live_pairs;
+}
+
+static void test_default_deny(void)
+{
+	u64 p0 = live_pairs();
+	struct fx f;
+	s64 r;
+
+	fx_init(&f);
+	TEST_ASSERT(live_pairs() == p0, "attaching made pairs");
+	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 1);
+	TEST_ASSERT(r == -EACCES, "A -> B before ALLOW: %ld", (long)r);
+	r = send(&f.b, &f.bufb, &f.a, &f.rxa, 2);
+	TEST_ASSERT(r == -EACCES, "B -> A before ALLOW: %ld", (long)r);
+	fx_free(&f);
+}
+
+static void test_allow_revoke(void)
+{
+	u64 p0 = live_pairs();
+	struct fx f;
+	s64 r;
+
+	fx_init(&f);
+	vmq_allow(f.a.id, f.b.id);
+	TEST_ASSERT(live_pairs() == p0 + 1, "live_pairs after ALLOW");
+	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 3);
+	TEST_ASSERT(!r, "A -> B allowed: %ld", (long)r);
+	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 4);
+	TEST_ASSERT(!r, "A -> B allowed, again: %ld", (long)r);
+
+	vmq_revoke(f.a.id, f.b.id);
+	TEST_ASSERT(live_pairs() == p0, "live_pairs after REVOKE");
+	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 5);
+	TEST_ASSERT(r == -EACCES, "A -> B revoked: %ld", (long)r);
+
+	/* Allowing again works again. */
+	vmq_allow(f.a.id, f.b.id);
+	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 6);
+	TEST_ASSERT(!r, "A -> B allowed again: %ld", (long)r);
+	fx_free(&f);
+	TEST_ASSERT(live_pairs() == p0, "pairs left after the VMs went away");
+}
+
+static void test_one_direction(void)
+{
+	struct fx f;
+	s64 r;
+
+	fx_init(&f);
+	vmq_allow(f.a.id, f.b.id);
+	r = send(&f.b, &f.bufb, &f.a, &f.rxa, 7);
+	TEST_ASSERT(r == -EACCES, "B -> A with only A -> B allowed: %ld",
+		    (long)r);
+	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 8);
+	TEST_ASSERT(!r, "A -> B: %ld", (long)r);
+	/* Self-sends need their own pair too. */
+	r = send(&f.a, &f.bufa, &f.a, &f.rxa, 9);
+	TEST_ASSERT(r == -EACCES, "A -> A: %ld", (long)r);
+
+	vmq_allow(f.b.id, f.a.id);
+	r = send(&f.b, &f.bufb, &f.a, &f.rxa, 10);
+	TEST_ASSERT(!r, "B -> A allowed: %ld", (long)r);
+	/* Revoking one direction leaves the other. */
+	vmq_revoke(f.a.id, f.b.id);
+	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 11);
+	TEST_ASSERT(r == -EACCES, "A -> B revoked: %ld", (long)r);
+	r = send(&f.b, &f.bufb, &f.a, &f.rxa, 12);
+	TEST_ASSERT(!r, "B -> A still allowed: %ld", (long)r);
+	fx_free(&f);
+}
+
+static void test_ioctl_errors(void)
+{
+	u64 p0 = live_pairs();
+	struct fx f;
+	int r;
+
+	fx_init(&f);
+	r = __vmq_pair(VMQ_IOC_REVOKE, f.a.id, f.b.id);
+	TEST_ASSERT(r == -ENOENT, "REVOKE never allowed: %d", r);
+	vmq_allow(f.a.id, f.b.id);
+	vmq_allow(f.a.id, f.b.id);
+	TEST_ASSERT(live_pairs() == p0 + 1, "ALLOW twice made two pairs");
+	vmq_revoke(f.a.id, f.b.id);
+	r = __vmq_pair(VMQ_IOC_REVOKE, f.a.id, f.b.id);
+	TEST_ASSERT(r == -ENOENT, "REVOKE twice: %d", r);
+	r = __vmq_pair(VMQ_IOC_REVOKE, f.b.id, f.a.id);
+	TEST_ASSERT(r == -ENOENT, "REVOKE of the other direction: %d", r);
+
+	r = __vmq_pair(VMQ_IOC_ALLOW, f.a.id, UNKNOWN_ID);
+	TEST_ASSERT(r == -ESRCH, "ALLOW to an unknown id: %d", r);
+	r = __vmq_pair(VMQ_IOC_ALLOW, UNKNOWN_ID, f.a.id);
+	TEST_ASSERT(r == -ESRCH, "ALLOW from an unknown id: %d", r);
+	r = __vmq_pair(VMQ_IOC_REVOKE, f.a.id, UNKNOWN_ID);
+	TEST_ASSERT(r == -ESRCH, "REVOKE to an unknown id: %d", r);
+	r = __vmq_pair(VMQ_IOC_REVOKE, UNKNOWN_ID, f.a.id);
+	TEST_ASSERT(r == -ESRCH, "REVOKE from an unknown id: %d", r);
+	r = __vmq_pair(VMQ_IOC_ALLOW, 0, f.a.id);
+	TEST_ASSERT(r == -EINVAL, "ALLOW from id 0: %d", r);
+	r = __vmq_pair(VMQ_IOC_REVOKE, f.a.id, 0);
+	TEST_ASSERT(r == -EINVAL, "REVOKE to id 0: %d", r);
+	TEST_ASSERT(live_pairs() == p0, "failed ioctls changed live_pairs");
+	fx_free(&f);
+}
+
+/* A VM that goes away takes every pair naming it, in either role. */
+static void test_vm_gone(void)
+{
+	struct vmq_gvm c;
+	u64 p0 = live_pairs();
+	u32 aid, cid;
+	struct fx f;
+	s64 r;
+	int e;
+
+	fx_init(&f);
+	c = vmq_gvm_create();
+	cid = vmq_attach(&c, NULL);
+	aid = f.a.id;
+	vmq_allow(aid, f.b.id);
+	vmq_allow(f.b.id, aid);
+	vmq_allow(aid, cid);
+	vmq_allow(cid, aid);
+	vmq_allow(f.b.id, cid);
+	TEST_ASSERT(live_pairs() == p0 + 5, "five pairs expected");
+
+	vmq_gvm_free(&f.a);
+	TEST_ASSERT(live_pairs() == p0 + 1, "A's four pairs not removed: %lu",
+		    (unsigned long)(live_pairs() - p0));
+	e = __vmq_pair(VMQ_IOC_REVOKE, f.b.id, aid);
+	TEST_ASSERT(e == -ESRCH, "REVOKE naming the freed VM: %d", e);
+	e = __vmq_pair(VMQ_IOC_ALLOW, f.b.id, aid);
+	TEST_ASSERT(e == -ESRCH, "ALLOW naming the freed VM: %d", e);
+	r = vmq_gvm_hc(&f.b, VMQ_HC_SEND, aid, f.bufb.gpa, 8, 0);
+	TEST_ASSERT(r == -ESRCH, "send to the freed VM: %ld", (long)r);
+	/* B -> C survived. */
+	vmq_rx_setup(&c, 4096);
+	r = vmq_gvm_hc(&f.b, VMQ_HC_SEND, cid, f.bufb.gpa, 8, 0);
+	TEST_ASSERT(!r, "B -> C: %ld", (long)r);
+	vmq_gvm_free(&c);
+	vmq_gvm_free(&f.b);
+	TEST_ASSERT(live_pairs() == p0, "pairs left after every VM went away");
+}
+
+/* In a child: open /dev/vmq as the current credentials allow. */
+static int try_open(void)
+{
+	int fd = open("/dev/vmq", O_RDWR);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return -errno;
+}
+
+static void drop_cap_sys_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	TEST_ASSERT(!syscall(SYS_capget, &h, d), "capget");
+	d[0].effective &= ~(1U << CAP_SYS_ADMIN);
+	d[0].permitted &= ~(1U << CAP_SYS_ADMIN);
+	d[0].inheritable &= ~(1U << CAP_SYS_ADMIN);
+	TEST_ASSERT(!syscall(SYS_capset, &h, d), "capset");
+}
+
+/* Open /dev/vmq in a child as @uid, without CAP_SYS_ADMIN if @drop_cap. */
+static int try_open_as(uid_t uid, bool drop_cap)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (!pid) {
+		if (drop_cap)
+			drop_cap_sys_admin();
+		if (uid && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
+			exit(200);
+		exit(-try_open());
+	}
+	TEST_ASSERT(waitpid(pid, &status, 0) == pid && WIFEXITED(status),
+		    "child did not exit");
+	return -WEXITSTATUS(status);
+}
+
+static void test_unprivileged(void)
+{
+	struct vmq_stats s;
+	int fd = vmq_dev();
+	int r;
+
+	TEST_REQUIRE(!geteuid());
+	/* Root as such may open it: the fixture does it all the time. */
+	TEST_ASSERT(!try_open(), "root cannot open /dev/vmq");
+
+	/* Nobody: the node is 0600 root. */
+	r = try_open_as(65534, false);
+	TEST_ASSERT(r == -EACCES || r == -EPERM,
+		    "uid 65534 opened /dev/vmq: %d", r);
+	/* Root without CAP_SYS_ADMIN. */
+	r = try_open_as(0, true);
+	TEST_ASSERT(r == -EPERM || r == -EACCES,
+		    "root without CAP_SYS_ADMIN opened /dev/vmq: %d", r);
+
+	/* The fd root holds still works. */
+	TEST_ASSERT(!ioctl(fd, VMQ_IOC_STATS, &s), "VMQ_IOC_STATS: %d", -errno);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} cases[] = {
+	{ "default deny: unallowed sends get -EACCES", test_default_deny },
+	{ "ALLOW lets a send through, REVOKE stops it", test_allow_revoke },
+	{ "pairs are one direction", test_one_direction },
+	{ "REVOKE -ENOENT, unknown id -ESRCH, id 0 -EINVAL", test_ioctl_errors },
+	{ "a VM that goes away takes its pairs", test_vm_gone },
+	{ "only root with CAP_SYS_ADMIN opens /dev/vmq", test_unprivileged },
+};
+
+int main(void)
+{
+	unsigned int i;
+
+	ksft_print_header();
+	ksft_set_plan(ARRAY_SIZE(cases));
+	vmq_dev();
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		vmq_run_case(cases[i].name, cases[i].fn);
+	ksft_finished();
+}

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zero_exit_test - a receiver reads its queue with no VM exit at all.
+ *
+ * Messages are queued for a receiver, then its guest reads the queue for
+ * many rounds and reports once with GUEST_SYNC. KVM's own per-vCPU
+ * counters (binary stats fd) must show that the only exit in the whole run
+ * was the harness's: the GUEST_SYNC port I/O, plus any exit that a host
+ * interrupt forced (irq_exits). Proved for reading the message count
+ * (OP_READ_LOOP), for reading the count, the byte length and every record
+ * header (OP_RX_SCAN), and for consuming every message and checking its
+ * payload (OP_RX_DRAIN); each also returns the right answer, so the guest
+ * really saw the queue. A control shows the counter works: N VMQ_HC_INFO
+ * hypercalls raise "hypercalls" by exactly N and "exits" by at least N.
+ * Each measurement follows a warm-up run of the same code, so first-touch
+ * faults (shadow paging with npt=0) are not counted.
+ */
+#include "vmq_util.h"
+
+#define NR_MSGS		5
+#define ROUNDS		20000
+
+struct snap {
+	u64 exits, io_exits, irq_exits, hypercalls, pf_taken;
+};
+
+static struct snap snap(struct kvm_vcpu *vcpu)
+{
+	struct snap s = {
+		.exits = vmq_vcpu_stat(vcpu, "exits"),
+		.io_exits = vmq_vcpu_stat(vcpu, "io_exits"),
+		.irq_exits = vmq_vcpu_stat(vcpu, "irq_exits"),
+		.hypercalls = vmq_vcpu_stat(vcpu, "hypercalls"),
+		.pf_taken = vmq_vcpu_stat(vcpu, "pf_taken"),
+	};
+	return s;
+}
+
+/*
+ * Run @g's current command once and check that it caused no exit but the
+ * GUEST_SYNC's own; returns the guest's result.
+ */
+static s64 run_no_exits(struct vmq_gvm *g, const char *what)
+{
+	struct snap a, b;
+	u64 extra;
+	s64 r;
+
+	a = snap(g->vcpu);
+	r = vmq_gvm_run(g);
+	b = snap(g->vcpu);
+	TEST_ASSERT(b.io_exits - a.io_exits == 1,
+		    "%s: %lu I/O exits, expected the GUEST_SYNC only", what,
+		    (unsigned long)(b.io_exits - a.io_exits));
+	extra = (b.exits - a.exits) - 1 - (b.irq_exits - a.irq_exits);
+	TEST_ASSERT(extra == 0,
+		    "%s: %lu exits beyond GUEST_SYNC and host interrupts (exits %lu, irq_exits %lu, hypercalls %lu, pf_taken %lu)",
+		    what, (unsigned long)extra, (unsigned long)(b.exits - a.exits),
+		    (unsigned long)(b.irq_exits - a.irq_exits),
+		    (unsigned long)(b.hypercalls - a.hypercalls),
+		    (unsigned long)(b.pf_taken - a.pf_taken));
+	ksft_print_msg("%s: exits %lu (irq %lu)\n", what,
+		       (unsigned long)(b.exits - a.exits),
+		       (unsigned long)(b.irq_exits - a.irq_exits));
+	return r;
+}
+
+struct pair {
+	struct vmq_gvm s, r;
+	struct vmq_gmem ring, buf;
+	u64 tags;
+	u32 bytes;
+};
+
+/* Receiver r with a 64 KiB ring, sender s allowed to send to it. */
+static void pair_setup(struct pair *p)
+{
+	p->s = vmq_gvm_create();
+	p->r = vmq_gvm_create();
+	vmq_attach(&p->s, NULL);
+	vmq_attach(&p->r, NULL);
+	vmq_allow(p->s.id, p->r.id);
+	p->ring = vmq_rx_setup(&p->r, 64 * 1024);
+	p->buf = vmq_gmem_alloc(p->s.vm, 4096);
+	p->tags = 0;
+	p->bytes = 0;
+}
+
+/* Message @n: 10 + 97 n bytes of vmq_fill(sender, n), tag n. */
+static void pair_send(struct pair *p, u32 n)
+{
+	u32 len = 10 + 97 * n;
+	s64 ret;
+
+	vmq_fill(p->buf.hva, len, p->s.id, n);
+	ret = vmq_gvm_send(&p->s, p->r.id, p->buf.gpa, len, n);
+	TEST_ASSERT(!ret, "send %u: %ld", n, (long)ret);
+	p->tags += n;
+	p->bytes += VMQ_MSG_RECORD_SIZE(len);
+}
+
+static void pair_free(struct pair *p)
+{
+	vmq_gvm_free(&p->s);
+	vmq_gvm_free(&p->r);
+}
+
+/* OP_READ_LOOP: the message count, read with no exit. */
+static void test_read_count(void)
+{
+	struct pair p;
+	s64 r;
+	u32 i;
+
+	pair_setup(&p);
+	for (i = 0; i < NR_MSGS; i++)
+		pair_send(&p, i);
+
+	p.r.cmd->op = OP_READ_LOOP;
+	p.r.cmd->a[0] = 100;
+	TEST_ASSERT(vmq_gvm_run(&p.r) == 100 * NR_MSGS, "warm-up");
+
+	p.r.cmd->a[0] = ROUNDS;
+	r = run_no_exits(&p.r, "read count");
+	TEST_ASSERT(r == (s64)ROUNDS * NR_MSGS, "guest saw %ld, expected %ld",
+		    (long)r, (long)ROUNDS * NR_MSGS);
+
+	/* One more arrives while the receiver is out: it sees it, no exit. */
+	pair_send(&p, NR_MSGS);
+	r = run_no_exits(&p.r, "read count after an arrival");
+	TEST_ASSERT(r == (s64)ROUNDS * (NR_MSGS + 1),
+		    "guest saw %ld, expected %ld", (long)r,
+		    (long)ROUNDS * (NR_MSGS + 1));
+	pair_free(&p);
+}
+
+/* OP_RX_SCAN: count, byte length and every record, with no exit. */
+static void test_scan(void)
+{
+	struct vmq_guest_cmd *c;
+	struct pair p;
+	s64 r;
+	u32 i;
+
+	pair_setup(&p);
+	c = p.r.cmd;
+	for (i = 0; i < NR_MSGS; i++)
+		pair_send(&p, i);
+
+	c->op = OP_RX_SCAN;
+	c->a[0] = 10;
+	TEST_ASSERT(vmq_gvm_run(&p.r) == 10 * NR_MSGS, "warm-up");
+
+	c->a[0] = ROUNDS / 10;
+	r = run_no_exits(&p.r, "scan queue");
+	TEST_ASSERT(r == (s64)c->a[0] * NR_MSGS, "count %ld", (long)r);
+	TEST_ASSERT(c->out[0] == c->a[0] * p.bytes, "bytes %lu, expected %lu",
+		    (unsigned long)c->out[0], (unsigned long)(c->a[0] * p.bytes));
+	TEST_ASSERT(c->out[1] == c->a[0] * NR_MSGS, "records %lu",
+		    (unsigned long)c->out[1]);
+	TEST_ASSERT(c->out[2] == c->a[0] * p.tags, "tags %lu",
+		    (unsigned long)c->out[2]);
+	pair_free(&p);
+}
+
+/* OP_RX_DRAIN: consume and check every message, with no exit. */
+static void test_drain(void)
+{
+	struct vmq_guest_cmd *c;
+	struct pair p;
+	u64 bytes = 0;
+	s64 r;
+	u32 i;
+
+	pair_setup(&p);
+	c = p.r.cmd;
+	/* Warm-up: one message drained, touching the code and the pages. */
+	pair_send(&p, 0);
+	c->op = OP_RX_DRAIN;
+	TEST_ASSERT(vmq_gvm_run(&p.r) == 1 && !c->out[2], "warm-up");
+
+	p.tags = 0;
+	for (i = 1; i <= NR_MSGS; i++) {
+		pair_send(&p, i);
+		bytes += 10 + 97 * i;
+	}
+	r = run_no_exits(&p.r, "drain queue");
+	TEST_ASSERT(r == NR_MSGS, "drained %ld", (long)r);
+	TEST_ASSERT(c->out[0] == bytes && c->out[1] == p.tags && !c->out[2],
+		    "bytes %lu (want %lu), tags %lu (want %lu), %lu corrupt",
+		    (unsigned long)c->out[0], (unsigned long)bytes,
+		    (unsigned long)c->out[1], (unsigned long)p.tags,
+		    (unsigned long)c->out[2]);
+	/* The host sees the queue empty now. */
+	TEST_ASSERT(vmq_info_of(p.r.id).queue_msgs == 0 &&
+		    vmq_info_of(p.r.id).queue_bytes == 0, "queue not empty");
+	pair_free(&p);
+}
+
+/* Control: the counter does count exits, one per hypercall at least. */
+static void test_control(void)
+{
+	struct vmq_gvm g = vmq_gvm_create();
+	struct snap a, b;
+	const u64 n = 50;
+
+	vmq_attach(&g, NULL);
+	g.cmd->op = OP_INFO_LOOP;
+	g.cmd->a[0] = 2;
+	TEST_ASSERT(vmq_gvm_run(&g) == 0, "warm-up");
+
+	g.cmd->a[0] = n;
+	a = snap(g.vcpu);
+	TEST_ASSERT(vmq_gvm_run(&g) == 0, "INFO loop");
+	b = snap(g.vcpu);
+	TEST_ASSERT(b.hypercalls - a.hypercalls == n, "hypercalls +%lu, expected %lu",
+		    (unsigned long)(b.hypercalls - a.hypercalls), (unsigned long)n);
+	TEST_ASSERT(b.exits - a.exits >= n + 1, "exits +%lu, expected >= %lu",
+		    (unsigned long)(b.exits - a.exits), (unsigned long)n + 1);
+	TEST_ASSERT(vmq_ctr(g.id, VMQ_CTR_HYPERCALLS) == n + 2,
+		    "vmq counted %lu hypercalls",
+		    (unsigned long)vmq_ctr(g.id, VMQ_CTR_HYPERCALLS));
+	vmq_gvm_free(&g);
+}
+
+int main(void)
+{
+	ksft_print_header();
+	ksft_set_plan(4);
+	vmq_run_case("control: N hypercalls raise the exit counter by >= N", test_control);
+	vmq_run_case("queue length read with zero exits", test_read_count);
+	vmq_run_case("queue scanned (bytes, records) with zero exits", test_scan);
+	vmq_run_case("queue drained and checked with zero exits", test_drain);
+	ksft_finished();
+}

@@ -1,0 +1,845 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libvmq: client library for vmq's generic netlink family, on libnl-genl-3.
+ * See libvmq.h for the API.
+ *
+ * Requests go out on one socket with NETLINK_EXT_ACK set, so that every
+ * refusal comes back with the kernel's explanation; a custom error callback
+ * picks NLMSGERR_ATTR_MSG and NLMSGERR_ATTR_OFFS out of the ACK and keeps
+ * them in the context. Events arrive on a second socket that joined the
+ * "events" multicast group; it is read directly, so that an overflow
+ * (ENOBUFS) can be told apart from other failures.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/netlink.h>
+#include <netlink/netlink.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <netlink/genl/genl.h>
+#include <netlink/genl/ctrl.h>
+
+#include "libvmq.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+struct vmq_ctx {
+	struct nl_sock *sock;
+	struct nl_sock *ev_sock;
+	int family;
+	int ev_group;
+	char err_msg[256];
+	int err_attr;
+	char *ev_buf;
+	size_t ev_buf_size;
+};
+
+/* State of one request/response exchange. */
+struct vmq_xfer {
+	struct vmq_ctx *ctx;
+	struct nl_msg *req;
+	int (*parse)(struct nl_msg *reply, void *arg);
+	void *arg;
+	int error;		/* the kernel's or @parse's, negative */
+	int done;
+};
+
+static int nlerr_to_errno(int err)
+{
+	if (err >= 0)
+		return err;
+	switch (-err) {
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_OBJ_NOTFOUND:
+		return -ENOENT;
+	case NLE_AGAIN:
+		return -EAGAIN;
+	case NLE_INTR:
+		return -EINTR;
+	case NLE_INVAL:
+		return -EINVAL;
+	case NLE_MSGSIZE:
+	case NLE_MSG_TOOSHORT:
+	case NLE_MSG_TRUNC:
+		return -EMSGSIZE;
+	case NLE_NOACCESS:
+		return -EACCES;
+	case NLE_BAD_SOCK:
+		return -EBADF;
+	case NLE_AF_NOSUPPORT:
+	case NLE_PROTO_MISMATCH:
+		return -EPROTONOSUPPORT;
+	default:
+		return -EIO;
+	}
+}
+
+static void clear_error(struct vmq_ctx *ctx)
+{
+	ctx->err_msg[0] = '\0';
+	ctx->err_attr = -1;
+}
+
+const char *vmq_last_error_msg(const struct vmq_ctx *ctx)
+{
+	return ctx->err_msg;
+}
+
+int vmq_last_error_attr(const struct vmq_ctx *ctx)
+{
+	return ctx->err_attr;
+}
+
+int vmq_family_id(const struct vmq_ctx *ctx)
+{
+	return ctx->family;
+}
+
+int vmq_open(struct vmq_ctx **ctxp)
+{
+	struct vmq_ctx *ctx;
+	int one = 1, ret, fd;
+
+	*ctxp = NULL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	clear_error(ctx);
+	ctx->ev_group = -1;
+	ctx->sock = nl_socket_alloc();
+	if (!ctx->sock) {
+		free(ctx);
+		return -ENOMEM;
+	}
+	ret = genl_connect(ctx->sock);
+	if (ret < 0) {
+		ret = nlerr_to_errno(ret);
+		goto err;
+	}
+	fd = nl_socket_get_fd(ctx->sock);
+	/* Explanations with every error; old kernels merely lack them. */
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	ret = genl_ctrl_resolve(ctx->sock, VMQ_GENL_NAME);
+	if (ret < 0) {
+		ret = ret == -NLE_OBJ_NOTFOUND ? -ENOENT : nlerr_to_errno(ret);
+		goto err;
+	}
+	ctx->family = ret;
+	*ctxp = ctx;
+	return 0;
+err:
+	nl_socket_free(ctx->sock);
+	free(ctx);
+	return ret;
+}
+
+void vmq_close(struct vmq_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	if (ctx->ev_sock)
+		nl_socket_free(ctx->ev_sock);
+	nl_socket_free(ctx->sock);
+	free(ctx->ev_buf);
+	free(ctx);
+}
+
+void vmq_ref_parse(const char *s, struct vmq_ref *ref)
+{
+	unsigned long v;
+	char *end;
+
+	ref->id = 0;
+	ref->name = s;
+	if (s[0] >= '0' && s[0] <= '9') {
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (!*end && !errno && v <= UINT32_MAX)
+			ref->id = v;
+	}
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+struct nl_msg *vmq_msg_new(struct vmq_ctx *ctx, uint8_t cmd, int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, ctx->family, 0, flags,
+			 cmd, VMQ_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/*
+ * The attribute type at byte @offs of our request (NLMSGERR_ATTR_OFFS
+ * counts from the start of its netlink header), or -1.
+ */
+static int attr_at(struct nl_msg *req, uint32_t offs)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(req);
+	struct nlattr *nla;
+
+	if (offs < NLMSG_HDRLEN + GENL_HDRLEN ||
+	    offs + sizeof(*nla) > nlh->nlmsg_len)
+		return -1;
+	nla = (struct nlattr *)((char *)nlh + offs);
+	return nla_type(nla);
+}
+
+/* Keep the kernel's extended ACK: message text and offending attribute. */
+static void keep_ext_ack(struct vmq_xfer *x, const struct nlmsghdr *nlh,
+			 const struct nlmsgerr *e)
+{
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	size_t off = NLMSG_HDRLEN + sizeof(*e);
+	struct vmq_ctx *ctx = x->ctx;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	if (off >= nlh->nlmsg_len)
+		return;
+	if (nla_parse(tb, NLMSGERR_ATTR_MAX,
+		      (struct nlattr *)((char *)nlh + off),
+		      nlh->nlmsg_len - off, NULL) < 0)
+		return;
+	if (tb[NLMSGERR_ATTR_MSG]) {
+		const char *m = nla_data(tb[NLMSGERR_ATTR_MSG]);
+		int len = nla_len(tb[NLMSGERR_ATTR_MSG]);
+
+		snprintf(ctx->err_msg, sizeof(ctx->err_msg), "%.*s", len, m);
+	}
+	if (tb[NLMSGERR_ATTR_OFFS] && x->req)
+		ctx->err_attr = attr_at(x->req,
+					nla_get_u32(tb[NLMSGERR_ATTR_OFFS]));
+}
+
+static int cb_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct vmq_xfer *x = arg;
+	const struct nlmsghdr *nlh =
+		(const struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+
+	(void)nla;
+	keep_ext_ack(x, nlh, e);
+	x->error = e->error;
+	x->done = 1;
+	return NL_STOP;
+}
+
+static int cb_valid(struct nl_msg *msg, void *arg)
+{
+	struct vmq_xfer *x = arg;
+	int ret;
+
+	if (!x->parse || x->error)
+		return NL_OK;
+	ret = x->parse(msg, x->arg);
+	if (ret < 0)
+		x->error = ret;	/* keep reading to the end of the reply */
+	return NL_OK;
+}
+
+static int cb_finish(struct nl_msg *msg, void *arg)
+{
+	struct vmq_xfer *x = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+
+	/* A dump that failed says so in NLMSG_DONE's payload. */
+	if (!x->error && nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(int)) {
+		int err = *(int *)nlmsg_data(nlh);
+
+		if (err < 0)
+			x->error = err;
+	}
+	x->done = 1;
+	return NL_STOP;
+}
+
+static int cb_ack(struct nl_msg *msg, void *arg)
+{
+	struct vmq_xfer *x = arg;
+
+	(void)msg;
+	x->done = 1;
+	return NL_STOP;
+}
+
+int vmq_msg_send(struct vmq_ctx *ctx, struct nl_msg *msg,
+		 int (*parse)(struct nl_msg *reply, void *arg), void *arg)
+{
+	struct vmq_xfer x = {
+		.ctx = ctx, .req = msg, .parse = parse, .arg = arg,
+	};
+	struct nl_cb *cb;
+	int ret;
+
+	clear_error(ctx);
+	if (!msg)
+		return -ENOMEM;
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nl_cb_err(cb, NL_CB_CUSTOM, cb_error, &x);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, cb_valid, &x);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, cb_finish, &x);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, cb_ack, &x);
+
+	ret = nl_send_auto(ctx->sock, msg);
+	if (ret < 0) {
+		ret = nlerr_to_errno(ret);
+		goto out;
+	}
+	while (!x.done) {
+		ret = nl_recvmsgs(ctx->sock, cb);
+		if (ret < 0 && !x.done) {
+			ret = nlerr_to_errno(ret);
+			goto out;
+		}
+	}
+	ret = x.error;
+out:
+	nl_cb_put(cb);
+	nlmsg_free(msg);
+	return ret;
+}
+
+/* Name a VM (or peer) by id when it has one, else by name. */
+static int put_ref(struct nl_msg *msg, int id_attr, int name_attr,
+		   const struct vmq_ref *ref)
+{
+	if (ref->id)
+		return nla_put_u32(msg, id_attr, ref->id);
+	if (ref->name)
+		return nla_put_string(msg, name_attr, ref->name);
+	return 0;
+}
+
+/* ---- VM descriptions --------------------------------------------------- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int vmq_parse_vm(struct nl_msg *reply, struct vmq_vm_desc *out)
+{
+	struct nlattr *tb[VMQ_A_MAX + 1], *nla;
+	struct nlmsghdr *nlh = nlmsg_hdr(reply);
+	size_t n = 0;
+	int rem, ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = genlmsg_parse(nlh, 0, tb, VMQ_A_MAX, NULL);
+	if (ret < 0)
+		return nlerr_to_errno(ret);
+	if (!tb[VMQ_A_VM_ID])
+		return -EPROTO;
+	out->id = nla_get_u32(tb[VMQ_A_VM_ID]);
+	if (tb[VMQ_A_VM_NAME])
+		snprintf(out->name, sizeof(out->name), "%.*s",
+			 nla_len(tb[VMQ_A_VM_NAME]),
+			 (char *)nla_data(tb[VMQ_A_VM_NAME]));
+	if (tb[VMQ_A_VM_PID])
+		out->pid = (int32_t)nla_get_u32(tb[VMQ_A_VM_PID]);
+	if (tb[VMQ_A_VM_QUEUE_SIZE])
+		out->queue_size = nla_get_u32(tb[VMQ_A_VM_QUEUE_SIZE]);
+	if (tb[VMQ_A_VM_QUEUE_BYTES])
+		out->queue_bytes = nla_get_u32(tb[VMQ_A_VM_QUEUE_BYTES]);
+	if (tb[VMQ_A_VM_QUEUE_MSGS])
+		out->queue_msgs = nla_get_u32(tb[VMQ_A_VM_QUEUE_MSGS]);
+	if (tb[VMQ_A_VM_PEERS]) {
+		nla_for_each_nested(nla, tb[VMQ_A_VM_PEERS], rem)
+			if (nla_type(nla) == VMQ_A_PEER_ID)
+				n++;
+		if (n) {
+			out->peers = calloc(n, sizeof(*out->peers));
+			if (!out->peers)
+				return -ENOMEM;
+			nla_for_each_nested(nla, tb[VMQ_A_VM_PEERS], rem)
+				if (nla_type(nla) == VMQ_A_PEER_ID &&
+				    out->nr_peers < n)
+					out->peers[out->nr_peers++] =
+						nla_get_u32(nla);
+			qsort(out->peers, out->nr_peers, sizeof(*out->peers),
+			      cmp_u32);
+		}
+	}
+	if (tb[VMQ_A_VM_QUOTAS]) {
+		nla_for_each_nested(nla, tb[VMQ_A_VM_QUOTAS], rem) {
+			if (nla_len(nla) < 4)
+				continue;
+			if (nla_type(nla) == VMQ_A_QUOTA_MAX_MSG)
+				out->quota_max_msg = nla_get_u32(nla);
+			else if (nla_type(nla) == VMQ_A_QUOTA_MAX_QUEUE)
+				out->quota_max_queue = nla_get_u32(nla);
+			else if (nla_type(nla) == VMQ_A_QUOTA_MAX_PAGES)
+				out->quota_max_pages = nla_get_u32(nla);
+		}
+	}
+	if (tb[VMQ_A_VM_COUNTERS]) {
+		nla_for_each_nested(nla, tb[VMQ_A_VM_COUNTERS], rem) {
+			int t = nla_type(nla);
+
+			if (t < 1 || t > VMQ_CTR_NR || nla_len(nla) < 8)
+				continue;
+			out->counters[t - 1] = nla_get_u64(nla);
+			if ((unsigned int)t > out->nr_counters)
+				out->nr_counters = t;
+		}
+	}
+	return 0;
+}
+
+void vmq_vm_desc_release(struct vmq_vm_desc *vm)
+{
+	free(vm->peers);
+	vm->peers = NULL;
+	vm->nr_peers = 0;
+}
+
+void vmq_vm_list_free(struct vmq_vm_desc *vms, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		vmq_vm_desc_release(&vms[i]);
+	free(vms);
+}
+
+const struct vmq_vm_desc *vmq_vm_list_find(const struct vmq_vm_desc *vms,
+					   size_t nr, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (vms[i].id == id)
+			return &vms[i];
+	return NULL;
+}
+
+bool vmq_vm_has_peer(const struct vmq_vm_desc *vm, uint32_t peer)
+{
+	size_t i;
+
+	for (i = 0; i < vm->nr_peers; i++)
+		if (vm->peers[i] == peer)
+			return true;
+	return false;
+}
+
+struct get_one {
+	struct vmq_vm_desc *out;
+	int got;
+};
+
+static int parse_one(struct nl_msg *reply, void *arg)
+{
+	struct get_one *g = arg;
+	int ret;
+
+	if (g->got)
+		return 0;
+	ret = vmq_parse_vm(reply, g->out);
+	if (!ret)
+		g->got = 1;
+	return ret;
+}
+
+int vmq_get_vm(struct vmq_ctx *ctx, const struct vmq_ref *vm,
+	       struct vmq_vm_desc *out)
+{
+	struct get_one g = { .out = out };
+	struct nl_msg *msg;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	msg = vmq_msg_new(ctx, VMQ_CMD_GET_VM, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (put_ref(msg, VMQ_A_VM_ID, VMQ_A_VM_NAME, vm) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	ret = vmq_msg_send(ctx, msg, parse_one, &g);
+	if (!ret && !g.got)
+		ret = -EPROTO;
+	if (ret)
+		vmq_vm_desc_release(out);
+	return ret;
+}
+
+struct get_list {
+	struct vmq_vm_desc *vms;
+	size_t nr, cap;
+};
+
+static int parse_list(struct nl_msg *reply, void *arg)
+{
+	struct get_list *l = arg;
+	int ret;
+
+	if (l->nr == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct vmq_vm_desc *v = realloc(l->vms, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->vms = v;
+		l->cap = cap;
+	}
+	ret = vmq_parse_vm(reply, &l->vms[l->nr]);
+	if (!ret)
+		l->nr++;
+	return ret;
+}
+
+int vmq_list_vms(struct vmq_ctx *ctx, struct vmq_vm_desc **vms, size_t *nr)
+{
+	struct get_list l = { 0 };
+	int ret;
+
+	*vms = NULL;
+	*nr = 0;
+	ret = vmq_msg_send(ctx, vmq_msg_new(ctx, VMQ_CMD_GET_VM, NLM_F_DUMP),
+			   parse_list, &l);
+	if (ret) {
+		vmq_vm_list_free(l.vms, l.nr);
+		return ret;
+	}
+	*vms = l.vms;
+	*nr = l.nr;
+	return 0;
+}
+
+/* ---- changes ------------------------------------------------------------- */
+
+int vmq_set_name(struct vmq_ctx *ctx, uint32_t id, const char *name)
+{
+	struct nl_msg *msg = vmq_msg_new(ctx, VMQ_CMD_SET_VM, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, VMQ_A_VM_ID, id) < 0 ||
+	    nla_put_string(msg, VMQ_A_VM_NAME, name ? name : "") < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return vmq_msg_send(ctx, msg, NULL, NULL);
+}
+
+int vmq_set_quotas(struct vmq_ctx *ctx, const struct vmq_ref *vm,
+		   const struct vmq_quota_set *q)
+{
+	struct nl_msg *msg = vmq_msg_new(ctx, VMQ_CMD_SET_VM, 0);
+	struct nlattr *nest;
+
+	if (!msg)
+		return -ENOMEM;
+	if (put_ref(msg, VMQ_A_VM_ID, VMQ_A_VM_NAME, vm) < 0)
+		goto too_big;
+	nest = nla_nest_start(msg, VMQ_A_VM_QUOTAS);
+	if (!nest)
+		goto too_big;
+	if (q->set_max_msg &&
+	    nla_put_u32(msg, VMQ_A_QUOTA_MAX_MSG, q->max_msg) < 0)
+		goto too_big;
+	if (q->set_max_queue &&
+	    nla_put_u32(msg, VMQ_A_QUOTA_MAX_QUEUE, q->max_queue) < 0)
+		goto too_big;
+	if (q->set_max_pages &&
+	    nla_put_u32(msg, VMQ_A_QUOTA_MAX_PAGES, q->max_pages) < 0)
+		goto too_big;
+	nla_nest_end(msg, nest);
+	return vmq_msg_send(ctx, msg, NULL, NULL);
+too_big:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static int pair_cmd(struct vmq_ctx *ctx, uint8_t cmd, const struct vmq_ref *vm,
+		    const struct vmq_ref *peer)
+{
+	struct nl_msg *msg = vmq_msg_new(ctx, cmd, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (put_ref(msg, VMQ_A_VM_ID, VMQ_A_VM_NAME, vm) < 0 ||
+	    put_ref(msg, VMQ_A_PEER_ID, VMQ_A_PEER_NAME, peer) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return vmq_msg_send(ctx, msg, NULL, NULL);
+}
+
+int vmq_allow(struct vmq_ctx *ctx, const struct vmq_ref *vm,
+	      const struct vmq_ref *peer)
+{
+	return pair_cmd(ctx, VMQ_CMD_ALLOW, vm, peer);
+}
+
+int vmq_revoke(struct vmq_ctx *ctx, const struct vmq_ref *vm,
+	       const struct vmq_ref *peer)
+{
+	return pair_cmd(ctx, VMQ_CMD_REVOKE, vm, peer);
+}
+
+int vmq_introduce(struct vmq_ctx *ctx, const struct vmq_ref *vm,
+		  const struct vmq_ref *peer)
+{
+	return pair_cmd(ctx, VMQ_CMD_INTRODUCE, vm, peer);
+}
+
+int vmq_reset_counters(struct vmq_ctx *ctx, const struct vmq_ref *vm)
+{
+	struct nl_msg *msg = vmq_msg_new(ctx, VMQ_CMD_RESET_COUNTERS, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (vm && put_ref(msg, VMQ_A_VM_ID, VMQ_A_VM_NAME, vm) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return vmq_msg_send(ctx, msg, NULL, NULL);
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+int vmq_events_subscribe(struct vmq_ctx *ctx)
+{
+	int ret, grp, fd, size = 1 << 20;
+
+	if (ctx->ev_sock)
+		return 0;
+	grp = genl_ctrl_resolve_grp(ctx->sock, VMQ_GENL_NAME,
+				    VMQ_GENL_MCGRP_EVENTS);
+	if (grp < 0)
+		return grp == -NLE_OBJ_NOTFOUND ? -ENOENT : nlerr_to_errno(grp);
+	ctx->ev_sock = nl_socket_alloc();
+	if (!ctx->ev_sock)
+		return -ENOMEM;
+	nl_socket_disable_seq_check(ctx->ev_sock);
+	ret = genl_connect(ctx->ev_sock);
+	if (ret < 0)
+		goto err;
+	fd = nl_socket_get_fd(ctx->ev_sock);
+	/* Room for bursts (hypercall paths can emit many events quickly). */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	ret = nl_socket_add_membership(ctx->ev_sock, grp);
+	if (ret < 0)
+		goto err;
+	ctx->ev_group = grp;
+	ctx->ev_buf_size = 65536;
+	ctx->ev_buf = malloc(ctx->ev_buf_size);
+	if (!ctx->ev_buf) {
+		ret = -NLE_NOMEM;
+		goto err;
+	}
+	return 0;
+err:
+	nl_socket_free(ctx->ev_sock);
+	ctx->ev_sock = NULL;
+	return nlerr_to_errno(ret);
+}
+
+int vmq_events_fd(const struct vmq_ctx *ctx)
+{
+	return ctx->ev_sock ? nl_socket_get_fd(ctx->ev_sock) : -EBADF;
+}
+
+static int parse_event(struct vmq_ctx *ctx, struct nlmsghdr *nlh,
+		       struct vmq_event_info *ev)
+{
+	struct nlattr *tb[VMQ_A_MAX + 1];
+	struct genlmsghdr *gh;
+
+	if (nlh->nlmsg_type != ctx->family ||
+	    nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
+		return -1;
+	gh = nlmsg_data(nlh);
+	if (gh->cmd != VMQ_CMD_EVENT)
+		return -1;
+	if (genlmsg_parse(nlh, 0, tb, VMQ_A_MAX, NULL) < 0 ||
+	    !tb[VMQ_A_EVENT])
+		return -1;
+	memset(ev, 0, sizeof(*ev));
+	ev->event = nla_get_u32(tb[VMQ_A_EVENT]);
+	if (tb[VMQ_A_VM_ID])
+		ev->vm = nla_get_u32(tb[VMQ_A_VM_ID]);
+	if (tb[VMQ_A_PEER_ID])
+		ev->peer = nla_get_u32(tb[VMQ_A_PEER_ID]);
+	if (tb[VMQ_A_EVENT_ERROR])
+		ev->error = (int32_t)nla_get_u32(tb[VMQ_A_EVENT_ERROR]);
+	return 0;
+}
+
+int vmq_events_wait(struct vmq_ctx *ctx, int timeout_ms, vmq_event_cb cb,
+		    void *arg)
+{
+	struct pollfd pfd;
+	int count = 0, ret;
+
+	if (!ctx->ev_sock)
+		return -EBADF;
+	pfd.fd = nl_socket_get_fd(ctx->ev_sock);
+	pfd.events = POLLIN;
+	ret = poll(&pfd, 1, timeout_ms);
+	if (ret < 0)
+		return -errno;
+	if (!ret)
+		return 0;
+	for (;;) {
+		struct nlmsghdr *nlh;
+		ssize_t n;
+		int len;
+
+		n = recv(pfd.fd, ctx->ev_buf, ctx->ev_buf_size, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return count;
+			if (errno == EINTR && count)
+				return count;
+			return -errno;
+		}
+		len = n;
+		for (nlh = (struct nlmsghdr *)ctx->ev_buf; nlmsg_ok(nlh, len);
+		     nlh = nlmsg_next(nlh, &len)) {
+			struct vmq_event_info ev;
+
+			if (parse_event(ctx, nlh, &ev))
+				continue;
+			count++;
+			if (cb) {
+				ret = cb(&ev, arg);
+				if (ret)
+					return ret;
+			}
+		}
+	}
+}
+
+/* ---- names ----------------------------------------------------------------- */
+
+static const char *const counter_names[VMQ_CTR_NR] = {
+	[VMQ_CTR_TX_MSGS] = "tx_msgs",
+	[VMQ_CTR_TX_BYTES] = "tx_bytes",
+	[VMQ_CTR_RX_MSGS] = "rx_msgs",
+	[VMQ_CTR_RX_BYTES] = "rx_bytes",
+	[VMQ_CTR_ERR_NODEST] = "err_nodest",
+	[VMQ_CTR_ERR_DENIED] = "err_denied",
+	[VMQ_CTR_ERR_TOOBIG] = "err_toobig",
+	[VMQ_CTR_ERR_FAULT] = "err_fault",
+	[VMQ_CTR_ERR_NOQUEUE] = "err_noqueue",
+	[VMQ_CTR_ERR_FULL] = "err_full",
+	[VMQ_CTR_ERR_BROKEN] = "err_broken",
+	[VMQ_CTR_ERR_INVAL] = "err_inval",
+	[VMQ_CTR_ERR_PERM] = "err_perm",
+	[VMQ_CTR_HYPERCALLS] = "hypercalls",
+	[VMQ_CTR_LAZY_MSGS] = "lazy_msgs",
+	[VMQ_CTR_LAZY_EXITS] = "lazy_exits",
+	[VMQ_CTR_WAITS] = "waits",
+	[VMQ_CTR_NOTIFIES] = "notifies",
+	[VMQ_CTR_ERR_QUOTA] = "err_quota",
+	[VMQ_CTR_PAGES_TX] = "pages_tx",
+	[VMQ_CTR_PAGES_RX] = "pages_rx",
+};
+
+const char *vmq_counter_name(unsigned int ctr)
+{
+	return ctr < VMQ_CTR_NR ? counter_names[ctr] : NULL;
+}
+
+static const char *const event_names[__VMQ_EVENT_MAX] = {
+	[VMQ_EVENT_VM_ATTACHED] = "attached",
+	[VMQ_EVENT_VM_GONE] = "gone",
+	[VMQ_EVENT_DENIED] = "denied",
+	[VMQ_EVENT_DROP] = "drop",
+	[VMQ_EVENT_QUOTA] = "quota",
+};
+
+const char *vmq_event_name(unsigned int event)
+{
+	return event < __VMQ_EVENT_MAX ? event_names[event] : NULL;
+}
+
+const char *vmq_errno_name(int err)
+{
+	static const struct {
+		int err;
+		const char *name;
+	} names[] = {
+		{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { ESRCH, "ESRCH" },
+		{ EINTR, "EINTR" }, { EIO, "EIO" }, { EBADF, "EBADF" },
+		{ EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
+		{ EACCES, "EACCES" }, { EFAULT, "EFAULT" }, { EBUSY, "EBUSY" },
+		{ EEXIST, "EEXIST" }, { EINVAL, "EINVAL" }, { ENOSPC, "ENOSPC" },
+		{ EPIPE, "EPIPE" }, { ERANGE, "ERANGE" },
+		{ EMSGSIZE, "EMSGSIZE" }, { EOPNOTSUPP, "EOPNOTSUPP" },
+		{ ENOBUFS, "ENOBUFS" }, { ENOTCONN, "ENOTCONN" },
+		{ ETIMEDOUT, "ETIMEDOUT" }, { EPROTO, "EPROTO" },
+	};
+	size_t i;
+
+	if (err < 0)
+		err = -err;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].err == err)
+			return names[i].name;
+	return NULL;
+}
+
+/* ---- /dev/vmq -------------------------------------------------------------- */
+
+int vmq_attach_vm_fd(int dev_fd, int vm_fd, const char *name, uint32_t *id)
+{
+	struct vmq_attach a;
+
+	memset(&a, 0, sizeof(a));
+	a.vm_fd = vm_fd;
+	if (name) {
+		if (strlen(name) >= sizeof(a.name))
+			return -EINVAL;
+		strcpy(a.name, name);
+	}
+	if (ioctl(dev_fd, VMQ_IOC_ATTACH_VM, &a))
+		return -errno;
+	if (id)
+		*id = a.id;
+	return 0;
+}
+
+int vmq_attach_vm(int vm_fd, const char *name, uint32_t *id)
+{
+	int fd, ret;
+
+	fd = open("/dev/vmq", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = vmq_attach_vm_fd(fd, vm_fd, name, id);
+	close(fd);
+	return ret;
+}
