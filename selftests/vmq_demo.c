@@ -652,7 +652,7 @@ static int demo_run(const struct demo_opts *o, struct demo_result *res)
 
 	memset(res, 0, sizeof(*res));
 	demo_say("vmq demo: read -> decode -> play, %lu blocks of %u bytes\n",
-		(unsigned long)o->blocks, BLOCK_SIZE);
+		 (unsigned long)o->blocks, BLOCK_SIZE);
 	for (i = 0; i < NR_ROLES; i++) {
 		demo_vm_create(&d[i], i, o->blocks);
 		snprintf(ids[i], sizeof(ids[i]), "%u", d[i].id);
@@ -671,7 +671,7 @@ static int demo_run(const struct demo_opts *o, struct demo_result *res)
 	/* The pipeline starts moving with the last introduction. */
 	t0 = last = demo_now();
 	demo_say("three VMs, ids %s %s %s, unnamed and unconnected; setting up with vmqctl:\n",
-		ids[READER], ids[DECODER], ids[PLAYER]);
+		 ids[READER], ids[DECODER], ids[PLAYER]);
 	for (i = 0; i < NR_ROLES && !rc; i++)
 		rc = demo_vmqctl3("name", ids[i], role_name[i]);
 	if (!rc)
@@ -687,7 +687,7 @@ static int demo_run(const struct demo_opts *o, struct demo_result *res)
 	}
 	if (rc) {
 		demo_say("vmq_demo: vmqctl failed (exit %d)%s\n", rc,
-			rc == 127 ? ": vmqctl not found (set VMQCTL=path)" : "");
+			 rc == 127 ? ": vmqctl not found (set VMQCTL=path)" : "");
 		/*
 		 * The guests wait for identities that never come; the caller
 		 * exits, which ends their threads.
@@ -708,13 +708,13 @@ static int demo_run(const struct demo_opts *o, struct demo_result *res)
 						    __ATOMIC_RELAXED);
 
 			demo_say("  [%5.1fs] read %6lu  decoded %6lu  played %6lu blocks  %8.1f KiB/s\n",
-				now - t0,
-				(unsigned long)__atomic_load_n(&d[READER].p->blocks,
+				 now - t0,
+				 (unsigned long)__atomic_load_n(&d[READER].p->blocks,
 							       __ATOMIC_RELAXED),
-				(unsigned long)__atomic_load_n(&d[DECODER].p->msgs_out,
+				 (unsigned long)__atomic_load_n(&d[DECODER].p->msgs_out,
 							       __ATOMIC_RELAXED),
-				(unsigned long)played,
-				bytes / 1024.0 / (now - t0));
+				 (unsigned long)played,
+				 bytes / 1024.0 / (now - t0));
 			last = now;
 		}
 	}
@@ -734,8 +734,8 @@ static int demo_run(const struct demo_opts *o, struct demo_result *res)
 		res->errors += d[i].p->errors;
 		if (d[i].p->errors)
 			demo_say("%s: %lu errors, first send status %ld\n",
-				role_name[i], (unsigned long)d[i].p->errors,
-				(long)d[i].p->first_error);
+				 role_name[i], (unsigned long)d[i].p->errors,
+				 (long)d[i].p->first_error);
 		for (c = VMQ_CTR_ERR_NODEST; c <= VMQ_CTR_ERR_PERM; c++)
 			res->kernel_errors += vi.counters[c];
 		res->kernel_errors += vi.counters[VMQ_CTR_ERR_QUOTA];
@@ -765,25 +765,25 @@ static int demo_run(const struct demo_opts *o, struct demo_result *res)
 
 	demo_say("summary:\n");
 	demo_say("  blocks played     %lu of %lu\n",
-		(unsigned long)res->blocks, (unsigned long)o->blocks);
+		 (unsigned long)res->blocks, (unsigned long)o->blocks);
 	demo_say("  messages          %lu (%lu payload bytes), all VMs\n",
-		(unsigned long)res->msgs, (unsigned long)res->bytes);
+		 (unsigned long)res->msgs, (unsigned long)res->bytes);
 	demo_say("  lazy sends        %lu of %lu; %lu blocking waits\n",
 		 (unsigned long)res->lazy, (unsigned long)res->msgs,
 		 (unsigned long)res->waits);
 	demo_say("  VM exits          %lu, %.2f per message\n",
-		(unsigned long)res->exits,
-		res->msgs ? (double)res->exits / res->msgs : 0.0);
+		 (unsigned long)res->exits,
+		 res->msgs ? (double)res->exits / res->msgs : 0.0);
 	demo_say("  time              %.1f s, %.1f KiB/s played\n",
-		res->secs, res->secs > 0 ?
-		d[PLAYER].p->bytes_in / 1024.0 / res->secs : 0.0);
+		 res->secs, res->secs > 0 ?
+		 d[PLAYER].p->bytes_in / 1024.0 / res->secs : 0.0);
 	demo_say("  errors            %lu in guests, %lu counted by vmq\n",
-		(unsigned long)res->errors, (unsigned long)res->kernel_errors);
+		 (unsigned long)res->errors, (unsigned long)res->kernel_errors);
 	demo_say("  stream            %s\n", res->same_stream ?
-		"the player received exactly what the reader produced" :
-		"MISMATCH between reader and player");
+		 "the player received exactly what the reader produced" :
+		 "MISMATCH between reader and player");
 	demo_say("  player verdict    %s\n",
-		res->verdict ? "PASS" : "FAIL");
+		 res->verdict ? "PASS" : "FAIL");
 
 	if (res->errors || res->kernel_errors || !res->verdict ||
 	    !res->same_stream)
