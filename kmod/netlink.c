@@ -215,6 +215,11 @@ static int vmq_nl_set_vm(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		return ret;
 
+	/*
+	 * Validate everything before changing anything: a refused request
+	 * leaves the VM as it was.
+	 */
+	memset(q, 0, sizeof(q));
 	if (info->attrs[VMQ_A_VM_QUOTAS]) {
 		ret = nla_parse_nested(q, VMQ_A_QUOTA_MAX,
 				       info->attrs[VMQ_A_VM_QUOTAS],
@@ -234,21 +239,25 @@ static int vmq_nl_set_vm(struct sk_buff *skb, struct genl_info *info)
 			max_queue = nla_get_u32(q[VMQ_A_QUOTA_MAX_QUEUE]);
 		if (q[VMQ_A_QUOTA_MAX_PAGES])
 			max_pages = nla_get_u32(q[VMQ_A_QUOTA_MAX_PAGES]);
-		ret = vmq_vm_set_quotas(id,
-					q[VMQ_A_QUOTA_MAX_MSG] ? &max_msg : NULL,
-					q[VMQ_A_QUOTA_MAX_QUEUE] ? &max_queue : NULL,
-					q[VMQ_A_QUOTA_MAX_PAGES] ? &max_pages : NULL);
-		if (ret) {
-			NL_SET_ERR_MSG(info->extack, "vmq: VM not found");
-			return ret;
-		}
 	}
+	/* Renaming is the step that can still fail (a taken name): first. */
 	if (name) {
 		ret = vmq_vm_rename(id, nla_data(name));
 		if (ret == -EEXIST)
 			NL_SET_ERR_MSG_ATTR(info->extack, name,
 					    "vmq: another VM has this name");
 		else if (ret)
+			NL_SET_ERR_MSG(info->extack, "vmq: VM not found");
+		if (ret)
+			return ret;
+	}
+	if (q[VMQ_A_QUOTA_MAX_MSG] || q[VMQ_A_QUOTA_MAX_QUEUE] ||
+	    q[VMQ_A_QUOTA_MAX_PAGES]) {
+		ret = vmq_vm_set_quotas(id,
+					q[VMQ_A_QUOTA_MAX_MSG] ? &max_msg : NULL,
+					q[VMQ_A_QUOTA_MAX_QUEUE] ? &max_queue : NULL,
+					q[VMQ_A_QUOTA_MAX_PAGES] ? &max_pages : NULL);
+		if (ret)
 			NL_SET_ERR_MSG(info->extack, "vmq: VM not found");
 	}
 	return ret;

@@ -7,6 +7,9 @@
  * extended-ACK text: unknown VM, bad attributes, missing attributes, and a
  * caller without CAP_NET_ADMIN.
  */
+#include <dirent.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "vmq_util.h"
@@ -25,20 +28,27 @@ static struct tvm tvm_new(const char *name, u32 rx_bytes)
 {
 	struct tvm t;
 
+	vnl_set_stage("creating VM %s", name ? name : "(unnamed)");
 	t.g = vmq_gvm_create();
 	vmq_attach(&t.g, name);
 	t.buf = vmq_gmem_alloc(t.g.vm, PAYLOAD_PAGES * 4096);
 	memset(&t.rx, 0, sizeof(t.rx));
 	if (rx_bytes)
 		t.rx = vmq_rx_setup(&t.g, rx_bytes);
+	vnl_set_stage("-");
 	return t;
 }
 
 /* VMQ_HC_SEND of @len bytes of pattern @n to @dest. */
 static s64 tvm_send(struct tvm *t, u32 dest, u32 len, u32 n)
 {
+	s64 r;
+
 	vmq_fill(t->buf.hva, len, t->g.id, n);
-	return vmq_gvm_hc(&t->g, VMQ_HC_SEND, dest, t->buf.gpa, len, n);
+	vnl_set_stage("VM %u: send to %u", t->g.id, dest);
+	r = vmq_gvm_hc(&t->g, VMQ_HC_SEND, dest, t->buf.gpa, len, n);
+	vnl_set_stage("-");
+	return r;
 }
 
 static void tvm_send_ok(struct tvm *t, u32 dest, u32 len, u32 n)
@@ -219,6 +229,23 @@ static void case_set_vm(void)
 		    "lookup by the new name");
 	EXPECT_ERR(&v, vnl_set(&v, a.g.id, "nl-set-b", -1, -1), -EEXIST,
 		   "vmq: another VM has this name");
+	/* A refused SET_VM changes nothing, quotas included. */
+	EXPECT_ERR(&v, vnl_set(&v, a.g.id, "nl-set-b", 32, 4096), -EEXIST,
+		   "vmq: another VM has this name");
+	vm = vnl_get_ok(&v, a.g.id);
+	TEST_ASSERT(!strcmp(vm.name, "nl-renamed") && vm.max_msg == 0 &&
+		    vm.max_queue == 0, "a refused SET_VM left quotas %u %u",
+		    vm.max_msg, vm.max_queue);
+	EXPECT_ERR(&v, vnl_set(&v, a.g.id, "nl-other", 0xffffffffLL, -1),
+		   -ERANGE, "vmq: quota above the module's max_msg_size");
+	TEST_ASSERT(!strcmp(vnl_get_ok(&v, a.g.id).name, "nl-renamed"),
+		    "a refused SET_VM renamed the VM");
+	/* Name and quotas together. */
+	TEST_ASSERT(!vnl_set(&v, b.g.id, "nl-set-b2", -1, 1 << 20),
+		    "rename and quota: %s", v.msg);
+	vm = vnl_get_ok(&v, b.g.id);
+	TEST_ASSERT(!strcmp(vm.name, "nl-set-b2") && vm.max_queue == 1 << 20,
+		    "rename and quota together: %s %u", vm.name, vm.max_queue);
 
 	/* max-msg: a send above it fails, one at it passes. */
 	vmq_allow(a.g.id, b.g.id);
@@ -628,6 +655,78 @@ static const struct {
 	{ "CAP_NET_ADMIN required", case_perm },
 };
 
+/* Print what every thread of @pid is blocked in, as TAP diagnostics. */
+static void dump_tasks(pid_t pid)
+{
+	static const char * const files[] = { "wchan", "syscall", "stack" };
+	char path[384], line[256];
+	struct dirent *de;
+	unsigned int f;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		for (f = 0; f < ARRAY_SIZE(files); f++) {
+			FILE *fp;
+
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/%s", pid,
+				 de->d_name, files[f]);
+			fp = fopen(path, "r");
+			if (!fp)
+				continue;
+			while (fgets(line, sizeof(line), fp))
+				printf("# task %s %s: %s%s", de->d_name, files[f],
+				       line, strchr(line, '\n') ? "" : "\n");
+			fclose(fp);
+		}
+	}
+	closedir(d);
+}
+
+/*
+ * vmq_run_case() with a watchdog: a case that has not ended after
+ * WATCHDOG_S seconds (each takes a few seconds even under TCG) fails with
+ * a report of where it is stuck, rather than hanging the whole run.
+ */
+#define WATCHDOG_S 240
+
+static void run_case(const char *name, void (*fn)(void))
+{
+	int status = 0, tick;
+	pid_t pid, r = 0;
+
+	fflush(stdout);
+	strcpy(vnl_stage, "-");
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (!pid) {
+		fn();
+		exit(KSFT_PASS);
+	}
+	for (tick = 0; tick < WATCHDOG_S * 10; tick++) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r)
+			break;
+		usleep(100000);
+	}
+	if (r != pid) {
+		printf("# %s: no end after %d s, at \"%s\"\n", name, WATCHDOG_S,
+		       vnl_stage);
+		dump_tasks(pid);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		ksft_test_result_fail("%s (hung)\n", name);
+		return;
+	}
+	ksft_test_result(WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS,
+			 "%s\n", name);
+}
+
 int main(void)
 {
 	struct vnl v;
@@ -638,8 +737,11 @@ int main(void)
 	if (vnl_open(&v))
 		ksft_exit_skip("generic netlink family \"vmq\" not found\n");
 	vnl_close(&v);
+	vnl_stage = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(vnl_stage != MAP_FAILED, "mmap");
 	ksft_set_plan(ARRAY_SIZE(cases));
 	for (i = 0; i < (int)ARRAY_SIZE(cases); i++)
-		vmq_run_case(cases[i].name, cases[i].fn);
+		run_case(cases[i].name, cases[i].fn);
 	ksft_finished();
 }

@@ -28,6 +28,17 @@
 #define SOL_NETLINK 270
 #endif
 
+/*
+ * Where a test is, for a watchdog's report: a test may point this at
+ * memory its parent can read (a MAP_SHARED page); NULL: not kept.
+ */
+static char *vnl_stage;
+
+#define vnl_set_stage(fmt, ...) do {					\
+	if (vnl_stage)							\
+		snprintf(vnl_stage, 128, fmt, ##__VA_ARGS__);		\
+} while (0)
+
 struct vnl {
 	struct nl_sock *sk;
 	int family;
@@ -154,6 +165,8 @@ static inline int vnl_xfer(struct vnl *v, struct nl_msg *msg,
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, vnl_ack_cb, v);
 	if (parse)
 		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, parse, arg);
+	vnl_set_stage("netlink command %u",
+		      ((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd);
 	ret = nl_send_auto(v->sk, msg);
 	nlmsg_free(msg);
 	TEST_ASSERT(ret >= 0, "nl_send_auto: %s", nl_geterror(ret));
@@ -163,6 +176,7 @@ static inline int vnl_xfer(struct vnl *v, struct nl_msg *msg,
 			    nl_geterror(ret));
 	}
 	nl_cb_put(cb);
+	vnl_set_stage("-");
 	return v->err;
 }
 
