@@ -287,6 +287,30 @@ unload_vmq() {
 	fi
 }
 
+# kvm_anchor holds a VM and vCPUs for as long as kvm_amd is loaded, so that
+# KVM's static keys never flip while tests run (see selftests/kvm_anchor.c:
+# TCG can lock up on the live text patching).
+anchor=
+start_anchor() {
+	rm -f /tmp/kvm_anchor.pid
+	/ksft/vmq/kvm_anchor /tmp/kvm_anchor.pid &
+	anchor=$!
+	i=0
+	while [ ! -s /tmp/kvm_anchor.pid ] && [ $i -lt 600 ]; do
+		kill -0 $anchor 2>/dev/null || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -s /tmp/kvm_anchor.pid ] || { mark "FAIL kvm_anchor did not start"; anchor=; }
+}
+
+stop_anchor() {
+	[ -n "$anchor" ] || return 0
+	kill -TERM $anchor
+	wait $anchor
+	anchor=
+}
+
 kmemleak() {
 	[ -w /sys/kernel/debug/kmemleak ] && echo "$1" >/sys/kernel/debug/kmemleak
 }
@@ -322,17 +346,20 @@ for npt in $PHASES; do
 			[ $m = kvm_amd ] && { insmod_kvm_amd "$npt"; continue; }
 			insmod "/modules/$m.ko" || mark "FAIL insmod $m"
 		done
+		start_anchor
 		# Leaks from booting and loading KVM are not vmq's.
 		kmemleak scan && kmemleak clear
 	else
 		unload_vmq
+		stop_anchor
 		rmmod kvm_amd || mark "FAIL rmmod kvm_amd"
-		insmod_kvm_amd "$npt"
+		insmod_kvm_amd "$npt" && start_anchor
 	fi
 	load_vmq
 	export VMQ_KO=/vmq/vmq.ko
 	run_phase "$npt"
 done
+stop_anchor
 unload_vmq
 
 if [ "$DEBUG" = 1 ] && [ -e /sys/kernel/debug/kmemleak ]; then
@@ -359,12 +386,20 @@ chmod 755 "$root/init"
 # comes before any dmesg dump, so they must reach the console as they happen.
 # The debug kernel keeps running after a report (panic_on_warn off) so that
 # one run collects KASAN, lockdep and kmemleak findings together.
-append="console=ttyS0 panic=-1 softlockup_panic=1 hung_task_panic=1 oops=panic"
+append="console=ttyS0 panic=-1 softlockup_panic=1 softlockup_all_cpu_backtrace=1 hung_task_panic=1 oops=panic"
 # TCG on a busy host can starve a vCPU for seconds: only a long stall is a bug.
 append+=" rcupdate.rcu_cpu_stall_timeout=60"
 append+=" quiet loglevel=5"
 ((debug)) || append+=" panic_on_warn=1"
-qemu=(qemu-system-x86_64 -accel "tcg,thread=multi" -cpu "EPYC,+svm" -smp 2 -m 2048
+# One TCG thread for both vCPUs: with multi-threaded TCG a vCPU can keep
+# running a stale translation of kernel text that the other vCPU has just
+# live-patched (text_poke_bp for static keys, ftrace, module load) and spin
+# in the int3 handler for ever.  VMQ_TCG_THREAD=multi is faster on a quiet
+# host, for those who want to try.
+tcg_thread=${VMQ_TCG_THREAD:-single}
+[[ $tcg_thread == single || $tcg_thread == multi ]] ||
+	die "VMQ_TCG_THREAD must be single or multi"
+qemu=(qemu-system-x86_64 -accel "tcg,thread=$tcg_thread" -cpu "EPYC,+svm" -smp 2 -m 2048
 	-nographic -no-reboot -vga none -nic none
 	-kernel "$kernel" -initrd "$initrd" -append "$append")
 
