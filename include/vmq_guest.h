@@ -234,7 +234,8 @@ static inline __u32 vmq_tx_inflight(const struct vmq_tx *tx)
  * it), or NULL when the ring is full.
  */
 static inline struct vmq_tx_desc *
-vmq_tx_post(struct vmq_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag)
+__vmq_tx_post(struct vmq_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag,
+	      __u32 flags)
 {
 	struct vmq_tx_desc *d;
 
@@ -245,11 +246,27 @@ vmq_tx_post(struct vmq_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag)
 	d->len = len;
 	d->gpa = gpa;
 	d->tag = tag;
-	d->flags = 0;
+	d->flags = flags;
 	d->status = VMQ_TX_PENDING;
 	tx->prod++;
 	__atomic_store_n(&tx->hdr->prod, tx->prod, __ATOMIC_RELEASE);
 	return d;
+}
+
+static inline struct vmq_tx_desc *
+vmq_tx_post(struct vmq_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag)
+{
+	return __vmq_tx_post(tx, dest, gpa, len, tag, 0);
+}
+
+/*
+ * Lazy page send of the held window slot at @gpa: the page is still the
+ * guest's until the descriptor completes; leave it alone until then.
+ */
+static inline struct vmq_tx_desc *
+vmq_tx_post_page(struct vmq_tx *tx, __u32 dest, __u64 gpa, __u64 tag)
+{
+	return __vmq_tx_post(tx, dest, gpa, 0, tag, VMQ_TX_F_PAGE);
 }
 
 /*

@@ -67,6 +67,15 @@ static long vmq_hc_info(struct kvm_vcpu *vcpu, struct vmq_vm *vm)
 	return 0;
 }
 
+/* Lazy sends published before an immediate one go first: program order. */
+static void vmq_hc_flush_tx(struct kvm_vcpu *vcpu, struct vmq_vm *vm)
+{
+	struct vmq_vcpu *vcv = xa_load(&vm->vcpus, vcpu->vcpu_idx);
+
+	if (vcv && vcv->tx.va)
+		vmq_tx_flush(vcv);
+}
+
 static long vmq_hc_send(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 			const struct vmq_hc_args *a)
 {
@@ -75,15 +84,11 @@ static long vmq_hc_send(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 		.gpa = a->a1,
 		.tag = a->a3,
 	};
-	struct vmq_vcpu *vcv;
 
 	if (a->a2 > U32_MAX)
 		return -EMSGSIZE;
 	sa.len = a->a2;
-	/* Lazy sends published before this one go first: program order. */
-	vcv = xa_load(&vm->vcpus, vcpu->vcpu_idx);
-	if (vcv && vcv->tx.va)
-		vmq_tx_flush(vcv);
+	vmq_hc_flush_tx(vcpu, vm);
 	return vmq_send(vm, vcpu->kvm, &sa, true);
 }
 
@@ -206,6 +211,7 @@ static long vmq_hc_dispatch(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 	case VMQ_HC_WINDOW_BIND:
 		return vmq_window_bind(vm, vcpu, a->a0, a->a1);
 	case VMQ_HC_PAGE_SEND:
+		vmq_hc_flush_tx(vcpu, vm);
 		return vmq_page_send(vm, a->a0, a->a1, a->a2);
 	case VMQ_HC_PAGE_FREE:
 		return vmq_page_free(vm, a->a0);

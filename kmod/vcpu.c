@@ -12,8 +12,10 @@
  * delivers in place. On VMX it runs inside vmx_vcpu_run() with interrupts
  * off and without kvm->srcu, so it only hands the ring to tx_work. A
  * descriptor whose payload is not resident also goes to tx_work, which
- * borrows the VM's mm, faults it in and goes on; delivery stays in ring
- * order because only the holder of VMQ_VCPU_TX_BUSY consumes.
+ * borrows the VM's mm, faults it in and goes on; so does a page descriptor
+ * (VMQ_TX_F_PAGE), because moving a page takes the windows' mutexes and
+ * zaps mappings, which sleeps. Delivery stays in ring order because only
+ * the holder of VMQ_VCPU_TX_BUSY consumes.
  *
  * Blocking receive. VMQ_HC_WAIT halts the vCPU the way HLT does: it sets
  * the vCPU's activity state to halted and returns to KVM, whose run loop
@@ -35,6 +37,7 @@
 #include "queue.h"
 #include "registry.h"
 #include "vcpu.h"
+#include "window.h"
 
 #define VMQ_TX_MAX_PAGES	64	/* 8192 descriptors */
 
@@ -122,10 +125,19 @@ static long vmq_tx_drain(struct vmq_vcpu *vcv, struct kvm *kvm, bool can_sleep)
 			.gpa = READ_ONCE(d->gpa),
 			.tag = READ_ONCE(d->tag),
 		};
+		u32 flags = READ_ONCE(d->flags);
 		long ret = -EINVAL;
 
-		if (!READ_ONCE(d->flags))
+		if (!flags) {
 			ret = vmq_send(vm, kvm, &a, can_sleep);
+		} else if (flags == VMQ_TX_F_PAGE) {
+			/* @len is unused and must be zero, as for the hypercall. */
+			ret = -VMQ_ENOTRESIDENT;
+			if (a.len)
+				ret = -EINVAL;
+			else if (can_sleep)
+				ret = vmq_page_send(vm, a.dest, a.gpa, a.tag);
+		}
 		if (ret == -VMQ_ENOTRESIDENT)
 			return ret;
 		if (ret)

@@ -31,23 +31,6 @@ struct lz {
 	u32 seq;		/* next sequence number expected in r's queue */
 };
 
-static struct vmq_gmem tx_setup(struct vmq_gvm *g, u32 pages)
-{
-	struct vmq_gmem t = vmq_gmem_alloc(g->vm, VMQ_RING_HDR_SIZE +
-					   pages * 4096);
-	struct vmq_tx_hdr *h = t.hva;
-	s64 ret;
-
-	h->magic = VMQ_TX_MAGIC;
-	ret = vmq_gvm_hc(g, VMQ_HC_TX_REGISTER, t.gpa, t.bytes, 0, 0);
-	TEST_ASSERT(!ret, "VMQ_HC_TX_REGISTER: %ld", (long)ret);
-	TEST_ASSERT(h->nr_desc == pages * 4096 / sizeof(struct vmq_tx_desc),
-		    "nr_desc %u", h->nr_desc);
-	g->cmd->tx_gva = t.gva;
-	g->cmd->tx_prod = 0;
-	return t;
-}
-
 static void lz_setup(struct lz *p)
 {
 	u32 i;
@@ -58,7 +41,7 @@ static void lz_setup(struct lz *p)
 	vmq_attach(&p->r, NULL);
 	vmq_allow(p->s.id, p->r.id);
 	p->rx = vmq_rx_setup(&p->r, 16384);
-	p->tx = tx_setup(&p->s, TX_PAGES);
+	p->tx = vmq_tx_setup(&p->s, TX_PAGES);
 	p->buf = vmq_gmem_alloc(p->s.vm, NR_MSGS * MSG_STRIDE);
 	for (i = 0; i < NR_MSGS; i++)
 		vmq_fill((u8 *)p->buf.hva + i * MSG_STRIDE, MSG_LEN, p->s.id, i);
@@ -609,10 +592,10 @@ static void test_per_vcpu(void)
 		vmq_fill((u8 *)buf.hva + i * MSG_STRIDE, MSG_LEN, id, i);
 
 	/* Only vCPU 0 has a ring so far. */
-	t[0] = tx_setup(&v[0], 1);
+	t[0] = vmq_tx_setup(&v[0], 1);
 	ret = vmq_gvm_hc(&v[1], VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
 	TEST_ASSERT(ret == -ENOTCONN, "vCPU 1 flush without a ring: %ld", (long)ret);
-	t[1] = tx_setup(&v[1], 2);
+	t[1] = vmq_tx_setup(&v[1], 2);
 	TEST_ASSERT(vmq_stats().live_tx_rings == rings0 + 2, "live_tx_rings");
 
 	/* Descriptor j of vCPU i sends payload 2 * i + j with tag 10 * i + j. */

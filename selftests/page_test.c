@@ -33,6 +33,8 @@ enum {
 	OP_FILL = 100,		/* a[0] gva, a[1] bytes, a[2] seed */
 	OP_CHECK,		/* a[0] gva, a[1] bytes, a[2] seed (0: zeroes) */
 	OP_STORE,		/* a[0] gva, a[1] value */
+	/* One descriptor: a[0] dest, a[1] gpa, a[2] len, a[3] tag, a[4] flags. */
+	OP_TX_RAW,
 };
 
 static inline u64 pattern(u64 seed, u64 i)
@@ -67,6 +69,22 @@ static void page_guest(struct vmq_guest_cmd *c)
 		case OP_STORE:
 			__atomic_store_n(p, c->a[1], __ATOMIC_RELEASE);
 			break;
+		case OP_TX_RAW: {
+			struct vmq_tx_hdr *h = (void *)c->tx_gva;
+			struct vmq_tx_desc *d = (void *)(c->tx_gva + VMQ_RING_HDR_SIZE);
+			struct vmq_tx_desc *e = &d[c->tx_prod & (h->nr_desc - 1)];
+
+			e->dest = c->a[0];
+			e->gpa = c->a[1];
+			e->len = c->a[2];
+			e->tag = c->a[3];
+			e->flags = c->a[4];
+			e->status = VMQ_TX_PENDING;
+			r = c->tx_prod++;
+			/* Published; GUEST_SYNC's exit is the "natural" one. */
+			__atomic_store_n(&h->prod, (u32)c->tx_prod, __ATOMIC_RELEASE);
+			break;
+		}
 		default:
 			r = -1;
 		}
@@ -283,6 +301,102 @@ static void test_transfer(void)
 			    (unsigned long)pages_2m);
 	ksft_print_msg("page size %lu: receiver pages_2m %lu\n",
 		       (unsigned long)page_size_arg, (unsigned long)pages_2m);
+	pvm_free(&a);
+	pvm_free(&b);
+}
+
+static s32 tx_status(struct vmq_gmem *tx, s64 idx)
+{
+	struct vmq_tx_hdr *h = tx->hva;
+	struct vmq_tx_desc *d = tx->hva + VMQ_RING_HDR_SIZE;
+
+	return __atomic_load_n(&d[idx & (h->nr_desc - 1)].status,
+			       __ATOMIC_ACQUIRE);
+}
+
+/* Publish one transmit descriptor from the guest; its index. */
+static s64 tx_raw(struct pvm *v, u32 dest, u64 gpa, u32 len, u64 tag,
+		  u32 flags)
+{
+	v->g.cmd->op = OP_TX_RAW;
+	v->g.cmd->a[0] = dest;
+	v->g.cmd->a[1] = gpa;
+	v->g.cmd->a[2] = len;
+	v->g.cmd->a[3] = tag;
+	v->g.cmd->a[4] = flags;
+	return vmq_gvm_run(&v->g);
+}
+
+/*
+ * Lazy page sends (VMQ_TX_F_PAGE descriptors): delivered after an ordinary
+ * exit with no vmq hypercall, in ring order with copying descriptors, with
+ * bad descriptors answered in their status.
+ */
+static void test_lazy_pages(void)
+{
+	struct pvm a = pvm_create("la", page_size_arg);
+	struct pvm b = pvm_create("lb", page_size_arg);
+	struct vmq_gmem tx, buf;
+	struct vmq_stats s0, s1;
+	const struct vmq_msg_hdr *m;
+	u64 hcalls, gpa;
+	s64 i0, i1, i2, i3;
+	int spins;
+
+	vmq_allow(a.g.id, b.g.id);
+	TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0),
+		    "PAGE_FREE");
+	TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 1), 0, 0, 0),
+		    "PAGE_FREE");
+	tx = vmq_tx_setup(&a.g, 1);
+	buf = vmq_gmem_alloc(a.g.vm, 64);
+	memset(buf.hva, 0x5a, 64);
+	guest_op(&a, OP_FILL, slot_gpa(&a, 1), a.page_size, 11);
+
+	/* One page descriptor; the SYNC exit after it is all it gets. */
+	s0 = vmq_stats();
+	hcalls = vmq_ctr(a.g.id, VMQ_CTR_HYPERCALLS);
+	i0 = tx_raw(&a, b.g.id, slot_gpa(&a, 1), 0, 77, VMQ_TX_F_PAGE);
+	/* A worker moves it: bounded, so a lost descriptor fails, not hangs. */
+	for (spins = 0; tx_status(&tx, i0) == VMQ_TX_PENDING && spins < 100000;
+	     spins++)
+		usleep(100);
+	TEST_ASSERT(tx_status(&tx, i0) == 0, "lazy page send status %d",
+		    tx_status(&tx, i0));
+	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_HYPERCALLS) == hcalls,
+		    "a lazy page send made a hypercall");
+	s1 = vmq_stats();
+	TEST_ASSERT(s1.bytes_copied == s0.bytes_copied, "bytes copied");
+	gpa = take_page_msg(&b, a.g.id, 77);
+	expect_bytes(&b, gpa, 11, "lazily sent page at the receiver");
+	expect_bytes(&a, slot_gpa(&a, 1), 0, "sender's slot after a lazy send");
+	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_LAZY_MSGS) == 1, "LAZY_MSGS");
+
+	/* Page, then a copy, then two bad ones: TX_FLUSH keeps ring order. */
+	guest_op(&a, OP_FILL, slot_gpa(&a, 2), a.page_size, 12);
+	guest_op(&a, OP_FILL, slot_gpa(&a, 3), a.page_size, 13);
+	i1 = tx_raw(&a, b.g.id, slot_gpa(&a, 2), 0, 78, VMQ_TX_F_PAGE);
+	i2 = tx_raw(&a, b.g.id, buf.gpa, 64, 79, 0);
+	/* A page send has no length; 2 is no flag. */
+	i3 = tx_raw(&a, b.g.id, slot_gpa(&a, 3), 8, 80, VMQ_TX_F_PAGE);
+	tx_raw(&a, b.g.id, slot_gpa(&a, 3), 0, 81, 2);
+	TEST_ASSERT(vmq_gvm_hc(&a.g, VMQ_HC_TX_FLUSH, 0, 0, 0, 0) >= 0, "flush");
+	TEST_ASSERT(tx_status(&tx, i1) == 0 && tx_status(&tx, i2) == 0,
+		    "statuses %d %d", tx_status(&tx, i1), tx_status(&tx, i2));
+	TEST_ASSERT(tx_status(&tx, i3) == -EINVAL &&
+		    tx_status(&tx, i3 + 1) == -EINVAL,
+		    "bad descriptors: %d %d, want -EINVAL", tx_status(&tx, i3),
+		    tx_status(&tx, i3 + 1));
+	gpa = take_page_msg(&b, a.g.id, 78);
+	expect_bytes(&b, gpa, 12, "second lazily sent page");
+	m = vmq_host_peek(&b.rx);
+	TEST_ASSERT(m && m->type == VMQ_MSG_DATA && m->tag == 79 && m->len == 64,
+		    "the copy after the page comes second");
+	vmq_host_consume(&b.rx, m);
+	TEST_ASSERT(!vmq_host_peek(&b.rx), "nothing from the bad descriptors");
+	/* Slot 3 was never sent: still the sender's, still its bytes. */
+	expect_bytes(&a, slot_gpa(&a, 3), 13, "slot of the refused descriptors");
+	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_PAGES_TX) == 2, "PAGES_TX");
 	pvm_free(&a);
 	pvm_free(&b);
 }
@@ -596,6 +710,7 @@ int main(void)
 	} cases[] = {
 		{ "transfer", test_transfer },
 		{ "forward and reuse", test_forward_and_reuse },
+		{ "lazy page sends through the transmit ring", test_lazy_pages },
 		{ "full window, bad arguments", test_errors },
 		{ "pages in flight quota", test_quota },
 		{ "no stale view on another vCPU", test_no_stale_view },

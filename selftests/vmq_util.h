@@ -289,6 +289,7 @@ static inline struct vmq_gvm vmq_gvm_create(void)
 /* Run the guest until its next GUEST_SYNC and return the synced value. */
 static inline s64 vmq_gvm_run(struct vmq_gvm *g)
 {
+	struct kvm_regs regs;
 	struct ucall uc;
 
 	vcpu_run(g->vcpu);
@@ -299,8 +300,9 @@ static inline s64 vmq_gvm_run(struct vmq_gvm *g)
 		REPORT_GUEST_ASSERT(uc);
 		break;
 	default:
-		TEST_FAIL("unexpected exit: reason %u, ucall %lu",
-			  g->vcpu->run->exit_reason, uc.cmd);
+		vcpu_regs_get(g->vcpu, &regs);
+		TEST_FAIL("unexpected exit: reason %u, ucall %lu, rip %#llx",
+			  g->vcpu->run->exit_reason, uc.cmd, regs.rip);
 	}
 	return 0;
 }
@@ -315,6 +317,24 @@ static inline s64 vmq_gvm_hc(struct vmq_gvm *g, u64 nr, u64 a0, u64 a1,
 	g->cmd->a[3] = a2;
 	g->cmd->a[4] = a3;
 	return vmq_gvm_run(g);
+}
+
+/* Register a transmit ring of @pages descriptor pages for @g's vCPU. */
+static inline struct vmq_gmem vmq_tx_setup(struct vmq_gvm *g, u32 pages)
+{
+	struct vmq_gmem t = vmq_gmem_alloc(g->vm, VMQ_RING_HDR_SIZE +
+					   pages * 4096);
+	struct vmq_tx_hdr *h = t.hva;
+	s64 ret;
+
+	h->magic = VMQ_TX_MAGIC;
+	ret = vmq_gvm_hc(g, VMQ_HC_TX_REGISTER, t.gpa, t.bytes, 0, 0);
+	TEST_ASSERT(!ret, "VMQ_HC_TX_REGISTER: %ld", (long)ret);
+	TEST_ASSERT(h->nr_desc == pages * 4096 / sizeof(struct vmq_tx_desc),
+		    "nr_desc %u", h->nr_desc);
+	g->cmd->tx_gva = t.gva;
+	g->cmd->tx_prod = 0;
+	return t;
 }
 
 static inline void vmq_gvm_free(struct vmq_gvm *g)

@@ -161,7 +161,14 @@
  * each descriptor once, delivers it as VMQ_HC_SEND would, writes the result
  * (0 or one of VMQ_HC_SEND's negative errors) to status, and store-releases
  * cons after the status. A descriptor is the guest's again once cons has
- * passed it. A prod more than nr_desc ahead of cons makes the ring corrupt:
+ * passed it. A descriptor with VMQ_TX_F_PAGE in flags is a page send
+ * instead: delivered as VMQ_HC_PAGE_SEND (dest, gpa, tag) would be, with len
+ * zero (else -EINVAL); the page at gpa stays the guest's until the
+ * descriptor completes, so the guest leaves it alone until then, and after
+ * a status of 0 the slot holds a zeroed page. Page descriptors are moved in
+ * process context shortly after the exit that found them, still in ring
+ * order. Any other flags value completes with -EINVAL.
+ * A prod more than nr_desc ahead of cons makes the ring corrupt:
  * the host stops consuming it (counted as VMQ_CTR_ERR_BROKEN) until the
  * guest re-registers it.
  *
@@ -346,6 +353,7 @@ struct vmq_ring_hdr {
 /* Transmit ring: one header page, then nr_desc descriptors. */
 #define VMQ_TX_MAGIC		0x54514d56U	/* "VMQT" little endian */
 #define VMQ_TX_PENDING		1		/* status before completion */
+#define VMQ_TX_F_PAGE		_BITUL(0)	/* a page send, not a copy */
 
 struct vmq_tx_hdr {
 	__u32 magic;		/* VMQ_TX_MAGIC, written by the guest */
@@ -365,7 +373,7 @@ struct vmq_tx_desc {
 	__u64 gpa;		/* payload guest-physical address */
 	__u64 tag;		/* passed through to the receiver */
 	__s32 status;		/* guest: VMQ_TX_PENDING; host: 0 or -errno */
-	__u32 flags;		/* zero */
+	__u32 flags;		/* 0 (a copy) or VMQ_TX_F_PAGE */
 };
 
 /* Record types. */
