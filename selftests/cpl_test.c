@@ -60,18 +60,18 @@ static u64 g_resume;
  */
 extern char vmq_user_stub[], vmq_user_vmmcall[], vmq_user_vmcall[];
 asm(".pushsection .text\n"
-    "vmq_user_stub:\n"
-    "	mov %cs, %r8\n"
-    "	mov %r8, g_ex+40(%rip)\n"	/* offsetof(struct excursion, user_cs) */
-    "	test %edi, %edi\n"
-    "	jz vmq_user_vmcall\n"
-    "vmq_user_vmmcall:\n"
-    "	vmmcall\n"
-    "	ud2\n"
-    "vmq_user_vmcall:\n"
-    "	vmcall\n"
-    "	ud2\n"
-    ".popsection\n");
+	"vmq_user_stub:\n"
+	"	mov %cs, %r8\n"
+	"	mov %r8, g_ex+40(%rip)\n"	/* offsetof(struct excursion, user_cs) */
+	"	test %edi, %edi\n"
+	"	jz vmq_user_vmcall\n"
+	"vmq_user_vmmcall:\n"
+	"	vmmcall\n"
+	"	ud2\n"
+	"vmq_user_vmcall:\n"
+	"	vmcall\n"
+	"	ud2\n"
+	".popsection\n");
 
 /* Enter the user stub with hypercall @nr; @resume runs at CPL 0 after. */
 static void __attribute__((noreturn)) to_user(u64 nr, u64 a0, u64 a1, u64 a2,

@@ -414,6 +414,40 @@ static void test_wait(void)
 	fx_free(&f);
 }
 
+/*
+ * A command guest whose VM has no in-kernel irqchip, so its vCPU has no
+ * in-kernel local APIC: __vm_create() without vm_create_irqchip().
+ */
+static struct vmq_gvm gvm_create_no_lapic(void)
+{
+	struct vmq_gvm g;
+	vm_vaddr_t cmd;
+
+	g.vm = ____vm_create(VM_MODE_DEFAULT, 1024);
+	kvm_vm_elf_load(g.vm, program_invocation_name);
+	g.vcpu = vm_vcpu_add(g.vm, 0, vmq_cmd_guest);
+	cmd = vm_vaddr_alloc_page(g.vm);
+	g.cmd = addr_gva2hva(g.vm, cmd);
+	memset(g.cmd, 0, sizeof(*g.cmd));
+	vcpu_args_set(g.vcpu, 1, cmd);
+	return g;
+}
+
+static void test_wait_no_lapic(void)
+{
+	struct vmq_gvm g = gvm_create_no_lapic();
+
+	vmq_attach(&g, NULL);
+	vmq_rx_setup(&g, 4096);
+	expect(&g, VMQ_HC_WAIT, 0, 0, 0, 0, -EOPNOTSUPP, VMQ_CTR_ERR_INVAL,
+	       "WAIT(0) without a local APIC");
+	expect(&g, VMQ_HC_WAIT, 1000, 0, 0, 0, -EOPNOTSUPP, VMQ_CTR_ERR_INVAL,
+	       "WAIT(1us) without a local APIC");
+	/* Everything else works without one. */
+	expect(&g, VMQ_HC_QUEUE_UNREGISTER, 0, 0, 0, 0, 0, -1, "unregister");
+	vmq_gvm_free(&g);
+}
+
 static void test_lookup(void)
 {
 	struct fx f;
@@ -466,6 +500,7 @@ static const struct {
 	{ "numbers: -EOPNOTSUPP inside the range, KVM's outside", test_numbers },
 	{ "TX_REGISTER/UNREGISTER/FLUSH errors", test_tx },
 	{ "WAIT errors", test_wait },
+	{ "WAIT without an in-kernel local APIC: -EOPNOTSUPP", test_wait_no_lapic },
 	{ "LOOKUP errors", test_lookup },
 };
 
