@@ -1,0 +1,788 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmq_bench - vmq's benchmarks. Not a test: it judges no number, it only
+ * reports them, one JSON object per line on stdout:
+ *
+ *	{"bench": NAME, "metric": NAME, "value": NUMBER, "unit": UNIT}
+ *
+ * The first line, bench "env", says what the numbers were taken on (kvm_amd's
+ * npt, or kvm_intel's ept, and the kernel release, as extra keys).
+ *
+ *   copy_send_4k, copy_send_64k
+ *	A guest sends through VMQ_HC_SEND in a loop (retrying -EAGAIN); a host
+ *	thread drains the receiver's ring as it fills. GiB/s of payload and
+ *	messages/s, plus how many sends found the ring full.
+ *   immediate_send, lazy_send_1, lazy_send_8, lazy_send_64
+ *	Sends through the vCPU's transmit ring: immediate posts one descriptor
+ *	and calls VMQ_HC_TX_FLUSH; lazy_send_N posts N descriptors and lets the
+ *	next VM exit (a CPUID, standing in for any exit the guest would take
+ *	anyway) deliver them. exits_per_message comes from KVM's per-vCPU
+ *	"exits" statistic, so it counts every exit the sending vCPU took.
+ *   round_trip
+ *	Two VMs, each on its own vCPU thread, play ping-pong by themselves:
+ *	each blocks in VMQ_HC_WAIT until the other's message arrives and
+ *	answers it. round_trip_us is the mean over the run.
+ *   page_transfer_4k, page_transfer_2m
+ *	Zero-copy page transfer between two page windows, each VM on its own
+ *	vCPU thread: the sender writes a word into a page of its window and
+ *	sends it (VMQ_HC_PAGE_SEND, retrying while the receiver's window is
+ *	full); the receiver waits for the page message, checks the word and
+ *	gives the slot back (VMQ_HC_PAGE_FREE). Pages/s and GiB/s moved, and
+ *	bytes_copied_per_transfer from vmq's bytes_copied statistic (zero:
+ *	nothing is copied, whatever the page size).
+ *
+ * Run sizes are small enough for the QEMU/TCG sandbox (make bench); pass
+ * bench names (or prefixes) as arguments to run only those, and
+ * VMQ_BENCH_SCALE=N to multiply every run size by N on real hardware.
+ *
+ * Adding a benchmark: write a function that prints its lines with
+ * report(), and add it to benches[] at the end of this file (the page
+ * transfer benchmark has its place reserved there).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "vmq_util.h"
+
+#define MiB		(1024 * 1024)
+#define RX_DATA		(1 * MiB)	/* receive ring data area */
+#define TX_PAGES	1		/* descriptor pages: 128 descriptors */
+#define SMALL_MSG	64		/* bytes, lazy/immediate and ping-pong */
+#define MAX_MSG		65536
+/* Rings and buffers live in a memslot of their own, identity mapped. */
+#define BIG_SLOT	1
+#define BIG_GPA		0x40000000ULL
+#define BIG_PAGES	512
+/* Page windows for page_transfer, identity mapped too. */
+#define WIN_SLOT	2
+#define WIN_GPA		0x80000000ULL
+#define WIN_SLOTS	8
+
+static unsigned long scale = 1;
+
+/* --- guest side ------------------------------------------------------------ */
+
+enum bench_op {
+	B_RX_REGISTER,	/* register the receive ring */
+	B_TX_REGISTER,	/* register this vCPU's transmit ring */
+	B_SEND,		/* n x VMQ_HC_SEND of len bytes, retrying -EAGAIN */
+	B_IMMEDIATE,	/* n x (post one descriptor, VMQ_HC_TX_FLUSH) */
+	B_LAZY,		/* n descriptors, batch at a time, a CPUID after each */
+	B_PING,		/* n x (send, wait for the answer) */
+	B_PONG,		/* n x (wait for a message, answer it) */
+	B_BIND,		/* bind the page window at WIN_GPA */
+	B_POOL,		/* give every slot of the window to the receive pool */
+	B_PAGE_SEND,	/* n x (write a word into a slot, send the page) */
+	B_PAGE_SINK,	/* n x (wait for a page, check the word, free it) */
+};
+
+struct bparam {
+	u64 op;
+	u64 peer;
+	u64 n;
+	u64 len;
+	u64 batch;
+	u64 buf_gpa;
+	u64 rx_gva, rx_gpa, rx_bytes;
+	u64 tx_gva, tx_gpa, tx_bytes;
+	u64 page_size;		/* of the page window at WIN_GPA */
+	u64 retries;		/* out: -EAGAIN answers, WAIT calls, ... */
+	u64 errors;		/* out: failed sends */
+	u64 progress;		/* out: iterations done, for stall reports */
+	s64 last_error;		/* out */
+};
+
+static struct vmq_rx grx;
+static struct vmq_tx gtx;
+
+static inline void guest_cpuid_exit(void)
+{
+	u32 eax = 0, ebx, ecx = 0, edx;
+
+	__asm__ __volatile__("cpuid"
+			     : "+a"(eax), "=b"(ebx), "+c"(ecx), "=d"(edx)
+			     : : "memory");
+}
+
+static s64 guest_send_retry(struct bparam *p, u64 tag)
+{
+	s64 r;
+
+	u64 tries = 0;
+
+	/* Bounded, so that a ring that never drains ends the run. */
+	while ((r = vmq_send(p->peer, p->buf_gpa, p->len, tag)) == -EAGAIN &&
+	       ++tries < 200000)
+		p->retries++;
+	if (r) {
+		p->errors++;
+		p->last_error = r;
+	}
+	return r;
+}
+
+/* The oldest message in the guest's queue, waiting for one if need be. */
+static void guest_take_one(struct bparam *p)
+{
+	const struct vmq_msg_hdr *m;
+
+	while (!(m = vmq_rx_peek(&grx))) {
+		s64 r = vmq_wait(VMQ_WAIT_MAX_NS);
+
+		p->retries++;
+		GUEST_ASSERT(r >= 0);
+	}
+	vmq_rx_consume(&grx, m);
+}
+
+static s64 guest_page_send(struct bparam *p, u64 gpa, u64 tag)
+{
+	u64 tries = 0;
+	s64 r;
+
+	while ((r = vmq_hypercall(VMQ_HC_PAGE_SEND, p->peer, gpa, tag, 0)) ==
+	       -EAGAIN && ++tries < 2000000)
+		p->retries++;
+	if (r) {
+		p->errors++;
+		p->last_error = r;
+	}
+	return r;
+}
+
+/* Wait for a page message; check the word its sender wrote; free the slot. */
+static void guest_page_sink_one(struct bparam *p, u64 i)
+{
+	const struct vmq_msg_hdr *m;
+	struct vmq_page_msg pm;
+	s64 r;
+
+	while (!(m = vmq_rx_peek(&grx))) {
+		r = vmq_wait(VMQ_WAIT_MAX_NS);
+		p->retries++;
+		GUEST_ASSERT(r >= 0);
+	}
+	GUEST_ASSERT_2(m->type == VMQ_MSG_PAGE && m->len == sizeof(pm),
+		       m->type, m->len);
+	memcpy(&pm, vmq_msg_payload(m), sizeof(pm));
+	vmq_rx_consume(&grx, m);
+	if (READ_ONCE(*(u64 *)pm.gpa) != i + 1) {
+		p->errors++;
+		p->last_error = -EIO;
+	}
+	r = vmq_hypercall(VMQ_HC_PAGE_FREE, pm.gpa, 0, 0, 0);
+	if (r) {
+		p->errors++;
+		p->last_error = r;
+	}
+}
+
+static void guest_tx_check(struct bparam *p, struct vmq_tx_desc *d)
+{
+	s32 st = vmq_tx_status(d);
+
+	if (st) {
+		p->errors++;
+		p->last_error = st;
+	}
+}
+
+static void bench_guest(struct bparam *p)
+{
+	for (;;) {
+		struct vmq_tx_desc *d;
+		s64 r = 0;
+		u64 i, j;
+
+		switch (p->op) {
+		case B_RX_REGISTER:
+			r = vmq_rx_register(&grx, (void *)p->rx_gva, p->rx_gpa,
+					    p->rx_bytes);
+			break;
+		case B_TX_REGISTER:
+			r = vmq_tx_register(&gtx, (void *)p->tx_gva, p->tx_gpa,
+					    p->tx_bytes);
+			break;
+		case B_SEND:
+			for (i = 0; i < p->n; i++)
+				guest_send_retry(p, i);
+			break;
+		case B_IMMEDIATE:
+			for (i = 0; i < p->n; i++) {
+				d = vmq_tx_post(&gtx, p->peer, p->buf_gpa,
+						p->len, i);
+				GUEST_ASSERT(d);
+				/* 0 when an exit in between delivered it already. */
+				r = vmq_tx_flush();
+				GUEST_ASSERT(r >= 0);
+				guest_tx_check(p, d);
+			}
+			r = 0;
+			break;
+		case B_LAZY:
+			for (i = 0; i < p->n; i += p->batch) {
+				for (j = i; j < i + p->batch && j < p->n; j++)
+					GUEST_ASSERT(vmq_tx_post(&gtx, p->peer,
+								 p->buf_gpa,
+								 p->len, j));
+				/* Any exit delivers them; CPUID is a cheap one. */
+				do {
+					guest_cpuid_exit();
+				} while (vmq_tx_inflight(&gtx) &&
+					 ++p->retries);
+				for (j = i; j < i + p->batch && j < p->n; j++)
+					guest_tx_check(p, &gtx.desc[j & (gtx.nr - 1)]);
+			}
+			break;
+		case B_PING:
+			for (i = 0; i < p->n; i++) {
+				if (guest_send_retry(p, i))
+					break;
+				guest_take_one(p);
+				WRITE_ONCE(p->progress, i + 1);
+			}
+			break;
+		case B_PONG:
+			for (i = 0; i < p->n; i++) {
+				guest_take_one(p);
+				if (guest_send_retry(p, i))
+					break;
+				WRITE_ONCE(p->progress, i + 1);
+			}
+			break;
+		case B_BIND:
+			r = vmq_hypercall(VMQ_HC_WINDOW_BIND, WIN_GPA,
+					  WIN_SLOTS * p->page_size, 0, 0);
+			break;
+		case B_POOL:
+			for (i = 0; i < WIN_SLOTS && !r; i++)
+				r = vmq_hypercall(VMQ_HC_PAGE_FREE,
+						  WIN_GPA + i * p->page_size,
+						  0, 0, 0);
+			break;
+		case B_PAGE_SEND:
+			for (i = 0; i < p->n; i++) {
+				u64 gpa = WIN_GPA + (i % WIN_SLOTS) * p->page_size;
+
+				/* Fault in the slot's fresh page, as a user would. */
+				WRITE_ONCE(*(u64 *)gpa, p->progress + i + 1);
+				if (guest_page_send(p, gpa, i))
+					break;
+			}
+			WRITE_ONCE(p->progress, p->progress + i);
+			break;
+		case B_PAGE_SINK:
+			for (i = 0; i < p->n; i++) {
+				guest_page_sink_one(p, p->progress);
+				WRITE_ONCE(p->progress, p->progress + 1);
+			}
+			break;
+		default:
+			r = -1;
+		}
+		GUEST_SYNC(r);
+	}
+}
+
+/* --- host side -------------------------------------------------------------- */
+
+struct bvm {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct bparam *p;
+	struct vmq_gmem rx, tx, buf;
+	u64 big_used;		/* bytes of the big slot handed out */
+	u32 id;
+};
+
+/* Page-aligned guest memory, physically contiguous, from the big slot. */
+static struct vmq_gmem bvm_alloc(struct bvm *b, size_t bytes)
+{
+	struct vmq_gmem m;
+
+	bytes = (bytes + 4095) & ~4095UL;
+	TEST_ASSERT(b->big_used + bytes <= BIG_PAGES * 4096UL, "big slot full");
+	m.gpa = BIG_GPA + b->big_used;
+	m.gva = m.gpa;
+	m.hva = addr_gpa2hva(b->vm, m.gpa);
+	m.bytes = bytes;
+	memset(m.hva, 0, bytes);
+	b->big_used += bytes;
+	return m;
+}
+
+static void report(const char *bench, const char *metric, double value,
+		   const char *unit)
+{
+	printf("{\"bench\": \"%s\", \"metric\": \"%s\", \"value\": %.6g, \"unit\": \"%s\"}\n",
+	       bench, metric, value, unit);
+	fflush(stdout);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static s64 bvm_run(struct bvm *b)
+{
+	struct ucall uc;
+
+	vcpu_run(b->vcpu);
+	switch (get_ucall(b->vcpu, &uc)) {
+	case UCALL_SYNC:
+		return (s64)uc.args[1];
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	default:
+		TEST_FAIL("unexpected exit: reason %u, ucall %lu",
+			  b->vcpu->run->exit_reason, uc.cmd);
+	}
+	return 0;
+}
+
+static s64 bvm_op(struct bvm *b, u64 op)
+{
+	b->p->op = op;
+	return bvm_run(b);
+}
+
+/* A VM with a receive ring, a transmit ring and a send buffer. */
+static void bvm_create(struct bvm *b)
+{
+	vm_vaddr_t p;
+	s64 r;
+
+	b->vm = __vm_create_with_one_vcpu(&b->vcpu, BIG_PAGES, bench_guest);
+	p = vm_vaddr_alloc_page(b->vm);
+	vm_userspace_mem_region_add(b->vm, VM_MEM_SRC_ANONYMOUS, BIG_GPA,
+				    BIG_SLOT, BIG_PAGES, 0);
+	virt_map(b->vm, BIG_GPA, BIG_GPA, BIG_PAGES);
+	b->big_used = 0;
+	b->p = addr_gva2hva(b->vm, p);
+	memset(b->p, 0, sizeof(*b->p));
+	vcpu_args_set(b->vcpu, 1, p);
+	TEST_ASSERT(!__vmq_attach(b->vm, NULL, &b->id), "VMQ_IOC_ATTACH_VM");
+
+	b->rx = bvm_alloc(b, VMQ_RING_HDR_SIZE + RX_DATA);
+	b->p->rx_gva = b->rx.gva;
+	b->p->rx_gpa = b->rx.gpa;
+	b->p->rx_bytes = b->rx.bytes;
+	r = bvm_op(b, B_RX_REGISTER);
+	TEST_ASSERT(!r, "VMQ_HC_QUEUE_REGISTER: %ld", (long)r);
+
+	b->tx = bvm_alloc(b, VMQ_RING_HDR_SIZE + TX_PAGES * 4096);
+	b->p->tx_gva = b->tx.gva;
+	b->p->tx_gpa = b->tx.gpa;
+	b->p->tx_bytes = b->tx.bytes;
+	r = bvm_op(b, B_TX_REGISTER);
+	TEST_ASSERT(!r, "VMQ_HC_TX_REGISTER: %ld", (long)r);
+
+	b->buf = bvm_alloc(b, MAX_MSG);
+	vmq_fill(b->buf.hva, MAX_MSG, b->id, 0);
+	b->p->buf_gpa = b->buf.gpa;
+}
+
+static void bvm_free(struct bvm *b)
+{
+	kvm_vm_free(b->vm);
+}
+
+/* Two VMs, each allowed to send to the other. */
+static void pair_create(struct bvm *a, struct bvm *b)
+{
+	bvm_create(a);
+	bvm_create(b);
+	vmq_allow(a->id, b->id);
+	vmq_allow(b->id, a->id);
+	a->p->peer = b->id;
+	b->p->peer = a->id;
+}
+
+static void stall_report(const char *who, struct bvm *b)
+{
+	struct vmq_vm_info i = vmq_info_of(b->id);
+	struct vmq_ring_hdr *h = b->rx.hva;
+
+	fprintf(stderr,
+		"vmq_bench: %s: vm %u progress %lu/%lu waits %lu (counted %llu) queue %u msgs; ring prod %u/%u cons %u/%u; sent %llu got %llu; live_waits %llu\n",
+		who, b->id, READ_ONCE(b->p->progress), b->p->n, b->p->retries,
+		i.counters[VMQ_CTR_WAITS], i.queue_msgs, h->prod_head, h->prod_msgs,
+		h->cons_tail, h->cons_msgs, i.counters[VMQ_CTR_TX_MSGS],
+		i.counters[VMQ_CTR_RX_MSGS], vmq_stats().live_waits);
+}
+
+/* The sender's guest reported no failure and the receiver got everything. */
+static void check_sent(const char *bench, struct bvm *s, struct bvm *r, u64 n)
+{
+	u64 got = vmq_ctr(r->id, VMQ_CTR_RX_MSGS);
+
+	if (s->p->errors || got < n) {
+		stall_report("sender", s);
+		stall_report("receiver", r);
+	}
+	TEST_ASSERT(!s->p->errors, "%s: %lu sends failed, last %ld", bench,
+		    s->p->errors, (long)s->p->last_error);
+	TEST_ASSERT(got >= n, "%s: receiver got %lu of %lu", bench, got, n);
+}
+
+/* Host thread that consumes a receive ring as it fills. */
+struct drainer {
+	pthread_t thread;
+	struct vmq_gmem *ring;
+	u64 want;
+	bool done;		/* the sender finished: stop once empty */
+	u64 got;
+	u64 bytes;
+};
+
+static void *drain_fn(void *arg)
+{
+	struct drainer *d = arg;
+
+	while (d->got < d->want) {
+		const struct vmq_msg_hdr *m = vmq_host_peek(d->ring);
+
+		if (!m) {
+			if (__atomic_load_n(&d->done, __ATOMIC_ACQUIRE))
+				break;
+			sched_yield();
+			continue;
+		}
+		d->got++;
+		d->bytes += m->len;
+		vmq_host_consume(d->ring, m);
+	}
+	return NULL;
+}
+
+static void drain_start(struct drainer *d, struct vmq_gmem *ring, u64 want)
+{
+	d->ring = ring;
+	d->want = want;
+	d->got = 0;
+	d->bytes = 0;
+	d->done = false;
+	TEST_ASSERT(!pthread_create(&d->thread, NULL, drain_fn, d), "thread");
+}
+
+static void drain_join(struct drainer *d)
+{
+	__atomic_store_n(&d->done, true, __ATOMIC_RELEASE);
+	pthread_join(d->thread, NULL);
+}
+
+/* --- copy_send ------------------------------------------------------------- */
+
+static void copy_send(const char *bench, u32 len, u64 n)
+{
+	struct bvm s, r;
+	struct drainer d;
+	double t;
+
+	pair_create(&s, &r);
+	s.p->len = len;
+	s.p->n = n;
+	/* Warm up: fault in both sides' pages, fill the caches. */
+	drain_start(&d, &r.rx, n / 8);
+	s.p->n = n / 8;
+	bvm_op(&s, B_SEND);
+	drain_join(&d);
+
+	s.p->n = n;
+	s.p->retries = 0;
+	drain_start(&d, &r.rx, n);
+	t = now_s();
+	bvm_op(&s, B_SEND);
+	drain_join(&d);
+	t = now_s() - t;
+	check_sent(bench, &s, &r, n + n / 8);
+	TEST_ASSERT(d.bytes == (u64)len * n, "%s: drained %lu bytes", bench,
+		    d.bytes);
+
+	report(bench, "throughput", (double)len * n / t / (1024.0 * MiB), "GiB/s");
+	report(bench, "messages_per_second", n / t, "msg/s");
+	report(bench, "ring_full_per_message", (double)s.p->retries / n,
+	       "retries/msg");
+	bvm_free(&s);
+	bvm_free(&r);
+}
+
+static void bench_copy_send(void)
+{
+	copy_send("copy_send_4k", 4096, 2000 * scale);
+	copy_send("copy_send_64k", 65536, 400 * scale);
+}
+
+/* --- immediate and lazy sends ----------------------------------------------- */
+
+static void tx_send(const char *bench, u64 op, u64 batch, u64 n)
+{
+	struct bvm s, r;
+	struct drainer d;
+	u64 exits;
+	double t;
+
+	pair_create(&s, &r);
+	s.p->len = SMALL_MSG;
+	s.p->batch = batch;
+	/* Warm up. */
+	s.p->n = 64;
+	drain_start(&d, &r.rx, 64);
+	bvm_op(&s, op);
+	drain_join(&d);
+
+	s.p->n = n;
+	s.p->retries = 0;
+	drain_start(&d, &r.rx, n);
+	exits = vmq_vcpu_stat(s.vcpu, "exits");
+	t = now_s();
+	bvm_op(&s, op);
+	t = now_s() - t;
+	exits = vmq_vcpu_stat(s.vcpu, "exits") - exits;
+	drain_join(&d);
+	check_sent(bench, &s, &r, n + 64);
+
+	report(bench, "exits_per_message", (double)exits / n, "exits/msg");
+	report(bench, "messages_per_second", n / t, "msg/s");
+	bvm_free(&s);
+	bvm_free(&r);
+}
+
+static void bench_tx(void)
+{
+	tx_send("immediate_send", B_IMMEDIATE, 1, 1000 * scale);
+	tx_send("lazy_send_1", B_LAZY, 1, 1000 * scale);
+	tx_send("lazy_send_8", B_LAZY, 8, 4096 * scale);
+	tx_send("lazy_send_64", B_LAZY, 64, 8192 * scale);
+}
+
+/* --- round trip -------------------------------------------------------------- */
+
+static void *run_fn(void *arg)
+{
+	bvm_run(arg);
+	return NULL;
+}
+
+/* Join @t; every 30 s without an end, say where the two guests are. */
+static void join_watch(pthread_t t, struct bvm *a, struct bvm *b)
+{
+	struct timespec ts;
+	int stalls = 0;
+
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 30;
+		if (!pthread_timedjoin_np(t, NULL, &ts))
+			return;
+		stall_report("ping", a);
+		stall_report("pong", b);
+		TEST_ASSERT(++stalls < 4, "no end after 2 minutes");
+	}
+}
+
+static void bench_round_trip(void)
+{
+	const u64 warm = 20, n = 500 * scale;
+	struct bvm a, b;
+	pthread_t ta, tb;
+	double t = 0;
+	int round;
+
+	pair_create(&a, &b);
+	a.p->len = b.p->len = SMALL_MSG;
+	/* Round 0 warms up; round 1 is measured. */
+	for (round = 0; round < 2; round++) {
+		a.p->n = b.p->n = round ? n : warm;
+		a.p->op = B_PING;
+		b.p->op = B_PONG;
+		a.p->retries = 0;
+		t = now_s();
+		TEST_ASSERT(!pthread_create(&tb, NULL, run_fn, &b) &&
+			    !pthread_create(&ta, NULL, run_fn, &a), "threads");
+		join_watch(ta, &a, &b);
+		join_watch(tb, &a, &b);
+		t = now_s() - t;
+	}
+	check_sent("round_trip", &a, &b, n + warm);
+	check_sent("round_trip", &b, &a, n + warm);
+
+	report("round_trip", "round_trip_us", t / n * 1e6, "us");
+	report("round_trip", "waits_per_round_trip", (double)a.p->retries / n,
+	       "waits");
+	bvm_free(&a);
+	bvm_free(&b);
+}
+
+/* --- page transfer ------------------------------------------------------------ */
+
+struct bwin {
+	int fd;
+	void *map;
+	u64 size;
+};
+
+/* Give @b a page window of WIN_SLOTS pages of @page_size at WIN_GPA. */
+static struct bwin bvm_window(struct bvm *b, u64 page_size)
+{
+	struct vmq_window_create wc = {
+		.size = WIN_SLOTS * page_size,
+		.page_size = page_size,
+	};
+	struct bwin w;
+	s64 r;
+
+	TEST_ASSERT(!ioctl(vmq_dev(), VMQ_IOC_WINDOW_CREATE, &wc),
+		    "VMQ_IOC_WINDOW_CREATE: %d", -errno);
+	w.fd = wc.fd;
+	w.size = wc.size;
+	w.map = mmap(NULL, w.size, PROT_READ | PROT_WRITE, MAP_SHARED, w.fd, 0);
+	TEST_ASSERT(w.map != MAP_FAILED, "mmap window: %d", -errno);
+	vm_set_user_memory_region(b->vm, WIN_SLOT, 0, WIN_GPA, w.size, w.map);
+	virt_map_level(b->vm, WIN_GPA, WIN_GPA, w.size,
+		       page_size == 4096 ? PG_LEVEL_4K : PG_LEVEL_2M);
+	b->p->page_size = page_size;
+	r = bvm_op(b, B_BIND);
+	TEST_ASSERT(!r, "VMQ_HC_WINDOW_BIND: %ld", (long)r);
+	return w;
+}
+
+static void page_transfer(const char *bench, u64 page_size, u64 n)
+{
+	const u64 warm = 2 * WIN_SLOTS;
+	struct bwin ws, wr;
+	struct bvm s, r;
+	pthread_t ts, tr;
+	u64 copied;
+	double t = 0;
+	int round;
+
+	pair_create(&s, &r);
+	ws = bvm_window(&s, page_size);
+	wr = bvm_window(&r, page_size);
+	TEST_ASSERT(!bvm_op(&r, B_POOL), "PAGE_FREE into the pool");
+
+	/* Round 0 warms up (faults in both windows); round 1 is measured. */
+	for (round = 0; round < 2; round++) {
+		s.p->n = r.p->n = round ? n : warm;
+		s.p->op = B_PAGE_SEND;
+		r.p->op = B_PAGE_SINK;
+		s.p->retries = 0;
+		copied = vmq_stats().bytes_copied;
+		t = now_s();
+		TEST_ASSERT(!pthread_create(&tr, NULL, run_fn, &r) &&
+			    !pthread_create(&ts, NULL, run_fn, &s), "threads");
+		join_watch(ts, &s, &r);
+		join_watch(tr, &s, &r);
+		t = now_s() - t;
+		copied = vmq_stats().bytes_copied - copied;
+		TEST_ASSERT(!s.p->errors && !r.p->errors,
+			    "%s: sender errors %lu (last %ld), receiver errors %lu (last %ld)",
+			    bench, s.p->errors, (long)s.p->last_error,
+			    r.p->errors, (long)r.p->last_error);
+	}
+	TEST_ASSERT(vmq_ctr(r.id, VMQ_CTR_PAGES_RX) == n + warm,
+		    "%s: receiver got %lu pages of %lu", bench,
+		    (unsigned long)vmq_ctr(r.id, VMQ_CTR_PAGES_RX), n + warm);
+
+	report(bench, "pages_per_second", n / t, "pages/s");
+	report(bench, "throughput", (double)page_size * n / t / (1024.0 * MiB),
+	       "GiB/s");
+	report(bench, "bytes_copied_per_transfer", (double)copied / n, "bytes");
+	report(bench, "window_full_per_page", (double)s.p->retries / n,
+	       "retries/page");
+	bvm_free(&s);
+	bvm_free(&r);
+	munmap(ws.map, ws.size);
+	munmap(wr.map, wr.size);
+	close(ws.fd);
+	close(wr.fd);
+}
+
+static void bench_page_transfer(void)
+{
+	page_transfer("page_transfer_4k", 4096, 2000 * scale);
+	page_transfer("page_transfer_2m", 2 * MiB, 200 * scale);
+}
+
+/* --- environment and driver -------------------------------------------------- */
+
+/* A Y/N (or number) module parameter as 1/0; -1 when absent. */
+static int module_param(const char *path)
+{
+	char buf[16] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	if (buf[0] == 'Y' || buf[0] == 'y')
+		return 1;
+	if (buf[0] == 'N' || buf[0] == 'n')
+		return 0;
+	return atoi(buf);
+}
+
+static void report_env(void)
+{
+	int npt = module_param("/sys/module/kvm_amd/parameters/npt");
+	int ept = module_param("/sys/module/kvm_intel/parameters/ept");
+	struct utsname u;
+
+	uname(&u);
+	if (npt >= 0)
+		printf("{\"bench\": \"env\", \"metric\": \"kvm_amd_npt\", \"value\": %d, \"unit\": \"bool\", \"kernel\": \"%s\", \"machine\": \"%s\"}\n",
+		       npt, u.release, u.machine);
+	else
+		printf("{\"bench\": \"env\", \"metric\": \"kvm_intel_ept\", \"value\": %d, \"unit\": \"bool\", \"kernel\": \"%s\", \"machine\": \"%s\"}\n",
+		       ept, u.release, u.machine);
+	fflush(stdout);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} benches[] = {
+	{ "copy_send", bench_copy_send },
+	{ "lazy_send", bench_tx },	/* immediate_send and lazy_send_N */
+	{ "round_trip", bench_round_trip },
+	{ "page_transfer", bench_page_transfer },
+};
+
+static bool selected(const char *name, int argc, char **argv)
+{
+	int i;
+
+	if (argc < 2)
+		return true;
+	for (i = 1; i < argc; i++)
+		if (!strncmp(name, argv[i], strlen(argv[i])) ||
+		    (!strcmp(name, "lazy_send") && !strcmp(argv[i], "immediate_send")))
+			return true;
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	const char *sc = getenv("VMQ_BENCH_SCALE");
+	size_t i;
+
+	if (sc && strtoul(sc, NULL, 0) > 0)
+		scale = strtoul(sc, NULL, 0);
+	vmq_dev();
+	report_env();
+	for (i = 0; i < ARRAY_SIZE(benches); i++)
+		if (selected(benches[i].name, argc, argv))
+			benches[i].fn();
+	return 0;
+}
