@@ -414,28 +414,9 @@ static void test_wait(void)
 	fx_free(&f);
 }
 
-/*
- * A command guest whose VM has no in-kernel irqchip, so its vCPU has no
- * in-kernel local APIC: __vm_create() without vm_create_irqchip().
- */
-static struct vmq_gvm gvm_create_no_lapic(void)
-{
-	struct vmq_gvm g;
-	vm_vaddr_t cmd;
-
-	g.vm = ____vm_create(VM_MODE_DEFAULT, 1024);
-	kvm_vm_elf_load(g.vm, program_invocation_name);
-	g.vcpu = vm_vcpu_add(g.vm, 0, vmq_cmd_guest);
-	cmd = vm_vaddr_alloc_page(g.vm);
-	g.cmd = addr_gva2hva(g.vm, cmd);
-	memset(g.cmd, 0, sizeof(*g.cmd));
-	vcpu_args_set(g.vcpu, 1, cmd);
-	return g;
-}
-
 static void test_wait_no_lapic(void)
 {
-	struct vmq_gvm g = gvm_create_no_lapic();
+	struct vmq_gvm g = vmq_gvm_create_no_lapic();
 
 	vmq_attach(&g, NULL);
 	vmq_rx_setup(&g, 4096);

@@ -332,20 +332,7 @@ static double now_s(void)
 
 static s64 bvm_run(struct bvm *b)
 {
-	struct ucall uc;
-
-	vcpu_run(b->vcpu);
-	switch (get_ucall(b->vcpu, &uc)) {
-	case UCALL_SYNC:
-		return (s64)uc.args[1];
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("unexpected exit: reason %u, ucall %lu",
-			  b->vcpu->run->exit_reason, uc.cmd);
-	}
-	return 0;
+	return vmq_vcpu_sync(b->vcpu);
 }
 
 static s64 bvm_op(struct bvm *b, u64 op)

@@ -286,25 +286,49 @@ static inline struct vmq_gvm vmq_gvm_create(void)
 	return g;
 }
 
-/* Run the guest until its next GUEST_SYNC and return the synced value. */
-static inline s64 vmq_gvm_run(struct vmq_gvm *g)
+/*
+ * A command guest whose VM has no in-kernel irqchip, so its vCPU has no
+ * in-kernel local APIC: __vm_create() without vm_create_irqchip().
+ */
+static inline struct vmq_gvm vmq_gvm_create_no_lapic(void)
+{
+	struct vmq_gvm g = { 0 };
+	vm_vaddr_t cmd;
+
+	g.vm = ____vm_create(VM_MODE_DEFAULT, 1024);
+	kvm_vm_elf_load(g.vm, program_invocation_name);
+	g.vcpu = vm_vcpu_add(g.vm, 0, vmq_cmd_guest);
+	cmd = vm_vaddr_alloc_page(g.vm);
+	g.cmd = addr_gva2hva(g.vm, cmd);
+	memset(g.cmd, 0, sizeof(*g.cmd));
+	vcpu_args_set(g.vcpu, 1, cmd);
+	return g;
+}
+
+/* Run @vcpu until its next GUEST_SYNC and return the synced value. */
+static inline s64 vmq_vcpu_sync(struct kvm_vcpu *vcpu)
 {
 	struct kvm_regs regs;
 	struct ucall uc;
 
-	vcpu_run(g->vcpu);
-	switch (get_ucall(g->vcpu, &uc)) {
+	vcpu_run(vcpu);
+	switch (get_ucall(vcpu, &uc)) {
 	case UCALL_SYNC:
 		return (s64)uc.args[1];
 	case UCALL_ABORT:
 		REPORT_GUEST_ASSERT(uc);
 		break;
 	default:
-		vcpu_regs_get(g->vcpu, &regs);
+		vcpu_regs_get(vcpu, &regs);
 		TEST_FAIL("unexpected exit: reason %u, ucall %lu, rip %#llx",
-			  g->vcpu->run->exit_reason, uc.cmd, regs.rip);
+			  vcpu->run->exit_reason, uc.cmd, regs.rip);
 	}
 	return 0;
+}
+
+static inline s64 vmq_gvm_run(struct vmq_gvm *g)
+{
+	return vmq_vcpu_sync(g->vcpu);
 }
 
 static inline s64 vmq_gvm_hc(struct vmq_gvm *g, u64 nr, u64 a0, u64 a1,

@@ -348,19 +348,10 @@ static void test_pending_and_errors(void)
 /* A VM whose local APIC is in userspace: HLT would exit to the VMM. */
 static void test_no_lapic(void)
 {
-	struct vmq_gvm g = { 0 };
-	vm_vaddr_t cmd;
+	struct vmq_gvm g = vmq_gvm_create_no_lapic();
 	u64 inval0;
 	s64 r;
 
-	/* __vm_create() without vm_create_irqchip(). */
-	g.vm = ____vm_create(VM_MODE_DEFAULT, 1024);
-	kvm_vm_elf_load(g.vm, program_invocation_name);
-	g.vcpu = vm_vcpu_add(g.vm, 0, vmq_cmd_guest);
-	cmd = vm_vaddr_alloc_page(g.vm);
-	g.cmd = addr_gva2hva(g.vm, cmd);
-	memset(g.cmd, 0, sizeof(*g.cmd));
-	vcpu_args_set(g.vcpu, 1, cmd);
 	vmq_attach(&g, NULL);
 	vmq_rx_setup(&g, 4096);
 
