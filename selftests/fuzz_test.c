@@ -21,17 +21,29 @@
  * RAM always has a size that keeps the whole ring inside the scribble
  * arena (a header, or a copy of one in a ring's data, may lie on any arena
  * page), so the host never writes outside it.
+ *
+ * Both VMs have a page window: the fuzzing guest binds its own, sends and
+ * frees random (mostly valid) slots, to itself or to B, and scribbles over
+ * its window pages too; B gives every page it receives back to its pool.
+ * Windows, pages in flight and the pages windows own must be back at their
+ * baseline at the end as well.
  */
+#include <assert.h>
 #include <time.h>
 
 #include "vmq_util.h"
 
 #define ITERS		4000
-#define BATCH		500
+#define BATCH		100
 #define ARENA_PAGES	16
 #define FINAL_LEN	100
 #define FINAL_TAG	0x5eedULL
 #define NAME_B		"fuzzb"
+#define WIN_GPA		0x40000000ULL	/* identity mapped in both VMs */
+#define WIN_MEMSLOT	20
+#define WIN_SLOTS	8		/* A's window */
+#define B_SLOTS		64		/* B's: room for a batch's pages */
+#define B_SOURCE	16		/* B's last slots: pages for A */
 
 enum { SYNC_BATCH, SYNC_BAD, SYNC_FUZZED };
 
@@ -41,6 +53,7 @@ struct fuzz {
 	u64 a_id, b_id, max_msg;
 	u64 arena_gva, arena_gpa, ram_end;
 	u64 buf_gpa;
+	u64 win_gpa, win_size;
 	/* out */
 	u64 calls, errors;
 	u64 per_nr[VMQ_HC_NR - VMQ_HC_BASE + 1][2];	/* [nr][ok, error] */
@@ -104,6 +117,23 @@ static u64 pick_gpa(struct fuzz *f, struct gstate *g)
 		return f->arena_gpa + (rnd(g) % ARENA_PAGES) * 4096;
 	default:
 		return f->arena_gpa + rnd(g) % ARENA_BYTES;
+	}
+}
+
+/* Window slots: mostly held or free slots, sometimes not quite. */
+static u64 pick_slot(struct fuzz *f, struct gstate *g)
+{
+	u64 slot = f->win_gpa + rnd(g) % WIN_SLOTS * 4096;
+
+	switch (rnd(g) % 8) {
+	case 0:
+		return pick_gpa(f, g);
+	case 1:
+		return slot + 1 + rnd(g) % 4095;	/* unaligned */
+	case 2:
+		return f->win_gpa + f->win_size + rnd(g) % 3 * 4096;
+	default:
+		return slot;
 	}
 }
 
@@ -209,7 +239,7 @@ static bool result_ok(u64 nr, s64 r)
 		       r == -EOPNOTSUPP || r == -ENOMEM;
 	case VMQ_HC_LOOKUP:
 		return r > 0 || r == -EINVAL || r == -EFAULT || r == -ESRCH;
-	case VMQ_HC_WINDOW_BIND:	/* this VM has no window to bind */
+	case VMQ_HC_WINDOW_BIND:	/* bound before the fuzzing */
 		return r == -EINVAL || r == -EFAULT || r == -EBUSY;
 	case VMQ_HC_PAGE_SEND:
 		return r == 0 || r == -ESRCH || r == -EACCES ||
@@ -238,6 +268,10 @@ static bool fuzz_one(struct fuzz *f, struct gstate *g, u64 iter)
 
 	if (rnd(g) % 10 == 0) {
 		u32 *w = (u32 *)(f->arena_gva + (rnd(g) % ARENA_BYTES & ~3ULL));
+
+		/* A window page: whichever page backs the slot just now. */
+		if (rnd(g) % 3 == 0)
+			w = (u32 *)(f->win_gpa + (rnd(g) % f->win_size & ~3ULL));
 
 		*w = rnd(g) % 2 ? (u32)rnd(g) : (u32)rnd(g) % 64;
 		return true;
@@ -280,6 +314,19 @@ static bool fuzz_one(struct fuzz *f, struct gstate *g, u64 iter)
 		default:
 			a[0] = VMQ_WAIT_MAX_NS + 1 + rnd(g) % (~0ULL -
 							      VMQ_WAIT_MAX_NS);
+		}
+		break;
+	case VMQ_HC_PAGE_SEND:
+		a[0] = pick_dest(f, g);
+		a[1] = pick_slot(f, g);
+		break;
+	case VMQ_HC_PAGE_FREE:
+		a[0] = pick_slot(f, g);
+		break;
+	case VMQ_HC_WINDOW_BIND:
+		if (rnd(g) % 2) {
+			a[0] = f->win_gpa;
+			a[1] = f->win_size;
 		}
 		break;
 	case VMQ_HC_LOOKUP:
@@ -337,6 +384,9 @@ static void fuzz_guest(struct fuzz *f)
 	struct gstate g = { .s = f->seed | 1 };
 	u64 i;
 
+	GUEST_ASSERT(!vmq_hypercall(VMQ_HC_WINDOW_BIND, f->win_gpa, f->win_size,
+				    0, 0));
+	f->calls++;
 	for (i = 0; i < f->iters; i++) {
 		if (!fuzz_one(f, &g, i))
 			GUEST_SYNC(SYNC_BAD);
@@ -351,39 +401,79 @@ static void fuzz_guest(struct fuzz *f)
 
 static s64 run(struct kvm_vcpu *vcpu)
 {
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_SYNC:
-		return uc.args[1];
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("unexpected exit: reason %u (%s), ucall %lu",
-			  vcpu->run->exit_reason,
-			  exit_reason_str(vcpu->run->exit_reason), uc.cmd);
-	}
-	return -1;
+	return vmq_vcpu_sync(vcpu);
 }
 
-/* Take everything out of B's ring, as B would. */
-static void drain(struct vmq_gmem *rx)
+/*
+ * Take everything out of B's ring, as B would, and put the pages it got
+ * into its pool. Then B sends pages from the slots it keeps to A until A
+ * takes no more: A frees its own slots at random and would soon have
+ * none left to send.
+ */
+static void drain(struct vmq_gvm *b, struct vmq_gmem *rx, u32 aid)
 {
 	const struct vmq_msg_hdr *m;
+	struct vmq_page_msg pm;
+	u64 i;
+	s64 r;
 
-	while ((m = vmq_host_peek(rx)))
+	while ((m = vmq_host_peek(rx))) {
+		bool page = m->type == VMQ_MSG_PAGE && m->len == sizeof(pm);
+
+		if (page)
+			memcpy(&pm, m + 1, sizeof(pm));
 		vmq_host_consume(rx, m);
+		if (!page)
+			continue;
+		r = vmq_gvm_hc(b, VMQ_HC_PAGE_FREE, pm.gpa, 0, 0, 0);
+		TEST_ASSERT(!r, "B frees the page at %#lx: %ld",
+			    (unsigned long)pm.gpa, (long)r);
+	}
+	for (i = B_SLOTS - B_SOURCE; i < B_SLOTS; i++) {
+		r = vmq_gvm_hc(b, VMQ_HC_PAGE_SEND, aid, WIN_GPA + i * 4096, 0, 0);
+		/* A's queue comes and goes, and A scribbles over it. */
+		TEST_ASSERT(!r || r == -ENOTCONN || r == -EAGAIN ||
+			    r == -ENOSPC || r == -EPIPE,
+			    "B sends a page to A: %ld", (long)r);
+		if (r)
+			break;
+	}
 }
 
-static bool stats_equal(const struct vmq_stats *a, const struct vmq_stats *b)
+/* The counts of live objects in struct vmq_stats, which must not leak. */
+static const struct {
+	const char *name;
+	size_t off;
+} live[] = {
+#define LIVE(field) { #field, offsetof(struct vmq_stats, field) }
+	LIVE(live_vms), LIVE(live_queues), LIVE(pinned_pages),
+	LIVE(live_pairs), LIVE(live_tx_rings), LIVE(live_waits),
+	LIVE(live_windows), LIVE(window_pages), LIVE(pages_in_flight),
+#undef LIVE
+};
+
+static u64 live_count(const struct vmq_stats *st, int i)
 {
-	return a->live_vms == b->live_vms && a->live_queues == b->live_queues &&
-	       a->pinned_pages == b->pinned_pages &&
-	       a->live_pairs == b->live_pairs &&
-	       a->live_tx_rings == b->live_tx_rings &&
-	       a->live_waits == b->live_waits;
+	return *(const u64 *)((const char *)st + live[i].off);
+}
+
+/* Whether the live counts agree; with @say, which do not and how. */
+static bool stats_equal(const struct vmq_stats *a, const struct vmq_stats *b,
+			bool say)
+{
+	bool same = true;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(live); i++) {
+		if (live_count(a, i) == live_count(b, i))
+			continue;
+		same = false;
+		if (say)
+			ksft_print_msg("%s: %lu, baseline %lu\n", live[i].name,
+				       (unsigned long)live_count(a, i),
+				       (unsigned long)live_count(b, i));
+	}
+	return same;
 }
 
 int main(int argc, char *argv[])
@@ -396,6 +486,7 @@ int main(int argc, char *argv[])
 	struct vmq_stats base, now;
 	const struct vmq_msg_hdr *m;
 	struct vmq_gmem rx, arena, buf;
+	struct vmq_win wa, wb;
 	struct vmq_vm_info a0, a1;
 	struct kvm_vcpu *vcpu;
 	struct vmq_gvm b;
@@ -421,6 +512,13 @@ int main(int argc, char *argv[])
 	b = vmq_gvm_create();
 	vmq_attach(&b, NAME_B);
 	rx = vmq_rx_setup(&b, 4096);
+	wb = vmq_window_map(b.vm, WIN_MEMSLOT, WIN_GPA, B_SLOTS, 4096);
+	r = vmq_gvm_hc(&b, VMQ_HC_WINDOW_BIND, WIN_GPA, wb.size, 0, 0);
+	TEST_ASSERT(!r, "B binds its window: %ld", (long)r);
+	for (i = 0; i < B_SLOTS - B_SOURCE; i++) {
+		r = vmq_gvm_hc(&b, VMQ_HC_PAGE_FREE, WIN_GPA + i * 4096, 0, 0, 0);
+		TEST_ASSERT(!r, "B frees slot %lu: %ld", (unsigned long)i, (long)r);
+	}
 
 	vm = vm_create_with_one_vcpu(&vcpu, fuzz_guest);
 	TEST_ASSERT(!__vmq_attach(vm, "fuzza", &aid), "attach A");
@@ -445,13 +543,16 @@ int main(int argc, char *argv[])
 	f->arena_gpa = arena.gpa;
 	f->ram_end = vmq_ram_end(vm);
 	f->buf_gpa = buf.gpa;
+	wa = vmq_window_map(vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS, 4096);
+	f->win_gpa = wa.gpa;
+	f->win_size = wa.size;
 	vcpu_args_set(vcpu, 1, fgva);
 
 	a0 = vmq_info_of(aid);
 	for (;;) {
 		r = run(vcpu);
 		if (r == SYNC_BATCH) {
-			drain(&rx);
+			drain(&b, &rx, aid);
 			continue;
 		}
 		if (r == SYNC_BAD) {
@@ -469,7 +570,7 @@ int main(int argc, char *argv[])
 		TEST_ASSERT(r == SYNC_FUZZED, "guest sync %ld", (long)r);
 		break;
 	}
-	_Static_assert(ARRAY_SIZE(names) == ARRAY_SIZE(f->per_nr),
+	static_assert(ARRAY_SIZE(names) == ARRAY_SIZE(f->per_nr),
 		       "a name for every hypercall number");
 	for (i = 0; i < ARRAY_SIZE(names); i++)
 		ksft_print_msg("%-16s %5lu ok %5lu errors\n", names[i],
@@ -498,7 +599,7 @@ int main(int argc, char *argv[])
 				 "counters: every call and every error counted\n");
 	}
 
-	drain(&rx);
+	drain(&b, &rx, aid);
 	r = run(vcpu);
 	/*
 	 * Descriptors the guest's scribbles published in its transmit ring
@@ -514,30 +615,16 @@ int main(int argc, char *argv[])
 
 	kvm_vm_free(vm);
 	vmq_gvm_free(&b);
+	vmq_window_unmap(&wa);
+	vmq_window_unmap(&wb);
 	/* VM teardown may finish in a worker: look a bounded number of times. */
 	for (i = 0; i < 100; i++) {
 		now = vmq_stats();
-		if (stats_equal(&now, &base))
+		if (stats_equal(&now, &base, false))
 			break;
 		usleep(10000);
 	}
-	if (!stats_equal(&now, &base))
-		ksft_print_msg("live (now/baseline): vms %lu/%lu queues %lu/%lu pages %lu/%lu\n",
-			       (unsigned long)now.live_vms,
-			       (unsigned long)base.live_vms,
-			       (unsigned long)now.live_queues,
-			       (unsigned long)base.live_queues,
-			       (unsigned long)now.pinned_pages,
-			       (unsigned long)base.pinned_pages);
-	if (!stats_equal(&now, &base))
-		ksft_print_msg("live (now/baseline): pairs %lu/%lu tx %lu/%lu waits %lu/%lu\n",
-			       (unsigned long)now.live_pairs,
-			       (unsigned long)base.live_pairs,
-			       (unsigned long)now.live_tx_rings,
-			       (unsigned long)base.live_tx_rings,
-			       (unsigned long)now.live_waits,
-			       (unsigned long)base.live_waits);
-	ksft_test_result(stats_equal(&now, &base),
+	ksft_test_result(stats_equal(&now, &base, true),
 			 "live objects back at baseline after the VMs are freed\n");
 	ksft_finished();
 }

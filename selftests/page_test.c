@@ -116,17 +116,13 @@ static void spin_guest(u64 *page, u64 *sent, u64 *started)
 struct pvm {
 	struct vmq_gvm g;
 	struct vmq_gmem rx;
-	int wfd;
-	u8 *win;		/* the VMM's mapping of the window */
+	struct vmq_win w;
+	u8 *win;		/* w.map */
 	u64 page_size;
 };
 
 static struct pvm pvm_create(const char *name, u64 page_size)
 {
-	struct vmq_window_create wc = {
-		.size = WIN_SLOTS * page_size,
-		.page_size = page_size,
-	};
 	struct pvm v = { .page_size = page_size };
 	vm_vaddr_t cmd;
 
@@ -137,29 +133,17 @@ static struct pvm pvm_create(const char *name, u64 page_size)
 	vcpu_args_set(v.g.vcpu, 1, cmd);
 	vmq_attach(&v.g, name);
 
-	TEST_ASSERT(!ioctl(vmq_dev(), VMQ_IOC_WINDOW_CREATE, &wc),
-		    "VMQ_IOC_WINDOW_CREATE: %d", -errno);
-	v.wfd = wc.fd;
-	v.win = mmap(NULL, wc.size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		     v.wfd, 0);
-	TEST_ASSERT(v.win != MAP_FAILED, "mmap window: %d", -errno);
-	TEST_ASSERT(!((uintptr_t)v.win & (page_size - 1)),
-		    "window mapping %p not aligned to its page size", v.win);
-	vm_set_user_memory_region(v.g.vm, WIN_MEMSLOT, 0, WIN_GPA, wc.size,
-				  v.win);
-	/* 2 MiB guest mappings too, so that shadow paging can go large. */
-	virt_map_level(v.g.vm, WIN_GPA, WIN_GPA, wc.size,
-		       page_size == 4096 ? PG_LEVEL_4K : PG_LEVEL_2M);
+	v.w = vmq_window_map(v.g.vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS, page_size);
+	v.win = v.w.map;
 	v.rx = vmq_rx_setup(&v.g, 16384);
-	TEST_ASSERT(!vmq_gvm_hc(&v.g, VMQ_HC_WINDOW_BIND, WIN_GPA, wc.size, 0, 0),
+	TEST_ASSERT(!vmq_gvm_hc(&v.g, VMQ_HC_WINDOW_BIND, WIN_GPA, v.w.size, 0, 0),
 		    "VMQ_HC_WINDOW_BIND");
 	return v;
 }
 
 static void pvm_free(struct pvm *v)
 {
-	munmap(v->win, WIN_SLOTS * v->page_size);
-	close(v->wfd);
+	vmq_window_unmap(&v->w);
 	vmq_gvm_free(&v->g);
 }
 
@@ -649,10 +633,8 @@ static void test_teardown(void)
 		}
 		/* The VMMs still map their windows: the pages are theirs. */
 		TEST_ASSERT(vmq_stats().live_windows == s0.live_windows + 2, "windows");
-		munmap(a.win, WIN_SLOTS * a.page_size);
-		munmap(b.win, WIN_SLOTS * b.page_size);
-		close(a.wfd);
-		close(b.wfd);
+		vmq_window_unmap(&a.w);
+		vmq_window_unmap(&b.w);
 	}
 	s1 = vmq_stats();
 	TEST_ASSERT(s1.live_windows == s0.live_windows, "live_windows %lu",

@@ -611,31 +611,13 @@ static void bench_round_trip(void)
 
 /* --- page transfer ------------------------------------------------------------ */
 
-struct bwin {
-	int fd;
-	void *map;
-	u64 size;
-};
-
 /* Give @b a page window of WIN_SLOTS pages of @page_size at WIN_GPA. */
-static struct bwin bvm_window(struct bvm *b, u64 page_size)
+static struct vmq_win bvm_window(struct bvm *b, u64 page_size)
 {
-	struct vmq_window_create wc = {
-		.size = WIN_SLOTS * page_size,
-		.page_size = page_size,
-	};
-	struct bwin w;
+	struct vmq_win w = vmq_window_map(b->vm, WIN_SLOT, WIN_GPA, WIN_SLOTS,
+					  page_size);
 	s64 r;
 
-	TEST_ASSERT(!ioctl(vmq_dev(), VMQ_IOC_WINDOW_CREATE, &wc),
-		    "VMQ_IOC_WINDOW_CREATE: %d", -errno);
-	w.fd = wc.fd;
-	w.size = wc.size;
-	w.map = mmap(NULL, w.size, PROT_READ | PROT_WRITE, MAP_SHARED, w.fd, 0);
-	TEST_ASSERT(w.map != MAP_FAILED, "mmap window: %d", -errno);
-	vm_set_user_memory_region(b->vm, WIN_SLOT, 0, WIN_GPA, w.size, w.map);
-	virt_map_level(b->vm, WIN_GPA, WIN_GPA, w.size,
-		       page_size == 4096 ? PG_LEVEL_4K : PG_LEVEL_2M);
 	b->p->page_size = page_size;
 	r = bvm_op(b, B_BIND);
 	TEST_ASSERT(!r, "VMQ_HC_WINDOW_BIND: %ld", (long)r);
@@ -645,7 +627,7 @@ static struct bwin bvm_window(struct bvm *b, u64 page_size)
 static void page_transfer(const char *bench, u64 page_size, u64 n)
 {
 	const u64 warm = 2 * WIN_SLOTS;
-	struct bwin ws, wr;
+	struct vmq_win ws, wr;
 	struct bvm s, r;
 	pthread_t ts, tr;
 	u64 copied;
@@ -688,10 +670,8 @@ static void page_transfer(const char *bench, u64 page_size, u64 n)
 	       "retries/page");
 	bvm_free(&s);
 	bvm_free(&r);
-	munmap(ws.map, ws.size);
-	munmap(wr.map, wr.size);
-	close(ws.fd);
-	close(wr.fd);
+	vmq_window_unmap(&ws);
+	vmq_window_unmap(&wr);
 }
 
 static void bench_page_transfer(void)

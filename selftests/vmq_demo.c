@@ -598,8 +598,7 @@ struct demo_vm {
 	struct kvm_vcpu *vcpu;
 	struct demo_page *p;
 	pthread_t thread;
-	int wfd;		/* page window, or -1 */
-	void *wmap;
+	struct vmq_win w;	/* page window; w.fd -1 if none */
 	u32 id;
 	int status;		/* 0: GUEST_DONE; -1: failed */
 	char why[256];
@@ -698,23 +697,10 @@ static void demo_vm_create(struct demo_vm *d, enum role r, u64 blocks)
 	d->p->self_gpa = page.gpa;
 	strcpy(d->p->lookup, "reader");
 	vcpu_args_set(d->vcpu, 1, page.gva);
-	d->wfd = -1;
+	d->w.fd = -1;
 	if (r != READER) {
-		/* A page window, as a VMM sets one up: memslot, then the guest binds. */
-		struct vmq_window_create wc = {
-			.size = WIN_SLOTS * 4096,
-			.page_size = 4096,
-		};
-
-		TEST_ASSERT(!ioctl(vmq_dev(), VMQ_IOC_WINDOW_CREATE, &wc),
-			    "VMQ_IOC_WINDOW_CREATE: %d", -errno);
-		d->wfd = wc.fd;
-		d->wmap = mmap(NULL, wc.size, PROT_READ | PROT_WRITE,
-			       MAP_SHARED, d->wfd, 0);
-		TEST_ASSERT(d->wmap != MAP_FAILED, "mmap window: %d", -errno);
-		vm_set_user_memory_region(d->vm, WIN_MEMSLOT, 0, WIN_GPA,
-					  wc.size, d->wmap);
-		virt_map(d->vm, WIN_GPA, WIN_GPA, WIN_SLOTS);
+		/* A page window, as a VMM sets one up; the guest binds it. */
+		d->w = vmq_window_map(d->vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS, 4096);
 		d->p->win = 1;
 	}
 	/* Known to vmq, but unnamed and allowed nothing: vmqctl does that. */
@@ -946,10 +932,8 @@ static int demo_run(const struct demo_opts *o, struct demo_result *res)
 		rc = -1;
 	for (i = 0; i < NR_ROLES; i++) {
 		kvm_vm_free(d[i].vm);
-		if (d[i].wfd >= 0) {
-			munmap(d[i].wmap, WIN_SLOTS * 4096);
-			close(d[i].wfd);
-		}
+		if (d[i].w.fd >= 0)
+			vmq_window_unmap(&d[i].w);
 	}
 	return rc;
 }

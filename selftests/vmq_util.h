@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -422,6 +423,49 @@ static inline void vmq_allow(u32 s, u32 r)
 	TEST_ASSERT(!ret, "VMQ_IOC_ALLOW %u->%u: %d", s, r, ret);
 }
 
+/* A page window as a VMM sets one up: vmq's pages, mapped, in a memslot. */
+struct vmq_win {
+	int fd;
+	void *map;		/* the VMM's view */
+	u64 size, page_size, gpa;
+};
+
+/*
+ * Create a window of @slots pages of @page_size, map it, register it as
+ * memslot @memslot at @gpa and map it into the guest at the same virtual
+ * address, with 2 MiB guest mappings for 2 MiB pages (so that shadow
+ * paging can map them large too). The guest still has to bind it.
+ */
+static inline struct vmq_win vmq_window_map(struct kvm_vm *vm, u32 memslot,
+					    u64 gpa, u64 slots, u64 page_size)
+{
+	struct vmq_window_create wc = {
+		.size = slots * page_size,
+		.page_size = page_size,
+	};
+	struct vmq_win w = { .size = wc.size, .page_size = page_size, .gpa = gpa };
+
+	TEST_ASSERT(!ioctl(vmq_dev(), VMQ_IOC_WINDOW_CREATE, &wc),
+		    "VMQ_IOC_WINDOW_CREATE: %d", -errno);
+	w.fd = wc.fd;
+	w.map = mmap(NULL, w.size, PROT_READ | PROT_WRITE, MAP_SHARED, w.fd, 0);
+	TEST_ASSERT(w.map != MAP_FAILED, "mmap window: %d", -errno);
+	TEST_ASSERT(!((uintptr_t)w.map & (page_size - 1)),
+		    "window mapping %p not aligned to its page size", w.map);
+	vm_set_user_memory_region(vm, memslot, 0, gpa, w.size, w.map);
+	virt_map_level(vm, gpa, gpa, w.size,
+		       page_size == 4096 ? PG_LEVEL_4K : PG_LEVEL_2M);
+	return w;
+}
+
+/* The VMM's side only: the memslot goes with the VM. */
+static inline void vmq_window_unmap(struct vmq_win *w)
+{
+	munmap(w->map, w->size);
+	close(w->fd);
+	w->fd = -1;
+}
+
 static inline struct vmq_stats vmq_stats(void)
 {
 	struct vmq_stats s;
@@ -569,6 +613,8 @@ static inline struct vmq_info vmq_gvm_info(struct vmq_gvm *g)
  * branch in finish_task_switch() (soft lockup, RCU stall) in tests that
  * create and destroy many VMs. One idle VM, vmq never sees it, held for
  * the life of the test process keeps the key on and the text unpatched.
+ * The sandbox runner holds such VMs for its whole run (kvm_anchor); this
+ * covers a test started by hand.
  */
 static inline void vmq_hold_kvm(void)
 {
