@@ -46,6 +46,7 @@
 #include <linux/highmem.h>
 #include <linux/huge_mm.h>
 #include <linux/kvm_host.h>
+#include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mount.h>
@@ -130,7 +131,8 @@ static void vmq_uncharge(u32 id)
 	}
 }
 
-static void vmq_window_free(struct vmq_window *w)
+/* Give back a window's slots and their pages; it is empty again. */
+static void vmq_window_depopulate(struct vmq_window *w)
 {
 	u32 i;
 
@@ -145,6 +147,16 @@ static void vmq_window_free(struct vmq_window *w)
 	bitmap_free(w->free);
 	kvfree(w->charge);
 	kvfree(w->pages);
+	w->free = NULL;
+	w->charge = NULL;
+	w->pages = NULL;
+	w->nr_slots = 0;
+	w->size = 0;
+}
+
+static void vmq_window_free(struct vmq_window *w)
+{
+	vmq_window_depopulate(w);
 	atomic64_dec(&vmq_stats.live_windows);
 	kfree(w);
 }
@@ -177,14 +189,26 @@ static const struct vm_operations_struct vmq_window_vm_ops = {
 	.fault = vmq_window_fault,
 };
 
+static int vmq_window_populate(struct vmq_window *w, u64 size);
+
 static int vmq_window_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct vmq_window *w = file->private_data;
-	unsigned long pages = w->size >> PAGE_SHIFT;
+	unsigned long pages;
+	int ret = 0;
 
 	/* A private mapping would copy on write: pages must stay ours. */
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
+	/* A window node's first mapping, from offset 0, sizes its window. */
+	mutex_lock(&w->lock);
+	if (!w->size)
+		ret = vma->vm_pgoff ? -EINVAL :
+		      vmq_window_populate(w, vma->vm_end - vma->vm_start);
+	pages = w->size >> PAGE_SHIFT;
+	mutex_unlock(&w->lock);
+	if (ret)
+		return ret;
 	if (vma->vm_pgoff >= pages || vma_pages(vma) > pages - vma->vm_pgoff)
 		return -EINVAL;
 	/* VM_DONTEXPAND also keeps mlock() and mremap() growth away. */
@@ -202,39 +226,56 @@ static const struct file_operations vmq_window_fops = {
 	.llseek = no_llseek,
 };
 
-static struct vmq_window *vmq_window_alloc(u64 size, unsigned int order)
+/* An empty window: no slots until vmq_window_populate(). */
+static struct vmq_window *vmq_window_alloc(unsigned int order)
 {
 	struct vmq_window *w;
-	u32 i;
 
 	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
 	if (!w)
 		return NULL;
 	mutex_init(&w->lock);
-	w->size = size;
 	w->order = order;
-	w->nr_slots = size >> (PAGE_SHIFT + order);
 	atomic64_inc(&vmq_stats.live_windows);
+	return w;
+}
+
+static bool vmq_window_size_ok(u64 size, unsigned int order)
+{
+	return size && size <= VMQ_WINDOW_MAX &&
+	       IS_ALIGNED(size, PAGE_SIZE << order);
+}
+
+/* Give an empty window @size bytes of slots, all held by the guest. */
+static int vmq_window_populate(struct vmq_window *w, u64 size)
+{
+	u32 i;
+
+	if (!vmq_window_size_ok(size, w->order))
+		return -EINVAL;
+	w->nr_slots = size >> (PAGE_SHIFT + w->order);
 	w->pages = kvcalloc(w->nr_slots, sizeof(*w->pages), GFP_KERNEL_ACCOUNT);
 	w->charge = kvcalloc(w->nr_slots, sizeof(*w->charge),
 			     GFP_KERNEL_ACCOUNT);
 	w->free = bitmap_zalloc(w->nr_slots, GFP_KERNEL_ACCOUNT);
 	if (!w->pages || !w->charge || !w->free)
-		goto err_free;
+		goto err_depopulate;
 	for (i = 0; i < w->nr_slots; i++) {
-		w->pages[i] = vmq_page_alloc(order);
+		w->pages[i] = vmq_page_alloc(w->order);
 		if (!w->pages[i])
-			goto err_free;
-		atomic64_add(1 << order, &vmq_stats.window_pages);
+			goto err_depopulate;
+		atomic64_add(1 << w->order, &vmq_stats.window_pages);
 		if (fatal_signal_pending(current))
-			goto err_free;
+			goto err_depopulate;
 		cond_resched();
 	}
-	return w;
+	w->size = size;
+	w->inode->i_size = size;
+	return 0;
 
-err_free:
-	vmq_window_free(w);
-	return NULL;
+err_depopulate:
+	vmq_window_depopulate(w);
+	return -ENOMEM;
 }
 
 /* VMQ_IOC_WINDOW_CREATE: a new window, as a file descriptor to mmap. */
@@ -252,10 +293,10 @@ long vmq_window_create_fd(u64 size, u32 page_size, u32 flags)
 		order = HPAGE_PMD_ORDER;
 	else
 		return -EINVAL;
-	if (flags || !size || size > VMQ_WINDOW_MAX || size % page_size)
+	if (flags || !vmq_window_size_ok(size, order))
 		return -EINVAL;
 
-	w = vmq_window_alloc(size, order);
+	w = vmq_window_alloc(order);
 	if (!w)
 		return -ENOMEM;
 	inode = alloc_anon_inode(vmq_window_mnt->mnt_sb);
@@ -263,8 +304,10 @@ long vmq_window_create_fd(u64 size, u32 page_size, u32 flags)
 		ret = PTR_ERR(inode);
 		goto err_free;
 	}
-	inode->i_size = size;
 	w->inode = inode;
+	ret = vmq_window_populate(w, size);
+	if (ret)
+		goto err_iput;
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		ret = fd;
@@ -567,13 +610,96 @@ static struct file_system_type vmq_window_fs_type = {
 	.kill_sb = kill_anon_super,
 };
 
+/*
+ * Window nodes, for VMMs that can only open a path (QEMU's
+ * memory-backend-file): every open() of /dev/vmq-window (4 KiB pages) or
+ * /dev/vmq-window-2m is a new, empty window, sized by its first mmap()
+ * from offset 0. Each gets its own inode for its mappings, as a window fd
+ * has, so that zapping a slot reaches no other window.
+ */
+static struct miscdevice vmq_window_node_4k, vmq_window_node_2m;
+
+static int vmq_window_node_open(struct inode *node, struct file *file)
+{
+	/* misc_open() left the struct miscdevice that was opened here. */
+	unsigned int order = file->private_data == &vmq_window_node_2m ?
+			     HPAGE_PMD_ORDER : 0;
+	struct vmq_window *w;
+	struct inode *inode;
+
+	w = vmq_window_alloc(order);
+	if (!w)
+		return -ENOMEM;
+	inode = alloc_anon_inode(vmq_window_mnt->mnt_sb);
+	if (IS_ERR(inode)) {
+		vmq_window_free(w);
+		return PTR_ERR(inode);
+	}
+	w->inode = inode;
+	w->file = file;
+	file->f_mapping = inode->i_mapping;
+	file->private_data = w;
+	return 0;
+}
+
+static int vmq_window_node_release(struct inode *node, struct file *file)
+{
+	struct vmq_window *w = file->private_data;
+	struct inode *inode = w->inode;
+
+	vmq_window_free(w);
+	iput(inode);
+	return 0;
+}
+
+static const struct file_operations vmq_window_node_fops = {
+	.owner = THIS_MODULE,
+	.open = vmq_window_node_open,
+	.mmap = vmq_window_mmap,
+	.get_unmapped_area = thp_get_unmapped_area,
+	.release = vmq_window_node_release,
+	.llseek = no_llseek,
+};
+
+static struct miscdevice vmq_window_node_4k = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vmq-window",
+	.fops = &vmq_window_node_fops,
+	.mode = 0600,
+};
+
+static struct miscdevice vmq_window_node_2m = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vmq-window-2m",
+	.fops = &vmq_window_node_fops,
+	.mode = 0600,
+};
+
 int vmq_window_init(void)
 {
+	int ret;
+
 	vmq_window_mnt = kern_mount(&vmq_window_fs_type);
-	return PTR_ERR_OR_ZERO(vmq_window_mnt);
+	if (IS_ERR(vmq_window_mnt))
+		return PTR_ERR(vmq_window_mnt);
+	ret = misc_register(&vmq_window_node_4k);
+	if (ret)
+		goto err_unmount;
+	ret = misc_register(&vmq_window_node_2m);
+	if (ret)
+		goto err_deregister_4k;
+	return 0;
+
+err_deregister_4k:
+	misc_deregister(&vmq_window_node_4k);
+err_unmount:
+	kern_unmount(vmq_window_mnt);
+	return ret;
 }
 
 void vmq_window_exit(void)
 {
+	misc_deregister(&vmq_window_node_2m);
+	misc_deregister(&vmq_window_node_4k);
 	kern_unmount(vmq_window_mnt);
 }

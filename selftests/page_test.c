@@ -121,7 +121,9 @@ struct pvm {
 	u64 page_size;
 };
 
-static struct pvm pvm_create(const char *name, u64 page_size)
+/* A VM with a page window: @w (mapped, not plugged in) or a new one. */
+static struct pvm pvm_create_with(const char *name, u64 page_size,
+				  const struct vmq_win *w)
 {
 	struct pvm v = { .page_size = page_size };
 	vm_vaddr_t cmd;
@@ -133,12 +135,23 @@ static struct pvm pvm_create(const char *name, u64 page_size)
 	vcpu_args_set(v.g.vcpu, 1, cmd);
 	vmq_attach(&v.g, name);
 
-	v.w = vmq_window_map(v.g.vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS, page_size);
+	if (w) {
+		v.w = *w;
+		vmq_window_plug(v.g.vm, &v.w, WIN_MEMSLOT, WIN_GPA);
+	} else {
+		v.w = vmq_window_map(v.g.vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS,
+				     page_size);
+	}
 	v.win = v.w.map;
 	v.rx = vmq_rx_setup(&v.g, 16384);
 	TEST_ASSERT(!vmq_gvm_hc(&v.g, VMQ_HC_WINDOW_BIND, WIN_GPA, v.w.size, 0, 0),
 		    "VMQ_HC_WINDOW_BIND");
 	return v;
+}
+
+static struct pvm pvm_create(const char *name, u64 page_size)
+{
+	return pvm_create_with(name, page_size, NULL);
 }
 
 static void pvm_free(struct pvm *v)
@@ -684,6 +697,100 @@ static void test_window_create_errors(void)
 	close(wc.fd);
 }
 
+/*
+ * Open a window node and map it the way QEMU's memory-backend-file does
+ * (mem-path=/dev/vmq-window..., share=on, align=page size): the file has
+ * no size and cannot be truncated, and the mapping is MAP_FIXED into an
+ * aligned reservation.
+ */
+static struct vmq_win node_window(u64 page_size, u64 size)
+{
+	const char *path = page_size == 4096 ? "/dev/vmq-window" :
+			   "/dev/vmq-window-2m";
+	struct vmq_win w = { .size = size, .page_size = page_size };
+	u8 *resv, *at;
+	void *p;
+
+	w.fd = open(path, O_RDWR | O_CLOEXEC);
+	TEST_ASSERT(w.fd >= 0, "open %s: %d", path, -errno);
+	TEST_ASSERT(lseek(w.fd, 0, SEEK_END) < 0, "a window node has no size");
+	TEST_ASSERT(ftruncate(w.fd, size), "a window node cannot be truncated");
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, w.fd, 0);
+	TEST_ASSERT(p == MAP_FAILED && errno == EINVAL, "private mapping refused");
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, w.fd, page_size);
+	TEST_ASSERT(p == MAP_FAILED && errno == EINVAL,
+		    "the first mapping must start at offset 0");
+
+	resv = mmap(NULL, size + page_size, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	TEST_ASSERT(resv != MAP_FAILED, "reserve: %d", -errno);
+	at = (u8 *)(((uintptr_t)resv + page_size - 1) & ~(page_size - 1));
+	w.map = mmap(at, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		     w.fd, 0);
+	TEST_ASSERT(w.map == at, "map %s: %d", path, -errno);
+	if (at > resv)
+		munmap(resv, at - resv);
+	munmap(at + size, resv + page_size - at);
+
+	/* Sized now: only what fits in that size maps. */
+	p = mmap(NULL, size + page_size, PROT_READ, MAP_SHARED, w.fd, 0);
+	TEST_ASSERT(p == MAP_FAILED && errno == EINVAL, "mapping past the end");
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, w.fd, 0);
+	TEST_ASSERT(p != MAP_FAILED, "a second mapping: %d", -errno);
+	munmap(p, size);
+	return w;
+}
+
+/*
+ * A window opened by path, as a stock QEMU would open it, works like one
+ * from VMQ_IOC_WINDOW_CREATE: pages go out of it and into it intact, 2 MiB
+ * ones mapped large, and closing it gives everything back.
+ */
+static void test_window_node(void)
+{
+	struct vmq_stats s0 = vmq_stats(), s1;
+	u64 size = WIN_SLOTS * page_size_arg, gpa;
+	struct vmq_win w = node_window(page_size_arg, size);
+	struct pvm q, b;
+
+	s1 = vmq_stats();
+	TEST_ASSERT(s1.live_windows == s0.live_windows + 1, "live_windows");
+	TEST_ASSERT(s1.window_pages == s0.window_pages + size / 4096,
+		    "window_pages %lu", (unsigned long)s1.window_pages);
+	q = pvm_create_with("qn", page_size_arg, &w);
+	b = pvm_create("qb", page_size_arg);
+	vmq_allow(q.g.id, b.g.id);
+	vmq_allow(b.g.id, q.g.id);
+	TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0),
+		    "PAGE_FREE");
+	TEST_ASSERT(!vmq_gvm_hc(&q.g, VMQ_HC_PAGE_FREE, slot_gpa(&q, 3), 0, 0, 0),
+		    "PAGE_FREE");
+
+	guest_op(&q, OP_FILL, slot_gpa(&q, 1), q.page_size, 21);
+	TEST_ASSERT(!page_send(&q, &b, slot_gpa(&q, 1), 61), "PAGE_SEND out");
+	gpa = take_page_msg(&b, q.g.id, 61);
+	expect_bytes(&b, gpa, 21, "page from the window node");
+	expect_bytes(&q, slot_gpa(&q, 1), 0, "window node slot after sending");
+	TEST_ASSERT(!page_send(&b, &q, gpa, 62), "PAGE_SEND back");
+	gpa = take_page_msg(&q, b.g.id, 62);
+	TEST_ASSERT(gpa == slot_gpa(&q, 3), "lands in the freed slot");
+	expect_bytes(&q, gpa, 21, "page back in the window node");
+	if (page_size_arg != 4096)
+		TEST_ASSERT(vm_stat(q.g.vm, "pages_2m") >= 1,
+			    "window node's 2 MiB page not mapped large");
+	pvm_free(&q);
+	pvm_free(&b);
+	s1 = vmq_stats();
+	TEST_ASSERT(s1.live_windows == s0.live_windows &&
+		    s1.window_pages == s0.window_pages &&
+		    s1.pages_in_flight == s0.pages_in_flight,
+		    "windows %lu, window pages %lu, in flight %lu after close",
+		    (unsigned long)s1.live_windows,
+		    (unsigned long)s1.window_pages,
+		    (unsigned long)s1.pages_in_flight);
+}
+
 int main(void)
 {
 	static const struct {
@@ -697,6 +804,7 @@ int main(void)
 		{ "pages in flight quota", test_quota },
 		{ "no stale view on another vCPU", test_no_stale_view },
 		{ "teardown with pages in flight", test_teardown },
+		{ "a window opened by path, as QEMU does", test_window_node },
 	};
 	static const u64 sizes[] = { 4096, 2UL << 20 };
 	char name[96];

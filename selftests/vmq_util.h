@@ -431,10 +431,22 @@ struct vmq_win {
 };
 
 /*
- * Create a window of @slots pages of @page_size, map it, register it as
- * memslot @memslot at @gpa and map it into the guest at the same virtual
- * address, with 2 MiB guest mappings for 2 MiB pages (so that shadow
- * paging can map them large too). The guest still has to bind it.
+ * Register @w (fd and map set) as memslot @memslot at @gpa and map it into
+ * the guest at the same virtual address, with 2 MiB guest mappings for
+ * 2 MiB pages (so that shadow paging can map them large too).
+ */
+static inline void vmq_window_plug(struct kvm_vm *vm, struct vmq_win *w,
+				   u32 memslot, u64 gpa)
+{
+	w->gpa = gpa;
+	vm_set_user_memory_region(vm, memslot, 0, gpa, w->size, w->map);
+	virt_map_level(vm, gpa, gpa, w->size,
+		       w->page_size == 4096 ? PG_LEVEL_4K : PG_LEVEL_2M);
+}
+
+/*
+ * Create a window of @slots pages of @page_size, map it and plug it into
+ * @vm at @gpa. The guest still has to bind it.
  */
 static inline struct vmq_win vmq_window_map(struct kvm_vm *vm, u32 memslot,
 					    u64 gpa, u64 slots, u64 page_size)
@@ -443,7 +455,7 @@ static inline struct vmq_win vmq_window_map(struct kvm_vm *vm, u32 memslot,
 		.size = slots * page_size,
 		.page_size = page_size,
 	};
-	struct vmq_win w = { .size = wc.size, .page_size = page_size, .gpa = gpa };
+	struct vmq_win w = { .size = wc.size, .page_size = page_size };
 
 	TEST_ASSERT(!ioctl(vmq_dev(), VMQ_IOC_WINDOW_CREATE, &wc),
 		    "VMQ_IOC_WINDOW_CREATE: %d", -errno);
@@ -452,9 +464,7 @@ static inline struct vmq_win vmq_window_map(struct kvm_vm *vm, u32 memslot,
 	TEST_ASSERT(w.map != MAP_FAILED, "mmap window: %d", -errno);
 	TEST_ASSERT(!((uintptr_t)w.map & (page_size - 1)),
 		    "window mapping %p not aligned to its page size", w.map);
-	vm_set_user_memory_region(vm, memslot, 0, gpa, w.size, w.map);
-	virt_map_level(vm, gpa, gpa, w.size,
-		       page_size == 4096 ? PG_LEVEL_4K : PG_LEVEL_2M);
+	vmq_window_plug(vm, &w, memslot, gpa);
 	return w;
 }
 

@@ -116,8 +116,8 @@
  * A whole page can move from one VM to another with no byte copied: vmq
  * changes what the second-level page tables (NPT/EPT, or KVM's shadow page
  * tables) map. Pages move only between windows: memory that vmq owns, that
- * the VMM maps with mmap(MAP_SHARED) of a window fd (VMQ_IOC_WINDOW_CREATE)
- * and registers as guest memory with KVM_SET_USER_MEMORY_REGION, the whole
+ * the VMM maps with mmap(MAP_SHARED) of a window fd (VMQ_IOC_WINDOW_CREATE,
+ * or a window node, below) and registers as guest memory with KVM_SET_USER_MEMORY_REGION, the whole
  * window in one memslot mapped by one mapping from its start. A window is an
  * array of slots of one page size, 4 KiB or 2 MiB; a slot of a window bound
  * to a VM is either held by the guest (its memory, which it may send) or in
@@ -234,6 +234,18 @@
  *	cgroup, and returns it as a new file descriptor (close-on-exec) in
  *	@fd. The window lives while the fd, a mapping of it, or a VM bound to
  *	it exists. Errors: -EINVAL (sizes, flags), -ENOMEM.
+ *
+ * Window nodes
+ * ------------
+ * For VMMs that can only open a path (QEMU's memory-backend-file), every
+ * open() of /dev/vmq-window (4 KiB pages) or /dev/vmq-window-2m (2 MiB
+ * pages), root only, is a new, empty window. Its first mmap(MAP_SHARED),
+ * from offset 0, sizes it (a multiple of the page size, at most 4 GiB) and
+ * allocates its pages, charged to the caller's memory cgroup; later
+ * mappings must fit in that size. The file has no size (lseek() fails with
+ * -ESPIPE, ftruncate() with -EINVAL). Otherwise it is a window like one
+ * from VMQ_IOC_WINDOW_CREATE. mmap errors: -EINVAL (private mapping,
+ * first mapping not from offset 0, bad size, past the end), -ENOMEM.
  *
  * Generic netlink
  * ---------------
