@@ -713,8 +713,10 @@ static struct vmq_win node_window(u64 page_size, u64 size)
 
 	w.fd = open(path, O_RDWR | O_CLOEXEC);
 	TEST_ASSERT(w.fd >= 0, "open %s: %d", path, -errno);
-	TEST_ASSERT(lseek(w.fd, 0, SEEK_END) < 0, "a window node has no size");
-	TEST_ASSERT(ftruncate(w.fd, size), "a window node cannot be truncated");
+	TEST_ASSERT(lseek(w.fd, 0, SEEK_END) < 0 && errno == ESPIPE,
+		    "a window node has no size");
+	TEST_ASSERT(ftruncate(w.fd, size) && errno == EINVAL,
+		    "a window node cannot be truncated");
 
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, w.fd, 0);
 	TEST_ASSERT(p == MAP_FAILED && errno == EINVAL, "private mapping refused");
