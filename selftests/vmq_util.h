@@ -12,11 +12,13 @@
 #define _VMQ_UTIL_H
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -648,6 +650,12 @@ static inline void vmq_run_case(const char *name, void (*fn)(void))
 
 	TEST_ASSERT(pid >= 0, "fork");
 	if (!pid) {
+		/*
+		 * When the runner's timeout kills the test, the case goes
+		 * too: a vCPU stuck in KVM_RUN would otherwise keep the
+		 * test's output open and stall the whole run.
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		fn();
 		exit(KSFT_PASS);
 	}
