@@ -3,8 +3,10 @@
 #
 # sandbox.sh - run vmq in a throw-away VM: QEMU/TCG with an emulated AMD CPU
 # (SVM, so KVM works inside), Debian's 6.1 kernel, and an initramfs made of
-# busybox, the KVM modules, vmq.ko and the selftests.  The build machine's own
-# kernel cannot load modules; this is where everything that loads one runs.
+# busybox, the KVM modules, vmq.ko and the selftests; the host's root is
+# shared read-only at /host (9p), for qemu_test's nested QEMU.  The build
+# machine's own kernel cannot load modules; this is where everything that
+# loads one runs.
 #
 #   sandbox.sh [--tests|--demo|--bench|--shell-cmd CMD] [--debug]
 #              [--npt both|0|1] [--timeout SECS] [--test NAME]...
@@ -208,6 +210,13 @@ add_module() {
 	modorder+=("$n")
 }
 for m in irqbypass kvm kvm_amd; do add_module "$m"; done
+# 9p over virtio, for the host's root at /host (qemu_test runs the host's
+# QEMU from there); built into some kernels, modules in Debian's.
+builtin=$modroot/modules.builtin
+for m in virtio_pci 9pnet_virtio 9p; do
+	[[ -f $builtin ]] && grep -q "/${m//_/[-_]}\.ko\$" "$builtin" && continue
+	add_module "$m"
+done
 printf '%s\n' "${modorder[@]}" >"$root/modules/order"
 cp "$ko" "$root/vmq/vmq.ko"
 [[ $mode == canary ]] && cp "$cbuild/canary.ko" "$root/canary.ko"
@@ -346,6 +355,9 @@ for npt in $PHASES; do
 			[ $m = kvm_amd ] && { insmod_kvm_amd "$npt"; continue; }
 			insmod "/modules/$m.ko" || mark "FAIL insmod $m"
 		done
+		mkdir -p /host
+		mount -t 9p -o trans=virtio,version=9p2000.L,ro vmqhost /host ||
+			echo "VMQ-SANDBOX: the host's root is not at /host"
 		start_anchor
 		# Leaks from booting and loading KVM are not vmq's.
 		kmemleak scan && kmemleak clear
@@ -401,6 +413,7 @@ tcg_thread=${VMQ_TCG_THREAD:-single}
 	die "VMQ_TCG_THREAD must be single or multi"
 qemu=(qemu-system-x86_64 -accel "tcg,thread=$tcg_thread" -cpu "EPYC,+svm" -smp 2 -m 2048
 	-nographic -no-reboot -vga none -nic none
+	-virtfs local,path=/,mount_tag=vmqhost,security_model=none,readonly=on
 	-kernel "$kernel" -initrd "$initrd" -append "$append")
 
 # Stream the console, minus the final dmesg dump (it is in console.log).
