@@ -189,43 +189,6 @@ static const struct vm_operations_struct vmq_window_vm_ops = {
 	.fault = vmq_window_fault,
 };
 
-static int vmq_window_populate(struct vmq_window *w, u64 size);
-
-static int vmq_window_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	struct vmq_window *w = file->private_data;
-	unsigned long pages;
-	int ret = 0;
-
-	/* A private mapping would copy on write: pages must stay ours. */
-	if (!(vma->vm_flags & VM_SHARED))
-		return -EINVAL;
-	/* A window node's first mapping, from offset 0, sizes its window. */
-	mutex_lock(&w->lock);
-	if (!w->size)
-		ret = vma->vm_pgoff ? -EINVAL :
-		      vmq_window_populate(w, vma->vm_end - vma->vm_start);
-	pages = w->size >> PAGE_SHIFT;
-	mutex_unlock(&w->lock);
-	if (ret)
-		return ret;
-	if (vma->vm_pgoff >= pages || vma_pages(vma) > pages - vma->vm_pgoff)
-		return -EINVAL;
-	/* VM_DONTEXPAND also keeps mlock() and mremap() growth away. */
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
-	vma->vm_ops = &vmq_window_vm_ops;
-	return 0;
-}
-
-static const struct file_operations vmq_window_fops = {
-	.owner = THIS_MODULE,
-	.mmap = vmq_window_mmap,
-	/* 2 MiB windows want 2 MiB aligned mappings for PMD mappings. */
-	.get_unmapped_area = thp_get_unmapped_area,
-	.release = vmq_window_release,
-	.llseek = no_llseek,
-};
-
 /* An empty window: no slots until vmq_window_populate(). */
 static struct vmq_window *vmq_window_alloc(unsigned int order)
 {
@@ -277,6 +240,41 @@ err_depopulate:
 	vmq_window_depopulate(w);
 	return -ENOMEM;
 }
+
+static int vmq_window_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vmq_window *w = file->private_data;
+	unsigned long pages;
+	int ret = 0;
+
+	/* A private mapping would copy on write: pages must stay ours. */
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	/* A window node's first mapping, from offset 0, sizes its window. */
+	mutex_lock(&w->lock);
+	if (!w->size)
+		ret = vma->vm_pgoff ? -EINVAL :
+		      vmq_window_populate(w, vma->vm_end - vma->vm_start);
+	pages = w->size >> PAGE_SHIFT;
+	mutex_unlock(&w->lock);
+	if (ret)
+		return ret;
+	if (vma->vm_pgoff >= pages || vma_pages(vma) > pages - vma->vm_pgoff)
+		return -EINVAL;
+	/* VM_DONTEXPAND also keeps mlock() and mremap() growth away. */
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_ops = &vmq_window_vm_ops;
+	return 0;
+}
+
+static const struct file_operations vmq_window_fops = {
+	.owner = THIS_MODULE,
+	.mmap = vmq_window_mmap,
+	/* 2 MiB windows want 2 MiB aligned mappings for PMD mappings. */
+	.get_unmapped_area = thp_get_unmapped_area,
+	.release = vmq_window_release,
+	.llseek = no_llseek,
+};
 
 /* VMQ_IOC_WINDOW_CREATE: a new window, as a file descriptor to mmap. */
 long vmq_window_create_fd(u64 size, u32 page_size, u32 flags)
