@@ -172,15 +172,34 @@ cp "$busybox" "$root/bin/busybox"
 done
 
 # kselftest's runner calls "/usr/bin/timeout --foreground T /usr/bin/timeout T
-# TEST" and expects 124 on timeout; busybox's timeout knows neither.
+# TEST" and expects 124 on timeout; busybox's timeout knows neither, and it
+# kills only the test itself: a child the test left behind (a nested QEMU, a
+# case's process) would keep the runner's pipe open and stall the whole run.
+# Here the outer call just runs the inner one; the inner one runs the test
+# in a session of its own and kills all of that session at the deadline and
+# again once the test is gone.
 rm -f "$root/usr/bin/timeout"
 cat >"$root/usr/bin/timeout" <<'EOF'
 #!/bin/sh
-# GNU timeout's interface over busybox timeout, for kselftest's runner.sh.
-[ "$1" = --foreground ] && shift
-busybox timeout "$@"
+if [ "$1" = --foreground ]; then
+	shift 2
+	exec "$@"
+fi
+t=$1
+shift
+# Not a process group leader (no job control here): setsid keeps the pid.
+setsid "$@" &
+pid=$!
+setsid sh -c "sleep $t; touch /tmp/timeout.$pid; kill -TERM -- -$pid
+	sleep 10; kill -KILL -- -$pid" </dev/null >/dev/null 2>&1 &
+dog=$!
+wait $pid
 rc=$?
-[ $rc -eq 143 ] && rc=124
+kill -KILL -- -$dog -$pid 2>/dev/null
+if [ -e /tmp/timeout.$pid ]; then
+	rm -f /tmp/timeout.$pid
+	rc=124
+fi
 exit $rc
 EOF
 chmod 755 "$root/usr/bin/timeout"
@@ -356,7 +375,8 @@ for npt in $PHASES; do
 			insmod "/modules/$m.ko" || mark "FAIL insmod $m"
 		done
 		mkdir -p /host
-		mount -t 9p -o trans=virtio,version=9p2000.L,ro vmqhost /host ||
+		mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose \
+			vmqhost /host ||
 			echo "VMQ-SANDBOX: the host's root is not at /host"
 		start_anchor
 		# Leaks from booting and loading KVM are not vmq's.

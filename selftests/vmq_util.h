@@ -31,6 +31,16 @@
 
 #include <vmq_guest.h>
 
+/*
+ * The runner reads tests through a pipe: line-buffer stdout so a test that
+ * stalls has shown how far it got, and so a forked case inherits no
+ * unflushed output to print a second time.
+ */
+static void __attribute__((constructor)) vmq_stdout_line_buffered(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
 /* Commands a command guest executes. */
 enum vmq_op {
 	OP_HC,			/* raw hypercall: a[0] nr, a[1..4] args */
