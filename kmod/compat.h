@@ -18,6 +18,16 @@
 
 /* kmod/Kbuild refuses to build for any kernel but 6.1. */
 
+/*
+ * The permission flag of generic netlink multicast groups came to 6.1 as a
+ * stable backport of a 6.7 fix, which Debian 12's kernels carry; without it
+ * anybody could subscribe to vmq's events, so vmq refuses to build.
+ */
+#include <net/genetlink.h>
+#ifndef GENL_MCAST_CAP_NET_ADMIN
+#error "vmq needs a 6.1 kernel with GENL_MCAST_CAP_NET_ADMIN (a 6.1.y update)"
+#endif
+
 /* Mirrors kvm_register_read_raw() in arch/x86/kvm/kvm_cache_regs.h. */
 static inline unsigned long vmq_reg_read(struct kvm_vcpu *vcpu, int reg)
 {
@@ -47,16 +57,31 @@ static inline bool vmq_hypercall_is_64bit(struct kvm_vcpu *vcpu)
 }
 
 /*
+ * Whether @kvm is an SEV guest (plain SEV, SEV-ES or SEV-SNP) whose memory
+ * the host only sees encrypted: vmq would read ciphertext as payloads and
+ * write cleartext that the guest cannot read into its encrypted rings.
+ * struct kvm_svm is private to kvm-amd; what KVM exports is the APICv
+ * inhibit that sev_guest_init() sets on every VM that KVM_SEV_INIT or
+ * KVM_SEV_ES_INIT turned into an SEV guest (arch/x86/kvm/svm/sev.c), and
+ * vcpu->arch.guest_state_protected for SEV-ES and SEV-SNP vCPUs.
+ */
+static inline bool vmq_vcpu_memory_encrypted(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.guest_state_protected ||
+	       test_bit(APICV_INHIBIT_REASON_SEV,
+			&vcpu->kvm->arch.apicv_inhibit_reasons);
+}
+
+/*
  * kvm_emulate_hypercall() hands the whole hypercall to the Xen or Hyper-V
  * emulation when the VM enabled them (kvm_xen_hypercall_enabled(),
  * kvm_hv_hypercall_enabled()); their numbering then owns RAX and vmq must
- * stay out of the way. Guests with protected state (SEV-ES/SNP) cannot share
- * rings with the host through plain guest memory, so vmq leaves them alone
- * too.
+ * stay out of the way. SEV guests cannot share rings with the host through
+ * guest memory the host reads in the clear, so vmq leaves them alone too.
  */
 static inline bool vmq_vcpu_hypercalls_foreign(struct kvm_vcpu *vcpu)
 {
-	if (vcpu->arch.guest_state_protected)
+	if (vmq_vcpu_memory_encrypted(vcpu))
 		return true;
 	if (vcpu->arch.hyperv_enabled && vcpu->kvm->arch.hyperv.hv_guest_os_id)
 		return true;

@@ -34,7 +34,8 @@ static void vmq_gbuf_unpin(struct page **pages, unsigned int npages)
 /*
  * Pin the guest pages at @gfn..@gfn+@npages-1. They must be ordinary,
  * writable guest RAM of a user memslot: not MMIO, not a read-only slot,
- * not one of KVM's private slots.
+ * not one of KVM's private slots, and not a page window's, whose pages may
+ * move to another VM (the pin would then reach into that VM's memory).
  */
 static int vmq_gbuf_pin(struct kvm_vcpu *vcpu, gfn_t gfn, struct page **pages,
 			unsigned int npages)
@@ -54,6 +55,11 @@ static int vmq_gbuf_pin(struct kvm_vcpu *vcpu, gfn_t gfn, struct page **pages,
 		    pin_user_pages_fast(hva, 1, FOLL_WRITE | FOLL_LONGTERM,
 					&pages[i]) != 1)
 			goto err_unpin;
+		/* A window page stays a window page: no race with a move. */
+		if (vmq_page_is_movable(pages[i])) {
+			unpin_user_page(pages[i]);
+			goto err_unpin;
+		}
 		atomic64_inc(&vmq_stats.pinned_pages);
 	}
 	return 0;

@@ -4,6 +4,7 @@
 #define _VMQ_GMEM_H
 
 #include <linux/kvm_types.h>
+#include <linux/mm.h>
 #include <linux/types.h>
 
 struct kvm;
@@ -16,6 +17,25 @@ struct vmq_gbuf {
 	struct page **pages;
 	unsigned int npages;
 };
+
+/*
+ * Window pages (window.c) may leave their VM: vmq moves them to other VMs.
+ * A ring vmq pinned on one would go with it, so rings are never pinned on
+ * them; window.c tags each such page when it allocates it, in the
+ * page->private of the head page, which nothing else uses for pages that
+ * are in no page cache.
+ */
+#define VMQ_PAGE_MOVABLE	0x564d5150UL	/* "VMQP" */
+
+static inline void vmq_page_set_movable(struct page *page, bool movable)
+{
+	set_page_private(page, movable ? VMQ_PAGE_MOVABLE : 0);
+}
+
+static inline bool vmq_page_is_movable(struct page *page)
+{
+	return page_private(compound_head(page)) == VMQ_PAGE_MOVABLE;
+}
 
 int vmq_gbuf_map(struct vmq_gbuf *buf, struct kvm_vcpu *vcpu, u64 gpa,
 		 u64 size);

@@ -106,6 +106,7 @@ void vmq_count_error(struct vmq_vm *vm, long err)
 		{ -EAGAIN, VMQ_CTR_ERR_FULL },
 		{ -EPIPE, VMQ_CTR_ERR_BROKEN },
 		{ -ENOSPC, VMQ_CTR_ERR_QUOTA },
+		{ -EBUSY, VMQ_CTR_ERR_BUSY },
 	};
 	int i;
 

@@ -30,11 +30,19 @@
  *    preemption disabled (on VMX also with interrupts off and outside
  *    kvm->srcu), so the probe does atomic work only.
  *
+ * 4. Memslot changes: KVM's page-track notifiers (exported; Debian builds
+ *    CONFIG_KVM_EXTERNAL_WRITE_TRACKING) call ->track_flush_slot() whenever
+ *    a memslot is deleted or moved. A VM that binds a page window gets one,
+ *    so that vmq unbinds the window when the VMM takes its memslot away.
+ *
  * Unloading: the ftrace_ops and the probe are unregistered first, so no new
- * hypercall or exit enters vmq; vmq_hc_srcu then waits for handlers already
- * running, tracepoint_synchronize_unregister() for probes, and
+ * hypercall or exit enters vmq; vmq_hc_srcu then waits for redirected
+ * hypercalls already running (vmq's and KVM's own: both return through
+ * vmq's text), tracepoint_synchronize_unregister() for probes, and
  * synchronize_rcu_tasks() for the few instructions after their
- * srcu_read_unlock(). Only then does the registry detach from the VMs.
+ * srcu_read_unlock(). Only then does the registry detach from the VMs. Last,
+ * vmq_kvm_hooks_drain() waits the same way for VM destructions that KVM ran
+ * through the lifetime hook meanwhile.
  */
 #include <linux/ftrace.h>
 #include <linux/kvm_host.h>
@@ -49,24 +57,30 @@
 #include "kvm_hooks.h"
 #include "registry.h"
 #include "vcpu.h"
+#include "window.h"
 
 /* Exported by kvm.ko: the tracepoint of every VM exit. */
 extern struct tracepoint __tracepoint_kvm_exit;
 
 DEFINE_STATIC_SRCU(vmq_hc_srcu);
 
+/*
+ * Every hypercall of every VM, vmq's or not, runs inside vmq_hc_srcu: the
+ * original kvm_emulate_hypercall() may sleep for as long as a guest likes
+ * (KVM_HC_SCHED_YIELD, Hyper-V's slow hypercalls reading guest memory that
+ * userfaultfd holds back), and it returns into this function. Tasks RCU
+ * alone would not wait for a task that sleeps there.
+ */
 static int vmq_emulate_hypercall(struct kvm_vcpu *vcpu)
 {
 	int idx, ret;
 
-	if (!vmq_hypercall_is_ours(vcpu)) {
-		ret = kvm_emulate_hypercall(vcpu);
-		barrier();	/* no tail call: see the top of this file */
-		return ret;
-	}
-
 	idx = srcu_read_lock(&vmq_hc_srcu);
-	ret = vmq_hypercall(vcpu);
+	if (vmq_hypercall_is_ours(vcpu))
+		ret = vmq_hypercall(vcpu);
+	else
+		ret = kvm_emulate_hypercall(vcpu);
+	barrier();	/* no tail call: see the top of this file */
 	srcu_read_unlock(&vmq_hc_srcu, idx);
 	return ret;
 }
@@ -92,12 +106,20 @@ static void vmq_exit_probe(void *data, struct kvm_vcpu *vcpu, u32 isa)
 	vmq_vcpu_on_exit(vcpu, isa == VMQ_KVM_ISA_SVM);
 }
 
+/*
+ * KVM's kvm_destroy_vm() may run this at any time, also while vmq unloads;
+ * vmq_kvm_hooks_drain() waits for it through vmq_release_srcu, up to the
+ * last instruction that touches vmq's objects.
+ */
+DEFINE_STATIC_SRCU(vmq_release_srcu);
+
 static void vmq_kvm_dev_destroy(struct kvm_device *dev)
 {
-	struct vmq_vm *vm = dev->private;
+	int idx = srcu_read_lock(&vmq_release_srcu);
 
-	kfree(dev);
-	vmq_vm_release(vm);
+	/* KVM took @dev off kvm->devices; the VM frees it with itself. */
+	vmq_vm_release(dev->private);
+	srcu_read_unlock(&vmq_release_srcu, idx);
 }
 
 static const struct kvm_device_ops vmq_kvm_dev_ops = {
@@ -106,45 +128,107 @@ static const struct kvm_device_ops vmq_kvm_dev_ops = {
 };
 
 /*
- * Have KVM tell vmq when @vm's VM is destroyed. The caller holds
- * vmq_registry_lock and keeps vm->kvm alive.
+ * The lifetime hook of @vm, allocated when the VM is created so that
+ * putting it in place later cannot fail. Freed with the VM.
  */
-int vmq_kvm_watch_vm(struct vmq_vm *vm)
+struct kvm_device *vmq_kvm_dev_alloc(struct vmq_vm *vm)
 {
-	struct kvm *kvm = vm->kvm;
 	struct kvm_device *dev;
 
-	lockdep_assert_held(&vmq_registry_lock);
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
 	if (!dev)
-		return -ENOMEM;
+		return NULL;
 	dev->ops = &vmq_kvm_dev_ops;
-	dev->kvm = kvm;
+	dev->kvm = vm->owner_kvm;
 	dev->private = vm;
+	return dev;
+}
 
+/*
+ * Have KVM tell vmq when @vm's VM is destroyed. The caller holds
+ * vmq_registry_lock and keeps the VM alive.
+ */
+void vmq_kvm_watch_vm(struct vmq_vm *vm)
+{
+	struct kvm *kvm = vm->owner_kvm;
+
+	lockdep_assert_held(&vmq_registry_lock);
+	if (vm->hooked)
+		return;
 	mutex_lock(&kvm->lock);
-	list_add(&dev->vm_node, vmq_kvm_devices(kvm));
+	list_add(&vm->kdev->vm_node, vmq_kvm_devices(kvm));
 	mutex_unlock(&kvm->lock);
-	vm->kdev = dev;
-	return 0;
+	vm->hooked = true;
 }
 
 /*
  * Take the lifetime hook off a VM that lives on (module unload). The caller
- * holds vmq_registry_lock and a reference on vm->kvm.
+ * holds vmq_registry_lock and a reference on the VM's struct kvm.
  */
 void vmq_kvm_unwatch_vm(struct vmq_vm *vm)
 {
-	struct kvm *kvm = vm->kvm;
+	struct kvm *kvm = vm->owner_kvm;
 
 	lockdep_assert_held(&vmq_registry_lock);
-	if (!vm->kdev)
+	if (!vm->hooked)
 		return;
 	mutex_lock(&kvm->lock);
 	list_del(&vm->kdev->vm_node);
 	mutex_unlock(&kvm->lock);
-	kfree(vm->kdev);
-	vm->kdev = NULL;
+	vm->hooked = false;
+}
+
+/*
+ * KVM is destroying the VM: it took the hook off itself, and it tore down
+ * its page tracking before destroying its devices (kvm_destroy_vm() calls
+ * kvm_arch_destroy_vm() first), so the memslot notifier is gone with it and
+ * must not be unregistered.
+ */
+void vmq_kvm_forget_vm(struct vmq_vm *vm)
+{
+	lockdep_assert_held(&vmq_registry_lock);
+	vm->hooked = false;
+	mutex_lock(&vm->track_lock);
+	vm->tracking = false;
+	mutex_unlock(&vm->track_lock);
+}
+
+static void vmq_track_flush_slot(struct kvm *kvm, struct kvm_memory_slot *slot,
+				 struct kvm_page_track_notifier_node *node)
+{
+	struct vmq_vm *vm = container_of(node, struct vmq_vm, track);
+
+	vmq_window_memslot_gone(vm, slot->base_gfn, slot->npages);
+}
+
+/*
+ * Tell vmq about memslot changes of @vm's VM from now on; once is enough.
+ * Called from one of the VM's vCPUs, which keeps it alive.
+ */
+void vmq_kvm_track_memslots(struct vmq_vm *vm)
+{
+	mutex_lock(&vm->track_lock);
+	if (!vm->tracking) {
+		vm->track.track_flush_slot = vmq_track_flush_slot;
+		kvm_page_track_register_notifier(vm->owner_kvm, &vm->track);
+		vm->tracking = true;
+	}
+	mutex_unlock(&vm->track_lock);
+}
+
+/*
+ * A VM that vmq lets go of while it lives (module unload; the caller holds
+ * its struct kvm). Releases from KVM's destruction come here after
+ * vmq_kvm_forget_vm(), with nothing left to do.
+ */
+void vmq_kvm_untrack_memslots(struct vmq_vm *vm)
+{
+	mutex_lock(&vm->track_lock);
+	if (vm->tracking) {
+		kvm_page_track_unregister_notifier(vm->owner_kvm, &vm->track);
+		vm->tracking = false;
+	}
+	mutex_unlock(&vm->track_lock);
 }
 
 int vmq_kvm_hooks_init(void)
@@ -184,4 +268,17 @@ void vmq_kvm_hooks_exit(void)
 	tracepoint_synchronize_unregister();
 	synchronize_srcu(&vmq_hc_srcu);
 	synchronize_rcu_tasks();
+}
+
+/*
+ * The last step before the module's memory goes: every ->destroy() that KVM
+ * started has left vmq's objects (SRCU) and vmq's text (tasks RCU: a task
+ * preempted in the instructions after srcu_read_unlock() is waited for).
+ * Then the RCU callbacks those releases queued may run.
+ */
+void vmq_kvm_hooks_drain(void)
+{
+	synchronize_srcu(&vmq_release_srcu);
+	synchronize_rcu_tasks();
+	rcu_barrier();
 }

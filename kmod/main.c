@@ -97,7 +97,8 @@ static void __exit vmq_exit(void)
 	/* Window files pin the module: none is left once we get here. */
 	vmq_window_exit();
 	destroy_workqueue(vmq_wq);
-	rcu_barrier();	/* vmq_vm and ACL entries are freed by RCU callbacks */
+	/* vmq_vm and ACL entries are freed by RCU callbacks */
+	vmq_kvm_hooks_drain();
 }
 
 module_init(vmq_init);

@@ -2,18 +2,24 @@
 /*
  * netlink.c: the "vmq" generic netlink family (<linux/vmq.h> documents
  * every command and attribute). Policies are per operation and validated
- * strictly; every error carries an extended ACK message. Changes need
- * CAP_NET_ADMIN, checked in pre_doit so that the refusal is explained too.
+ * strictly; every error carries an extended ACK message.
+ *
+ * Everything needs CAP_NET_ADMIN, reading included: VM names, host PIDs,
+ * the permission graph, counters and the stream of refused sends describe
+ * other users' VMs. It is checked in pre_doit and in the dump's start
+ * callback, so that the refusal is explained too, and by the core for the
+ * events group (GENL_MCAST_CAP_NET_ADMIN).
  */
 #include <linux/capability.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
 #include "acl.h"
+#include "compat.h"
 #include "netlink.h"
 #include "registry.h"
 
-#define VMQ_NL_ADMIN	0x01	/* genl_ops.internal_flags */
+#define VMQ_NL_CHANGE	0x01	/* genl_ops.internal_flags: changes state */
 
 static struct genl_family vmq_genl_family;
 
@@ -167,6 +173,20 @@ out_free:
 	return ret;
 }
 
+static bool vmq_nl_allowed(struct sk_buff *skb, bool change,
+			   struct netlink_ext_ack *extack)
+{
+	if (netlink_capable(skb, CAP_NET_ADMIN))
+		return true;
+	if (change)
+		NL_SET_ERR_MSG(extack,
+			       "vmq: changing vmq settings needs CAP_NET_ADMIN");
+	else
+		NL_SET_ERR_MSG(extack,
+			       "vmq: reading vmq state needs CAP_NET_ADMIN");
+	return false;
+}
+
 /* cb->args[0]: the last id dumped. */
 static int vmq_nl_get_vm_dumpit(struct sk_buff *skb,
 				struct netlink_callback *cb)
@@ -174,6 +194,13 @@ static int vmq_nl_get_vm_dumpit(struct sk_buff *skb,
 	struct vmq_vm_info *vi;
 	int ret = 0;
 
+	/*
+	 * Dumps skip pre_doit, and on 6.1 a dump's start callback has no
+	 * extended ACK to explain itself in: refuse from the first round,
+	 * whose error and message end the dump (NLMSG_DONE).
+	 */
+	if (!cb->args[0] && !vmq_nl_allowed(cb->skb, false, cb->extack))
+		return -EPERM;
 	vi = kzalloc(sizeof(*vi), GFP_KERNEL);
 	if (!vi)
 		return -ENOMEM;
@@ -327,12 +354,9 @@ static int vmq_nl_reset(struct sk_buff *skb, struct genl_info *info)
 static int vmq_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 			   struct genl_info *info)
 {
-	if ((ops->internal_flags & VMQ_NL_ADMIN) &&
-	    !netlink_capable(skb, CAP_NET_ADMIN)) {
-		NL_SET_ERR_MSG(info->extack,
-			       "vmq: changing vmq settings needs CAP_NET_ADMIN");
+	if (!vmq_nl_allowed(skb, ops->internal_flags & VMQ_NL_CHANGE,
+			    info->extack))
 		return -EPERM;
-	}
 	return 0;
 }
 
@@ -349,35 +373,35 @@ static const struct genl_ops vmq_genl_ops[] = {
 		.doit = vmq_nl_set_vm,
 		.policy = vmq_set_policy,
 		.maxattr = VMQ_A_MAX,
-		.internal_flags = VMQ_NL_ADMIN,
+		.internal_flags = VMQ_NL_CHANGE,
 	},
 	{
 		.cmd = VMQ_CMD_ALLOW,
 		.doit = vmq_nl_pair,
 		.policy = vmq_pair_policy,
 		.maxattr = VMQ_A_MAX,
-		.internal_flags = VMQ_NL_ADMIN,
+		.internal_flags = VMQ_NL_CHANGE,
 	},
 	{
 		.cmd = VMQ_CMD_REVOKE,
 		.doit = vmq_nl_pair,
 		.policy = vmq_pair_policy,
 		.maxattr = VMQ_A_MAX,
-		.internal_flags = VMQ_NL_ADMIN,
+		.internal_flags = VMQ_NL_CHANGE,
 	},
 	{
 		.cmd = VMQ_CMD_INTRODUCE,
 		.doit = vmq_nl_pair,
 		.policy = vmq_pair_policy,
 		.maxattr = VMQ_A_MAX,
-		.internal_flags = VMQ_NL_ADMIN,
+		.internal_flags = VMQ_NL_CHANGE,
 	},
 	{
 		.cmd = VMQ_CMD_RESET_COUNTERS,
 		.doit = vmq_nl_reset,
 		.policy = vmq_vm_policy,
 		.maxattr = VMQ_A_MAX,
-		.internal_flags = VMQ_NL_ADMIN,
+		.internal_flags = VMQ_NL_CHANGE,
 	},
 };
 
@@ -386,7 +410,10 @@ enum vmq_nl_mcgrp {
 };
 
 static const struct genl_multicast_group vmq_genl_mcgrps[] = {
-	[VMQ_NL_MCGRP_EVENTS] = { .name = VMQ_GENL_MCGRP_EVENTS },
+	[VMQ_NL_MCGRP_EVENTS] = {
+		.name = VMQ_GENL_MCGRP_EVENTS,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 static struct genl_family vmq_genl_family __ro_after_init = {

@@ -267,21 +267,22 @@ static void vmq_notify_arrival(struct vmq_vm *vm)
 }
 
 /*
- * The VM that @src wants to reach, referenced, if the host allows the pair:
- * ERR_PTR(-ESRCH) or ERR_PTR(-EACCES) (announced as VMQ_EVENT_DENIED).
+ * The VM that @src wants to reach, referenced, if the host allows the pair;
+ * else ERR_PTR(-EACCES), announced as VMQ_EVENT_DENIED. A VM that does not
+ * exist gets the same answer as one that may not be reached: a guest
+ * learns nothing about VMs it may not send to (VMQ_HC_LOOKUP keeps the same
+ * rule). Pairs only ever name published VMs (registry.c), so the ACL is
+ * asked first; a VM that went away since is not found, and refused alike.
  */
 struct vmq_vm *vmq_dest_get(struct vmq_vm *src, u64 dest_id)
 {
-	struct vmq_vm *dest;
+	struct vmq_vm *dest = NULL;
 
-	if (!dest_id || dest_id > U32_MAX)
-		return ERR_PTR(-ESRCH);
-	dest = vmq_vm_get(dest_id);
-	if (!dest)
-		return ERR_PTR(-ESRCH);
-	if (!vmq_acl_allowed(src->id, dest->id)) {
-		vmq_nl_event(VMQ_EVENT_DENIED, src->id, dest->id, -EACCES);
-		vmq_vm_put(dest);
+	if (dest_id && dest_id <= U32_MAX && vmq_acl_allowed(src->id, dest_id))
+		dest = vmq_vm_get(dest_id);
+	if (!dest) {
+		vmq_nl_event(VMQ_EVENT_DENIED, src->id,
+			     dest_id <= U32_MAX ? dest_id : 0, -EACCES);
 		return ERR_PTR(-EACCES);
 	}
 	return dest;

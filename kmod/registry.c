@@ -34,7 +34,11 @@ static u32 vmq_next_id = 1;
 
 static void vmq_vm_free_rcu(struct rcu_head *rcu)
 {
-	kfree(container_of(rcu, struct vmq_vm, rcu));
+	struct vmq_vm *vm = container_of(rcu, struct vmq_vm, rcu);
+
+	/* Still ours if KVM never had it (see vmq_kvm_watch_vm()). */
+	kfree(vm->kdev);
+	kfree(vm);
 }
 
 static void vmq_vm_free(struct kref *ref)
@@ -134,7 +138,31 @@ static bool vmq_name_taken(const char *name, struct vmq_vm *except)
 	return false;
 }
 
-/* A new VM in the registry, holding the registry's reference. */
+/*
+ * The thread group that runs the VM: the caller's when it is one of the
+ * VM's own threads (a vCPU adopting it, a VMM attaching it), else that of
+ * the thread that created it.
+ */
+static pid_t vmq_vm_tgid(struct kvm *kvm)
+{
+	struct task_struct *task;
+	pid_t tgid = 0;
+
+	if (current->mm == kvm->mm)
+		return task_tgid_nr(current);
+	rcu_read_lock();
+	task = pid_task(find_vpid(kvm->userspace_pid), PIDTYPE_PID);
+	if (task)
+		tgid = task_tgid_nr(task);
+	rcu_read_unlock();
+	return tgid ?: kvm->userspace_pid;
+}
+
+/*
+ * A new VM that nothing can reach yet: its id is reserved, not published,
+ * and everything it needs to be published and hooked is allocated, so that
+ * neither step can fail once others may see it.
+ */
 static struct vmq_vm *vmq_vm_create(struct kvm *kvm)
 {
 	struct vmq_vm *vm;
@@ -149,27 +177,44 @@ static struct vmq_vm *vmq_vm_create(struct kvm *kvm)
 	vm->kvm = kvm;
 	vm->owner_kvm = kvm;
 	spin_lock_init(&vm->lock);
+	mutex_init(&vm->track_lock);
 	INIT_LIST_HEAD(&vm->waiters);
 	INIT_WORK(&vm->put_work, vmq_vm_put_work);
 	xa_init(&vm->vcpus);
-	vm->pid = kvm->userspace_pid;
+	vm->pid = vmq_vm_tgid(kvm);
 	vmq_queue_init(&vm->rxq);
-
-	ret = xa_alloc_cyclic(&vmq_vms, &id, vm, xa_limit_32b, &vmq_next_id,
+	vm->kdev = vmq_kvm_dev_alloc(vm);
+	if (!vm->kdev) {
+		kfree(vm);
+		return ERR_PTR(-ENOMEM);
+	}
+	/* Storing NULL reserves the id: lookups see nothing there yet. */
+	ret = xa_alloc_cyclic(&vmq_vms, &id, NULL, xa_limit_32b, &vmq_next_id,
 			      GFP_KERNEL_ACCOUNT);
 	if (ret < 0) {
+		kfree(vm->kdev);
 		kfree(vm);
 		return ERR_PTR(ret);
 	}
 	vm->id = id;
-	hash_add_rcu(vmq_vm_by_kvm, &vm->kvm_node, (unsigned long)kvm);
-	atomic64_inc(&vmq_stats.live_vms);
-	atomic64_inc(&vmq_stats.vms_created);
-	vmq_nl_event(VMQ_EVENT_VM_ATTACHED, vm->id, 0, 0);
 	return vm;
 }
 
-/* Undo vmq_vm_create() for a VM that never became visible to KVM. */
+/*
+ * Make a created VM reachable by id and by struct kvm. Cannot fail: the
+ * slot of its reserved id exists, so storing into it allocates nothing.
+ */
+static void vmq_vm_publish(struct vmq_vm *vm)
+{
+	lockdep_assert_held(&vmq_registry_lock);
+	xa_store(&vmq_vms, vm->id, vm, GFP_KERNEL_ACCOUNT);
+	hash_add_rcu(vmq_vm_by_kvm, &vm->kvm_node, (unsigned long)vm->kvm);
+	atomic64_inc(&vmq_stats.live_vms);
+	atomic64_inc(&vmq_stats.vms_created);
+	vmq_nl_event(VMQ_EVENT_VM_ATTACHED, vm->id, 0, 0);
+}
+
+/* Take a published VM out of both indexes: no new lookup finds it. */
 static void vmq_vm_unpublish(struct vmq_vm *vm)
 {
 	unsigned long flags;
@@ -197,6 +242,7 @@ static void vmq_vm_finish_release(struct vmq_vm *vm)
 	if (notify)
 		eventfd_ctx_put(notify);
 	vmq_queue_teardown(&vm->rxq);
+	vmq_kvm_untrack_memslots(vm);
 	vmq_window_unbind(vm);
 	vmq_nl_event(VMQ_EVENT_VM_GONE, vm->id, 0, 0);
 	atomic64_dec(&vmq_stats.live_vms);
@@ -208,23 +254,20 @@ static void vmq_vm_finish_release(struct vmq_vm *vm)
 /*
  * Adoption installs the lifetime hook from a work item: the hypercall runs
  * under vcpu->mutex, and KVM's lock order puts kvm->lock outside it. The work
- * holds a reference on the VM until the hook is in place.
+ * holds a reference on the VM and on its struct kvm until the hook is in
+ * place, so KVM cannot destroy the VM before vmq watches it, and installing
+ * the hook cannot fail: there is no error path that would have to take a
+ * VM that vCPUs already use back out of the registry.
  */
 static void vmq_vm_hook_work(struct work_struct *work)
 {
 	struct vmq_vm *vm = container_of(work, struct vmq_vm, hook_work);
-	struct kvm *kvm = vm->kvm;
-	bool failed = false;
+	struct kvm *kvm = vm->owner_kvm;
 
 	mutex_lock(&vmq_registry_lock);
-	if (!vm->gone && !vm->kdev && vmq_kvm_watch_vm(vm)) {
-		/* Without the hook vmq would not see the VM die: forget it. */
-		vmq_vm_unpublish(vm);
-		failed = true;
-	}
+	if (!vm->gone)
+		vmq_kvm_watch_vm(vm);
 	mutex_unlock(&vmq_registry_lock);
-	if (failed)
-		vmq_vm_finish_release(vm);
 	vmq_vm_put(vm);
 	kvm_put_kvm(kvm);
 }
@@ -241,6 +284,7 @@ struct vmq_vm *vmq_vm_adopt(struct kvm_vcpu *vcpu)
 	vm = vmq_vm_create(kvm);
 	if (IS_ERR(vm))
 		goto out_unlock;
+	vmq_vm_publish(vm);
 	kref_get(&vm->ref);	/* for the hook work */
 	kvm_get_kvm(kvm);
 	INIT_WORK(&vm->hook_work, vmq_vm_hook_work);
@@ -254,45 +298,32 @@ out_unlock:
 struct vmq_vm *vmq_vm_attach(struct kvm *kvm, const char *name)
 {
 	struct vmq_vm *vm;
-	int ret;
 
 	mutex_lock(&vmq_registry_lock);
 	vm = vmq_vm_get_by_kvm(kvm);
 	if (name[0] && vmq_name_taken(name, vm)) {
-		ret = -EEXIST;
-		goto err_put;
+		mutex_unlock(&vmq_registry_lock);
+		if (vm)
+			vmq_vm_put(vm);
+		return ERR_PTR(-EEXIST);
 	}
 	if (!vm) {
 		vm = vmq_vm_create(kvm);
-		if (IS_ERR(vm)) {
-			mutex_unlock(&vmq_registry_lock);
-			return vm;
-		}
-		ret = vmq_kvm_watch_vm(vm);
-		if (ret)
-			goto err_unpublish;
+		if (IS_ERR(vm))
+			goto out_unlock;
+		/* Watched before anyone can find it: no way back needed. */
+		vmq_kvm_watch_vm(vm);
+		vmq_vm_publish(vm);
 		kref_get(&vm->ref);	/* for the caller */
-	} else if (!vm->kdev) {
-		/* Adopted, and its hook work has not run yet: do it now. */
-		ret = vmq_kvm_watch_vm(vm);
-		if (ret)
-			goto err_put;
+	} else if (!vm->gone) {
+		/* Adopted, and its hook work may not have run yet. */
+		vmq_kvm_watch_vm(vm);
 	}
 	if (name[0])
-		strscpy(vm->name, name, sizeof(vm->name));
+		strscpy_pad(vm->name, name, sizeof(vm->name));
+out_unlock:
 	mutex_unlock(&vmq_registry_lock);
 	return vm;
-
-err_unpublish:
-	vmq_vm_unpublish(vm);
-	mutex_unlock(&vmq_registry_lock);
-	vmq_vm_finish_release(vm);
-	return ERR_PTR(ret);
-err_put:
-	mutex_unlock(&vmq_registry_lock);
-	if (vm)
-		vmq_vm_put(vm);
-	return ERR_PTR(ret);
 }
 
 /*
@@ -303,7 +334,7 @@ err_put:
 void vmq_vm_release(struct vmq_vm *vm)
 {
 	mutex_lock(&vmq_registry_lock);
-	vm->kdev = NULL;
+	vmq_kvm_forget_vm(vm);
 	vmq_vm_unpublish(vm);
 	mutex_unlock(&vmq_registry_lock);
 	vmq_vm_finish_release(vm);
@@ -370,7 +401,8 @@ int vmq_vm_rename(u32 id, const char *name)
 	if (vm) {
 		ret = -EEXIST;
 		if (!name[0] || !vmq_name_taken(name, vm)) {
-			strscpy(vm->name, name, sizeof(vm->name));
+			/* No byte of an older, longer name may reach a peer. */
+			strscpy_pad(vm->name, name, sizeof(vm->name));
 			ret = 0;
 		}
 	}

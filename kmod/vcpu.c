@@ -41,6 +41,14 @@
 
 #define VMQ_TX_MAX_PAGES	64	/* 8192 descriptors */
 
+/*
+ * What one VM exit may deliver in atomic context: a guest must not be able
+ * to make the host copy without bound with preemption off. The rest of the
+ * ring goes to tx_work, in process context, at once.
+ */
+#define VMQ_TX_EXIT_DESCS	64
+#define VMQ_TX_EXIT_BYTES	(256 * 1024)
+
 static void vmq_tx_work(struct work_struct *work);
 static enum hrtimer_restart vmq_wait_timer(struct hrtimer *timer);
 
@@ -99,14 +107,17 @@ void vmq_vcpus_release(struct vmq_vm *vm)
 /*
  * Consume published descriptors. With @can_sleep the caller is in process
  * context, in the sender's mm, with its kvm->srcu held; otherwise in the
- * exit hook. Returns the number completed, or -VMQ_ENOTRESIDENT when a payload
- * must be faulted in by a caller that can sleep. Needs VMQ_VCPU_TX_BUSY.
+ * exit hook, which stops at the exit's budget. Returns the number
+ * completed, or -VMQ_ENOTRESIDENT when the rest needs a caller that can
+ * sleep: a payload must be faulted in, a page moved, or the budget is
+ * spent (*@spent set). Needs VMQ_VCPU_TX_BUSY.
  */
-static long vmq_tx_drain(struct vmq_vcpu *vcv, struct kvm *kvm, bool can_sleep)
+static long vmq_tx_drain(struct vmq_vcpu *vcv, struct kvm *kvm, bool can_sleep,
+			 bool *spent)
 {
 	struct vmq_vm *vm = vcv->vm;
+	u32 prod, bytes = 0;
 	long done = 0;
-	u32 prod;
 
 	if (!vcv->txh || vcv->tx_broken)
 		return 0;
@@ -128,8 +139,16 @@ static long vmq_tx_drain(struct vmq_vcpu *vcv, struct kvm *kvm, bool can_sleep)
 		u32 flags = READ_ONCE(d->flags);
 		long ret = -EINVAL;
 
+		/* A payload too large for any send fails without a copy. */
+		if (!can_sleep && (done == VMQ_TX_EXIT_DESCS ||
+				   (!flags && a.len > VMQ_TX_EXIT_BYTES - bytes &&
+				    a.len <= READ_ONCE(vmq_max_msg_size)))) {
+			*spent = true;
+			return -VMQ_ENOTRESIDENT;
+		}
 		if (!flags) {
 			ret = vmq_send(vm, kvm, &a, can_sleep);
+			bytes += a.len;
 		} else if (flags == VMQ_TX_F_PAGE) {
 			/* @len is unused and must be zero, as for the hypercall. */
 			ret = -VMQ_ENOTRESIDENT;
@@ -149,13 +168,23 @@ static long vmq_tx_drain(struct vmq_vcpu *vcv, struct kvm *kvm, bool can_sleep)
 		/* The status is written before the slot is handed back. */
 		smp_store_release(&vcv->txh->cons, vcv->tx_cons);
 		done++;
+		if (can_sleep)
+			cond_resched();
 	}
 	return done;
 }
 
-static void vmq_tx_lock(struct vmq_vcpu *vcv)
+/*
+ * The holder may be tx_work, blocked on a payload page that the VMM keeps
+ * missing (userfaultfd) for as long as it likes: a vCPU waits killably, so
+ * that the VMM can always be killed. Only tx_work waits uninterruptibly; it
+ * is ended by the VMM's death, which releases such pages.
+ */
+static int vmq_tx_lock(struct vmq_vcpu *vcv)
 {
-	wait_on_bit_lock(&vcv->flags, VMQ_VCPU_TX_BUSY, TASK_UNINTERRUPTIBLE);
+	return wait_on_bit_lock(&vcv->flags, VMQ_VCPU_TX_BUSY,
+				current->flags & PF_WQ_WORKER ?
+				TASK_UNINTERRUPTIBLE : TASK_KILLABLE);
 }
 
 static void vmq_tx_unlock(struct vmq_vcpu *vcv)
@@ -182,8 +211,8 @@ static void vmq_tx_work(struct work_struct *work)
 	if (mmget_not_zero(kvm->mm)) {
 		kthread_use_mm(kvm->mm);
 		idx = srcu_read_lock(&kvm->srcu);
-		vmq_tx_lock(vcv);
-		vmq_tx_drain(vcv, kvm, true);
+		vmq_tx_lock(vcv);	/* uninterruptible: cannot fail */
+		vmq_tx_drain(vcv, kvm, true, NULL);
 		vmq_tx_unlock(vcv);
 		srcu_read_unlock(&kvm->srcu, idx);
 		kthread_unuse_mm(kvm->mm);
@@ -206,7 +235,8 @@ long vmq_tx_register(struct vmq_vcpu *vcv, u64 gpa, u64 size, u64 flags)
 	if (!is_power_of_2(nr))
 		return -EINVAL;
 
-	vmq_tx_lock(vcv);
+	if (vmq_tx_lock(vcv))
+		return -EINTR;
 	ret = -EBUSY;
 	if (vcv->tx.va)
 		goto out_unlock;
@@ -239,9 +269,10 @@ long vmq_tx_unregister(struct vmq_vcpu *vcv)
 {
 	long ret = -ENOTCONN;
 
-	vmq_tx_lock(vcv);
+	if (vmq_tx_lock(vcv))
+		return -EINTR;
 	if (vcv->tx.va) {
-		vmq_tx_drain(vcv, vcv->vcpu->kvm, true);
+		vmq_tx_drain(vcv, vcv->vcpu->kvm, true, NULL);
 		vmq_tx_unmap(vcv);
 		ret = 0;
 	}
@@ -260,8 +291,9 @@ long vmq_tx_flush(struct vmq_vcpu *vcv)
 
 	if (!vcv->tx.va)
 		return -ENOTCONN;
-	vmq_tx_lock(vcv);
-	ret = vmq_tx_drain(vcv, vcv->vcpu->kvm, true);
+	if (vmq_tx_lock(vcv))
+		return -EINTR;
+	ret = vmq_tx_drain(vcv, vcv->vcpu->kvm, true, NULL);
 	if (ret >= 0)
 		ret = (u32)(vcv->tx_cons - vcv->tx_cons_exit);
 	vmq_tx_unlock(vcv);
@@ -277,7 +309,9 @@ void vmq_vcpu_on_exit(struct kvm_vcpu *vcpu, bool can_read_guest)
 {
 	struct vmq_vcpu *vcv;
 	struct vmq_vm *vm;
+	bool spent = false;
 	long ret;
+	u32 cons;
 
 	rcu_read_lock();
 	vm = vmq_vm_find_rcu(vcpu->kvm);
@@ -298,10 +332,13 @@ void vmq_vcpu_on_exit(struct kvm_vcpu *vcpu, bool can_read_guest)
 	if (test_and_set_bit_lock(VMQ_VCPU_TX_BUSY, &vcv->flags))
 		goto out_unlock;	/* tx_work or a hypercall has it */
 	ret = -VMQ_ENOTRESIDENT;
+	cons = vcv->tx_cons;
 	if (can_read_guest)
-		ret = vmq_tx_drain(vcv, vcpu->kvm, false);
-	if (ret > 0)
+		ret = vmq_tx_drain(vcv, vcpu->kvm, false, &spent);
+	if (vcv->tx_cons != cons)
 		vmq_count(vm, VMQ_CTR_LAZY_EXITS, 1);
+	if (spent)
+		vmq_count(vm, VMQ_CTR_LAZY_DEFERRED, 1);
 	vmq_tx_unlock(vcv);
 	if (ret == -VMQ_ENOTRESIDENT)
 		queue_work(vmq_wq, &vcv->tx_work);

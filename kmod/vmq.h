@@ -19,6 +19,7 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <linux/vmq.h>
+#include <linux/kvm_host.h>
 
 #include "gmem.h"
 
@@ -57,7 +58,8 @@ struct vmq_vm {
 	struct kvm *kvm;
 	/* The same VM, never cleared: only used while holding a reference. */
 	struct kvm *owner_kvm;
-	struct kvm_device *kdev;	/* lifetime hook on kvm->devices */
+	struct kvm_device *kdev;	/* lifetime hook, freed with the VM */
+	bool hooked;			/* kdev is on kvm->devices */
 	/*
 	 * Cross-VM wake-ups (waiters, notify) take @lock, under which vm->kvm
 	 * is only cleared, and pin the VM with kvm_get_kvm_safe() before
@@ -77,6 +79,10 @@ struct vmq_vm {
 	u32 quota_max_pages;		/* 0: no limit */
 	atomic_t pages_in_flight;	/* sent pages that receivers hold */
 	struct vmq_window *window;	/* bound page window (window.c) */
+	/* Memslot changes, watched once a window is bound (kvm_hooks.c). */
+	struct mutex track_lock;
+	bool tracking;
+	struct kvm_page_track_notifier_node track;
 	struct hlist_node kvm_node;	/* vmq_vm_by_kvm */
 	struct work_struct hook_work;	/* installs kdev for adopted VMs */
 	struct vmq_queue rxq;

@@ -40,6 +40,7 @@
  * nests inside the window mutexes.
  */
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
@@ -55,6 +56,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
+#include "kvm_hooks.h"
 #include "netlink.h"
 #include "queue.h"
 #include "registry.h"
@@ -110,10 +112,14 @@ static struct page *vmq_page_alloc(unsigned int order)
 {
 	/* Charged to the memory cgroup of whoever creates the window. */
 	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN;
+	struct page *page;
 
 	if (order)
 		gfp |= __GFP_COMP | __GFP_RETRY_MAYFAIL;
-	return alloc_pages(gfp, order);
+	page = alloc_pages(gfp, order);
+	if (page)
+		vmq_page_set_movable(page, true);
+	return page;
 }
 
 /* The in-flight charge of a page ends (freed, forwarded, receiver gone). */
@@ -140,6 +146,7 @@ static void vmq_window_depopulate(struct vmq_window *w)
 		if (w->charge)
 			vmq_uncharge(w->charge[i]);
 		if (w->pages[i]) {
+			vmq_page_set_movable(w->pages[i], false);
 			put_page(w->pages[i]);
 			atomic64_sub(1 << w->order, &vmq_stats.window_pages);
 		}
@@ -352,6 +359,11 @@ long vmq_window_bind(struct vmq_vm *vm, struct kvm_vcpu *vcpu, u64 gpa,
 	if (!PAGE_ALIGNED(gpa) || !size || size > VMQ_WINDOW_MAX ||
 	    gpa + size < gpa)
 		return -EINVAL;
+	/*
+	 * Watch memslot changes before looking at the memslot, so that none
+	 * can slip in between the check below and the binding.
+	 */
+	vmq_kvm_track_memslots(vm);
 	ms = gfn_to_memslot(kvm, gpa_to_gfn(gpa));
 	if (!ms || ms != gfn_to_memslot(kvm, gpa_to_gfn(gpa + size - 1)) ||
 	    (ms->flags & KVM_MEM_READONLY))
@@ -462,6 +474,31 @@ static void vmq_window_unlock_two(struct vmq_window *a, struct vmq_window *b)
 }
 
 /*
+ * Whether @page, whose slot mappings were just zapped, can be reached only
+ * through its window. A window holds exactly one reference on each slot's
+ * page (the head page of a 2 MiB one), and every host PTE or PMD that maps
+ * it holds another; the zap dropped those. Anything left is a way in that
+ * the zap did not close and that would survive the move: a GUP pin or
+ * reference (O_DIRECT I/O in flight, a vmsplice()d pipe buffer, VFIO DMA,
+ * KVM's own kvm_vcpu_map() of a nested guest's VMCB/VMCS page), or a
+ * mapping that is not the window's. Rings are never pinned on window pages
+ * (gmem.c refuses them), so vmq's own pins never stand in the way.
+ *
+ * The caller holds the page lock and the window mutex, which keep the
+ * window's fault handler from handing the page out again; GUP-fast may
+ * still take and drop a speculative reference, which only makes this
+ * answer "no" spuriously, never "yes" wrongly: it rechecks the PTE it
+ * read, and that is gone.
+ */
+static bool vmq_page_exclusive(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	return folio_ref_count(folio) == 1 && !folio_mapped(folio) &&
+	       !folio_maybe_dma_pinned(folio);
+}
+
+/*
  * Move the page in slot @s of @ws (the sender's) into free slot @r of @wr
  * (the receiver's), give the receiver its message, and back @s with the
  * receiver's old free page, cleared. Both windows are locked.
@@ -489,10 +526,19 @@ static long vmq_page_move(struct vmq_vm *src, struct vmq_vm *dest,
 	vmq_slot_zap(ws, s);
 	vmq_slot_zap(wr, r);
 
-	ret = vmq_queue_post(dest, VMQ_MSG_PAGE, src->id, tag, &msg,
-			     sizeof(msg));
+	/*
+	 * The mappings were not necessarily the only way to the pages:
+	 * prove it before either changes hands (see vmq_page_exclusive()).
+	 */
+	ret = -EBUSY;
+	if (vmq_page_exclusive(ps) && vmq_page_exclusive(pr))
+		ret = vmq_queue_post(dest, VMQ_MSG_PAGE, src->id, tag, &msg,
+				     sizeof(msg));
 	if (ret) {
-		/* Nobody could map either slot meanwhile: we hold the mutexes. */
+		/*
+		 * Nobody could map either slot meanwhile: we hold the mutexes.
+		 * The next access faults the same pages back in.
+		 */
 		ws->pages[s] = ps;
 		wr->pages[r] = pr;
 		goto out_unlock;
@@ -504,8 +550,7 @@ static long vmq_page_move(struct vmq_vm *src, struct vmq_vm *dest,
 	/* The page is in flight, charged to its latest sender. */
 	vmq_uncharge(ws->charge[s]);
 	ws->charge[s] = 0;
-	wr->charge[r] = src->id;
-	atomic_inc(&src->pages_in_flight);
+	wr->charge[r] = src->id;	/* src->pages_in_flight: reserved */
 	atomic64_inc(&vmq_stats.pages_in_flight);
 out_unlock:
 	unlock_page(pr);
@@ -513,25 +558,44 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * Take one of @src's VMQ_A_QUOTA_MAX_PAGES before moving a page, so that
+ * concurrent senders of one VM cannot pass the quota together.
+ */
+static bool vmq_pages_reserve(struct vmq_vm *src)
+{
+	u32 quota = READ_ONCE(src->quota_max_pages);
+	int n = atomic_read(&src->pages_in_flight);
+
+	do {
+		if (quota && n >= quota)
+			return false;
+	} while (!atomic_try_cmpxchg(&src->pages_in_flight, &n, n + 1));
+	return true;
+}
+
 /* VMQ_HC_PAGE_SEND: move the page at @gpa of the caller's window to @dest. */
 long vmq_page_send(struct vmq_vm *src, u64 dest_id, u64 gpa, u64 tag)
 {
 	struct vmq_window *ws, *wr;
 	struct vmq_vm *dest;
-	u32 quota;
 	long s, r, ret;
 
-	ws = READ_ONCE(src->window);	/* set once, cleared only at release */
+	/* A memslot change may unbind it meanwhile: hold the file. */
+	ws = vmq_vm_window(src);
 	if (!ws)
 		return -ENOTCONN;
 	s = vmq_window_slot(ws, gpa);
-	if (s < 0)
-		return s;
+	if (s < 0) {
+		ret = s;
+		goto out_put_own;
+	}
 	dest = vmq_dest_get(src, dest_id);
-	if (IS_ERR(dest))
-		return PTR_ERR(dest);
-	quota = READ_ONCE(src->quota_max_pages);
-	if (quota && atomic_read(&src->pages_in_flight) >= quota) {
+	if (IS_ERR(dest)) {
+		ret = PTR_ERR(dest);
+		goto out_put_own;
+	}
+	if (!vmq_pages_reserve(src)) {
 		/* Counted as VMQ_CTR_ERR_QUOTA by the hypercall's caller. */
 		vmq_nl_event(VMQ_EVENT_QUOTA, src->id, dest->id, -ENOSPC);
 		ret = -ENOSPC;
@@ -540,14 +604,23 @@ long vmq_page_send(struct vmq_vm *src, u64 dest_id, u64 gpa, u64 tag)
 	wr = vmq_vm_window(dest);
 	ret = -ENOTCONN;
 	if (!wr)
-		goto out_put_vm;
+		goto out_unreserve;
 	ret = -EMSGSIZE;
 	if (wr->order != ws->order)
 		goto out_put_window;
 
 	vmq_window_lock_two(ws, wr);
-	ret = -EINVAL;
-	if (test_bit(s, ws->free))
+	/*
+	 * Both still bound (a memslot change unbinds), and the slot looked
+	 * up where the window is bound now.
+	 */
+	ret = -ENOTCONN;
+	if (READ_ONCE(ws->bound_id) != src->id ||
+	    READ_ONCE(wr->bound_id) != dest->id)
+		goto out_unlock;
+	s = vmq_window_slot(ws, gpa);
+	ret = s < 0 ? s : -EINVAL;
+	if (s < 0 || test_bit(s, ws->free))
 		goto out_unlock;
 	ret = -EAGAIN;
 	r = find_first_bit(wr->free, wr->nr_slots);
@@ -564,8 +637,13 @@ out_unlock:
 	}
 out_put_window:
 	fput(wr->file);
+out_unreserve:
+	if (ret)
+		atomic_dec(&src->pages_in_flight);
 out_put_vm:
 	vmq_vm_put(dest);
+out_put_own:
+	fput(ws->file);
 	return ret;
 }
 
@@ -577,24 +655,49 @@ out_put_vm:
  */
 long vmq_page_free(struct vmq_vm *vm, u64 gpa)
 {
-	struct vmq_window *w = READ_ONCE(vm->window);
-	long s, ret = 0;
+	struct vmq_window *w = vmq_vm_window(vm);
+	long s, ret;
 
 	if (!w)
 		return -ENOTCONN;
-	s = vmq_window_slot(w, gpa);
-	if (s < 0)
-		return s;
 	mutex_lock(&w->lock);
-	if (__test_and_set_bit(s, w->free)) {
+	s = vmq_window_slot(w, gpa);
+	if (READ_ONCE(w->bound_id) != vm->id) {
+		ret = -ENOTCONN;
+	} else if (s < 0) {
+		ret = s;
+	} else if (__test_and_set_bit(s, w->free)) {
 		ret = -EINVAL;
 	} else {
 		w->nr_free++;
 		vmq_uncharge(w->charge[s]);
 		w->charge[s] = 0;
+		ret = 0;
 	}
 	mutex_unlock(&w->lock);
+	fput(w->file);
 	return ret;
+}
+
+/*
+ * KVM is deleting or moving the memslot at @base, @npages long, of @vm
+ * (vmq_kvm_hooks' page-track notifier). If it held @vm's window, the
+ * guest-physical addresses that page records name would no longer be the
+ * window's: the window is unbound, as when the VM goes away. The guest may
+ * bind it again where the VMM puts it next.
+ */
+void vmq_window_memslot_gone(struct vmq_vm *vm, gfn_t base, u64 npages)
+{
+	struct vmq_window *w = vmq_vm_window(vm);
+	gfn_t first, end;
+
+	if (!w)
+		return;
+	first = gpa_to_gfn(w->gpa);
+	end = first + (w->size >> PAGE_SHIFT);
+	if (first < base + npages && base < end)
+		vmq_window_unbind(vm);
+	fput(w->file);
 }
 
 static int vmq_window_init_fs_context(struct fs_context *fc)
@@ -625,6 +728,9 @@ static int vmq_window_node_open(struct inode *node, struct file *file)
 	struct vmq_window *w;
 	struct inode *inode;
 
+	/* As for /dev/vmq: the node's mode alone does not stop root. */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	w = vmq_window_alloc(order);
 	if (!w)
 		return -ENOMEM;

@@ -3,6 +3,7 @@
 #ifndef _VMQ_WINDOW_H
 #define _VMQ_WINDOW_H
 
+#include <linux/kvm_types.h>
 #include <linux/types.h>
 
 struct kvm_vcpu;
@@ -15,6 +16,7 @@ long vmq_window_bind(struct vmq_vm *vm, struct kvm_vcpu *vcpu, u64 gpa,
 void vmq_window_unbind(struct vmq_vm *vm);
 long vmq_page_send(struct vmq_vm *src, u64 dest, u64 gpa, u64 tag);
 long vmq_page_free(struct vmq_vm *vm, u64 gpa);
+void vmq_window_memslot_gone(struct vmq_vm *vm, gfn_t base, u64 npages);
 
 int vmq_window_init(void);
 void vmq_window_exit(void);

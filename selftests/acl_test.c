@@ -210,7 +210,7 @@ static void test_vm_gone(void)
 	e = __vmq_pair(VMQ_IOC_ALLOW, f.b.id, aid);
 	TEST_ASSERT(e == -ESRCH, "ALLOW naming the freed VM: %d", e);
 	r = vmq_gvm_hc(&f.b, VMQ_HC_SEND, aid, f.bufb.gpa, 8, 0);
-	TEST_ASSERT(r == -ESRCH, "send to the freed VM: %ld", (long)r);
+	TEST_ASSERT(r == -EACCES, "send to the freed VM: %ld", (long)r);
 	/* B -> C survived. */
 	vmq_rx_setup(&c, 4096);
 	r = vmq_gvm_hc(&f.b, VMQ_HC_SEND, cid, f.bufb.gpa, 8, 0);
@@ -220,10 +220,10 @@ static void test_vm_gone(void)
 	TEST_ASSERT(live_pairs() == p0, "pairs left after every VM went away");
 }
 
-/* In a child: open /dev/vmq as the current credentials allow. */
-static int try_open(void)
+/* In a child: open @path as the current credentials allow. */
+static int try_open(const char *path)
 {
-	int fd = open("/dev/vmq", O_RDWR);
+	int fd = open(path, O_RDWR);
 
 	if (fd >= 0) {
 		close(fd);
@@ -246,8 +246,8 @@ static void drop_cap_sys_admin(void)
 	TEST_ASSERT(!syscall(SYS_capset, &h, d), "capset");
 }
 
-/* Open /dev/vmq in a child as @uid, without CAP_SYS_ADMIN if @drop_cap. */
-static int try_open_as(uid_t uid, bool drop_cap)
+/* Open @path in a child as @uid, without CAP_SYS_ADMIN if @drop_cap. */
+static int try_open_as(const char *path, uid_t uid, bool drop_cap)
 {
 	pid_t pid;
 	int status;
@@ -260,31 +260,42 @@ static int try_open_as(uid_t uid, bool drop_cap)
 			drop_cap_sys_admin();
 		if (uid && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
 			exit(200);
-		exit(-try_open());
+		exit(-try_open(path));
 	}
 	TEST_ASSERT(waitpid(pid, &status, 0) == pid && WIFEXITED(status),
 		    "child did not exit");
 	return -WEXITSTATUS(status);
 }
 
+/*
+ * /dev/vmq and the window nodes (/dev/vmq-window, /dev/vmq-window-2m) open
+ * only for root with CAP_SYS_ADMIN: a window node hands out host memory
+ * that the pages of any VM may pass through.
+ */
 static void test_unprivileged(void)
 {
+	static const char *const nodes[] = {
+		"/dev/vmq", "/dev/vmq-window", "/dev/vmq-window-2m",
+	};
 	struct vmq_stats s;
 	int fd = vmq_dev();
-	int r;
+	int i, r;
 
 	TEST_REQUIRE(!geteuid());
-	/* Root as such may open it: the fixture does it all the time. */
-	TEST_ASSERT(!try_open(), "root cannot open /dev/vmq");
+	for (i = 0; i < ARRAY_SIZE(nodes); i++) {
+		/* Root as such may open it: the fixture does it all the time. */
+		TEST_ASSERT(!try_open(nodes[i]), "root cannot open %s", nodes[i]);
 
-	/* Nobody: the node is 0600 root. */
-	r = try_open_as(65534, false);
-	TEST_ASSERT(r == -EACCES || r == -EPERM,
-		    "uid 65534 opened /dev/vmq: %d", r);
-	/* Root without CAP_SYS_ADMIN. */
-	r = try_open_as(0, true);
-	TEST_ASSERT(r == -EPERM || r == -EACCES,
-		    "root without CAP_SYS_ADMIN opened /dev/vmq: %d", r);
+		/* Nobody: the node is 0600 root. */
+		r = try_open_as(nodes[i], 65534, false);
+		TEST_ASSERT(r == -EACCES || r == -EPERM,
+			    "uid 65534 opened %s: %d", nodes[i], r);
+		/* Root without CAP_SYS_ADMIN. */
+		r = try_open_as(nodes[i], 0, true);
+		TEST_ASSERT(r == -EPERM,
+			    "root without CAP_SYS_ADMIN opened %s: %d",
+			    nodes[i], r);
+	}
 
 	/* The fd root holds still works. */
 	TEST_ASSERT(!ioctl(fd, VMQ_IOC_STATS, &s), "VMQ_IOC_STATS: %d", -errno);
@@ -299,7 +310,8 @@ static const struct {
 	{ "pairs are one direction", test_one_direction },
 	{ "REVOKE -ENOENT, unknown id -ESRCH, id 0 -EINVAL", test_ioctl_errors },
 	{ "a VM that goes away takes its pairs", test_vm_gone },
-	{ "only root with CAP_SYS_ADMIN opens /dev/vmq", test_unprivileged },
+	{ "only root with CAP_SYS_ADMIN opens /dev/vmq and the window nodes",
+	  test_unprivileged },
 };
 
 int main(void)

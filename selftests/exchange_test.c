@@ -312,6 +312,31 @@ static void test_adopt(void)
 	vmq_gvm_free(&b);
 }
 
+static void *create_vm_thread(void *arg)
+{
+	*(struct vmq_gvm *)arg = vmq_gvm_create();
+	return NULL;
+}
+
+/*
+ * VMQ_IOC_VM_INFO's pid is the VMM's process (its thread group), also when
+ * a worker thread created the VM, as VMMs do.
+ */
+static void test_pid_is_tgid(void)
+{
+	struct vmq_gvm g;
+	pthread_t t;
+	u32 id;
+
+	TEST_ASSERT(!pthread_create(&t, NULL, create_vm_thread, &g) &&
+		    !pthread_join(t, NULL), "worker thread");
+	id = vmq_attach(&g, NULL);
+	TEST_ASSERT(vmq_info_of(id).pid == getpid(),
+		    "VM created by a worker: pid %d, process %d",
+		    vmq_info_of(id).pid, getpid());
+	vmq_gvm_free(&g);
+}
+
 static void expect_counters(u32 id, const u64 *want)
 {
 	struct vmq_vm_info vi = vmq_info_of(id);
@@ -390,12 +415,13 @@ static void test_counters(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(6);
+	ksft_set_plan(7);
 	vmq_run_case("two VMs exchange messages both ways, every length", test_both_ways);
 	vmq_run_case("two senders interleaved: exact order, sender ids", test_interleave);
 	vmq_run_case("two senders concurrently: per-sender order", test_concurrent);
 	vmq_run_case("4 KiB ring wraps with padding, nothing lost", test_wrap);
 	vmq_run_case("adopted VM keeps its id when attached", test_adopt);
 	vmq_run_case("counters match what was sent", test_counters);
+	vmq_run_case("a VM's pid is its VMM's process", test_pid_is_tgid);
 	ksft_finished();
 }

@@ -229,7 +229,7 @@ static bool result_ok(u64 nr, s64 r)
 	case VMQ_HC_TX_UNREGISTER:
 		return r == 0 || r == -ENOTCONN || r == -ENOMEM;
 	case VMQ_HC_SEND:
-		return r == 0 || r == -ESRCH || r == -EACCES ||
+		return r == 0 || r == -EACCES ||
 		       r == -EMSGSIZE || r == -EFAULT || r == -ENOTCONN ||
 		       r == -EAGAIN || r == -EPIPE;
 	case VMQ_HC_TX_FLUSH:
@@ -242,9 +242,10 @@ static bool result_ok(u64 nr, s64 r)
 	case VMQ_HC_WINDOW_BIND:	/* bound before the fuzzing */
 		return r == -EINVAL || r == -EFAULT || r == -EBUSY;
 	case VMQ_HC_PAGE_SEND:
-		return r == 0 || r == -ESRCH || r == -EACCES ||
+		return r == 0 || r == -EACCES ||
 		       r == -ENOTCONN || r == -EINVAL || r == -EMSGSIZE ||
-		       r == -EAGAIN || r == -ENOSPC || r == -EPIPE;
+		       r == -EAGAIN || r == -ENOSPC || r == -EPIPE ||
+		       r == -EBUSY;
 	case VMQ_HC_PAGE_FREE:
 		return r == 0 || r == -ENOTCONN || r == -EINVAL;
 	default:

@@ -332,6 +332,15 @@ static void case_allow_revoke(void)
 	vnl_close(&v);
 }
 
+/* @buf (VMQ_NAME_MAX bytes) holds @name and zeroes after it. */
+static bool name_padded(const char *buf, const char *name)
+{
+	char want[VMQ_NAME_MAX] = { 0 };
+
+	strncpy(want, name, sizeof(want) - 1);
+	return !memcmp(buf, want, sizeof(want));
+}
+
 static void check_identity(struct vmq_gmem *rx, u32 id, const char *name)
 {
 	const struct vmq_msg_hdr *m = vmq_host_peek(rx);
@@ -345,13 +354,21 @@ static void check_identity(struct vmq_gmem *rx, u32 id, const char *name)
 	TEST_ASSERT(idn->id == id && !strcmp(idn->name, name),
 		    "identity %u \"%.32s\", expected %u \"%s\"", idn->id,
 		    idn->name, id, name);
+	/* Every byte past the name is zero: nothing of an older name. */
+	TEST_ASSERT(name_padded(idn->name, name), "identity of %u: stale bytes after \"%s\"",
+		    id, name);
+	TEST_ASSERT(!idn->reserved, "identity reserved %u", idn->reserved);
 	vmq_host_consume(rx, m);
 }
 
-/* INTRODUCE: identities delivered, both directions allowed. */
+/*
+ * INTRODUCE: identities delivered, both directions allowed. a was renamed
+ * from a longer name first: neither its identity record nor VM_INFO may
+ * carry a byte of the old one.
+ */
 static void case_introduce(void)
 {
-	struct tvm a = tvm_new("nl-intro-a", 4096);
+	struct tvm a = tvm_new("nl-intro-a-was-longer", 4096);
 	struct tvm b = tvm_new("nl-intro-b", 4096);
 	struct tvm c = tvm_new("nl-intro-c", 0);
 	struct vnl_vm vm;
@@ -359,6 +376,10 @@ static void case_introduce(void)
 	s64 r;
 
 	open_nl(&v);
+	TEST_ASSERT(!vnl_set(&v, a.g.id, "nl-intro-a", -1, -1), "rename: %s",
+		    v.msg);
+	TEST_ASSERT(name_padded(vmq_info_of(a.g.id).name, "nl-intro-a"),
+		    "VMQ_IOC_VM_INFO: stale bytes after the new name");
 	EXPECT_ERR(&v, vnl_pair(&v, VMQ_CMD_INTRODUCE, a.g.id, NULL, c.g.id,
 				NULL), -ENOTCONN,
 		   "vmq: both VMs need a receive queue");
@@ -589,7 +610,11 @@ static void case_errors(void)
 	vnl_close(&v);
 }
 
-/* Without CAP_NET_ADMIN, reading works and changing is refused. */
+/*
+ * Without CAP_NET_ADMIN nothing is readable (the VMs, their names, PIDs,
+ * pairs and counters are other users' business), the events group cannot
+ * be joined, and every change is refused; each refusal is explained.
+ */
 static void case_perm(void)
 {
 	struct tvm a = tvm_new("nl-perm-a", 0);
@@ -600,16 +625,27 @@ static void case_perm(void)
 	pid = fork();
 	TEST_ASSERT(pid >= 0, "fork");
 	if (!pid) {
+		static struct vnl_vms vms;
 		struct vnl_vm vm;
 		struct vnl v;
+		int grp, ret;
 
 		TEST_ASSERT(!setresgid(65534, 65534, 65534) &&
 			    !setresuid(65534, 65534, 65534), "setresuid: %s",
 			    strerror(errno));
 		open_nl(&v);
-		TEST_ASSERT(!vnl_get(&v, a.g.id, NULL, &vm) &&
-			    !strcmp(vm.name, "nl-perm-a"),
-			    "GET_VM without privilege: %s", v.msg);
+		EXPECT_ERR(&v, vnl_get(&v, a.g.id, NULL, &vm), -EPERM,
+			   "vmq: reading vmq state needs CAP_NET_ADMIN");
+		EXPECT_ERR(&v, vnl_dump(&v, &vms), -EPERM,
+			   "vmq: reading vmq state needs CAP_NET_ADMIN");
+		TEST_ASSERT(vms.n == 0, "dump without privilege: %d VMs", vms.n);
+		grp = genl_ctrl_resolve_grp(v.sk, VMQ_GENL_NAME,
+					    VMQ_GENL_MCGRP_EVENTS);
+		TEST_ASSERT(grp >= 0, "events group: %s", nl_geterror(grp));
+		ret = nl_socket_add_membership(v.sk, grp);
+		TEST_ASSERT(ret == -NLE_PERM,
+			    "joined the events group without privilege: %s",
+			    nl_geterror(ret));
 		EXPECT_ERR(&v, vnl_set(&v, a.g.id, "nl-perm-x", -1, -1), -EPERM,
 			   "vmq: changing vmq settings needs CAP_NET_ADMIN");
 		EXPECT_ERR(&v, vnl_set(&v, a.g.id, NULL, 8, -1), -EPERM,
@@ -652,7 +688,7 @@ static const struct {
 	{ "RESET_COUNTERS", case_reset },
 	{ "events multicast group", case_events },
 	{ "errors with extended ACK", case_errors },
-	{ "CAP_NET_ADMIN required", case_perm },
+	{ "CAP_NET_ADMIN required to read, listen and change", case_perm },
 };
 
 /* Print what every thread of @pid is blocked in, as TAP diagnostics. */

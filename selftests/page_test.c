@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
@@ -461,7 +462,7 @@ static void test_errors(void)
 		    "outside the window");
 	TEST_ASSERT(page_send(&a, &b, 0x1000, 1) == -EINVAL, "not the window");
 	TEST_ASSERT(vmq_gvm_hc(&a.g, VMQ_HC_PAGE_SEND, 999999, slot_gpa(&a, 0),
-			       0, 0) == -ESRCH, "unknown VM");
+			       0, 0) == -EACCES, "unknown VM");
 	TEST_ASSERT(!vmq_gvm_hc(&a.g, VMQ_HC_PAGE_FREE, slot_gpa(&a, 3), 0, 0, 0),
 		    "free");
 	TEST_ASSERT(vmq_gvm_hc(&a.g, VMQ_HC_PAGE_FREE, slot_gpa(&a, 3), 0, 0, 0) ==
@@ -494,6 +495,217 @@ static void test_errors(void)
 		expect_bytes(&b, slot_gpa(&b, 0), 0, "B's free slot untouched");
 	}
 	TEST_ASSERT(vmq_stats().pages_in_flight == s0.pages_in_flight, "nothing in flight");
+	pvm_free(&a);
+	pvm_free(&b);
+}
+
+/*
+ * A guest may not register its receive ring or transmit ring on window
+ * memory: the page under a ring would go to another VM with the next
+ * VMQ_HC_PAGE_SEND, and vmq would go on writing the first VM's incoming
+ * messages into it and executing the other VM's descriptors as the first
+ * VM's sends. Both registrations answer -EFAULT and pin nothing; the slot
+ * is then sent like any other.
+ */
+static void test_ring_in_window(void)
+{
+	struct pvm a = pvm_create("ra", page_size_arg);
+	struct pvm b = pvm_create("rb", page_size_arg);
+	u64 gpa = slot_gpa(&a, 1), size = 2 * 4096;
+	u32 *hdr = (u32 *)(a.win + (gpa - WIN_GPA));
+	u64 fault0 = vmq_ctr(a.g.id, VMQ_CTR_ERR_FAULT);
+	struct vmq_stats s0, s1;
+	s64 r;
+
+	vmq_allow(a.g.id, b.g.id);
+	TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0),
+		    "PAGE_FREE");
+	TEST_ASSERT(!vmq_gvm_hc(&a.g, VMQ_HC_QUEUE_UNREGISTER, 0, 0, 0, 0),
+		    "QUEUE_UNREGISTER");
+	s0 = vmq_stats();
+
+	memset(hdr, 0, size);
+	hdr[0] = VMQ_RING_MAGIC;
+	r = vmq_gvm_hc(&a.g, VMQ_HC_QUEUE_REGISTER, gpa, size, 0, 0);
+	TEST_ASSERT(r == -EFAULT, "receive ring in a window slot: %ld", (long)r);
+	hdr[0] = VMQ_TX_MAGIC;
+	r = vmq_gvm_hc(&a.g, VMQ_HC_TX_REGISTER, gpa, size, 0, 0);
+	TEST_ASSERT(r == -EFAULT, "transmit ring in a window slot: %ld", (long)r);
+	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_ERR_FAULT) == fault0 + 2, "ERR_FAULT");
+	s1 = vmq_stats();
+	TEST_ASSERT(s1.pinned_pages == s0.pinned_pages &&
+		    s1.live_queues == s0.live_queues &&
+		    s1.live_tx_rings == s0.live_tx_rings,
+		    "pinned %lu -> %lu, queues %lu -> %lu, tx rings %lu -> %lu",
+		    (unsigned long)s0.pinned_pages, (unsigned long)s1.pinned_pages,
+		    (unsigned long)s0.live_queues, (unsigned long)s1.live_queues,
+		    (unsigned long)s0.live_tx_rings,
+		    (unsigned long)s1.live_tx_rings);
+
+	/* The slot that held the would-be ring moves like any other page. */
+	guest_op(&a, OP_FILL, gpa, a.page_size, 31);
+	TEST_ASSERT(!page_send(&a, &b, gpa, 7), "PAGE_SEND");
+	expect_bytes(&b, take_page_msg(&b, a.g.id, 7), 31, "page at the receiver");
+	expect_bytes(&a, gpa, 0, "sender's old slot");
+	pvm_free(&a);
+	pvm_free(&b);
+}
+
+/* Pipes whose buffers hold references to pages of a VMM's window mapping. */
+struct host_refs {
+	int fd[2];
+	u64 bytes;
+};
+
+/* vmsplice() 4 KiB of each slot in @slots of @v's window into a pipe. */
+static struct host_refs host_ref_slots(struct pvm *v, u64 slots)
+{
+	struct host_refs h = { .bytes = 0 };
+	struct iovec iov;
+	int i;
+
+	TEST_ASSERT(!pipe(h.fd), "pipe");
+	for (i = 0; i < WIN_SLOTS; i++) {
+		if (!(slots & (1ULL << i)))
+			continue;
+		iov.iov_base = v->win + i * v->page_size;
+		iov.iov_len = 4096;
+		TEST_ASSERT(vmsplice(h.fd[1], &iov, 1, 0) == 4096,
+			    "vmsplice slot %d: %d", i, -errno);
+		h.bytes += 4096;
+	}
+	return h;
+}
+
+/* Drain the pipe (its first 4 KiB into @first) and close it. */
+static void host_unref(struct host_refs *h, void *first)
+{
+	static u8 buf[4096];
+	u64 done = 0;
+
+	while (done < h->bytes) {
+		ssize_t n = read(h->fd[0], buf, sizeof(buf));
+
+		TEST_ASSERT(n > 0, "read pipe: %d", -errno);
+		if (!done && first)
+			memcpy(first, buf, n);
+		done += n;
+	}
+	close(h->fd[0]);
+	close(h->fd[1]);
+}
+
+/*
+ * A page that the host can still reach another way than through the
+ * window's mappings does not move: here a pipe holds references to it
+ * (vmsplice, as in-flight O_DIRECT I/O, VFIO or KVM's own maps would).
+ * The send answers -EBUSY (VMQ_CTR_ERR_BUSY), the page stays where it was
+ * on both sides, and once the references are gone the same send succeeds.
+ * Checked for the sender's page and for the receiver's free page, which
+ * would go to the sender.
+ */
+static void test_host_reference(void)
+{
+	struct pvm a = pvm_create("ha", page_size_arg);
+	struct pvm b = pvm_create("hb", page_size_arg);
+	u64 busy0 = vmq_ctr(a.g.id, VMQ_CTR_ERR_BUSY);
+	struct vmq_stats s0 = vmq_stats();
+	u64 first[4096 / 8], gpa, held;
+	struct host_refs h;
+	int i;
+
+	vmq_allow(a.g.id, b.g.id);
+	for (i = 0; i < WIN_SLOTS; i++)
+		TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
+					0, 0, 0), "PAGE_FREE");
+	guest_op(&a, OP_FILL, slot_gpa(&a, 1), a.page_size, 51);
+	guest_op(&a, OP_FILL, slot_gpa(&a, 2), a.page_size, 52);
+
+	/* The sender's page is referenced by the host. */
+	h = host_ref_slots(&a, 1 << 1);
+	TEST_ASSERT(page_send(&a, &b, slot_gpa(&a, 1), 1) == -EBUSY,
+		    "referenced page sent");
+	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_ERR_BUSY) == busy0 + 1, "ERR_BUSY");
+	TEST_ASSERT(!vmq_host_peek(&b.rx), "record for a refused page");
+	TEST_ASSERT(vmq_stats().pages_in_flight == s0.pages_in_flight,
+		    "refused page in flight");
+	expect_bytes(&a, slot_gpa(&a, 1), 51, "page kept by the sender");
+	for (i = 0; i < WIN_SLOTS; i++)
+		expect_bytes(&b, slot_gpa(&b, i), 0, "receiver's free slot");
+	host_unref(&h, first);
+	for (i = 0; i < 4096 / 8; i++)
+		TEST_ASSERT(first[i] == pattern(51, i),
+			    "the pipe's view of the page, word %d", i);
+	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 1), 1), "send after unref");
+	gpa = take_page_msg(&b, a.g.id, 1);
+	expect_bytes(&b, gpa, 51, "page at the receiver");
+
+	/* The receiver's free pages are referenced by the host. */
+	held = (gpa - WIN_GPA) / b.page_size;
+	h = host_ref_slots(&b, ((1ULL << WIN_SLOTS) - 1) & ~(1ULL << held));
+	TEST_ASSERT(page_send(&a, &b, slot_gpa(&a, 2), 2) == -EBUSY,
+		    "page sent onto a referenced free page");
+	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_ERR_BUSY) == busy0 + 2, "ERR_BUSY");
+	TEST_ASSERT(!vmq_host_peek(&b.rx), "record for a refused page");
+	expect_bytes(&a, slot_gpa(&a, 2), 52, "page kept by the sender");
+	host_unref(&h, NULL);
+	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 2), 2), "send after unref");
+	expect_bytes(&b, take_page_msg(&b, a.g.id, 2), 52, "second page");
+	expect_bytes(&a, slot_gpa(&a, 2), 0, "sender's old slot");
+	TEST_ASSERT(vmq_stats().pages_in_flight == s0.pages_in_flight + 2,
+		    "in flight");
+	pvm_free(&a);
+	pvm_free(&b);
+}
+
+/*
+ * The VMM moves, then deletes, the memslot of a bound window: vmq unbinds
+ * the window each time (page records would name guest-physical addresses
+ * where the window no longer is), the VM's page calls and pages sent to it
+ * answer -ENOTCONN until the guest binds the window where it now is.
+ */
+static void test_memslot_change(void)
+{
+	struct pvm a = pvm_create("ma", page_size_arg);
+	struct pvm b = pvm_create("mb", page_size_arg);
+	u64 moved = WIN_GPA + (1ULL << 30), size = a.w.size;
+	s64 r;
+	int i;
+
+	vmq_allow(a.g.id, b.g.id);
+	vmq_allow(b.g.id, a.g.id);
+	for (i = 0; i < WIN_SLOTS - 1; i++)
+		TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
+					0, 0, 0), "PAGE_FREE");
+	guest_op(&a, OP_FILL, slot_gpa(&a, 1), a.page_size, 61);
+
+	/* Moved: same memory, another guest-physical address. */
+	vm_set_user_memory_region(a.g.vm, WIN_MEMSLOT, 0, moved, size, a.w.map);
+	r = page_send(&a, &b, slot_gpa(&a, 1), 1);
+	TEST_ASSERT(r == -ENOTCONN, "send after the move: %ld", (long)r);
+	r = page_send(&a, &b, moved + a.page_size, 1);
+	TEST_ASSERT(r == -ENOTCONN, "send at the new address unbound: %ld",
+		    (long)r);
+	r = vmq_gvm_hc(&a.g, VMQ_HC_PAGE_FREE, slot_gpa(&a, 0), 0, 0, 0);
+	TEST_ASSERT(r == -ENOTCONN, "free after the move: %ld", (long)r);
+	r = page_send(&b, &a, slot_gpa(&b, WIN_SLOTS - 1), 2);
+	TEST_ASSERT(r == -ENOTCONN, "send to a VM whose window moved: %ld",
+		    (long)r);
+	TEST_ASSERT(!vmq_host_peek(&b.rx) && !vmq_host_peek(&a.rx),
+		    "a record for a refused page");
+
+	/* Bound again where it is now: the page goes, from its new address. */
+	r = vmq_gvm_hc(&a.g, VMQ_HC_WINDOW_BIND, moved, size, 0, 0);
+	TEST_ASSERT(!r, "bind at the new address: %ld", (long)r);
+	TEST_ASSERT(!page_send(&a, &b, moved + a.page_size, 3), "send");
+	expect_bytes(&b, take_page_msg(&b, a.g.id, 3), 61, "page at the receiver");
+
+	/* Deleted. */
+	vm_set_user_memory_region(a.g.vm, WIN_MEMSLOT, 0, moved, 0, a.w.map);
+	r = page_send(&a, &b, moved + 2 * a.page_size, 4);
+	TEST_ASSERT(r == -ENOTCONN, "send after the delete: %ld", (long)r);
+	r = vmq_gvm_hc(&a.g, VMQ_HC_WINDOW_BIND, moved, size, 0, 0);
+	TEST_ASSERT(r == -EFAULT, "bind without a memslot: %ld", (long)r);
 	pvm_free(&a);
 	pvm_free(&b);
 }
@@ -855,6 +1067,11 @@ int main(void)
 		{ "lazy page sends through the transmit ring", test_lazy_pages },
 		{ "full window, bad arguments", test_errors },
 		{ "pages in flight quota", test_quota },
+		{ "rings refused on window pages", test_ring_in_window },
+		{ "a page the host references does not move",
+		  test_host_reference },
+		{ "a window's memslot moved or deleted unbinds it",
+		  test_memslot_change },
 		{ "no stale view on another vCPU", test_no_stale_view },
 		{ "teardown with pages in flight", test_teardown },
 		{ "a window opened by path, as QEMU does", test_window_node },

@@ -106,6 +106,30 @@ static inline int vnl_ack_cb(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
+/*
+ * NLMSG_DONE: a dump that failed carries its errno there, and with
+ * NLM_F_ACK_TLVS the extended ACK's attributes right after it.
+ */
+static inline int vnl_done_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	int len = nlh->nlmsg_len - NLMSG_HDRLEN - (int)sizeof(int);
+	struct vnl *v = arg;
+
+	v->done = true;
+	if (len < 0)
+		return NL_STOP;
+	v->err = *(int *)nlmsg_data(nlh);
+	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && len > 0 &&
+	    !nla_parse(tb, NLMSGERR_ATTR_MAX,
+		       (struct nlattr *)((char *)nlmsg_data(nlh) + sizeof(int)),
+		       len, NULL) && tb[NLMSGERR_ATTR_MSG])
+		snprintf(v->msg, sizeof(v->msg), "%s",
+			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+	return NL_STOP;
+}
+
 /* Connect, resolve the family, turn on extended ACKs. -ENOENT: no vmq. */
 static inline int vnl_open(struct vnl *v)
 {
@@ -162,7 +186,7 @@ static inline int vnl_xfer(struct vnl *v, struct nl_msg *msg,
 	v->offs = -1;
 	nl_cb_err(cb, NL_CB_CUSTOM, vnl_err_cb, v);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, vnl_ack_cb, v);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, vnl_ack_cb, v);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, vnl_done_cb, v);
 	if (parse)
 		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, parse, arg);
 	vnl_set_stage("netlink command %u",

@@ -700,7 +700,7 @@ static inline u64 vmq_ram_end(struct kvm_vm *vm)
 static inline bool vmq_ctr_is_error(int c)
 {
 	return (c >= VMQ_CTR_ERR_NODEST && c <= VMQ_CTR_ERR_PERM) ||
-	       c == VMQ_CTR_ERR_QUOTA;
+	       c == VMQ_CTR_ERR_QUOTA || c == VMQ_CTR_ERR_BUSY;
 }
 
 /*

@@ -425,7 +425,7 @@ static int ctr_index(const char *name)
 		"err_denied", "err_toobig", "err_fault", "err_noqueue",
 		"err_full", "err_broken", "err_inval", "err_perm",
 		"hypercalls", "lazy_msgs", "lazy_exits", "waits", "notifies",
-		"err_quota", "pages_tx", "pages_rx",
+		"err_quota", "pages_tx", "pages_rx", "err_busy", "lazy_deferred",
 	};
 	unsigned int i;
 

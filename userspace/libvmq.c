@@ -265,12 +265,26 @@ static int cb_finish(struct nl_msg *msg, void *arg)
 	struct vmq_xfer *x = arg;
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 
-	/* A dump that failed says so in NLMSG_DONE's payload. */
+	/*
+	 * A dump that failed says so in NLMSG_DONE's payload, followed by the
+	 * extended ACK's attributes when NLM_F_ACK_TLVS is set.
+	 */
 	if (!x->error && nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(int)) {
 		int err = *(int *)nlmsg_data(nlh);
+		size_t off = NLMSG_HDRLEN + sizeof(int);
+		struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 
 		if (err < 0)
 			x->error = err;
+		if (err < 0 && (nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
+		    off < nlh->nlmsg_len &&
+		    nla_parse(tb, NLMSGERR_ATTR_MAX,
+			      (struct nlattr *)((char *)nlh + off),
+			      nlh->nlmsg_len - off, NULL) >= 0 &&
+		    tb[NLMSGERR_ATTR_MSG])
+			snprintf(x->ctx->err_msg, sizeof(x->ctx->err_msg),
+				 "%.*s", nla_len(tb[NLMSGERR_ATTR_MSG]),
+				 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
 	}
 	x->done = 1;
 	return NL_STOP;
@@ -782,6 +796,8 @@ static const char *const counter_names[VMQ_CTR_NR] = {
 	[VMQ_CTR_ERR_QUOTA] = "err_quota",
 	[VMQ_CTR_PAGES_TX] = "pages_tx",
 	[VMQ_CTR_PAGES_RX] = "pages_rx",
+	[VMQ_CTR_ERR_BUSY] = "err_busy",
+	[VMQ_CTR_LAZY_DEFERRED] = "lazy_deferred",
 };
 
 const char *vmq_counter_name(unsigned int ctr)

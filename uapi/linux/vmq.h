@@ -51,9 +51,11 @@
  *	VMQ_RING_MAGIC to vmq_ring_hdr.magic and zero everything else of the
  *	header; the host fills in data_size. @flags must be zero. The host pins
  *	the pages until the queue is unregistered or the VM dies, so they
- *	must be ordinary writable guest RAM.
- *	Errors: -EINVAL (alignment, size, flags, magic), -EFAULT (not RAM or
- *	not writable), -EBUSY (a queue is already registered), -ENOSPC (the
+ *	must be ordinary writable guest RAM, and not part of a page window
+ *	(whose pages may move to another VM).
+ *	Errors: -EINVAL (alignment, size, flags, magic), -EFAULT (not RAM, not
+ *	writable, or window memory), -EBUSY (a queue is already registered),
+ *	-ENOSPC (the
  *	data area exceeds the VM's VMQ_A_QUOTA_MAX_QUEUE), -ENOMEM.
  *
  * VMQ_HC_QUEUE_UNREGISTER ()
@@ -68,8 +70,9 @@
  *	sender's memory straight into the receiver's ring.
  *	Returns 0 once the message is in the receiver's ring.
  *	Errors, each counted per VM (enum vmq_counter):
- *	  -ESRCH	@dest is no VM known to vmq
- *	  -EACCES	the host has not allowed (caller, @dest)
+ *	  -EACCES	the host has not allowed (caller, @dest); also when
+ *			@dest is no VM at all: a guest cannot tell a VM it
+ *			may not reach from one that does not exist
  *	  -EMSGSIZE	@len exceeds the host's limit or the caller's
  *			VMQ_A_QUOTA_MAX_MSG, or the record would exceed half
  *			of the receiver's data area
@@ -98,7 +101,8 @@
  *	it, published descriptors are delivered at the vCPU's next VM exit of
  *	any kind ("lazy" policy): no hypercall, no extra exit. VMQ_HC_SEND
  *	flushes the ring first, so lazy and immediate sends of one vCPU reach
- *	each receiver in program order. Errors: -ENOTCONN.
+ *	each receiver in program order. Errors: -ENOTCONN, -EINTR (only
+ *	while the VMM is being killed).
  *
  * VMQ_HC_WAIT (timeout_ns)
  *	Blocking receive. When the caller's receive queue holds messages,
@@ -126,10 +130,13 @@
  * VMQ_HC_WINDOW_BIND (gpa, size)
  *	The window that the caller sees at guest-physical @gpa, @size bytes,
  *	becomes its page window; @gpa is aligned to the window's page size.
- *	Every slot starts held by the guest. A VM binds one window, once; a
- *	window is bound to one VM. Errors: -EINVAL (alignment, @size is not
- *	the window's size, not mapped from its start), -EFAULT (not a vmq
- *	window, not one writable memslot), -EBUSY (already bound).
+ *	Every slot starts held by the guest. A VM binds one window at a time;
+ *	a window is bound to one VM. When the VMM deletes or moves the
+ *	memslot that holds the window, vmq unbinds it (pages it received are
+ *	no longer in flight) and the guest may bind it again where it now is.
+ *	Errors: -EINVAL (alignment, @size is not the window's size, not mapped
+ *	from its start), -EFAULT (not a vmq window, not one writable memslot),
+ *	-EBUSY (already bound).
  *
  * VMQ_HC_PAGE_SEND (dest, gpa, tag)
  *	Moves the page in the caller's held slot at @gpa into a free slot of
@@ -138,20 +145,25 @@
  *	zeroed page instead; @dest gets a VMQ_MSG_PAGE record (struct
  *	vmq_page_msg: the guest-physical address where the page now is, and
  *	its size) with the caller's id and @tag. The slot there is held by
- *	@dest, which may send it onward or free it. Errors: -ESRCH, -EACCES
- *	(as VMQ_HC_SEND), -ENOTCONN (the caller or @dest has no window, or
- *	@dest no receive queue), -EINVAL (@gpa is no held slot of the
- *	caller's window), -EMSGSIZE (the windows' page sizes differ), -EAGAIN
- *	(@dest has no free slot, or its queue is full: the page stays with
- *	the caller), -ENOSPC (the caller's VMQ_A_QUOTA_MAX_PAGES pages are in
- *	flight), -EPIPE. A page is in flight, charged to its latest sender,
- *	until its receiver frees it, sends it on, or goes away.
+ *	@dest, which may send it onward or free it. A page moves only when
+ *	the mappings vmq removed were the only way to reach it and to reach
+ *	@dest's free page: no reference or pin on either is left by anyone
+ *	else (I/O in flight, a pipe, DMA, KVM's own maps); otherwise -EBUSY
+ *	and nothing moves. Errors: -EACCES (as VMQ_HC_SEND), -ENOTCONN (the
+ *	caller or @dest has no window bound, or @dest no receive queue),
+ *	-EINVAL (@gpa is no held slot of the caller's window), -EMSGSIZE (the
+ *	windows' page sizes differ), -EAGAIN (@dest has no free slot, or its
+ *	queue is full: the page stays with the caller), -ENOSPC (the caller's
+ *	VMQ_A_QUOTA_MAX_PAGES pages are in flight), -EBUSY (a page is still
+ *	reachable otherwise; try again later), -EPIPE. A page is in flight,
+ *	charged to its latest sender, until its receiver frees it, sends it
+ *	on, or goes away.
  *
  * VMQ_HC_PAGE_FREE (gpa)
  *	Puts the caller's held slot at @gpa into its receive pool; the guest
  *	must not use its contents any more (the page is cleared before it
- *	reaches anyone else). Errors: -ENOTCONN (no window), -EINVAL (not a
- *	held slot).
+ *	reaches anyone else). Errors: -ENOTCONN (no window bound), -EINVAL
+ *	(not a held slot).
  *
  * Transmit ring
  * -------------
@@ -168,6 +180,10 @@
  * a status of 0 the slot holds a zeroed page. Page descriptors are moved in
  * process context shortly after the exit that found them, still in ring
  * order. Any other flags value completes with -EINVAL.
+ * One exit delivers at most 64 descriptors and 256 KiB of payload in place
+ * (the host copies there with preemption off); what is left is delivered
+ * right after in process context, still in ring order, and the exit is
+ * counted as VMQ_CTR_LAZY_DEFERRED.
  * A prod more than nr_desc ahead of cons makes the ring corrupt:
  * the host stops consuming it (counted as VMQ_CTR_ERR_BROKEN) until the
  * guest re-registers it.
@@ -239,7 +255,8 @@
  * ------------
  * For VMMs that can only open a path (QEMU's memory-backend-file), every
  * open() of /dev/vmq-window (4 KiB pages) or /dev/vmq-window-2m (2 MiB
- * pages), root only, is a new, empty window. Its first mmap(MAP_SHARED),
+ * pages), mode 0600 and CAP_SYS_ADMIN as for /dev/vmq, is a new, empty
+ * window. Its first mmap(MAP_SHARED),
  * from offset 0, sizes it (a multiple of the page size, at most 4 GiB) and
  * allocates its pages, charged to the caller's memory cgroup; later
  * mappings must fit in that size. The file has no size (lseek() fails with
@@ -250,10 +267,12 @@
  * Generic netlink
  * ---------------
  * Family VMQ_GENL_NAME, version VMQ_GENL_VERSION, in the initial network
- * namespace. Every command that changes something needs CAP_NET_ADMIN
- * (GENL_ADMIN_PERM); reading needs none. Every error carries an extended
- * ACK message naming what was wrong, and the offending attribute where
- * there is one. VMs are named by VMQ_A_VM_ID or VMQ_A_VM_NAME (the id wins
+ * namespace. Every command needs CAP_NET_ADMIN, reading included, and so
+ * does joining the events group: VM names, host PIDs, the permission graph,
+ * counters and refused sends describe other users' VMs. A refused command
+ * gets -EPERM (a refused dump ends with -EPERM in NLMSG_DONE), and every
+ * error carries an extended ACK message naming what was wrong, and the
+ * offending attribute where there is one. VMs are named by VMQ_A_VM_ID or VMQ_A_VM_NAME (the id wins
  * when both are given); pair commands name the second VM with
  * VMQ_A_PEER_ID or VMQ_A_PEER_NAME.
  *
@@ -447,14 +466,14 @@ enum vmq_counter {
 	VMQ_CTR_TX_BYTES,	/* payload bytes this VM sent */
 	VMQ_CTR_RX_MSGS,	/* messages delivered into this VM's queue */
 	VMQ_CTR_RX_BYTES,	/* payload bytes delivered into this VM's queue */
-	VMQ_CTR_ERR_NODEST,	/* -ESRCH */
+	VMQ_CTR_ERR_NODEST,	/* -ESRCH (VMQ_HC_LOOKUP) */
 	VMQ_CTR_ERR_DENIED,	/* -EACCES */
 	VMQ_CTR_ERR_TOOBIG,	/* -EMSGSIZE */
 	VMQ_CTR_ERR_FAULT,	/* -EFAULT */
 	VMQ_CTR_ERR_NOQUEUE,	/* -ENOTCONN */
 	VMQ_CTR_ERR_FULL,	/* -EAGAIN */
 	VMQ_CTR_ERR_BROKEN,	/* -EPIPE */
-	VMQ_CTR_ERR_INVAL,	/* -EINVAL, -EOPNOTSUPP, -EBUSY, -ENOMEM */
+	VMQ_CTR_ERR_INVAL,	/* -EINVAL, -EOPNOTSUPP, -ENOMEM */
 	VMQ_CTR_ERR_PERM,	/* #GP: called from CPL > 0 */
 	VMQ_CTR_HYPERCALLS,	/* every vmq hypercall this VM made */
 	VMQ_CTR_LAZY_MSGS,	/* messages sent through transmit rings */
@@ -464,6 +483,9 @@ enum vmq_counter {
 	VMQ_CTR_ERR_QUOTA,	/* refused by a quota (-EMSGSIZE, -ENOSPC) */
 	VMQ_CTR_PAGES_TX,	/* pages this VM sent (VMQ_HC_PAGE_SEND) */
 	VMQ_CTR_PAGES_RX,	/* pages that arrived in this VM's window */
+	VMQ_CTR_ERR_BUSY,	/* -EBUSY: already registered, page in use */
+	VMQ_CTR_LAZY_DEFERRED,	/* exits whose budget left descriptors to a
+				 * worker */
 	VMQ_CTR_NR
 };
 
