@@ -16,6 +16,8 @@
  * guest write is, and it lets a test publish descriptors that no exit has
  * seen yet, with arbitrary (hostile) contents.
  */
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 
 #include "vmq_util.h"
@@ -459,6 +461,80 @@ static void wait_stats(const struct vmq_stats *base, u64 rings)
 		  (unsigned long)s.live_tx_rings, (unsigned long)rings);
 }
 
+#define UFFD_GPA	0x60000000UL
+#define UFFD_MEMSLOT	30
+
+/* The state letter of /proc/@pid/stat ('R', 'S', 'D', ...), or 0. */
+static char task_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/*
+ * A VMM whose payload page userfaultfd keeps missing: the transmit worker
+ * sleeps in that fault holding the ring, and a VMQ_HC_TX_FLUSH waits for
+ * the ring behind it. SIGKILL must still end the VMM (the vCPU's wait is
+ * killable); its death releases the page and the worker. Nothing is left.
+ */
+static void test_killable_behind_worker(void)
+{
+	struct vmq_stats s0 = vmq_stats();
+	int sync[2], status = 0, i;
+	char c;
+	pid_t pid;
+
+	TEST_ASSERT(!pipe(sync), "pipe");
+	fflush(stdout);
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (!pid) {
+		struct vmq_uffd u;
+		struct lz p;
+
+		close(sync[0]);
+		lz_setup(&p);
+		u = vmq_uffd_slot(p.s.vm, UFFD_MEMSLOT, UFFD_GPA, 4096);
+		host_post(&p, p.r.id, UFFD_GPA, MSG_LEN, 1, 0);
+		/* The exit hands the ring to the worker, which faults. */
+		natural_exit(&p.s);
+		vmq_uffd_wait_fault(&u);
+		TEST_ASSERT(write(sync[1], "f", 1) == 1, "sync");
+		/* Were it unkillable, it must not hold the runner's output. */
+		dup2(open("/dev/null", O_WRONLY), 1);
+		dup2(1, 2);
+		vmq_gvm_hc(&p.s, VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+		exit(KSFT_FAIL);	/* not reached: killed in the flush */
+	}
+	close(sync[1]);
+	TEST_ASSERT(read(sync[0], &c, 1) == 1, "child set up");
+	/* The child's vCPU thread sleeps in the flush. */
+	for (i = 0; i < 5000 && task_state(pid) != 'D'; i++)
+		usleep(1000);
+	TEST_ASSERT(task_state(pid) == 'D', "VMM state %c", task_state(pid));
+	kill(pid, SIGKILL);
+	for (i = 0; i < 1000 && waitpid(pid, &status, WNOHANG) != pid; i++)
+		usleep(10000);
+	TEST_ASSERT(i < 1000, "the VMM cannot be killed");
+	TEST_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		    "VMM status %#x", status);
+	TEST_ASSERT(vmq_settle(vmq_stats_live_at, &s0),
+		    "live objects left behind");
+}
+
 /*
  * One exit delivers at most 64 descriptors (and 256 KiB of payload) with
  * preemption off; a full ring of 128 is finished by a worker in process
@@ -696,7 +772,7 @@ static void test_per_vcpu(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(7);
+	ksft_set_plan(8);
 	vmq_run_case("lazy: 64 sends, one natural exit, no hypercall",
 		     test_burst_one_exit);
 	vmq_run_case("lazy: interleaved with VMQ_HC_SEND in program order; flush count",
@@ -710,5 +786,7 @@ int main(void)
 	vmq_run_case("lazy: rings are per vCPU", test_per_vcpu);
 	vmq_run_case("lazy: an exit's budget, the rest in a worker, in order",
 		     test_exit_budget);
+	vmq_run_case("lazy: a VMM waiting behind a stuck worker can be killed",
+		     test_killable_behind_worker);
 	ksft_finished();
 }

@@ -14,8 +14,12 @@
  *  - with /dev/vmq closed and no VM left, the module unloads
  *    (delete_module) and loads again (finit_module on $VMQ_KO), and a VM
  *    created afterwards sends and receives a message. The module is left
- *    loaded, as the sandbox expects.
+ *    loaded, as the sandbox expects;
+ *  - a vCPU asleep inside KVM's own hypercall handling, which vmq's
+ *    redirect called (a Hyper-V hypercall whose input page userfaultfd
+ *    holds back), keeps the unload waiting until it has left vmq's text.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 
@@ -30,14 +34,7 @@ static bool stats_at_base(void *arg)
 	const struct vmq_stats *b = arg;
 	struct vmq_stats s = vmq_stats();
 
-	return s.live_vms == b->live_vms && s.live_queues == b->live_queues &&
-	       s.pinned_pages == b->pinned_pages &&
-	       s.live_pairs == b->live_pairs &&
-	       s.live_tx_rings == b->live_tx_rings &&
-	       s.live_waits == b->live_waits &&
-	       s.live_windows == b->live_windows &&
-	       s.window_pages == b->window_pages &&
-	       s.pages_in_flight == b->pages_in_flight &&
+	return vmq_stats_live_at(arg) &&
 	       s.vms_destroyed - b->vms_destroyed ==
 	       s.vms_created - b->vms_created;
 }
@@ -201,6 +198,18 @@ static void one_message(void)
 	vmq_gvm_free(&b);
 }
 
+static void load_vmq(void)
+{
+	const char *ko = getenv("VMQ_KO");
+	int fd, ret;
+
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	TEST_ASSERT(fd >= 0, "open %s: %s", ko, strerror(errno));
+	ret = syscall(__NR_finit_module, fd, "", 0);
+	TEST_ASSERT(!ret, "finit_module(%s): %s", ko, strerror(errno));
+	close(fd);
+}
+
 static bool unload(void *arg)
 {
 	return !syscall(__NR_delete_module, "vmq", 0);
@@ -208,9 +217,7 @@ static bool unload(void *arg)
 
 static void test_reload(void)
 {
-	const char *ko = getenv("VMQ_KO");
 	struct vmq_stats s;
-	int fd, ret;
 
 	/* Nothing of ours may hold the module: no /dev/vmq, no VM. */
 	vmq_dev_close();
@@ -218,11 +225,7 @@ static void test_reload(void)
 		    strerror(errno));
 	TEST_ASSERT(access("/dev/vmq", F_OK), "/dev/vmq survived the unload");
 
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	TEST_ASSERT(fd >= 0, "open %s: %s", ko, strerror(errno));
-	ret = syscall(__NR_finit_module, fd, "", 0);
-	TEST_ASSERT(!ret, "finit_module(%s): %s", ko, strerror(errno));
-	close(fd);
+	load_vmq();
 
 	/* A fresh module: nothing live, nothing created yet. */
 	s = vmq_stats();
@@ -236,16 +239,112 @@ static void test_reload(void)
 		    "fresh module: stats never returned to zero");
 }
 
+#define HV_X64_MSR_GUEST_OS_ID		0x40000000
+#define HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE 0x0002
+#define UFFD_GPA			0x60000000UL
+#define UFFD_MEMSLOT			30
+
+/*
+ * A Hyper-V guest: its hypercalls are KVM's (vmq's redirect hands them to
+ * kvm_emulate_hypercall()), and a "slow" one reads its input from guest
+ * memory, in the vCPU thread, inside that call.
+ */
+static void hv_guest(u64 ingpa)
+{
+	struct vmq_hc_regs r = {
+		.rcx = HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE,
+		.rdx = ingpa,
+	};
+
+	wrmsr(HV_X64_MSR_GUEST_OS_ID, 0x1234);
+	vmq_hypercall_regs(&r);
+	GUEST_SYNC(r.rax);
+	GUEST_DONE();
+}
+
+static void *run_vcpu(void *arg)
+{
+	vmq_vcpu_sync(arg);
+	return NULL;
+}
+
+static int unload_rc = 1;
+
+static void *unload_thread(void *arg)
+{
+	int ret = syscall(__NR_delete_module, "vmq", 0);
+
+	__atomic_store_n(&unload_rc, ret ? -errno : 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static bool unloading(void *arg)
+{
+	char state[16] = "";
+	int fd = open("/sys/module/vmq/initstate", O_RDONLY);
+
+	if (fd < 0)
+		return true;	/* gone already: the bug, or a very fast unload */
+	TEST_ASSERT(read(fd, state, sizeof(state) - 1) >= 0, "read initstate");
+	close(fd);
+	return !strncmp(state, "going", 5);
+}
+
+/*
+ * rmmod while a vCPU sleeps inside kvm_emulate_hypercall(), called from
+ * vmq's redirect: the unload must wait for it (it returns through vmq's
+ * text), so delete_module() cannot finish before the vCPU is let go.
+ */
+static void test_unload_during_kvm_hypercall(void)
+{
+	struct kvm_vcpu *vcpu;
+	pthread_t vt, ut;
+	struct vmq_uffd u;
+	struct kvm_vm *vm;
+	int i;
+
+	vm = vm_create_with_one_vcpu(&vcpu, hv_guest);
+	vcpu_set_hv_cpuid(vcpu);
+	u = vmq_uffd_slot(vm, UFFD_MEMSLOT, UFFD_GPA, 4096);
+	vcpu_args_set(vcpu, 1, UFFD_GPA);
+	vmq_dev_close();
+
+	TEST_ASSERT(!pthread_create(&vt, NULL, run_vcpu, vcpu), "vCPU thread");
+	/* KVM reads the hypercall's input: the vCPU sleeps in the fault. */
+	TEST_ASSERT(vmq_uffd_wait_fault(&u) == (uintptr_t)u.hva,
+		    "fault elsewhere");
+	TEST_ASSERT(!pthread_create(&ut, NULL, unload_thread, NULL), "rmmod");
+	TEST_ASSERT(vmq_settle(unloading, NULL), "unload never started");
+	/* However long we look, the unload waits for the vCPU. */
+	for (i = 0; i < 50; i++) {
+		TEST_ASSERT(__atomic_load_n(&unload_rc, __ATOMIC_ACQUIRE) == 1,
+			    "vmq unloaded (%d) under a vCPU in KVM's hypercall",
+			    unload_rc);
+		usleep(10000);
+	}
+	vmq_uffd_resolve(&u);
+	TEST_ASSERT(!pthread_join(vt, NULL), "join vCPU");
+	TEST_ASSERT(!pthread_join(ut, NULL), "join rmmod");
+	TEST_ASSERT(!unload_rc, "delete_module(vmq): %d", unload_rc);
+	kvm_vm_free(vm);
+	load_vmq();
+	one_message();
+}
+
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(4);
+	ksft_set_plan(5);
 	vmq_run_case("destroyed VMs leave every live count at baseline", test_destroy);
 	vmq_run_case("a vCPU in VMQ_HC_WAIT counts in live_waits until released", test_wait);
 	vmq_run_case("a VM works before the reload", one_message);
-	if (!getenv("VMQ_KO"))
+	if (!getenv("VMQ_KO")) {
 		ksft_test_result_skip("unload and reload: VMQ_KO is not set\n");
-	else
+		ksft_test_result_skip("unload under KVM's hypercall: VMQ_KO is not set\n");
+	} else {
 		vmq_run_case("unload, reload, a fresh VM works", test_reload);
+		vmq_run_case("unload waits for a vCPU inside KVM's own hypercall",
+			     test_unload_during_kvm_hypercall);
+	}
 	ksft_finished();
 }

@@ -740,6 +740,103 @@ static void test_quota(void)
 	pvm_free(&b);
 }
 
+#define RACERS		WIN_SLOTS
+
+/*
+ * One vCPU of a racing sender: binds the window first if @bind_size, then
+ * sends the page at @gpa to @dest on every run.
+ */
+static void racer_guest(u64 bind_size, u64 dest, u64 gpa)
+{
+	if (bind_size)
+		GUEST_SYNC(vmq_hypercall(VMQ_HC_WINDOW_BIND, WIN_GPA, bind_size,
+					 0, 0));
+	for (;;)
+		GUEST_SYNC(vmq_hypercall(VMQ_HC_PAGE_SEND, dest, gpa, gpa, 0));
+}
+
+struct racer {
+	struct kvm_vcpu *vcpu;
+	s64 ret;
+};
+
+static void *run_racer(void *arg)
+{
+	struct racer *r = arg;
+
+	r->ret = vmq_vcpu_sync(r->vcpu);
+	return NULL;
+}
+
+/*
+ * VMQ_A_QUOTA_MAX_PAGES holds exactly with several vCPUs of one VM sending
+ * at once: of four concurrent sends under a quota of two, two go and two
+ * get -ENOSPC, round after round.
+ */
+static void test_quota_concurrent(void)
+{
+	struct pvm b = pvm_create("cb", page_size_arg);
+	struct kvm_vcpu *vcpus[RACERS];
+	struct racer r[RACERS];
+	pthread_t t[RACERS];
+	struct kvm_vm *vm;
+	struct vmq_win w;
+	u32 aid;
+	int i, round, sent, refused;
+
+	vm = vm_create_with_vcpus(RACERS, racer_guest, vcpus);
+	aid = vmq_attach(&(struct vmq_gvm){ .vm = vm }, "ca");
+	w = vmq_window_map(vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS, page_size_arg);
+	vmq_allow(aid, b.g.id);
+	set_page_quota(aid, 2);
+	for (i = 0; i < RACERS; i++) {
+		r[i].vcpu = vcpus[i];
+		vcpu_args_set(vcpus[i], 3, i ? 0 : w.size, (u64)b.g.id,
+			      WIN_GPA + i * page_size_arg);
+	}
+	TEST_ASSERT(!vmq_vcpu_sync(vcpus[0]), "VMQ_HC_WINDOW_BIND");
+	for (i = 0; i < WIN_SLOTS; i++)
+		TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
+					0, 0, 0), "PAGE_FREE");
+
+	for (round = 0; round < 20; round++) {
+		for (i = 0; i < RACERS; i++)
+			TEST_ASSERT(!pthread_create(&t[i], NULL, run_racer, &r[i]),
+				    "thread");
+		sent = refused = 0;
+		for (i = 0; i < RACERS; i++) {
+			pthread_join(t[i], NULL);
+			TEST_ASSERT(!r[i].ret || r[i].ret == -ENOSPC,
+				    "round %d vCPU %d: %ld", round, i,
+				    (long)r[i].ret);
+			sent += !r[i].ret;
+			refused += r[i].ret == -ENOSPC;
+		}
+		TEST_ASSERT(sent == 2 && refused == 2 &&
+			    vmq_info_of(aid).pages_in_flight == 2,
+			    "round %d: %d sent, %d refused, %u in flight",
+			    round, sent, refused,
+			    vmq_info_of(aid).pages_in_flight);
+		/* B gives both back: nothing of A's is in flight any more. */
+		for (i = 0; i < 2; i++) {
+			const struct vmq_msg_hdr *m = vmq_host_peek(&b.rx);
+			struct vmq_page_msg pm;
+
+			TEST_ASSERT(m && m->type == VMQ_MSG_PAGE &&
+				    m->sender == aid, "page record %d", i);
+			memcpy(&pm, m + 1, sizeof(pm));
+			vmq_host_consume(&b.rx, m);
+			TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, pm.gpa,
+						0, 0, 0), "PAGE_FREE");
+		}
+		TEST_ASSERT(!vmq_host_peek(&b.rx), "round %d: extra record",
+			    round);
+	}
+	vmq_window_unmap(&w);
+	kvm_vm_free(vm);
+	pvm_free(&b);
+}
+
 struct spinner {
 	struct kvm_vcpu *vcpu;
 	bool ok;
@@ -1067,6 +1164,8 @@ int main(void)
 		{ "lazy page sends through the transmit ring", test_lazy_pages },
 		{ "full window, bad arguments", test_errors },
 		{ "pages in flight quota", test_quota },
+		{ "pages in flight quota, four vCPUs at once",
+		  test_quota_concurrent },
 		{ "rings refused on window pages", test_ring_in_window },
 		{ "a page the host references does not move",
 		  test_host_reference },

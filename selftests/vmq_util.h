@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
 #include "kselftest.h"
 #include "kvm_util.h"
@@ -803,6 +804,79 @@ static inline bool vmq_settle(bool (*done)(void *arg), void *arg)
 		usleep(10000);
 	}
 	return done(arg);
+}
+
+/*
+ * vmq_settle() condition: every live-object count of VMQ_IOC_STATS is back
+ * at the one in @arg (a struct vmq_stats).
+ */
+static inline bool vmq_stats_live_at(void *arg)
+{
+	const struct vmq_stats *b = arg;
+	struct vmq_stats s = vmq_stats();
+
+	return s.live_vms == b->live_vms && s.live_queues == b->live_queues &&
+	       s.pinned_pages == b->pinned_pages &&
+	       s.live_pairs == b->live_pairs &&
+	       s.live_tx_rings == b->live_tx_rings &&
+	       s.live_waits == b->live_waits &&
+	       s.live_windows == b->live_windows &&
+	       s.window_pages == b->window_pages &&
+	       s.pages_in_flight == b->pages_in_flight;
+}
+
+/*
+ * Guest RAM that the VMM keeps missing: anonymous memory registered with
+ * userfaultfd, so that whatever touches it first (the host, for the guest)
+ * sleeps in the fault until the test resolves it.
+ */
+struct vmq_uffd {
+	int fd;
+	void *hva;
+	u64 gpa, bytes;
+};
+
+static inline struct vmq_uffd vmq_uffd_slot(struct kvm_vm *vm, u32 memslot,
+					    u64 gpa, u64 bytes)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct vmq_uffd u = { .gpa = gpa, .bytes = bytes };
+
+	u.fd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	TEST_ASSERT(u.fd >= 0, "userfaultfd: %d", -errno);
+	TEST_ASSERT(!ioctl(u.fd, UFFDIO_API, &api), "UFFDIO_API: %d", -errno);
+	u.hva = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(u.hva != MAP_FAILED, "mmap: %d", -errno);
+	reg.range.start = (uintptr_t)u.hva;
+	reg.range.len = bytes;
+	TEST_ASSERT(!ioctl(u.fd, UFFDIO_REGISTER, &reg), "UFFDIO_REGISTER: %d",
+		    -errno);
+	vm_set_user_memory_region(vm, memslot, 0, gpa, bytes, u.hva);
+	return u;
+}
+
+/* Block until something faults on @u; returns the faulting address. */
+static inline u64 vmq_uffd_wait_fault(struct vmq_uffd *u)
+{
+	struct uffd_msg msg;
+
+	TEST_ASSERT(read(u->fd, &msg, sizeof(msg)) == sizeof(msg),
+		    "read userfaultfd: %d", -errno);
+	TEST_ASSERT(msg.event == UFFD_EVENT_PAGEFAULT, "event %u", msg.event);
+	return msg.arg.pagefault.address;
+}
+
+/* Back all of @u with zeroes and wake whoever waits for it. */
+static inline void vmq_uffd_resolve(struct vmq_uffd *u)
+{
+	struct uffdio_zeropage z = {
+		.range = { .start = (uintptr_t)u->hva, .len = u->bytes },
+	};
+
+	TEST_ASSERT(!ioctl(u->fd, UFFDIO_ZEROPAGE, &z), "UFFDIO_ZEROPAGE: %d",
+		    -errno);
 }
 
 #endif /* _VMQ_UTIL_H */
