@@ -10,6 +10,11 @@
 #   make check-debug     the canary self-test, then the same tests on the debug
 #                        kernel (KASAN, lockdep, kmemleak, UBSAN)
 #   make demo | bench    run selftests/vmq_demo | vmq_bench in the sandbox
+#   make fuzz            a long hostile-guest run (fuzz_test) on the debug
+#                        kernel: FUZZ_CALLS (1000000), FUZZ_SEED, FUZZ_VMS,
+#                        FUZZ_VCPUS; FUZZ_SANDBOX= for Debian's kernel
+#   make reload-cycles   unload and reload vmq RELOAD_CYCLES (100) times
+#                        while VMs use it, on the debug kernel
 #   make install         vmq.ko into /lib/modules/<kver>/updates, then depmod
 #   make KDIR=<dir>      build against another kernel tree
 
@@ -85,6 +90,27 @@ demo bench:
 	$(MAKE) $(par) all
 	scripts/sandbox.sh --$@ $(SANDBOX_ARGS)
 
+# Long runs outside CI, on the debug kernel unless told otherwise.
+FUZZ_CALLS ?= 1000000
+FUZZ_VMS ?= 3
+FUZZ_VCPUS ?= 2
+FUZZ_SANDBOX ?= --debug
+fuzz_cmd = ./fuzz_test --calls $(FUZZ_CALLS) --vms $(FUZZ_VMS) \
+	--vcpus $(FUZZ_VCPUS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+RELOAD_CYCLES ?= 100
+
+fuzz:
+	scripts/deps.sh
+	$(MAKE) $(par) all
+	scripts/sandbox.sh --shell-cmd '$(fuzz_cmd)' --npt 1 --timeout 10800 \
+		$(FUZZ_SANDBOX) $(SANDBOX_ARGS)
+
+reload-cycles:
+	scripts/deps.sh
+	$(MAKE) $(par) all
+	scripts/sandbox.sh --shell-cmd 'VMQ_RELOAD_CYCLES=$(RELOAD_CYCLES) ./reload_test' \
+		--npt 1 --timeout 10800 $(FUZZ_SANDBOX) $(SANDBOX_ARGS)
+
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	$(MAKE) -C selftests clean
@@ -92,4 +118,4 @@ clean:
 	rm -rf build
 
 .PHONY: all kdir-check modules modules_install install sparse ksft selftests userspace \
-	deps check check-debug demo bench clean
+	deps check check-debug demo bench fuzz reload-cycles clean

@@ -1,59 +1,71 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fuzz_test - random vmq hypercalls never get an undocumented answer, never
- * make the host warn, and leave nothing behind.
+ * fuzz_test - hostile guests issuing random vmq hypercalls never get an
+ * undocumented answer, never make the host warn, and leave nothing behind,
+ * while the host changes permissions and destroys and recreates VMs under
+ * them.
  *
- * A guest issues a few thousand hypercalls with numbers inside vmq's range
- * (defined and undefined ones) and arguments from a seeded PRNG: fully
- * random values, and near-valid ones (addresses in its RAM, at its end or
- * just past it, lengths around the limits, prepared ring headers with legal
- * sizes, names in memory), while it also scribbles random words over the
- * memory that holds its rings. Every result must be zero, a positive value
- * where the call has one, or an error <linux/vmq.h> documents for that
- * call; VMQ_CTR_HYPERCALLS must count every call. Afterwards a valid send
- * still arrives intact, and once the VMs are freed VMQ_IOC_STATS' live
- * objects are back at their baseline.
+ * Several fuzzing VMs (--vms, default 3), each with several vCPUs (--vcpus,
+ * default 2), run at once. Every vCPU issues hypercalls with numbers inside
+ * vmq's range (defined and undefined ones) and arguments from its own
+ * seeded PRNG: fully random values, and near-valid ones (addresses in its
+ * RAM, at its end or just past it, lengths around the limits, prepared
+ * ring headers with legal sizes, names in memory, the ids of the other
+ * VMs), while it also scribbles random words over the memory that holds
+ * its VM's rings and over its page window. Every result must be zero, a
+ * positive value where the call has one, or an error <linux/vmq.h>
+ * documents for that call. Meanwhile the host allows and revokes random
+ * pairs, and every so often stops one fuzzing VM, checks that
+ * VMQ_CTR_HYPERCALLS counted every call its vCPUs made, destroys it with
+ * whatever rings, pages in flight and pending descriptors it has, and
+ * creates a new one in its place. A well-behaved VM B receives: it drains
+ * its queue, gives back the pages it gets and keeps the fuzzers supplied
+ * with pages. At the end a valid send from every fuzzing VM arrives intact
+ * at B, and once all VMs are freed VMQ_IOC_STATS' live objects are back at
+ * their baseline.
  *
- * The seed is printed; "fuzz_test SEED" (or VMQ_FUZZ_SEED=SEED) replays a
- * run. Two restrictions keep the guest itself alive, not vmq: WAIT
- * timeouts that would be valid are at most 100 us (a valid long one only
- * costs wall time), and a registration that names a page of the guest's
- * RAM always has a size that keeps the whole ring inside the scribble
- * arena (a header, or a copy of one in a ring's data, may lie on any arena
- * page), so the host never writes outside it.
- *
- * Both VMs have a page window: the fuzzing guest binds its own, sends and
- * frees random (mostly valid) slots, to itself or to B, and scribbles over
- * its window pages too; B gives every page it receives back to its pool.
- * Windows, pages in flight and the pages windows own must be back at their
- * baseline at the end as well.
+ * The run is reproducible from its seed in what each vCPU calls (the
+ * interleaving is the host's): "fuzz_test --seed S" (or VMQ_FUZZ_SEED=S)
+ * replays it; --calls N sets the length (default 30000 calls in all; "make
+ * fuzz" runs a million on the debug kernel). Two restrictions keep the
+ * guests themselves alive, not vmq: WAIT timeouts that would be valid are
+ * at most 100 us, and a registration that names a page of the guest's RAM
+ * always has a size that keeps the whole ring inside the scribble arena,
+ * so the host never writes outside it.
  */
 #include <assert.h>
+#include <getopt.h>
+#include <pthread.h>
 #include <time.h>
 
 #include "vmq_util.h"
 
-#define ITERS		4000
 #define BATCH		100
 #define ARENA_PAGES	16
 #define FINAL_LEN	100
 #define FINAL_TAG	0x5eedULL
 #define NAME_B		"fuzzb"
-#define WIN_GPA		0x40000000ULL	/* identity mapped in both VMs */
+#define WIN_GPA		0x40000000ULL	/* identity mapped in every VM */
 #define WIN_MEMSLOT	20
-#define WIN_SLOTS	8		/* A's window */
-#define B_SLOTS		64		/* B's: room for a batch's pages */
-#define B_SOURCE	16		/* B's last slots: pages for A */
+#define WIN_SLOTS	8		/* a fuzzing VM's window */
+#define B_SLOTS		128		/* B's: room for a round's pages */
+#define B_SOURCE	16		/* B's last slots: pages for fuzzers */
+#define MAX_VMS		8
+#define MAX_VCPUS	4
+#define MAX_IDS		(MAX_VMS + 1)
 
 enum { SYNC_BATCH, SYNC_BAD, SYNC_FUZZED };
 
+/* One page per vCPU: its configuration in, its results out. */
 struct fuzz {
 	/* in */
-	u64 seed, iters, batch;
+	u64 seed, batch, vcpu;
 	u64 a_id, b_id, max_msg;
 	u64 arena_gva, arena_gpa, ram_end;
 	u64 buf_gpa;
 	u64 win_gpa, win_size;
+	u64 ids[MAX_IDS];	/* VMs to send to; the host updates them */
+	u64 stop;		/* the host wants the vCPU to stop */
 	/* out */
 	u64 calls, errors;
 	u64 per_nr[VMQ_HC_NR - VMQ_HC_BASE + 1][2];	/* [nr][ok, error] */
@@ -162,8 +174,10 @@ static u64 pick_dest(struct fuzz *f, struct gstate *g)
 		return f->a_id;
 	case 2:
 		return f->a_id + 1 + rnd(g) % 4;	/* maybe another VM */
-	default:
+	case 3:
 		return f->b_id;
+	default:
+		return READ_ONCE(f->ids[rnd(g) % MAX_IDS]);
 	}
 }
 
@@ -226,6 +240,7 @@ static bool result_ok(u64 nr, s64 r)
 		return r == 0 || r == -EINVAL || r == -EFAULT || r == -EBUSY ||
 		       r == -ENOSPC || r == -ENOMEM;
 	case VMQ_HC_QUEUE_UNREGISTER:
+		return r == 0 || r == -ENOTCONN || r == -ENOMEM;
 	case VMQ_HC_TX_UNREGISTER:
 		return r == 0 || r == -ENOTCONN || r == -ENOMEM;
 	case VMQ_HC_SEND:
@@ -239,8 +254,8 @@ static bool result_ok(u64 nr, s64 r)
 		       r == -EOPNOTSUPP || r == -ENOMEM;
 	case VMQ_HC_LOOKUP:
 		return r > 0 || r == -EINVAL || r == -EFAULT || r == -ESRCH;
-	case VMQ_HC_WINDOW_BIND:	/* bound before the fuzzing */
-		return r == -EINVAL || r == -EFAULT || r == -EBUSY;
+	case VMQ_HC_WINDOW_BIND:	/* another vCPU may bind it first */
+		return r == 0 || r == -EINVAL || r == -EFAULT || r == -EBUSY;
 	case VMQ_HC_PAGE_SEND:
 		return r == 0 || r == -EACCES ||
 		       r == -ENOTCONN || r == -EINVAL || r == -EMSGSIZE ||
@@ -385,14 +400,22 @@ static void fuzz_guest(struct fuzz *f)
 	struct gstate g = { .s = f->seed | 1 };
 	u64 i;
 
-	GUEST_ASSERT(!vmq_hypercall(VMQ_HC_WINDOW_BIND, f->win_gpa, f->win_size,
-				    0, 0));
-	f->calls++;
-	for (i = 0; i < f->iters; i++) {
+	if (!f->vcpu) {
+		s64 r = vmq_hypercall(VMQ_HC_WINDOW_BIND, f->win_gpa,
+				      f->win_size, 0, 0);
+
+		/* Another vCPU's random call may have bound it already. */
+		GUEST_ASSERT_1(!r || r == -EBUSY, r);
+		f->calls++;
+	}
+	for (i = 0; ; i++) {
 		if (!fuzz_one(f, &g, i))
 			GUEST_SYNC(SYNC_BAD);
-		if ((i + 1) % f->batch == 0)
+		if ((i + 1) % f->batch == 0) {
 			GUEST_SYNC(SYNC_BATCH);
+			if (READ_ONCE(f->stop))
+				break;
+		}
 	}
 	GUEST_SYNC(SYNC_FUZZED);
 	/* The VM still works: a valid send arrives. */
@@ -400,45 +423,296 @@ static void fuzz_guest(struct fuzz *f)
 	GUEST_DONE();
 }
 
-static s64 run(struct kvm_vcpu *vcpu)
+static const char * const hc_names[] = {
+	"INFO", "QUEUE_REGISTER", "QUEUE_UNREGISTER", "SEND",
+	"TX_REGISTER", "TX_UNREGISTER", "TX_FLUSH", "WAIT", "LOOKUP",
+	"WINDOW_BIND", "PAGE_SEND", "PAGE_FREE", "undefined",
+};
+
+static_assert(ARRAY_SIZE(hc_names) == ARRAY_SIZE(((struct fuzz *)0)->per_nr),
+	      "a name for every hypercall number");
+
+/* The run, as the host sees it. */
+static struct {
+	u64 seed, calls_goal;
+	int nr_vms, nr_vcpus;
+	u64 calls;		/* made by VMs already destroyed */
+	u64 per_nr[ARRAY_SIZE(hc_names)][2];
+	bool bad, miscounted;
+	pthread_mutex_t lock;	/* the fields above, and printing */
+	struct vmq_gvm b;	/* the well-behaved receiver */
+	struct vmq_gmem b_rx;
+	struct vmq_win b_win;
+	u32 b_id;
+	u64 b_max_msg;
+	struct gstate churn;	/* the host's own PRNG */
+} run = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* A fuzzing VM and the threads that run its vCPUs. */
+struct fvm {
+	int slot, gen;
+	struct kvm_vm *vm;
+	u32 id;
+	struct kvm_vcpu *vcpu[MAX_VCPUS];
+	struct fuzz *f[MAX_VCPUS];
+	pthread_t t[MAX_VCPUS];
+	struct vmq_win w;
+	struct vmq_vm_info info0;	/* counters when it started */
+};
+
+static struct fvm fvms[MAX_VMS];
+
+static void report_bad(struct fvm *v, int c)
 {
-	return vmq_vcpu_sync(vcpu);
+	struct fuzz *f = v->f[c];
+
+	pthread_mutex_lock(&run.lock);
+	ksft_print_msg("VM %u vCPU %d iteration %lu: nr %#lx (%#lx, %#lx, %#lx, %#lx): %ld\n",
+		       v->id, c, (unsigned long)f->bad_iter,
+		       (unsigned long)f->bad_nr, (unsigned long)f->bad_a[0],
+		       (unsigned long)f->bad_a[1], (unsigned long)f->bad_a[2],
+		       (unsigned long)f->bad_a[3], (long)f->bad_ret);
+	run.bad = true;
+	pthread_mutex_unlock(&run.lock);
+}
+
+struct vcpu_thread {
+	struct fvm *v;
+	int c;
+};
+
+/* Run one vCPU until it stops fuzzing (SYNC_FUZZED). */
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu_thread *vt = arg;
+	struct fvm *v = vt->v;
+	int c = vt->c;
+	s64 r;
+
+	free(vt);
+	for (;;) {
+		r = vmq_vcpu_sync(v->vcpu[c]);
+		if (r == SYNC_BAD)
+			report_bad(v, c);
+		else if (r == SYNC_FUZZED)
+			return NULL;
+		else
+			TEST_ASSERT(r == SYNC_BATCH, "guest sync %ld", (long)r);
+	}
+}
+
+static u64 fvm_calls(struct fvm *v)
+{
+	u64 n = 0;
+	int c;
+
+	for (c = 0; c < run.nr_vcpus; c++)
+		n += READ_ONCE(v->f[c]->calls);
+	return n;
+}
+
+/* Every id a fuzzer may want to send to, into every vCPU's page. */
+static void publish_ids(void)
+{
+	u64 ids[MAX_IDS] = { run.b_id };
+	int i, c;
+
+	for (i = 0; i < run.nr_vms; i++)
+		ids[i + 1] = fvms[i].vm ? fvms[i].id : 0;
+	for (i = 0; i < run.nr_vms; i++) {
+		if (!fvms[i].vm)
+			continue;
+		for (c = 0; c < run.nr_vcpus; c++)
+			memcpy(fvms[i].f[c]->ids, ids, sizeof(ids));
+	}
+}
+
+static void fvm_start(struct fvm *v)
+{
+	struct vmq_gmem arena, buf;
+	char name[VMQ_NAME_MAX];
+	vm_vaddr_t fgva;
+	int c;
+
+	v->vm = vm_create_with_vcpus(run.nr_vcpus, fuzz_guest, v->vcpu);
+	snprintf(name, sizeof(name), "fuzz%d.%d", v->slot, v->gen);
+	TEST_ASSERT(!__vmq_attach(v->vm, name, &v->id), "attach %s", name);
+	arena = vmq_gmem_alloc(v->vm, ARENA_BYTES);
+	buf = vmq_gmem_alloc(v->vm, 4096);
+	vmq_fill(buf.hva, FINAL_LEN, v->id, 7);
+	v->w = vmq_window_map(v->vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS, 4096);
+	for (c = 0; c < run.nr_vcpus; c++) {
+		struct fuzz *f;
+
+		fgva = vm_vaddr_alloc_page(v->vm);
+		f = addr_gva2hva(v->vm, fgva);
+		memset(f, 0, sizeof(*f));
+		f->seed = run.seed ^ (0x9e3779b97f4a7c15ULL *
+				      ((u64)v->slot << 32 | v->gen << 8 | c));
+		f->batch = BATCH;
+		f->vcpu = c;
+		f->a_id = v->id;
+		f->b_id = run.b_id;
+		f->max_msg = run.b_max_msg;
+		f->arena_gva = arena.gva;
+		f->arena_gpa = arena.gpa;
+		f->ram_end = vmq_ram_end(v->vm);
+		f->buf_gpa = buf.gpa;
+		f->win_gpa = v->w.gpa;
+		f->win_size = v->w.size;
+		v->f[c] = f;
+		vcpu_args_set(v->vcpu[c], 1, fgva);
+	}
+	/* The fuzzers may reach everyone; the host revokes some later. */
+	vmq_allow(v->id, v->id);
+	vmq_allow(v->id, run.b_id);
+	vmq_allow(run.b_id, v->id);
+	for (c = 0; c < run.nr_vms; c++) {
+		if (fvms + c == v || !fvms[c].vm)
+			continue;
+		vmq_allow(v->id, fvms[c].id);
+		vmq_allow(fvms[c].id, v->id);
+	}
+	publish_ids();
+	v->info0 = vmq_info_of(v->id);
+	for (c = 0; c < run.nr_vcpus; c++) {
+		struct vcpu_thread *vt = malloc(sizeof(*vt));
+
+		TEST_ASSERT(vt, "malloc");
+		vt->v = v;
+		vt->c = c;
+		TEST_ASSERT(!pthread_create(&v->t[c], NULL, vcpu_thread, vt),
+			    "vCPU thread");
+	}
+}
+
+/* Stop the vCPUs at their next batch and wait for them. */
+static void fvm_stop(struct fvm *v)
+{
+	int c;
+
+	for (c = 0; c < run.nr_vcpus; c++)
+		WRITE_ONCE(v->f[c]->stop, 1);
+	for (c = 0; c < run.nr_vcpus; c++)
+		TEST_ASSERT(!pthread_join(v->t[c], NULL), "join");
+}
+
+/* VMQ_CTR_HYPERCALLS counted every call its vCPUs made; tally them. */
+static void fvm_account(struct fvm *v)
+{
+	struct vmq_vm_info now = vmq_info_of(v->id);
+	u64 counted = now.counters[VMQ_CTR_HYPERCALLS] -
+		      v->info0.counters[VMQ_CTR_HYPERCALLS];
+	u64 made = fvm_calls(v);
+	int c, i;
+
+	pthread_mutex_lock(&run.lock);
+	if (counted != made) {
+		ksft_print_msg("VM %u: %lu calls counted, %lu made\n", v->id,
+			       (unsigned long)counted, (unsigned long)made);
+		run.miscounted = true;
+	}
+	run.calls += made;
+	for (c = 0; c < run.nr_vcpus; c++)
+		for (i = 0; i < ARRAY_SIZE(hc_names); i++) {
+			run.per_nr[i][0] += v->f[c]->per_nr[i][0];
+			run.per_nr[i][1] += v->f[c]->per_nr[i][1];
+		}
+	pthread_mutex_unlock(&run.lock);
+}
+
+/* Destroy a stopped VM with whatever it holds. */
+static void fvm_free(struct fvm *v)
+{
+	kvm_vm_free(v->vm);
+	vmq_window_unmap(&v->w);
+	v->vm = NULL;
+	publish_ids();
 }
 
 /*
  * Take everything out of B's ring, as B would, and put the pages it got
- * into its pool. Then B sends pages from the slots it keeps to A until A
- * takes no more: A frees its own slots at random and would soon have
- * none left to send.
+ * into its pool. Then B sends pages from the slots it keeps to the
+ * fuzzers, which free their own slots at random and would soon have none
+ * left to send.
  */
-static void drain(struct vmq_gvm *b, struct vmq_gmem *rx, u32 aid)
+static void drain_b(void)
 {
 	const struct vmq_msg_hdr *m;
 	struct vmq_page_msg pm;
 	u64 i;
 	s64 r;
+	int v;
 
-	while ((m = vmq_host_peek(rx))) {
+	while ((m = vmq_host_peek(&run.b_rx))) {
 		bool page = m->type == VMQ_MSG_PAGE && m->len == sizeof(pm);
 
 		if (page)
 			memcpy(&pm, m + 1, sizeof(pm));
-		vmq_host_consume(rx, m);
+		vmq_host_consume(&run.b_rx, m);
 		if (!page)
 			continue;
-		r = vmq_gvm_hc(b, VMQ_HC_PAGE_FREE, pm.gpa, 0, 0, 0);
+		r = vmq_gvm_hc(&run.b, VMQ_HC_PAGE_FREE, pm.gpa, 0, 0, 0);
 		TEST_ASSERT(!r, "B frees the page at %#lx: %ld",
 			    (unsigned long)pm.gpa, (long)r);
 	}
-	for (i = B_SLOTS - B_SOURCE; i < B_SLOTS; i++) {
-		r = vmq_gvm_hc(b, VMQ_HC_PAGE_SEND, aid, WIN_GPA + i * 4096, 0, 0);
-		/* A's queue comes and goes, and A scribbles over it. */
-		TEST_ASSERT(!r || r == -ENOTCONN || r == -EAGAIN ||
-			    r == -ENOSPC || r == -EPIPE,
-			    "B sends a page to A: %ld", (long)r);
-		if (r)
-			break;
+	for (v = 0; v < run.nr_vms; v++) {
+		for (i = B_SLOTS - B_SOURCE; i < B_SLOTS; i++) {
+			r = vmq_gvm_hc(&run.b, VMQ_HC_PAGE_SEND, fvms[v].id,
+				       WIN_GPA + i * 4096, 0, 0);
+			/*
+			 * The fuzzer's queue comes and goes, it scribbles over
+			 * it, the host revokes pairs, the VM may be gone, its
+			 * pages may be in use (a ring's page, -EBUSY).
+			 */
+			TEST_ASSERT(!r || r == -ENOTCONN || r == -EAGAIN ||
+				    r == -ENOSPC || r == -EPIPE ||
+				    r == -EACCES || r == -EBUSY || r == -EINVAL,
+				    "B sends a page to VM %u: %ld", fvms[v].id,
+				    (long)r);
+			if (r)
+				break;
+		}
 	}
+}
+
+/*
+ * The host's part: allow or revoke a random pair among the live VMs, or
+ * destroy a fuzzing VM and start a new one in its place.
+ */
+static void churn(void)
+{
+	struct fvm *v;
+	u32 a, b;
+	int ret;
+
+	if (rnd(&run.churn) % 4) {
+		a = rnd(&run.churn) % (run.nr_vms + 1);
+		b = rnd(&run.churn) % (run.nr_vms + 1);
+		a = a == run.nr_vms ? run.b_id : fvms[a].id;
+		b = b == run.nr_vms ? run.b_id : fvms[b].id;
+		ret = __vmq_pair(rnd(&run.churn) % 2 ? VMQ_IOC_ALLOW :
+				 VMQ_IOC_REVOKE, a, b);
+		TEST_ASSERT(!ret || ret == -ENOENT, "pair %u -> %u: %d", a, b,
+			    ret);
+		return;
+	}
+	v = &fvms[rnd(&run.churn) % run.nr_vms];
+	fvm_stop(v);
+	fvm_account(v);
+	fvm_free(v);
+	v->gen++;
+	fvm_start(v);
+}
+
+static u64 calls_so_far(void)
+{
+	u64 n = run.calls;
+	int v;
+
+	for (v = 0; v < run.nr_vms; v++)
+		n += fvm_calls(&fvms[v]);
+	return n;
 }
 
 /* The counts of live objects in struct vmq_stats, which must not leak. */
@@ -477,149 +751,152 @@ static bool stats_equal(const struct vmq_stats *a, const struct vmq_stats *b,
 	return same;
 }
 
+static void usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [--seed S] [--calls N] [--vms N] [--vcpus N] [SEED]\n",
+		prog);
+	exit(KSFT_FAIL);
+}
+
+static void parse_args(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "seed", required_argument, NULL, 's' },
+		{ "calls", required_argument, NULL, 'n' },
+		{ "vms", required_argument, NULL, 'm' },
+		{ "vcpus", required_argument, NULL, 'c' },
+		{ }
+	};
+	const char *env = getenv("VMQ_FUZZ_SEED");
+	int o;
+
+	run.seed = env ? strtoull(env, NULL, 0) :
+		   ((u64)getpid() << 32 ^ (u64)time(NULL));
+	run.calls_goal = 30000;
+	run.nr_vms = 3;
+	run.nr_vcpus = 2;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 's':
+			run.seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			run.calls_goal = strtoull(optarg, NULL, 0);
+			break;
+		case 'm':
+			run.nr_vms = atoi(optarg);
+			break;
+		case 'c':
+			run.nr_vcpus = atoi(optarg);
+			break;
+		default:
+			usage(argv[0]);
+		}
+	}
+	if (optind < argc)
+		run.seed = strtoull(argv[optind], NULL, 0);
+	if (run.nr_vms < 1 || run.nr_vms > MAX_VMS || run.nr_vcpus < 1 ||
+	    run.nr_vcpus > MAX_VCPUS)
+		usage(argv[0]);
+}
+
 int main(int argc, char *argv[])
 {
-	static const char * const names[] = {
-		"INFO", "QUEUE_REGISTER", "QUEUE_UNREGISTER", "SEND",
-		"TX_REGISTER", "TX_UNREGISTER", "TX_FLUSH", "WAIT", "LOOKUP",
-		"WINDOW_BIND", "PAGE_SEND", "PAGE_FREE", "undefined",
-	};
-	struct vmq_stats base, now;
 	const struct vmq_msg_hdr *m;
-	struct vmq_gmem rx, arena, buf;
-	struct vmq_win wa, wb;
-	struct vmq_vm_info a0, a1;
-	struct kvm_vcpu *vcpu;
-	struct vmq_gvm b;
-	struct kvm_vm *vm;
-	struct fuzz *f;
-	vm_vaddr_t fgva;
-	const char *env = getenv("VMQ_FUZZ_SEED");
-	u64 seed, i;
-	bool bad = false;
+	struct vmq_stats base, now;
+	u64 i, next_churn, churns = 0;
+	int v, c, arrived = 0;
 	s64 r;
-	u32 aid;
 
-	seed = argc > 1 ? strtoull(argv[1], NULL, 0) :
-	       env ? strtoull(env, NULL, 0) :
-	       ((u64)getpid() << 32 ^ (u64)time(NULL));
-
+	parse_args(argc, argv);
+	run.churn.s = (run.seed ^ 0x5ca1ab1e) | 1;
 	ksft_print_header();
 	ksft_set_plan(4);
-	ksft_print_msg("seed %#lx (replay: fuzz_test %#lx)\n",
-		       (unsigned long)seed, (unsigned long)seed);
+	ksft_print_msg("seed %#lx, %lu calls, %d VMs x %d vCPUs (replay: fuzz_test --seed %#lx --calls %lu --vms %d --vcpus %d)\n",
+		       (unsigned long)run.seed, (unsigned long)run.calls_goal,
+		       run.nr_vms, run.nr_vcpus, (unsigned long)run.seed,
+		       (unsigned long)run.calls_goal, run.nr_vms, run.nr_vcpus);
 	base = vmq_stats();
 
-	b = vmq_gvm_create();
-	vmq_attach(&b, NAME_B);
-	rx = vmq_rx_setup(&b, 4096);
-	wb = vmq_window_map(b.vm, WIN_MEMSLOT, WIN_GPA, B_SLOTS, 4096);
-	r = vmq_gvm_hc(&b, VMQ_HC_WINDOW_BIND, WIN_GPA, wb.size, 0, 0);
+	run.b = vmq_gvm_create();
+	run.b_id = vmq_attach(&run.b, NAME_B);
+	run.b_rx = vmq_rx_setup(&run.b, 65536);
+	run.b_win = vmq_window_map(run.b.vm, WIN_MEMSLOT, WIN_GPA, B_SLOTS, 4096);
+	r = vmq_gvm_hc(&run.b, VMQ_HC_WINDOW_BIND, WIN_GPA, run.b_win.size, 0, 0);
 	TEST_ASSERT(!r, "B binds its window: %ld", (long)r);
 	for (i = 0; i < B_SLOTS - B_SOURCE; i++) {
-		r = vmq_gvm_hc(&b, VMQ_HC_PAGE_FREE, WIN_GPA + i * 4096, 0, 0, 0);
+		r = vmq_gvm_hc(&run.b, VMQ_HC_PAGE_FREE, WIN_GPA + i * 4096, 0,
+			       0, 0);
 		TEST_ASSERT(!r, "B frees slot %lu: %ld", (unsigned long)i, (long)r);
 	}
+	run.b_max_msg = vmq_gvm_info(&run.b).max_msg;
 
-	vm = vm_create_with_one_vcpu(&vcpu, fuzz_guest);
-	TEST_ASSERT(!__vmq_attach(vm, "fuzza", &aid), "attach A");
-	vmq_allow(aid, b.id);
-	vmq_allow(aid, aid);
-	vmq_allow(b.id, aid);
-
-	fgva = vm_vaddr_alloc_page(vm);
-	f = addr_gva2hva(vm, fgva);
-	memset(f, 0, sizeof(*f));
-	TEST_ASSERT(sizeof(*f) <= 4096, "struct fuzz too big");
-	arena = vmq_gmem_alloc(vm, ARENA_BYTES);
-	buf = vmq_gmem_alloc(vm, 4096);
-	vmq_fill(buf.hva, FINAL_LEN, aid, 7);
-	f->seed = seed;
-	f->iters = ITERS;
-	f->batch = BATCH;
-	f->a_id = aid;
-	f->b_id = b.id;
-	f->max_msg = vmq_gvm_info(&b).max_msg;
-	f->arena_gva = arena.gva;
-	f->arena_gpa = arena.gpa;
-	f->ram_end = vmq_ram_end(vm);
-	f->buf_gpa = buf.gpa;
-	wa = vmq_window_map(vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS, 4096);
-	f->win_gpa = wa.gpa;
-	f->win_size = wa.size;
-	vcpu_args_set(vcpu, 1, fgva);
-
-	a0 = vmq_info_of(aid);
-	for (;;) {
-		r = run(vcpu);
-		if (r == SYNC_BATCH) {
-			drain(&b, &rx, aid);
-			continue;
-		}
-		if (r == SYNC_BAD) {
-			ksft_print_msg("iteration %lu: nr %#lx (%#lx, %#lx, %#lx, %#lx): %ld\n",
-				       (unsigned long)f->bad_iter,
-				       (unsigned long)f->bad_nr,
-				       (unsigned long)f->bad_a[0],
-				       (unsigned long)f->bad_a[1],
-				       (unsigned long)f->bad_a[2],
-				       (unsigned long)f->bad_a[3],
-				       (long)f->bad_ret);
-			bad = true;
-			continue;
-		}
-		TEST_ASSERT(r == SYNC_FUZZED, "guest sync %ld", (long)r);
-		break;
+	for (v = 0; v < run.nr_vms; v++) {
+		fvms[v].slot = v;
+		fvm_start(&fvms[v]);
 	}
-	static_assert(ARRAY_SIZE(names) == ARRAY_SIZE(f->per_nr),
-		       "a name for every hypercall number");
-	for (i = 0; i < ARRAY_SIZE(names); i++)
-		ksft_print_msg("%-16s %5lu ok %5lu errors\n", names[i],
-			       (unsigned long)f->per_nr[i][0],
-			       (unsigned long)f->per_nr[i][1]);
-	ksft_test_result(!bad, "%lu random hypercalls: only documented results\n",
-			 (unsigned long)f->calls);
-
-	a1 = vmq_info_of(aid);
-	{
-		u64 calls = a1.counters[VMQ_CTR_HYPERCALLS] -
-			    a0.counters[VMQ_CTR_HYPERCALLS];
-		u64 errs = 0;
-		int c;
-
-		for (c = 0; c < VMQ_CTR_NR; c++)
-			if (vmq_ctr_is_error(c))
-				errs += a1.counters[c] - a0.counters[c];
-		if (calls != f->calls || errs < f->errors)
-			ksft_print_msg("%lu calls counted (%lu made), %lu errors (%lu)\n",
-				       (unsigned long)calls,
-				       (unsigned long)f->calls,
-				       (unsigned long)errs,
-				       (unsigned long)f->errors);
-		ksft_test_result(calls == f->calls && errs >= f->errors,
-				 "counters: every call and every error counted\n");
+	/* Progress, not time, paces the host: a change per 1000 calls. */
+	next_churn = 1000;
+	while ((i = calls_so_far()) < run.calls_goal) {
+		drain_b();
+		if (i >= next_churn) {
+			churn();
+			churns++;
+			next_churn += 1000;
+		}
+		usleep(1000);
 	}
+	for (v = 0; v < run.nr_vms; v++) {
+		fvm_stop(&fvms[v]);
+		fvm_account(&fvms[v]);
+	}
+	for (i = 0; i < ARRAY_SIZE(hc_names); i++)
+		ksft_print_msg("%-16s %8lu ok %8lu errors\n", hc_names[i],
+			       (unsigned long)run.per_nr[i][0],
+			       (unsigned long)run.per_nr[i][1]);
+	ksft_test_result(!run.bad,
+			 "%lu random hypercalls from %d VMs, %lu host changes: only documented results\n",
+			 (unsigned long)run.calls, run.nr_vms,
+			 (unsigned long)churns);
+	ksft_test_result(!run.miscounted,
+			 "VMQ_CTR_HYPERCALLS counted every call of every VM\n");
 
-	drain(&b, &rx, aid);
-	r = run(vcpu);
 	/*
-	 * Descriptors the guest's scribbles published in its transmit ring
-	 * go first (SEND flushes the ring): the final send is the last one.
+	 * Every fuzzer sends once more, validly, to B. Descriptors that its
+	 * scribbles published in a transmit ring go first (SEND flushes the
+	 * ring): the valid one is the last message from that VM.
 	 */
-	while ((m = vmq_host_peek(&rx)) && vmq_host_pending(&rx) > 1)
-		vmq_host_consume(&rx, m);
-	ksft_test_result(!r && m && m->sender == aid && m->tag == FINAL_TAG &&
-			 m->len == FINAL_LEN &&
-			 vmq_check_fill(m + 1, FINAL_LEN, aid, 7),
-			 "a valid send after the fuzzing arrives intact (%ld)\n",
-			 (long)r);
+	drain_b();
+	for (v = 0; v < run.nr_vms; v++) {
+		struct fvm *fv = &fvms[v];
+		bool ok = false;
 
-	kvm_vm_free(vm);
-	vmq_gvm_free(&b);
-	vmq_window_unmap(&wa);
-	vmq_window_unmap(&wb);
+		vmq_allow(fv->id, run.b_id);
+		r = vmq_vcpu_sync(fv->vcpu[0]);
+		while ((m = vmq_host_peek(&run.b_rx))) {
+			if (m->sender == fv->id)
+				ok = m->type == VMQ_MSG_DATA &&
+				     m->tag == FINAL_TAG && m->len == FINAL_LEN &&
+				     vmq_check_fill(m + 1, FINAL_LEN, fv->id, 7);
+			vmq_host_consume(&run.b_rx, m);
+		}
+		if (!r && ok)
+			arrived++;
+		else
+			ksft_print_msg("VM %u: final send %ld, %s\n", fv->id,
+				       (long)r, ok ? "" : "not the last message");
+	}
+	ksft_test_result(arrived == run.nr_vms,
+			 "a valid send from every fuzzing VM arrives intact (%d of %d)\n",
+			 arrived, run.nr_vms);
+
+	for (v = 0; v < run.nr_vms; v++)
+		fvm_free(&fvms[v]);
+	vmq_gvm_free(&run.b);
+	vmq_window_unmap(&run.b_win);
 	/* VM teardown may finish in a worker: look a bounded number of times. */
-	for (i = 0; i < 100; i++) {
+	for (c = 0; c < 500; c++) {
 		now = vmq_stats();
 		if (stats_equal(&now, &base, false))
 			break;
