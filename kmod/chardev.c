@@ -3,6 +3,11 @@
  * chardev.c: /dev/vmq, through which the host (the VMM, or an administrator)
  * attaches VMs, names them and decides who may send to whom. Every ioctl is
  * documented in <linux/vmq.h>.
+ *
+ * What a descriptor may do depends on who opened it: with CAP_SYS_ADMIN
+ * everything, on every VM; without it only VMQ_IOC_ATTACH_VM for a VM handle
+ * (handle.c), for which the caller proves with the VM's KVM file descriptor
+ * that the VM is its own. The node's mode decides who may open it at all.
  */
 #include <linux/capability.h>
 #include <linux/file.h>
@@ -15,18 +20,22 @@
 
 #include "acl.h"
 #include "chardev.h"
+#include "handle.h"
 #include "registry.h"
 #include "window.h"
 
 static int vmq_dev_open(struct inode *inode, struct file *file)
 {
-	/* The device node is 0600; also refuse root without the capability. */
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
 	return nonseekable_open(inode, file);
 }
 
-static long vmq_ioctl_attach(struct vmq_attach __user *uarg)
+/* Whoever opened @file had CAP_SYS_ADMIN (a passed descriptor keeps it). */
+static bool vmq_dev_admin(struct file *file)
+{
+	return file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+}
+
+static long vmq_ioctl_attach(struct file *file, struct vmq_attach __user *uarg)
 {
 	struct vmq_attach arg;
 	struct vmq_vm *vm;
@@ -35,9 +44,13 @@ static long vmq_ioctl_attach(struct vmq_attach __user *uarg)
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags || arg.reserved ||
+	if ((arg.flags & ~VMQ_ATTACH_HANDLE) || arg.handle ||
 	    strnlen(arg.name, sizeof(arg.name)) == sizeof(arg.name))
 		return -EINVAL;
+	/* Without privilege: a handle for one's own VM, and no name. */
+	if (!vmq_dev_admin(file) &&
+	    (!(arg.flags & VMQ_ATTACH_HANDLE) || arg.name[0]))
+		return -EPERM;
 
 	f = fdget(arg.vm_fd);
 	if (!f.file)
@@ -52,7 +65,16 @@ static long vmq_ioctl_attach(struct vmq_attach __user *uarg)
 		goto out_fdput;
 	}
 	arg.id = vm->id;
-	vmq_vm_put(vm);
+	if (arg.flags & VMQ_ATTACH_HANDLE) {
+		/* The handle takes over our reference. */
+		ret = vmq_handle_create(vm);
+		if (ret < 0)
+			goto out_fdput;
+		arg.handle = ret;
+	} else {
+		vmq_vm_put(vm);
+	}
+	/* The fd is installed: on a fault here the caller still owns it. */
 	ret = copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
 out_fdput:
 	fdput(f);
@@ -122,32 +144,16 @@ static long vmq_ioctl_stats(struct vmq_stats __user *uarg)
 	return copy_to_user(uarg, &s, sizeof(s)) ? -EFAULT : 0;
 }
 
-static long vmq_ioctl_window_create(struct vmq_window_create __user *uarg)
-{
-	struct vmq_window_create wc;
-	long fd;
-
-	if (copy_from_user(&wc, uarg, sizeof(wc)))
-		return -EFAULT;
-	if (wc.reserved)
-		return -EINVAL;
-	fd = vmq_window_create_fd(wc.size, wc.page_size, wc.flags);
-	if (fd < 0)
-		return fd;
-	/* The fd is installed: on a fault here the caller still owns it. */
-	if (put_user((s32)fd, &uarg->fd))
-		return -EFAULT;
-	return 0;
-}
-
 static long vmq_dev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
+	if (cmd == VMQ_IOC_ATTACH_VM)
+		return vmq_ioctl_attach(file, uarg);
+	if (!vmq_dev_admin(file))
+		return -EPERM;
 	switch (cmd) {
-	case VMQ_IOC_ATTACH_VM:
-		return vmq_ioctl_attach(uarg);
 	case VMQ_IOC_ALLOW:
 	case VMQ_IOC_REVOKE:
 		return vmq_ioctl_pair(cmd, uarg);
@@ -158,7 +164,7 @@ static long vmq_dev_ioctl(struct file *file, unsigned int cmd,
 	case VMQ_IOC_SET_NOTIFY:
 		return vmq_ioctl_set_notify(uarg);
 	case VMQ_IOC_WINDOW_CREATE:
-		return vmq_ioctl_window_create(uarg);
+		return vmq_window_create_ioctl(uarg);
 	default:
 		return -ENOTTY;
 	}

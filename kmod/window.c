@@ -54,6 +54,7 @@
 #include <linux/pagemap.h>
 #include <linux/pseudo_fs.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
 #include "kvm_hooks.h"
@@ -339,6 +340,25 @@ err_iput:
 err_free:
 	vmq_window_free(w);
 	return ret;
+}
+
+/* VMQ_IOC_WINDOW_CREATE, on /dev/vmq and on VM handles alike. */
+long vmq_window_create_ioctl(struct vmq_window_create __user *uarg)
+{
+	struct vmq_window_create wc;
+	long fd;
+
+	if (copy_from_user(&wc, uarg, sizeof(wc)))
+		return -EFAULT;
+	if (wc.reserved)
+		return -EINVAL;
+	fd = vmq_window_create_fd(wc.size, wc.page_size, wc.flags);
+	if (fd < 0)
+		return fd;
+	/* The fd is installed: on a fault here the caller still owns it. */
+	if (put_user((s32)fd, &uarg->fd))
+		return -EFAULT;
+	return 0;
 }
 
 /*

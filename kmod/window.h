@@ -4,13 +4,17 @@
 #define _VMQ_WINDOW_H
 
 #include <linux/kvm_types.h>
+#include <linux/compiler_types.h>
 #include <linux/types.h>
 
 struct kvm_vcpu;
 struct vmq_vm;
 struct vmq_window;
 
+struct vmq_window_create;
+
 long vmq_window_create_fd(u64 size, u32 page_size, u32 flags);
+long vmq_window_create_ioctl(struct vmq_window_create __user *uarg);
 long vmq_window_bind(struct vmq_vm *vm, struct kvm_vcpu *vcpu, u64 gpa,
 		     u64 size);
 void vmq_window_unbind(struct vmq_vm *vm);

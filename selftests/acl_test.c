@@ -9,10 +9,13 @@
  * never allowed gives -ENOENT, a pair naming an unknown VM -ESRCH, a zero
  * id -EINVAL. VMQ_IOC_STATS' live_pairs follows every change, and a VM that
  * goes away takes every pair naming it along. /dev/vmq cannot be opened by
- * an unprivileged user nor by root without CAP_SYS_ADMIN, while the fd root
- * already holds keeps working.
+ * an unprivileged user, and root without CAP_SYS_ADMIN only gets VM handles
+ * through it, each reaching its own VM only; the window nodes need
+ * CAP_SYS_ADMIN; the fd root already holds keeps working.
  */
 #include <linux/capability.h>
+
+#include <sys/eventfd.h>
 
 #include "vmq_util.h"
 
@@ -268,9 +271,10 @@ static int try_open_as(const char *path, uid_t uid, bool drop_cap)
 }
 
 /*
- * /dev/vmq and the window nodes (/dev/vmq-window, /dev/vmq-window-2m) open
- * only for root with CAP_SYS_ADMIN: a window node hands out host memory
- * that the pages of any VM may pass through.
+ * /dev/vmq and the window nodes (/dev/vmq-window, /dev/vmq-window-2m) are
+ * root's (mode 0600). The window nodes also want CAP_SYS_ADMIN: they hand
+ * out host memory that the pages of any VM may pass through. /dev/vmq
+ * opens without it, but then serves VM handles only.
  */
 static void test_unprivileged(void)
 {
@@ -290,15 +294,135 @@ static void test_unprivileged(void)
 		r = try_open_as(nodes[i], 65534, false);
 		TEST_ASSERT(r == -EACCES || r == -EPERM,
 			    "uid 65534 opened %s: %d", nodes[i], r);
-		/* Root without CAP_SYS_ADMIN. */
+		/*
+		 * Root without CAP_SYS_ADMIN: a window node refuses; /dev/vmq
+		 * opens, for VM handles only (test_vm_handle).
+		 */
 		r = try_open_as(nodes[i], 0, true);
-		TEST_ASSERT(r == -EPERM,
-			    "root without CAP_SYS_ADMIN opened %s: %d",
-			    nodes[i], r);
+		TEST_ASSERT(i ? r == -EPERM : !r,
+			    "root without CAP_SYS_ADMIN, %s: %d", nodes[i], r);
 	}
 
 	/* The fd root holds still works. */
 	TEST_ASSERT(!ioctl(fd, VMQ_IOC_STATS, &s), "VMQ_IOC_STATS: %d", -errno);
+}
+
+static int handle_ioctl(int fd, unsigned long cmd, void *arg);
+
+static bool handle_vm_gone(void *arg)
+{
+	struct vmq_vm_info info = { 0 };
+
+	return handle_ioctl(*(int *)arg, VMQ_IOC_VM_INFO, &info) == -ESRCH;
+}
+
+static int handle_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+/*
+ * A VMM without CAP_SYS_ADMIN (a sandboxed QEMU) gets a handle for its own
+ * VM by handing in the VM's KVM fd: the handle sets that VM's arrival
+ * eventfd, reads that VM's info and creates windows, and reaches no other
+ * VM; /dev/vmq itself does nothing else for it. Once the VM is gone the
+ * handle answers -ESRCH.
+ */
+static void test_vm_handle(void)
+{
+	struct vmq_gvm other = vmq_gvm_create();
+	u32 other_id = vmq_attach(&other, "acl-other");
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (!pid) {
+		struct vmq_window_create wc = { .size = 4096, .page_size = 4096 };
+		struct vmq_notify n = { .eventfd = -1 };
+		struct vmq_pair pair = { 1, 2 };
+		struct vmq_attach a = { 0 };
+		struct vmq_vm_info info;
+		struct vmq_stats st;
+		struct vmq_gvm own;
+		int dev, h, efd;
+
+		drop_cap_sys_admin();
+		dev = open("/dev/vmq", O_RDWR);
+		TEST_ASSERT(dev >= 0, "open /dev/vmq: %d", -errno);
+		own = vmq_gvm_create();
+		efd = eventfd(0, EFD_CLOEXEC);
+
+		/* /dev/vmq: nothing but a handle for one's own VM. */
+		a.vm_fd = own.vm->fd;
+		TEST_ASSERT(handle_ioctl(dev, VMQ_IOC_ATTACH_VM, &a) == -EPERM,
+			    "attach without a handle");
+		a.flags = VMQ_ATTACH_HANDLE;
+		strcpy(a.name, "mine");
+		TEST_ASSERT(handle_ioctl(dev, VMQ_IOC_ATTACH_VM, &a) == -EPERM,
+			    "attach with a name");
+		a.name[0] = '\0';
+		TEST_ASSERT(!handle_ioctl(dev, VMQ_IOC_ATTACH_VM, &a) &&
+			    a.handle >= 0 && a.id && a.id != other_id,
+			    "attach for a handle: handle %d id %u", a.handle,
+			    a.id);
+		h = a.handle;
+		TEST_ASSERT(fcntl(h, F_GETFD) & FD_CLOEXEC, "handle not CLOEXEC");
+		pair.sender = a.id;
+		pair.receiver = other_id;
+		TEST_ASSERT(handle_ioctl(dev, VMQ_IOC_ALLOW, &pair) == -EPERM,
+			    "ALLOW");
+		memset(&info, 0, sizeof(info));
+		info.id = other_id;
+		TEST_ASSERT(handle_ioctl(dev, VMQ_IOC_VM_INFO, &info) == -EPERM,
+			    "VM_INFO on /dev/vmq");
+		TEST_ASSERT(handle_ioctl(dev, VMQ_IOC_STATS, &st) == -EPERM,
+			    "STATS");
+		n.id = other_id;
+		n.eventfd = efd;
+		TEST_ASSERT(handle_ioctl(dev, VMQ_IOC_SET_NOTIFY, &n) == -EPERM,
+			    "SET_NOTIFY on /dev/vmq");
+		TEST_ASSERT(handle_ioctl(dev, VMQ_IOC_WINDOW_CREATE, &wc) == -EPERM,
+			    "WINDOW_CREATE on /dev/vmq");
+
+		/* The handle: its own VM, and only that. */
+		TEST_ASSERT(handle_ioctl(h, VMQ_IOC_SET_NOTIFY, &n) == -EPERM,
+			    "SET_NOTIFY for another VM");
+		n.id = 0;
+		TEST_ASSERT(!handle_ioctl(h, VMQ_IOC_SET_NOTIFY, &n),
+			    "SET_NOTIFY for its own VM");
+		n.id = a.id;
+		n.eventfd = -1;
+		TEST_ASSERT(!handle_ioctl(h, VMQ_IOC_SET_NOTIFY, &n),
+			    "SET_NOTIFY off, by id");
+		TEST_ASSERT(handle_ioctl(h, VMQ_IOC_VM_INFO, &info) == -EPERM,
+			    "VM_INFO of another VM");
+		info.id = 0;
+		TEST_ASSERT(!handle_ioctl(h, VMQ_IOC_VM_INFO, &info) &&
+			    info.id == a.id && info.pid == getpid(),
+			    "VM_INFO of its own VM: id %u pid %d", info.id,
+			    info.pid);
+		info.flags = VMQ_INFO_NEXT;
+		TEST_ASSERT(handle_ioctl(h, VMQ_IOC_VM_INFO, &info) == -EINVAL,
+			    "VM_INFO listing through a handle");
+		TEST_ASSERT(!handle_ioctl(h, VMQ_IOC_WINDOW_CREATE, &wc) &&
+			    wc.fd >= 0, "WINDOW_CREATE");
+		close(wc.fd);
+		TEST_ASSERT(handle_ioctl(h, VMQ_IOC_ALLOW, &pair) == -ENOTTY,
+			    "ALLOW on a handle");
+
+		/* The VM goes; the handle stays, and says so. */
+		vmq_gvm_free(&own);
+		memset(&info, 0, sizeof(info));
+		TEST_ASSERT(vmq_settle(handle_vm_gone, &h), "VM_INFO after the VM");
+		close(h);
+		exit(KSFT_PASS);
+	}
+	TEST_ASSERT(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == KSFT_PASS,
+		    "unprivileged VMM (status %#x)", status);
+	vmq_gvm_free(&other);
 }
 
 static const struct {
@@ -312,6 +436,7 @@ static const struct {
 	{ "a VM that goes away takes its pairs", test_vm_gone },
 	{ "only root with CAP_SYS_ADMIN opens /dev/vmq and the window nodes",
 	  test_unprivileged },
+	{ "a VMM's handle reaches its own VM only", test_vm_handle },
 };
 
 int main(void)

@@ -16,7 +16,8 @@
  * Every VM known to vmq has a VM id: a non-zero 32-bit number that the host
  * assigns and never reuses while the module is loaded, and an optional name.
  * A VMM attaches its VM by handing its KVM VM file descriptor to /dev/vmq
- * (VMQ_IOC_ATTACH_VM). A VM that was never attached is adopted on its first
+ * (VMQ_IOC_ATTACH_VM), and may get back a VM handle that acts on that VM
+ * only. A VM that was never attached is adopted on its first
  * vmq hypercall, so that a stock VMM works too. A VM leaves vmq when KVM
  * destroys it.
  *
@@ -218,15 +219,23 @@
  *
  * Control device
  * --------------
- * /dev/vmq (mode 0600; opening it also needs CAP_SYS_ADMIN) carries the
- * ioctls below. They return 0 or a negative errno through errno as usual:
+ * /dev/vmq (mode 0600) carries the ioctls below. They return 0 or a
+ * negative errno through errno as usual. A descriptor opened with
+ * CAP_SYS_ADMIN (the administrator's) may use them all, on every VM; one
+ * opened without it may only attach its own VM for a VM handle (below), and
+ * gets -EPERM for everything else.
  *
  * VMQ_IOC_ATTACH_VM (struct vmq_attach)
  *	Attaches the VM behind KVM VM fd @vm_fd, names it @name (optional,
  *	NUL-terminated, unique) and returns its id in @id. Attaching a VM that
  *	was already adopted or attached returns its existing id and renames it
- *	when @name is non-empty. Errors: -EBADF, -EINVAL (not a KVM VM fd,
- *	flags, unterminated name), -EEXIST (name taken), -ENOMEM.
+ *	when @name is non-empty. With VMQ_ATTACH_HANDLE in @flags it also
+ *	returns a VM handle in @handle: a new close-on-exec file descriptor
+ *	that acts on this VM only (the VM's KVM fd proves that the caller runs
+ *	it, so no privilege is needed; naming still is). Errors: -EBADF,
+ *	-EINVAL (not a KVM VM fd, flags, @handle not zero, unterminated name),
+ *	-EPERM (no privilege, and no handle asked for or a name given),
+ *	-EEXIST (name taken), -ENOMEM, -EMFILE.
  * VMQ_IOC_ALLOW, VMQ_IOC_REVOKE (struct vmq_pair)
  *	Allow or revoke sends from @sender to @receiver (one direction).
  *	Errors: -ESRCH (unknown id), -EINVAL, -ENOENT (revoke of a pair that
@@ -251,11 +260,25 @@
  *	@fd. The window lives while the fd, a mapping of it, or a VM bound to
  *	it exists. Errors: -EINVAL (sizes, flags), -ENOMEM.
  *
+ * VM handles
+ * ----------
+ * What a VMM needs for its own VM, and nothing that reaches another VM: a
+ * sandboxed VMM keeps its handle and never holds /dev/vmq. A handle takes
+ * these ioctls, with the same structures:
+ *
+ * VMQ_IOC_SET_NOTIFY: @id is 0 or the handle's VM (else -EPERM).
+ * VMQ_IOC_VM_INFO: @id is 0 or the handle's VM (else -EPERM); @flags is 0
+ *	(no listing: -EINVAL).
+ * VMQ_IOC_WINDOW_CREATE: as on /dev/vmq.
+ *
+ * Any other ioctl gives -ENOTTY. Once KVM destroyed the VM, the handle's
+ * calls give -ESRCH. An open handle (like a window) keeps vmq loaded.
+ *
  * Window nodes
  * ------------
  * For VMMs that can only open a path (QEMU's memory-backend-file), every
  * open() of /dev/vmq-window (4 KiB pages) or /dev/vmq-window-2m (2 MiB
- * pages), mode 0600 and CAP_SYS_ADMIN as for /dev/vmq, is a new, empty
+ * pages), mode 0600 and CAP_SYS_ADMIN at open(), is a new, empty
  * window. Its first mmap(MAP_SHARED),
  * from offset 0, sizes it (a multiple of the page size, at most 4 GiB) and
  * allocates its pages, charged to the caller's memory cgroup; later
@@ -444,11 +467,13 @@ struct vmq_msg_hdr {
 
 /* Control device. */
 
+#define VMQ_ATTACH_HANDLE	_BITUL(0)	/* return a VM handle */
+
 struct vmq_attach {
 	__s32 vm_fd;		/* in: KVM VM file descriptor */
-	__u32 flags;		/* in: zero */
+	__u32 flags;		/* in: VMQ_ATTACH_HANDLE or zero */
 	__u32 id;		/* out: the VM's id */
-	__u32 reserved;
+	__s32 handle;		/* in: zero; out: the VM handle, with the flag */
 	char name[VMQ_NAME_MAX];	/* in: optional name, NUL-terminated */
 };
 

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * handle.c: VM handles, a VMM's file descriptor for its own VM.
+ *
+ * /dev/vmq is the administrator's: with CAP_SYS_ADMIN its holder may allow
+ * any pair, read any VM and point any VM's arrival eventfd anywhere. A VMM
+ * needs far less, and a compromised VMM must not get more: so
+ * VMQ_IOC_ATTACH_VM with VMQ_ATTACH_HANDLE returns a handle that acts on
+ * the attached VM only. Handing in the VM's KVM file descriptor is what
+ * proves that the caller runs that VM, so attaching for a handle needs no
+ * privilege beyond opening /dev/vmq. The handle can set the VM's arrival
+ * notification, read the VM's own VMQ_IOC_VM_INFO and create page windows
+ * (memory charged to the caller): nothing that reaches another VM. Who may
+ * talk to whom, names, quotas and introductions stay with the
+ * administrator (/dev/vmq with CAP_SYS_ADMIN, netlink with CAP_NET_ADMIN).
+ *
+ * The handle holds a reference on the struct vmq_vm, not on the VM: once
+ * KVM destroys the VM its calls answer -ESRCH.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "handle.h"
+#include "registry.h"
+#include "window.h"
+
+static int vmq_handle_release(struct inode *inode, struct file *file)
+{
+	vmq_vm_put(file->private_data);
+	return 0;
+}
+
+static long vmq_handle_set_notify(struct vmq_vm *vm,
+				  struct vmq_notify __user *uarg)
+{
+	struct vmq_notify n;
+
+	if (copy_from_user(&n, uarg, sizeof(n)))
+		return -EFAULT;
+	/* 0 names the handle's own VM; any other VM is not the handle's. */
+	if (n.id && n.id != vm->id)
+		return -EPERM;
+	if (n.eventfd < -1)
+		return -EINVAL;
+	return vmq_vm_set_notify(vm->id, n.eventfd);
+}
+
+static long vmq_handle_vm_info(struct vmq_vm *vm,
+			       struct vmq_vm_info __user *uarg)
+{
+	struct vmq_vm_info *info;
+	long ret;
+
+	info = memdup_user(uarg, sizeof(*info));
+	if (IS_ERR(info))
+		return PTR_ERR(info);
+	ret = -EINVAL;
+	if (info->flags)
+		goto out_free;
+	ret = -EPERM;
+	if (info->id && info->id != vm->id)
+		goto out_free;
+	info->id = vm->id;
+	ret = vmq_vm_fill_info(info);
+	if (!ret && copy_to_user(uarg, info, sizeof(*info)))
+		ret = -EFAULT;
+out_free:
+	kfree(info);
+	return ret;
+}
+
+static long vmq_handle_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct vmq_vm *vm = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VMQ_IOC_SET_NOTIFY:
+		return vmq_handle_set_notify(vm, uarg);
+	case VMQ_IOC_VM_INFO:
+		return vmq_handle_vm_info(vm, uarg);
+	case VMQ_IOC_WINDOW_CREATE:
+		return vmq_window_create_ioctl(uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations vmq_handle_fops = {
+	.owner = THIS_MODULE,
+	.release = vmq_handle_release,
+	.unlocked_ioctl = vmq_handle_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = no_llseek,
+};
+
+/*
+ * A new handle for @vm, whose reference it takes over, as a close-on-exec
+ * file descriptor; on failure the reference is dropped.
+ */
+int vmq_handle_create(struct vmq_vm *vm)
+{
+	int fd = anon_inode_getfd("[vmq-vm]", &vmq_handle_fops, vm,
+				  O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		vmq_vm_put(vm);
+	return fd;
+}
