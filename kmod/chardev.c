@@ -22,7 +22,6 @@
 #include "chardev.h"
 #include "handle.h"
 #include "registry.h"
-#include "window.h"
 
 static int vmq_dev_open(struct inode *inode, struct file *file)
 {
@@ -94,36 +93,6 @@ static long vmq_ioctl_pair(unsigned int cmd, struct vmq_pair __user *uarg)
 	return vmq_vm_revoke_pair(pair.sender, pair.receiver);
 }
 
-static long vmq_ioctl_vm_info(struct vmq_vm_info __user *uarg)
-{
-	struct vmq_vm_info *info;
-	long ret;
-
-	info = memdup_user(uarg, sizeof(*info));
-	if (IS_ERR(info))
-		return PTR_ERR(info);
-	ret = -EINVAL;
-	if (info->flags & ~VMQ_INFO_NEXT)
-		goto out_free;
-	ret = vmq_vm_fill_info(info);
-	if (!ret && copy_to_user(uarg, info, sizeof(*info)))
-		ret = -EFAULT;
-out_free:
-	kfree(info);
-	return ret;
-}
-
-static long vmq_ioctl_set_notify(struct vmq_notify __user *uarg)
-{
-	struct vmq_notify n;
-
-	if (copy_from_user(&n, uarg, sizeof(n)))
-		return -EFAULT;
-	if (n.eventfd < -1)
-		return -EINVAL;
-	return vmq_vm_set_notify(n.id, n.eventfd);
-}
-
 static long vmq_ioctl_stats(struct vmq_stats __user *uarg)
 {
 	struct vmq_stats s = {
@@ -157,16 +126,11 @@ static long vmq_dev_ioctl(struct file *file, unsigned int cmd,
 	case VMQ_IOC_ALLOW:
 	case VMQ_IOC_REVOKE:
 		return vmq_ioctl_pair(cmd, uarg);
-	case VMQ_IOC_VM_INFO:
-		return vmq_ioctl_vm_info(uarg);
 	case VMQ_IOC_STATS:
 		return vmq_ioctl_stats(uarg);
-	case VMQ_IOC_SET_NOTIFY:
-		return vmq_ioctl_set_notify(uarg);
-	case VMQ_IOC_WINDOW_CREATE:
-		return vmq_window_create_ioctl(uarg);
 	default:
-		return -ENOTTY;
+		/* The ioctls a VM handle takes too, here for any VM. */
+		return vmq_vm_ioctl(cmd, uarg, 0);
 	}
 }
 

@@ -19,6 +19,7 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
+#include <linux/slab.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/uaccess.h>
@@ -33,23 +34,20 @@ static int vmq_handle_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static long vmq_handle_set_notify(struct vmq_vm *vm,
-				  struct vmq_notify __user *uarg)
+static long vmq_ioctl_set_notify(struct vmq_notify __user *uarg, u32 only)
 {
 	struct vmq_notify n;
 
 	if (copy_from_user(&n, uarg, sizeof(n)))
 		return -EFAULT;
-	/* 0 names the handle's own VM; any other VM is not the handle's. */
-	if (n.id && n.id != vm->id)
+	if (only && n.id && n.id != only)
 		return -EPERM;
 	if (n.eventfd < -1)
 		return -EINVAL;
-	return vmq_vm_set_notify(vm->id, n.eventfd);
+	return vmq_vm_set_notify(only ?: n.id, n.eventfd);
 }
 
-static long vmq_handle_vm_info(struct vmq_vm *vm,
-			       struct vmq_vm_info __user *uarg)
+static long vmq_ioctl_vm_info(struct vmq_vm_info __user *uarg, u32 only)
 {
 	struct vmq_vm_info *info;
 	long ret;
@@ -58,12 +56,14 @@ static long vmq_handle_vm_info(struct vmq_vm *vm,
 	if (IS_ERR(info))
 		return PTR_ERR(info);
 	ret = -EINVAL;
-	if (info->flags)
+	/* A handle sees its own VM, and lists nothing. */
+	if (info->flags & ~(only ? 0 : VMQ_INFO_NEXT))
 		goto out_free;
 	ret = -EPERM;
-	if (info->id && info->id != vm->id)
+	if (only && info->id && info->id != only)
 		goto out_free;
-	info->id = vm->id;
+	if (only)
+		info->id = only;
 	ret = vmq_vm_fill_info(info);
 	if (!ret && copy_to_user(uarg, info, sizeof(*info)))
 		ret = -EFAULT;
@@ -72,22 +72,31 @@ out_free:
 	return ret;
 }
 
-static long vmq_handle_ioctl(struct file *file, unsigned int cmd,
-			     unsigned long arg)
+/*
+ * The ioctls that act on one VM: a handle's, on its VM (@only), and the
+ * same on /dev/vmq for the administrator, on any VM (@only 0). In a
+ * handle's calls an id of 0 names the handle's own VM.
+ */
+long vmq_vm_ioctl(unsigned int cmd, void __user *uarg, u32 only)
 {
-	struct vmq_vm *vm = file->private_data;
-	void __user *uarg = (void __user *)arg;
-
 	switch (cmd) {
 	case VMQ_IOC_SET_NOTIFY:
-		return vmq_handle_set_notify(vm, uarg);
+		return vmq_ioctl_set_notify(uarg, only);
 	case VMQ_IOC_VM_INFO:
-		return vmq_handle_vm_info(vm, uarg);
+		return vmq_ioctl_vm_info(uarg, only);
 	case VMQ_IOC_WINDOW_CREATE:
 		return vmq_window_create_ioctl(uarg);
 	default:
 		return -ENOTTY;
 	}
+}
+
+static long vmq_handle_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct vmq_vm *vm = file->private_data;
+
+	return vmq_vm_ioctl(cmd, (void __user *)arg, vm->id);
 }
 
 static const struct file_operations vmq_handle_fops = {

@@ -3,8 +3,12 @@
 #ifndef _VMQ_HANDLE_H
 #define _VMQ_HANDLE_H
 
+#include <linux/compiler_types.h>
+#include <linux/types.h>
+
 struct vmq_vm;
 
 int vmq_handle_create(struct vmq_vm *vm);
+long vmq_vm_ioctl(unsigned int cmd, void __user *uarg, u32 only);
 
 #endif /* _VMQ_HANDLE_H */

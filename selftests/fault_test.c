@@ -416,7 +416,7 @@ int main(void)
 	ksft_print_header();
 	if (access("/proc/thread-self/fail-nth", W_OK) ||
 	    access("/sys/kernel/debug/failslab", F_OK))
-		ksft_exit_skip("no fault injection (CONFIG_FAULT_INJECTION, CONFIG_FAILSLAB and debugfs)\n");
+		ksft_exit_skip("no fault injection (FAILSLAB, fail-nth, debugfs)\n");
 	/* Fail GFP_KERNEL allocations too, quietly: no stack per failure. */
 	write_knob("/sys/kernel/debug/failslab/ignore-gfp-wait", "N");
 	write_knob("/sys/kernel/debug/failslab/verbose", "0");

@@ -492,10 +492,10 @@ static void *vcpu_thread(void *arg)
 	free(vt);
 	for (;;) {
 		r = vmq_vcpu_sync(v->vcpu[c]);
+		if (r == SYNC_FUZZED)
+			return NULL;
 		if (r == SYNC_BAD)
 			report_bad(v, c);
-		else if (r == SYNC_FUZZED)
-			return NULL;
 		else
 			TEST_ASSERT(r == SYNC_BATCH, "guest sync %ld", (long)r);
 	}
@@ -813,10 +813,12 @@ int main(int argc, char *argv[])
 	run.churn.s = (run.seed ^ 0x5ca1ab1e) | 1;
 	ksft_print_header();
 	ksft_set_plan(4);
-	ksft_print_msg("seed %#lx, %lu calls, %d VMs x %d vCPUs (replay: fuzz_test --seed %#lx --calls %lu --vms %d --vcpus %d)\n",
+	ksft_print_msg("seed %#lx, %lu calls, %d VMs x %d vCPUs\n",
 		       (unsigned long)run.seed, (unsigned long)run.calls_goal,
-		       run.nr_vms, run.nr_vcpus, (unsigned long)run.seed,
-		       (unsigned long)run.calls_goal, run.nr_vms, run.nr_vcpus);
+		       run.nr_vms, run.nr_vcpus);
+	ksft_print_msg("replay: fuzz_test --seed %#lx --calls %lu --vms %d --vcpus %d\n",
+		       (unsigned long)run.seed, (unsigned long)run.calls_goal,
+		       run.nr_vms, run.nr_vcpus);
 	base = vmq_stats();
 
 	run.b = vmq_gvm_create();

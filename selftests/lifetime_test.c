@@ -177,43 +177,8 @@ static void test_wait(void)
 	TEST_ASSERT(vmq_settle(stats_at_base, &base), "stats never returned to baseline");
 }
 
-/* A fresh pair of VMs exchanges one message. */
-static void one_message(void)
-{
-	struct vmq_gvm a = vmq_gvm_create(), b = vmq_gvm_create();
-	struct vmq_gmem rb, buf;
-	s64 ret;
 
-	vmq_attach(&a, NULL);
-	vmq_attach(&b, NULL);
-	vmq_allow(a.id, b.id);
-	rb = vmq_rx_setup(&b, 4096);
-	buf = vmq_gmem_alloc(a.vm, 4096);
-	vmq_fill(buf.hva, 333, a.id, 1);
-	ret = vmq_gvm_send(&a, b.id, buf.gpa, 333, 0xabcdef);
-	TEST_ASSERT(!ret, "send: %ld", (long)ret);
-	TEST_ASSERT(vmq_host_expect(&rb, a.id, 0xabcdef, 333, 1) == 0, "seq");
-	TEST_ASSERT(!vmq_host_peek(&rb), "extra message");
-	vmq_gvm_free(&a);
-	vmq_gvm_free(&b);
-}
 
-static void load_vmq(void)
-{
-	const char *ko = getenv("VMQ_KO");
-	int fd, ret;
-
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	TEST_ASSERT(fd >= 0, "open %s: %s", ko, strerror(errno));
-	ret = syscall(__NR_finit_module, fd, "", 0);
-	TEST_ASSERT(!ret, "finit_module(%s): %s", ko, strerror(errno));
-	close(fd);
-}
-
-static bool unload(void *arg)
-{
-	return !syscall(__NR_delete_module, "vmq", 0);
-}
 
 static void test_reload(void)
 {
@@ -221,18 +186,18 @@ static void test_reload(void)
 
 	/* Nothing of ours may hold the module: no /dev/vmq, no VM. */
 	vmq_dev_close();
-	TEST_ASSERT(vmq_settle(unload, NULL), "delete_module(vmq): %s",
+	TEST_ASSERT(vmq_settle(vmq_unload_module, NULL), "delete_module(vmq): %s",
 		    strerror(errno));
 	TEST_ASSERT(access("/dev/vmq", F_OK), "/dev/vmq survived the unload");
 
-	load_vmq();
+	vmq_load_module();
 
 	/* A fresh module: nothing live, nothing created yet. */
 	s = vmq_stats();
 	TEST_ASSERT(!s.live_vms && !s.live_queues && !s.pinned_pages &&
 		    !s.live_pairs && !s.vms_created && !s.vms_destroyed,
 		    "stats of a fresh module");
-	one_message();
+	vmq_one_message();
 	s = vmq_stats();
 	TEST_ASSERT(s.vms_created == 2, "vms_created %llu", s.vms_created);
 	TEST_ASSERT(vmq_settle(stats_at_base, &(struct vmq_stats){}),
@@ -327,8 +292,8 @@ static void test_unload_during_kvm_hypercall(void)
 	TEST_ASSERT(!pthread_join(ut, NULL), "join rmmod");
 	TEST_ASSERT(!unload_rc, "delete_module(vmq): %d", unload_rc);
 	kvm_vm_free(vm);
-	load_vmq();
-	one_message();
+	vmq_load_module();
+	vmq_one_message();
 }
 
 int main(void)
@@ -337,7 +302,7 @@ int main(void)
 	ksft_set_plan(5);
 	vmq_run_case("destroyed VMs leave every live count at baseline", test_destroy);
 	vmq_run_case("a vCPU in VMQ_HC_WAIT counts in live_waits until released", test_wait);
-	vmq_run_case("a VM works before the reload", one_message);
+	vmq_run_case("a VM works before the reload", vmq_one_message);
 	if (!getenv("VMQ_KO")) {
 		ksft_test_result_skip("unload and reload: VMQ_KO is not set\n");
 		ksft_test_result_skip("unload under KVM's hypercall: VMQ_KO is not set\n");

@@ -188,22 +188,7 @@ static bool progressed(void *arg)
 	return true;
 }
 
-static void load_vmq(void)
-{
-	const char *ko = getenv("VMQ_KO");
-	int fd, ret;
 
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	TEST_ASSERT(fd >= 0, "open %s: %s", ko, strerror(errno));
-	ret = syscall(__NR_finit_module, fd, "", 0);
-	TEST_ASSERT(!ret, "finit_module(%s): %s", ko, strerror(errno));
-	close(fd);
-}
-
-static bool unload(void *arg)
-{
-	return !syscall(__NR_delete_module, "vmq", 0);
-}
 
 static void cycle(int i)
 {
@@ -231,13 +216,13 @@ static void cycle(int i)
 		TEST_ASSERT(!pthread_create(&killer, NULL, free_vm, doomed->vm),
 			    "destroyer");
 	}
-	TEST_ASSERT(vmq_settle(unload, NULL), "cycle %d: delete_module: %s", i,
+	TEST_ASSERT(vmq_settle(vmq_unload_module, NULL), "cycle %d: delete_module: %s", i,
 		    strerror(errno));
 	if (doomed) {
 		TEST_ASSERT(!pthread_join(killer, NULL), "join destroyer");
 		rvm_start(doomed);
 	}
-	load_vmq();
+	vmq_load_module();
 }
 
 static void test_reload_cycles(void)
@@ -262,25 +247,6 @@ static void test_reload_cycles(void)
 		       cycles, s.vms_created, s.vms_destroyed);
 }
 
-/* Two fresh VMs exchange a message under the module loaded last. */
-static void test_fresh_vms(void)
-{
-	struct vmq_gvm a = vmq_gvm_create(), b = vmq_gvm_create();
-	struct vmq_gmem rb, buf;
-	s64 ret;
-
-	vmq_attach(&a, NULL);
-	vmq_attach(&b, NULL);
-	vmq_allow(a.id, b.id);
-	rb = vmq_rx_setup(&b, 4096);
-	buf = vmq_gmem_alloc(a.vm, 4096);
-	vmq_fill(buf.hva, 100, a.id, 3);
-	ret = vmq_gvm_send(&a, b.id, buf.gpa, 100, 0x77);
-	TEST_ASSERT(!ret, "send: %ld", (long)ret);
-	TEST_ASSERT(vmq_host_expect(&rb, a.id, 0x77, 100, 3) == 0, "seq");
-	vmq_gvm_free(&a);
-	vmq_gvm_free(&b);
-}
 
 int main(void)
 {
@@ -292,6 +258,6 @@ int main(void)
 		ksft_finished();
 	}
 	vmq_run_case("unload and reload while VMs use vmq", test_reload_cycles);
-	vmq_run_case("fresh VMs after the cycles", test_fresh_vms);
+	vmq_run_case("fresh VMs after the cycles", vmq_one_message);
 	ksft_finished();
 }

@@ -806,6 +806,47 @@ static inline bool vmq_settle(bool (*done)(void *arg), void *arg)
 	return done(arg);
 }
 
+/* Two fresh VMs exchange one message, checked byte for byte. */
+static inline void vmq_one_message(void)
+{
+	struct vmq_gvm a = vmq_gvm_create(), b = vmq_gvm_create();
+	struct vmq_gmem rb, buf;
+	s64 ret;
+
+	vmq_attach(&a, NULL);
+	vmq_attach(&b, NULL);
+	vmq_allow(a.id, b.id);
+	rb = vmq_rx_setup(&b, 4096);
+	buf = vmq_gmem_alloc(a.vm, 4096);
+	vmq_fill(buf.hva, 333, a.id, 1);
+	ret = vmq_gvm_send(&a, b.id, buf.gpa, 333, 0xabcdef);
+	TEST_ASSERT(!ret, "send: %ld", (long)ret);
+	TEST_ASSERT(vmq_host_expect(&rb, a.id, 0xabcdef, 333, 1) == 0, "seq");
+	TEST_ASSERT(!vmq_host_peek(&rb), "extra message");
+	vmq_gvm_free(&a);
+	vmq_gvm_free(&b);
+}
+
+/* Load vmq from $VMQ_KO (tests that unload it). */
+static inline void vmq_load_module(void)
+{
+	const char *ko = getenv("VMQ_KO");
+	int fd, ret;
+
+	TEST_ASSERT(ko, "VMQ_KO is not set");
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	TEST_ASSERT(fd >= 0, "open %s: %s", ko, strerror(errno));
+	ret = syscall(__NR_finit_module, fd, "", 0);
+	TEST_ASSERT(!ret, "finit_module(%s): %s", ko, strerror(errno));
+	close(fd);
+}
+
+/* vmq_settle() condition: vmq unloaded (nothing of ours holds it). */
+static inline bool vmq_unload_module(void *arg)
+{
+	return !syscall(__NR_delete_module, "vmq", 0);
+}
+
 /*
  * vmq_settle() condition: every live-object count of VMQ_IOC_STATS is back
  * at the one in @arg (a struct vmq_stats).

@@ -295,9 +295,9 @@
  * counters and refused sends describe other users' VMs. A refused command
  * gets -EPERM (a refused dump ends with -EPERM in NLMSG_DONE), and every
  * error carries an extended ACK message naming what was wrong, and the
- * offending attribute where there is one. VMs are named by VMQ_A_VM_ID or VMQ_A_VM_NAME (the id wins
- * when both are given); pair commands name the second VM with
- * VMQ_A_PEER_ID or VMQ_A_PEER_NAME.
+ * offending attribute where there is one. VMs are named by VMQ_A_VM_ID or
+ * VMQ_A_VM_NAME (the id wins when both are given); pair commands name the
+ * second VM with VMQ_A_PEER_ID or VMQ_A_PEER_NAME.
  *
  * VMQ_CMD_GET_VM (dump, or do with a VM)
  *	Replies one VMQ_CMD_GET_VM message per VM: VMQ_A_VM_ID, VMQ_A_VM_NAME
@@ -509,8 +509,7 @@ enum vmq_counter {
 	VMQ_CTR_PAGES_TX,	/* pages this VM sent (VMQ_HC_PAGE_SEND) */
 	VMQ_CTR_PAGES_RX,	/* pages that arrived in this VM's window */
 	VMQ_CTR_ERR_BUSY,	/* -EBUSY: already registered, page in use */
-	VMQ_CTR_LAZY_DEFERRED,	/* exits whose budget left descriptors to a
-				 * worker */
+	VMQ_CTR_LAZY_DEFERRED,	/* exits that left descriptors to a worker */
 	VMQ_CTR_NR
 };
 
