@@ -381,6 +381,11 @@ for npt in $PHASES; do
 		start_anchor
 		# Leaks from booting and loading KVM are not vmq's.
 		kmemleak scan && kmemleak clear
+		# No periodic scans: under KASAN and TCG one takes minutes, and
+		# the scanning thread only ever yields by preemption, which
+		# holds up every RCU Tasks grace period (module unload, ftrace)
+		# for as long. The scans at the end find what there is.
+		kmemleak scan=off
 	else
 		unload_vmq
 		stop_anchor
@@ -422,6 +427,8 @@ append="console=ttyS0 panic=-1 softlockup_panic=1 softlockup_all_cpu_backtrace=1
 # TCG on a busy host can starve a vCPU for seconds: only a long stall is a bug.
 append+=" rcupdate.rcu_cpu_stall_timeout=60"
 append+=" quiet loglevel=5"
+# Extra kernel arguments for an investigation (VMQ_KERNEL_ARGS="...").
+append+=${VMQ_KERNEL_ARGS:+ $VMQ_KERNEL_ARGS}
 ((debug)) || append+=" panic_on_warn=1"
 # One TCG thread for both vCPUs: with multi-threaded TCG a vCPU can keep
 # running a stale translation of kernel text that the other vCPU has just
