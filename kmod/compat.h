@@ -63,7 +63,10 @@ static inline bool vmq_hypercall_is_64bit(struct kvm_vcpu *vcpu)
  * struct kvm_svm is private to kvm-amd; what KVM exports is the APICv
  * inhibit that sev_guest_init() sets on every VM that KVM_SEV_INIT or
  * KVM_SEV_ES_INIT turned into an SEV guest (arch/x86/kvm/svm/sev.c), and
- * vcpu->arch.guest_state_protected for SEV-ES and SEV-SNP vCPUs.
+ * vcpu->arch.guest_state_protected for SEV-ES and SEV-SNP vCPUs. Not seen:
+ * a plain-SEV VM that got its encryption context from another VM
+ * (KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM, KVM_CAP_VM_COPY_ENC_CONTEXT_FROM), which
+ * KVM does not mark that way; nothing exported tells.
  */
 static inline bool vmq_vcpu_memory_encrypted(struct kvm_vcpu *vcpu)
 {
@@ -107,6 +110,17 @@ static inline bool vmq_vcpu_has_lapic(struct kvm_vcpu *vcpu)
 static inline void vmq_vcpu_set_halted(struct kvm_vcpu *vcpu)
 {
 	vcpu->arch.mp_state = KVM_MP_STATE_HALTED;
+}
+
+/*
+ * End such a halt from any context: mirrors what KVM_HC_KICK_CPU does to a
+ * halted vCPU (kvm_pv_kick_cpu_op(), APIC_DM_REMRD in arch/x86/kvm/lapic.c).
+ */
+static inline void vmq_vcpu_unhalt(struct kvm_vcpu *vcpu)
+{
+	WRITE_ONCE(vcpu->arch.pv.pv_unhalted, true);
+	kvm_make_request(KVM_REQ_EVENT, vcpu);
+	kvm_vcpu_kick(vcpu);
 }
 
 /* The isa argument of the kvm_exit tracepoint (arch/x86/kvm/trace.h). */

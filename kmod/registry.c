@@ -151,7 +151,9 @@ static pid_t vmq_vm_tgid(struct kvm *kvm)
 	if (current->mm == kvm->mm)
 		return task_tgid_nr(current);
 	rcu_read_lock();
-	task = pid_task(find_vpid(kvm->userspace_pid), PIDTYPE_PID);
+	/* userspace_pid is a global pid (task_pid_nr() in kvm_create_vm()). */
+	task = pid_task(find_pid_ns(kvm->userspace_pid, &init_pid_ns),
+			PIDTYPE_PID);
 	if (task)
 		tgid = task_tgid_nr(task);
 	rcu_read_unlock();
@@ -557,8 +559,13 @@ int vmq_vm_fill_info(struct vmq_vm_info *info)
 	info->quota_max_pages = vm->quota_max_pages;
 	info->pages_in_flight = atomic_read(&vm->pages_in_flight);
 	vmq_queue_fill_info(&vm->rxq, info);
+	BUILD_BUG_ON(VMQ_CTR_NR > VMQ_CTR_SLOTS);
+	info->nr_counters = VMQ_CTR_NR;
+	info->reserved = 0;
 	for (i = 0; i < VMQ_CTR_NR; i++)
 		info->counters[i] = atomic64_read(&vm->ctr[i]);
+	for (; i < VMQ_CTR_SLOTS; i++)
+		info->counters[i] = 0;
 	mutex_unlock(&vmq_registry_lock);
 	return 0;
 }

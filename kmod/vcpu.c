@@ -360,14 +360,6 @@ static void vmq_wait_remove(struct vmq_vcpu *vcv)
 	spin_unlock_irqrestore(&vm->lock, flags);
 }
 
-/* Mirrors what KVM_HC_KICK_CPU does to a halted vCPU (APIC_DM_REMRD). */
-static void vmq_unhalt(struct kvm_vcpu *vcpu)
-{
-	WRITE_ONCE(vcpu->arch.pv.pv_unhalted, true);
-	kvm_make_request(KVM_REQ_EVENT, vcpu);
-	kvm_vcpu_kick(vcpu);
-}
-
 /*
  * End the wait of every vCPU of @vm halted in VMQ_HC_WAIT (or of @only).
  * Any context.
@@ -390,7 +382,7 @@ void vmq_wake_waiters(struct vmq_vm *vm, struct vmq_vcpu *only)
 		atomic64_dec(&vmq_stats.live_waits);
 		if (vcv != only)
 			hrtimer_try_to_cancel(&vcv->timer);
-		vmq_unhalt(vcv->vcpu);
+		vmq_vcpu_unhalt(vcv->vcpu);
 	}
 out_unlock:
 	spin_unlock_irqrestore(&vm->lock, flags);

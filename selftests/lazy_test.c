@@ -497,6 +497,7 @@ static void test_killable_behind_worker(void)
 	char c;
 	pid_t pid;
 
+	vmq_require_uffd();
 	TEST_ASSERT(!pipe(sync), "pipe");
 	fflush(stdout);
 	pid = fork();

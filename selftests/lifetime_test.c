@@ -268,6 +268,7 @@ static void test_unload_during_kvm_hypercall(void)
 	struct kvm_vm *vm;
 	int i;
 
+	vmq_require_uffd();
 	vm = vm_create_with_one_vcpu(&vcpu, hv_guest);
 	vcpu_set_hv_cpuid(vcpu);
 	u = vmq_uffd_slot(vm, UFFD_MEMSLOT, UFFD_GPA, 4096);

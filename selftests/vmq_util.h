@@ -671,9 +671,18 @@ static inline void vmq_run_case(const char *name, void (*fn)(void))
 		exit(KSFT_PASS);
 	}
 	waitpid(pid, &status, 0);
-	ksft_test_result(WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS,
-			 "%s\n", name);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP)
+		ksft_test_result_skip("%s\n", name);
+	else
+		ksft_test_result(WIFEXITED(status) &&
+				 WEXITSTATUS(status) == KSFT_PASS, "%s\n", name);
 }
+
+/* In a case of vmq_run_case(): skip it, saying why. */
+#define vmq_case_skip(fmt, ...) do {					\
+	ksft_print_msg("SKIP: " fmt "\n", ##__VA_ARGS__);		\
+	exit(KSFT_SKIP);						\
+} while (0)
 
 static inline void vmq_revoke(u32 s, u32 r)
 {
@@ -876,6 +885,20 @@ struct vmq_uffd {
 	void *hva;
 	u64 gpa, bytes;
 };
+
+/*
+ * A case that needs userfaultfd skips where the kernel has none (the debug
+ * kernel is built without CONFIG_USERFAULTFD).
+ */
+static inline void vmq_require_uffd(void)
+{
+	int fd = syscall(__NR_userfaultfd, O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOSYS)
+		vmq_case_skip("this kernel has no userfaultfd");
+	if (fd >= 0)
+		close(fd);
+}
 
 static inline struct vmq_uffd vmq_uffd_slot(struct kvm_vm *vm, u32 memslot,
 					    u64 gpa, u64 bytes)

@@ -116,6 +116,12 @@
  *	VMQ_WAIT_MAX_NS. Errors: -ENOTCONN (no receive queue), -EINVAL
  *	(timeout too long), -EOPNOTSUPP (the VM has no in-kernel local APIC).
  *
+ * VMQ_HC_LOOKUP (gpa, len)
+ *	A guest resolves the peer name at guest-physical @gpa, @len bytes (no
+ *	NUL, at most VMQ_NAME_MAX - 1), to a VM id. Only peers the caller may
+ *	send to are found: any other name gives -ESRCH, whether it exists or
+ *	not. Errors: -EINVAL (length), -EFAULT, -ESRCH.
+ *
  * Page windows and page transfer
  * ------------------------------
  * A whole page can move from one VM to another with no byte copied: vmq
@@ -207,7 +213,7 @@
  *
  * Memory ordering (the contract; see Documentation/vmq/ring.rst):
  *  - the host writes the record, then publishes it with a store-release of
- *    prod_head (and a later plain store of prod_msgs, which is advisory);
+ *    prod_head, then store-releases prod_msgs (which is advisory);
  *  - the guest load-acquires prod_head, reads every record below it, then
  *    store-releases cons_tail (and cons_msgs) to hand the space back;
  *  - the host load-acquires cons_tail before reusing space; a cons_tail
@@ -309,8 +315,9 @@
  * VMQ_CMD_SET_VM (VM, VMQ_A_VM_NAME and/or VMQ_A_VM_QUOTAS)
  *	Renames the VM (by id: VMQ_A_VM_ID is required then) and/or sets its
  *	quotas: VMQ_A_QUOTA_MAX_MSG (largest payload it may send, at most the
- *	module's max_msg_size; 0 = the module's) and VMQ_A_QUOTA_MAX_QUEUE
- *	(largest receive queue data area it may register; 0 = no limit).
+ *	module's max_msg_size; 0 = the module's), VMQ_A_QUOTA_MAX_QUEUE
+ *	(largest receive queue data area it may register; 0 = no limit) and
+ *	VMQ_A_QUOTA_MAX_PAGES (pages it may have in flight; 0 = no limit).
  * VMQ_CMD_ALLOW, VMQ_CMD_REVOKE (VM, peer)
  *	Allow or revoke sends from the VM to the peer, as the ioctls do.
  * VMQ_CMD_INTRODUCE (VM, peer)
@@ -324,12 +331,6 @@
  * VMQ_CMD_EVENT (multicast group VMQ_GENL_MCGRP_EVENTS, never requested)
  *	VMQ_A_EVENT (enum vmq_event), VMQ_A_VM_ID, and where it applies
  *	VMQ_A_PEER_ID and VMQ_A_EVENT_ERROR (the negative errno).
- *
- * VMQ_HC_LOOKUP (gpa, len)
- *	A guest resolves the peer name at guest-physical @gpa, @len bytes (no
- *	NUL, at most VMQ_NAME_MAX - 1), to a VM id. Only peers the caller may
- *	send to are found: any other name gives -ESRCH, whether it exists or
- *	not. Errors: -EINVAL (length), -EFAULT, -ESRCH.
  */
 #ifndef _UAPI_LINUX_VMQ_H
 #define _UAPI_LINUX_VMQ_H
@@ -387,7 +388,7 @@ struct vmq_ring_hdr {
 
 	/* Cache line 1: producer, written by the host only. */
 	__u32 prod_head;	/* free-running byte offset; store-release */
-	__u32 prod_msgs;	/* free-running count of DATA-type records */
+	__u32 prod_msgs;	/* free-running count of non-padding records */
 	__u32 reserved1[14];
 
 	/* Cache line 2: consumer, written by the guest only. */
@@ -513,6 +514,9 @@ enum vmq_counter {
 	VMQ_CTR_NR
 };
 
+/* Room for counters in struct vmq_vm_info, present and to come. */
+#define VMQ_CTR_SLOTS		64
+
 #define VMQ_INFO_NEXT		_BITUL(0)
 
 struct vmq_vm_info {
@@ -527,7 +531,14 @@ struct vmq_vm_info {
 	__u32 quota_max_queue;	/* out: VMQ_A_QUOTA_MAX_QUEUE */
 	__u32 quota_max_pages;	/* out: VMQ_A_QUOTA_MAX_PAGES */
 	__u32 pages_in_flight;	/* out: pages it sent that receivers hold */
-	__u64 counters[VMQ_CTR_NR];	/* out: enum vmq_counter */
+	__u32 nr_counters;	/* out: counters the module has (VMQ_CTR_NR) */
+	__u32 reserved;		/* out: zero */
+	/*
+	 * out: enum vmq_counter. Fixed room, so that new counters never
+	 * change the structure's size, nor so VMQ_IOC_VM_INFO's number: slots
+	 * past nr_counters read as zero.
+	 */
+	__u64 counters[VMQ_CTR_SLOTS];
 };
 
 struct vmq_notify {
@@ -557,6 +568,8 @@ struct vmq_stats {
 	__u64 live_windows;	/* page windows */
 	__u64 window_pages;	/* 4 KiB pages owned by windows */
 	__u64 pages_in_flight;	/* pages sent and not yet freed or forwarded */
+	/* Room for counters to come: the size, so the ioctl, never changes. */
+	__u64 reserved[20];
 };
 
 #define VMQ_IOC_MAGIC		0xB8
