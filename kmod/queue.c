@@ -267,6 +267,24 @@ static void vmq_notify_arrival(struct vmq_vm *vm)
 }
 
 /*
+ * A record was published in @vm's queue: end the waits of its vCPUs halted
+ * in VMQ_HC_WAIT and, when the commit said so (@notify), signal its arrival
+ * eventfd. The one tail of every delivery.
+ */
+static void vmq_queue_kick(struct vmq_vm *vm, bool notify)
+{
+	/*
+	 * Pairs with the smp_mb() in vmq_wait(): either the waiter sees the
+	 * record, or we see the waiter on the list.
+	 */
+	smp_mb();
+	if (!list_empty_careful(&vm->waiters))
+		vmq_wake_waiters(vm, NULL);
+	if (notify)
+		vmq_notify_arrival(vm);
+}
+
+/*
  * The VM that @src wants to reach, referenced, if the host allows the pair;
  * else ERR_PTR(-EACCES), announced as VMQ_EVENT_DENIED. A VM that does not
  * exist gets the same answer as one that may not be reached: a guest
@@ -335,12 +353,7 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 	vmq_count(src, VMQ_CTR_TX_BYTES, a->len);
 	vmq_count(dest, VMQ_CTR_RX_MSGS, 1);
 	vmq_count(dest, VMQ_CTR_RX_BYTES, a->len);
-	/* Pairs with the smp_mb() in vmq_wait(): it sees the message or we see it. */
-	smp_mb();
-	if (!list_empty_careful(&dest->waiters))
-		vmq_wake_waiters(dest, NULL);
-	if (notify)
-		vmq_notify_arrival(dest);
+	vmq_queue_kick(dest, notify);
 out_put:
 	vmq_vm_put(dest);
 	return ret;
@@ -369,11 +382,7 @@ int vmq_queue_post(struct vmq_vm *dest, u16 type, u32 sender, u64 tag,
 	if (ret)
 		return ret;
 
-	smp_mb();	/* as in vmq_send(): publish, then look for waiters */
-	if (!list_empty_careful(&dest->waiters))
-		vmq_wake_waiters(dest, NULL);
-	if (notify)
-		vmq_notify_arrival(dest);
+	vmq_queue_kick(dest, notify);
 	return 0;
 }
 
@@ -421,13 +430,8 @@ int vmq_introduce(struct vmq_vm *a, struct vmq_vm *b)
 	if (ret)
 		return ret;
 
-	smp_mb();	/* as in vmq_send(): publish, then look for waiters */
-	vmq_wake_waiters(a, NULL);
-	vmq_wake_waiters(b, NULL);
-	if (na)
-		vmq_notify_arrival(a);
-	if (nb)
-		vmq_notify_arrival(b);
+	vmq_queue_kick(a, na);
+	vmq_queue_kick(b, nb);
 	return 0;
 }
 

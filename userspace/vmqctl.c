@@ -241,8 +241,9 @@ static int get_one(const char *arg, struct vmq_vm_desc *vm)
 	return 0;
 }
 
-static int cmd_list(int argc, char **argv, bool dump)
+static int cmd_list(const char *cmd, int argc, char **argv)
 {
+	bool dump = !strcmp(cmd, "dump");
 	struct vmq_vm_desc *vms;
 	unsigned int c;
 	size_t nr, i;
@@ -316,12 +317,13 @@ static void print_counters(const struct vmq_vm_desc *vm, const char *indent)
 		       ctr_name(c, buf, sizeof(buf)), vm->counters[c]);
 }
 
-static int cmd_show(int argc, char **argv)
+static int cmd_show(const char *cmd, int argc, char **argv)
 {
 	struct vmq_vm_desc vm, *vms = NULL;
 	size_t nr = 0;
 	int ret;
 
+	(void)cmd;
 	if (argc != 1)
 		usage_error("usage: show VM");
 	ret = get_one(argv[0], &vm);
@@ -358,12 +360,13 @@ static int cmd_show(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_stats(int argc, char **argv)
+static int cmd_stats(const char *cmd, int argc, char **argv)
 {
 	struct vmq_vm_desc *vms, one;
 	size_t nr, i;
 	int ret;
 
+	(void)cmd;
 	if (argc > 1)
 		usage_error("usage: stats [VM]");
 	if (argc == 1) {
@@ -408,12 +411,13 @@ static int cmd_stats(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_name(int argc, char **argv)
+static int cmd_name(const char *cmd, int argc, char **argv)
 {
 	struct vmq_vm_desc vm;
 	const char *name;
 	int ret;
 
+	(void)cmd;
 	if (argc != 2)
 		usage_error("usage: name VM NAME");
 	name = argv[1];
@@ -479,13 +483,14 @@ static bool parse_size(const char *s, uint32_t *out)
 	return true;
 }
 
-static int cmd_quota(int argc, char **argv)
+static int cmd_quota(const char *cmd, int argc, char **argv)
 {
 	struct vmq_quota_set q = { 0 };
 	struct vmq_vm_desc vm;
 	struct vmq_ref ref;
 	int i, ret;
 
+	(void)cmd;
 	if (argc < 1)
 		usage_error("usage: quota VM [max-msg N] [max-queue N] [max-pages N]");
 	for (i = 1; i < argc; i += 2) {
@@ -531,11 +536,12 @@ static int cmd_quota(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_reset(int argc, char **argv)
+static int cmd_reset(const char *cmd, int argc, char **argv)
 {
 	struct vmq_ref ref;
 	int ret;
 
+	(void)cmd;
 	if (argc > 1)
 		usage_error("usage: reset [VM]");
 	if (!argc) {
@@ -598,11 +604,12 @@ static int print_event(const struct vmq_event_info *ev, void *arg)
 	return m->count && m->seen >= m->count;
 }
 
-static int cmd_monitor(int argc, char **argv)
+static int cmd_monitor(const char *cmd, int argc, char **argv)
 {
 	struct monitor m = { 0 };
 	int i, ret;
 
+	(void)cmd;
 	for (i = 0; i < argc; i++) {
 		char *end;
 
@@ -656,6 +663,24 @@ static int strip_global_opts(int argc, char **argv)
 	return n;
 }
 
+/* Every command: its name, and what runs it (with the name it was given). */
+static const struct subcommand {
+	const char *name;
+	int (*run)(const char *cmd, int argc, char **argv);
+} subcommands[] = {
+	{ "list", cmd_list },
+	{ "dump", cmd_list },
+	{ "show", cmd_show },
+	{ "stats", cmd_stats },
+	{ "name", cmd_name },
+	{ "allow", cmd_pair },
+	{ "revoke", cmd_pair },
+	{ "introduce", cmd_pair },
+	{ "quota", cmd_quota },
+	{ "reset", cmd_reset },
+	{ "monitor", cmd_monitor },
+};
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -664,11 +689,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const known[] = {
-		"list", "show", "dump", "stats", "name", "allow", "revoke",
-		"introduce", "quota", "reset", "monitor",
-	};
-	bool found = false;
+	const struct subcommand *sub = NULL;
 	const char *cmd;
 	size_t k;
 	int c, ret;
@@ -703,9 +724,10 @@ int main(int argc, char **argv)
 	}
 	argc = strip_global_opts(argc, argv);
 
-	for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-		found |= !strcmp(cmd, known[k]);
-	if (!found)
+	for (k = 0; k < sizeof(subcommands) / sizeof(subcommands[0]); k++)
+		if (!strcmp(cmd, subcommands[k].name))
+			sub = &subcommands[k];
+	if (!sub)
 		usage_error("unknown command \"%s\"", cmd);
 
 	ret = vmq_open(&ctx);
@@ -719,25 +741,7 @@ int main(int argc, char **argv)
 		return fail(ret, NULL, NULL, "connecting to generic netlink");
 	}
 
-	if (!strcmp(cmd, "list"))
-		ret = cmd_list(argc, argv, false);
-	else if (!strcmp(cmd, "dump"))
-		ret = cmd_list(argc, argv, true);
-	else if (!strcmp(cmd, "show"))
-		ret = cmd_show(argc, argv);
-	else if (!strcmp(cmd, "stats"))
-		ret = cmd_stats(argc, argv);
-	else if (!strcmp(cmd, "name"))
-		ret = cmd_name(argc, argv);
-	else if (!strcmp(cmd, "allow") || !strcmp(cmd, "revoke") ||
-		 !strcmp(cmd, "introduce"))
-		ret = cmd_pair(cmd, argc, argv);
-	else if (!strcmp(cmd, "quota"))
-		ret = cmd_quota(argc, argv);
-	else if (!strcmp(cmd, "reset"))
-		ret = cmd_reset(argc, argv);
-	else
-		ret = cmd_monitor(argc, argv);
+	ret = sub->run(cmd, argc, argv);
 
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "vmqctl: writing output: %s\n", strerror(errno));
