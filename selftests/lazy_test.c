@@ -464,25 +464,6 @@ static void wait_stats(const struct vmq_stats *base, u64 rings)
 #define UFFD_GPA	0x60000000UL
 #define UFFD_MEMSLOT	30
 
-/* The state letter of /proc/@pid/stat ('R', 'S', 'D', ...), or 0. */
-static char task_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
 
 /*
  * A VMM whose payload page userfaultfd keeps missing: the transmit worker
@@ -523,9 +504,9 @@ static void test_killable_behind_worker(void)
 	close(sync[1]);
 	TEST_ASSERT(read(sync[0], &c, 1) == 1, "child set up");
 	/* The child's vCPU thread sleeps in the flush. */
-	for (i = 0; i < 5000 && task_state(pid) != 'D'; i++)
+	for (i = 0; i < 5000 && vmq_task_state(pid, pid) != 'D'; i++)
 		usleep(1000);
-	TEST_ASSERT(task_state(pid) == 'D', "VMM state %c", task_state(pid));
+	TEST_ASSERT(vmq_task_state(pid, pid) == 'D', "VMM state %c", vmq_task_state(pid, pid));
 	kill(pid, SIGKILL);
 	for (i = 0; i < 1000 && waitpid(pid, &status, WNOHANG) != pid; i++)
 		usleep(10000);

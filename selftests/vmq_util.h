@@ -815,6 +815,29 @@ static inline bool vmq_settle(bool (*done)(void *arg), void *arg)
 	return done(arg);
 }
 
+/*
+ * The scheduler state of thread @tid of process @pid ('R', 'S', 'D', ...,
+ * from /proc), or '?' when it cannot be read.
+ */
+static inline char vmq_task_state(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
 /* Two fresh VMs exchange one message, checked byte for byte. */
 static inline void vmq_one_message(void)
 {

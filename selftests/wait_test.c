@@ -158,25 +158,6 @@ static void waiter_join(struct waiter *wa)
 		TEST_ASSERT((cond), "never happened: %s", what);	\
 	} while (0)
 
-/* The scheduler state of thread @tid of this process ('S': sleeping). */
-static char task_state(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
 
 /* The vCPU of @g is halted in VMQ_HC_WAIT and its thread sleeps. */
 static void wait_blocked(struct waiter *wa, u64 live0, u64 waits0)
@@ -187,7 +168,7 @@ static void wait_blocked(struct waiter *wa, u64 live0, u64 waits0)
 		   vmq_ctr(g->id, VMQ_CTR_WAITS) == waits0 + 1,
 		   "live_waits +1 and VMQ_CTR_WAITS +1");
 	/* After halt polling, KVM puts the thread to sleep. */
-	POLL_UNTIL(wa->tid && (task_state(wa->tid) == 'S' || wa->done),
+	POLL_UNTIL(wa->tid && (vmq_task_state(getpid(), wa->tid) == 'S' || wa->done),
 		   "vCPU thread asleep");
 	TEST_ASSERT(!wa->done, "the wait returned by itself (ret %ld)",
 		    (long)wa->ret);
@@ -434,7 +415,7 @@ static void test_signal_and_immediate_exit(void)
 
 	/* Re-entering goes on waiting... */
 	waiter_resume(&wa, false);
-	POLL_UNTIL(wa.tid && (task_state(wa.tid) == 'S' || wa.done),
+	POLL_UNTIL(wa.tid && (vmq_task_state(getpid(), wa.tid) == 'S' || wa.done),
 		   "vCPU thread asleep again");
 	TEST_ASSERT(!wa.done, "re-entered KVM_RUN did not wait (ret %ld)",
 		    (long)wa.ret);
