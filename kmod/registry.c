@@ -36,7 +36,10 @@ static void vmq_vm_free_rcu(struct rcu_head *rcu)
 {
 	struct vmq_vm *vm = container_of(rcu, struct vmq_vm, rcu);
 
-	/* Still ours if KVM never had it (see vmq_kvm_watch_vm()). */
+	/*
+	 * The lifetime hook is always the VM's to free: KVM only takes it
+	 * off kvm->devices before calling its ->destroy() (kvm_hooks.c).
+	 */
 	kfree(vm->kdev);
 	kfree(vm);
 }
