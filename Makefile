@@ -52,6 +52,10 @@ modules_install install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates CONFIG_MODULE_SIG_ALL= modules_install
 	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
 
+# kmod/'s files call one way, top to bottom (kmod/Kbuild lists the order).
+layers:
+	scripts/check-layers.sh
+
 # Sparse over the module (C=2: every file, not only the rebuilt ones).
 sparse: kdir-check
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
@@ -74,6 +78,7 @@ broke = { echo "check: $(1) failed"; echo "0 passed, 1 failed"; exit 1; }
 
 check:
 	@scripts/deps.sh || $(call broke,installing packages)
+	@scripts/check-layers.sh || $(call broke,the layering check)
 	@$(MAKE) $(par) all || $(call broke,the build)
 	scripts/sandbox.sh --tests $(SANDBOX_ARGS)
 
@@ -117,5 +122,5 @@ clean:
 	$(MAKE) -C userspace clean
 	rm -rf build
 
-.PHONY: all kdir-check modules modules_install install sparse ksft selftests userspace \
+.PHONY: all layers kdir-check modules modules_install install sparse ksft selftests userspace \
 	deps check check-debug demo bench fuzz reload-cycles clean

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * acl.c: the host's send permissions. Default deny: VM A may send to VM B
- * only while the pair (A, B) is in this table. Lookups run on every send,
- * under RCU; changes are rare and take vmq_acl_lock.
+ * acl.c: the host's send permissions. Layer: leaves (see vmq.h).
+ *
+ * Default deny: VM A may send to VM B only while the pair (A, B) is in this
+ * table. Lookups run on every send, under RCU; changes are rare and take
+ * vmq_acl_lock.
  */
 #include <linux/hashtable.h>
 #include <linux/rculist.h>

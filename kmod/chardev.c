@@ -2,7 +2,8 @@
 /*
  * chardev.c: /dev/vmq, through which the host (the VMM, or an administrator)
  * attaches VMs, names them and decides who may send to whom. Every ioctl is
- * documented in <linux/vmq.h>.
+ * documented in <linux/vmq.h>. Layer: entry points (see vmq.h): it checks
+ * who asks and calls control.c and lifetime.c.
  *
  * What a descriptor may do depends on who opened it: with CAP_SYS_ADMIN
  * everything, on every VM; without it only VMQ_IOC_ATTACH_VM for a VM handle
@@ -18,10 +19,11 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#include "acl.h"
 #include "chardev.h"
 #include "handle.h"
-#include "registry.h"
+#include "control.h"
+#include "lifetime.h"
+#include "vm.h"
 
 static int vmq_dev_open(struct inode *inode, struct file *file)
 {
@@ -89,27 +91,15 @@ static long vmq_ioctl_pair(unsigned int cmd, struct vmq_pair __user *uarg)
 	if (!pair.sender || !pair.receiver)
 		return -EINVAL;
 	if (cmd == VMQ_IOC_ALLOW)
-		return vmq_vm_allow_pair(pair.sender, pair.receiver);
-	return vmq_vm_revoke_pair(pair.sender, pair.receiver);
+		return vmq_ctl_allow(pair.sender, pair.receiver);
+	return vmq_ctl_revoke(pair.sender, pair.receiver);
 }
 
 static long vmq_ioctl_stats(struct vmq_stats __user *uarg)
 {
-	struct vmq_stats s = {
-		.live_vms = atomic64_read(&vmq_stats.live_vms),
-		.live_queues = atomic64_read(&vmq_stats.live_queues),
-		.pinned_pages = atomic64_read(&vmq_stats.pinned_pages),
-		.live_pairs = atomic64_read(&vmq_stats.live_pairs),
-		.vms_created = atomic64_read(&vmq_stats.vms_created),
-		.vms_destroyed = atomic64_read(&vmq_stats.vms_destroyed),
-		.live_tx_rings = atomic64_read(&vmq_stats.live_tx_rings),
-		.live_waits = atomic64_read(&vmq_stats.live_waits),
-		.bytes_copied = atomic64_read(&vmq_stats.bytes_copied),
-		.live_windows = atomic64_read(&vmq_stats.live_windows),
-		.window_pages = atomic64_read(&vmq_stats.window_pages),
-		.pages_in_flight = atomic64_read(&vmq_stats.pages_in_flight),
-	};
+	struct vmq_stats s;
 
+	vmq_ctl_stats(&s);
 	return copy_to_user(uarg, &s, sizeof(s)) ? -EFAULT : 0;
 }
 

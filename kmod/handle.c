@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * handle.c: VM handles, a VMM's file descriptor for its own VM.
+ * handle.c: VM handles, a VMM's file descriptor for its own VM. Layer:
+ * entry points (see vmq.h).
  *
  * /dev/vmq is the administrator's: with CAP_SYS_ADMIN its holder may allow
  * any pair, read any VM and point any VM's arrival eventfd anywhere. A VMM
@@ -25,7 +26,8 @@
 #include <linux/uaccess.h>
 
 #include "handle.h"
-#include "registry.h"
+#include "control.h"
+#include "vm.h"
 #include "window.h"
 
 static int vmq_handle_release(struct inode *inode, struct file *file)
@@ -44,7 +46,7 @@ static long vmq_ioctl_set_notify(struct vmq_notify __user *uarg, u32 only)
 		return -EPERM;
 	if (n.eventfd < -1)
 		return -EINVAL;
-	return vmq_vm_set_notify(only ?: n.id, n.eventfd);
+	return vmq_ctl_set_notify(only ?: n.id, n.eventfd);
 }
 
 static long vmq_ioctl_vm_info(struct vmq_vm_info __user *uarg, u32 only)
@@ -64,7 +66,7 @@ static long vmq_ioctl_vm_info(struct vmq_vm_info __user *uarg, u32 only)
 		goto out_free;
 	if (only)
 		info->id = only;
-	ret = vmq_vm_fill_info(info);
+	ret = vmq_ctl_vm_info(info);
 	if (!ret && copy_to_user(uarg, info, sizeof(*info)))
 		ret = -EFAULT;
 out_free:

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * hypercall.c: the guest-facing ABI (<linux/vmq.h>, Documentation/vmq/).
+ * Layer: operations (see vmq.h); kvm_hooks.c hands it the hypercalls it
+ * claims (->hypercall_is_ours, ->hypercall).
  *
  * Every argument comes from a guest and is treated as hostile: each is read
  * once from the vCPU's registers, checked, and only then used. Every failure
@@ -11,11 +13,14 @@
 
 #include "acl.h"
 #include "compat.h"
+#include "events.h"
 #include "hypercall.h"
-#include "netlink.h"
+#include "lifetime.h"
 #include "queue.h"
-#include "registry.h"
-#include "vcpu.h"
+#include "send.h"
+#include "tx.h"
+#include "vm.h"
+#include "wait.h"
 #include "window.h"
 
 struct vmq_hc_args {
@@ -92,33 +97,6 @@ static long vmq_hc_send(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 	return vmq_send(vm, vcpu->kvm, &sa, true);
 }
 
-void vmq_count_error(struct vmq_vm *vm, long err)
-{
-	static const struct {
-		long err;
-		enum vmq_counter ctr;
-	} map[] = {
-		{ -ESRCH, VMQ_CTR_ERR_NODEST },
-		{ -EACCES, VMQ_CTR_ERR_DENIED },
-		{ -EMSGSIZE, VMQ_CTR_ERR_TOOBIG },
-		{ -EFAULT, VMQ_CTR_ERR_FAULT },
-		{ -ENOTCONN, VMQ_CTR_ERR_NOQUEUE },
-		{ -EAGAIN, VMQ_CTR_ERR_FULL },
-		{ -EPIPE, VMQ_CTR_ERR_BROKEN },
-		{ -ENOSPC, VMQ_CTR_ERR_QUOTA },
-		{ -EBUSY, VMQ_CTR_ERR_BUSY },
-	};
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(map); i++) {
-		if (map[i].err == err) {
-			vmq_count(vm, map[i].ctr, 1);
-			return;
-		}
-	}
-	vmq_count(vm, VMQ_CTR_ERR_INVAL, 1);
-}
-
 static long vmq_hc_per_vcpu(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 			    const struct vmq_hc_args *a, bool *halt)
 {
@@ -143,9 +121,9 @@ static long vmq_hc_per_vcpu(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 }
 
 /*
- * vmq_registry_lock is held around kvm->lock (attaching a VM), and KVM may
+ * vmq_vms_lock is held around kvm->lock (attaching a VM), and KVM may
  * wait for kvm->srcu readers while holding kvm->lock (setting an MSR
- * filter, for one). A vCPU must therefore not wait for the registry lock
+ * filter, for one). A vCPU must therefore not wait for vmq_vms_lock
  * inside its kvm->srcu read section: these two leave it for the wait.
  */
 static struct vmq_vm *vmq_hc_adopt(struct kvm_vcpu *vcpu)
@@ -201,7 +179,7 @@ static long vmq_hc_dispatch(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 					 READ_ONCE(vm->quota_max_queue));
 		/* Only the quota check answers -ENOSPC. */
 		if (ret == -ENOSPC)
-			vmq_nl_event(VMQ_EVENT_QUOTA, vm->id, 0, ret);
+			vmq_event(VMQ_EVENT_QUOTA, vm->id, 0, ret);
 		return ret;
 	case VMQ_HC_QUEUE_UNREGISTER:
 		return vmq_queue_unregister(&vm->rxq);
@@ -265,7 +243,10 @@ int vmq_hypercall(struct kvm_vcpu *vcpu)
 	vmq_reg_write(vcpu, VCPU_REGS_RAX, a.op64 ? ret : (u32)ret);
 	++vcpu->stat.hypercalls;
 	r = kvm_skip_emulated_instruction(vcpu);
-	/* VMQ_HC_WAIT: KVM's run loop blocks the vCPU as after HLT. */
+	/*
+	 * VMQ_HC_WAIT: KVM's run loop blocks the vCPU as after HLT; the one
+	 * place vmq halts a vCPU (wait.c says why no wake-up is lost).
+	 */
 	if (halt)
 		vmq_vcpu_set_halted(vcpu);
 	return r;

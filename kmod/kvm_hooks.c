@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kvm_hooks.c: every place where vmq hooks into KVM.
+ * kvm_hooks.c: every place where vmq hooks into KVM. Layer: leaves (see
+ * vmq.h): it knows nothing of vmq's objects and hands what KVM tells it up
+ * through the struct vmq_kvm_callbacks that main.c registers, the way a
+ * lower layer of the kernel calls back into its users.
  *
  * vmq runs on an unmodified distribution kernel, so it cannot add calls to
- * KVM; it attaches at two points, both through exported interfaces only.
+ * KVM; it attaches at four points, all through exported interfaces only.
  *
  * 1. Hypercalls: an ftrace_ops with IPMODIFY on the exported
  *    kvm_emulate_hypercall() sends every hypercall of every VM to
  *    vmq_emulate_hypercall(). That function claims only numbers in vmq's
- *    range (hypercall.c) and calls the original for everything else. The
+ *    range (->hypercall_is_ours, hypercall.c) and calls the original for
+ *    everything else. The
  *    ftrace callback lets calls that come from inside this module through,
  *    which is how the original is reached. That test looks at the return
  *    address, so the call to the original must return into vmq: were it
@@ -26,7 +30,7 @@
  *    KVM inlines it into kvm_vcpu_release().
  *
  * 3. VM exits: a probe on KVM's exported kvm_exit tracepoint delivers lazy
- *    sends (vcpu.c) at every exit of every vCPU. Tracepoint probes run with
+ *    sends (->vcpu_exit, tx.c) at every exit of every vCPU. Tracepoint probes run with
  *    preemption disabled (on VMX also with interrupts off and outside
  *    kvm->srcu), so the probe does atomic work only.
  *
@@ -40,7 +44,7 @@
  * hypercalls already running (vmq's and KVM's own: both return through
  * vmq's text), tracepoint_synchronize_unregister() for probes, and
  * synchronize_rcu_tasks() for the few instructions after their
- * srcu_read_unlock(). Only then does the registry detach from the VMs. Last,
+ * srcu_read_unlock(). Only then does vmq detach from the VMs. Last,
  * vmq_kvm_hooks_drain() waits the same way for VM destructions that KVM ran
  * through the lifetime hook meanwhile.
  */
@@ -53,16 +57,15 @@
 #include <linux/tracepoint.h>
 
 #include "compat.h"
-#include "hypercall.h"
 #include "kvm_hooks.h"
-#include "registry.h"
-#include "vcpu.h"
-#include "window.h"
 
 /* Exported by kvm.ko: the tracepoint of every VM exit. */
 extern struct tracepoint __tracepoint_kvm_exit;
 
 DEFINE_STATIC_SRCU(vmq_hc_srcu);
+
+/* Set once before the hooks go live, read after they are all gone. */
+static const struct vmq_kvm_callbacks *vmq_kvm_cb;
 
 /*
  * Every hypercall of every VM, vmq's or not, runs inside vmq_hc_srcu: the
@@ -76,8 +79,8 @@ static int vmq_emulate_hypercall(struct kvm_vcpu *vcpu)
 	int idx, ret;
 
 	idx = srcu_read_lock(&vmq_hc_srcu);
-	if (vmq_hypercall_is_ours(vcpu))
-		ret = vmq_hypercall(vcpu);
+	if (vmq_kvm_cb->hypercall_is_ours(vcpu))
+		ret = vmq_kvm_cb->hypercall(vcpu);
 	else
 		ret = kvm_emulate_hypercall(vcpu);
 	barrier();	/* no tail call: see the top of this file */
@@ -103,7 +106,7 @@ static struct ftrace_ops vmq_hypercall_ops = {
 
 static void vmq_exit_probe(void *data, struct kvm_vcpu *vcpu, u32 isa)
 {
-	vmq_vcpu_on_exit(vcpu, isa == VMQ_KVM_ISA_SVM);
+	vmq_kvm_cb->vcpu_exit(vcpu, isa == VMQ_KVM_ISA_SVM);
 }
 
 /*
@@ -117,8 +120,8 @@ static void vmq_kvm_dev_destroy(struct kvm_device *dev)
 {
 	int idx = srcu_read_lock(&vmq_release_srcu);
 
-	/* KVM took @dev off kvm->devices; the VM frees it with itself. */
-	vmq_vm_release(dev->private);
+	/* KVM took @dev off kvm->devices; vmq frees it with the hook. */
+	vmq_kvm_cb->vm_destroyed(dev->private);
 	srcu_read_unlock(&vmq_release_srcu, idx);
 }
 
@@ -128,54 +131,62 @@ static const struct kvm_device_ops vmq_kvm_dev_ops = {
 };
 
 /*
- * The lifetime hook of @vm, allocated when the VM is created so that
- * putting it in place later cannot fail. Freed with the VM.
+ * Prepare @hook for @kvm. The lifetime hook is allocated now, so that
+ * putting it in place later cannot fail; vmq_kvm_hook_free() frees it,
+ * once nothing can reach the hook any more.
  */
-struct kvm_device *vmq_kvm_dev_alloc(struct vmq_vm *vm)
+int vmq_kvm_hook_init(struct vmq_kvm_hook *hook, struct kvm *kvm)
 {
 	struct kvm_device *dev;
 
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
 	if (!dev)
-		return NULL;
+		return -ENOMEM;
 	dev->ops = &vmq_kvm_dev_ops;
-	dev->kvm = vm->owner_kvm;
-	dev->private = vm;
-	return dev;
+	dev->kvm = kvm;
+	dev->private = hook;
+	hook->kvm = kvm;
+	hook->dev = dev;
+	mutex_init(&hook->track_lock);
+	return 0;
+}
+
+/* KVM only takes the device off kvm->devices: it is always ours to free. */
+void vmq_kvm_hook_free(struct vmq_kvm_hook *hook)
+{
+	kfree(hook->dev);
 }
 
 /*
- * Have KVM tell vmq when @vm's VM is destroyed. The caller holds
- * vmq_registry_lock and keeps the VM alive.
+ * Have KVM tell vmq (->vm_destroyed) when the VM is destroyed. The caller
+ * serialises the watch calls of one hook and keeps the VM alive.
  */
-void vmq_kvm_watch_vm(struct vmq_vm *vm)
+void vmq_kvm_watch_vm(struct vmq_kvm_hook *hook)
 {
-	struct kvm *kvm = vm->owner_kvm;
+	struct kvm *kvm = hook->kvm;
 
-	lockdep_assert_held(&vmq_registry_lock);
-	if (vm->hooked)
+	if (hook->hooked)
 		return;
 	mutex_lock(&kvm->lock);
-	list_add(&vm->kdev->vm_node, vmq_kvm_devices(kvm));
+	list_add(&hook->dev->vm_node, vmq_kvm_devices(kvm));
 	mutex_unlock(&kvm->lock);
-	vm->hooked = true;
+	hook->hooked = true;
 }
 
 /*
  * Take the lifetime hook off a VM that lives on (module unload). The caller
- * holds vmq_registry_lock and a reference on the VM's struct kvm.
+ * serialises as for vmq_kvm_watch_vm() and holds a reference on the VM.
  */
-void vmq_kvm_unwatch_vm(struct vmq_vm *vm)
+void vmq_kvm_unwatch_vm(struct vmq_kvm_hook *hook)
 {
-	struct kvm *kvm = vm->owner_kvm;
+	struct kvm *kvm = hook->kvm;
 
-	lockdep_assert_held(&vmq_registry_lock);
-	if (!vm->hooked)
+	if (!hook->hooked)
 		return;
 	mutex_lock(&kvm->lock);
-	list_del(&vm->kdev->vm_node);
+	list_del(&hook->dev->vm_node);
 	mutex_unlock(&kvm->lock);
-	vm->hooked = false;
+	hook->hooked = false;
 }
 
 /*
@@ -184,36 +195,36 @@ void vmq_kvm_unwatch_vm(struct vmq_vm *vm)
  * kvm_arch_destroy_vm() first), so the memslot notifier is gone with it and
  * must not be unregistered.
  */
-void vmq_kvm_forget_vm(struct vmq_vm *vm)
+void vmq_kvm_forget_vm(struct vmq_kvm_hook *hook)
 {
-	lockdep_assert_held(&vmq_registry_lock);
-	vm->hooked = false;
-	mutex_lock(&vm->track_lock);
-	vm->tracking = false;
-	mutex_unlock(&vm->track_lock);
+	hook->hooked = false;
+	mutex_lock(&hook->track_lock);
+	hook->tracking = false;
+	mutex_unlock(&hook->track_lock);
 }
 
 static void vmq_track_flush_slot(struct kvm *kvm, struct kvm_memory_slot *slot,
 				 struct kvm_page_track_notifier_node *node)
 {
-	struct vmq_vm *vm = container_of(node, struct vmq_vm, track);
+	struct vmq_kvm_hook *hook = container_of(node, struct vmq_kvm_hook,
+						 track);
 
-	vmq_window_memslot_gone(vm, slot->base_gfn, slot->npages);
+	vmq_kvm_cb->memslot_gone(hook, slot->base_gfn, slot->npages);
 }
 
 /*
- * Tell vmq about memslot changes of @vm's VM from now on; once is enough.
- * Called from one of the VM's vCPUs, which keeps it alive.
+ * Tell vmq (->memslot_gone) about memslot changes of the VM from now on;
+ * once is enough. Called from one of the VM's vCPUs, which keeps it alive.
  */
-void vmq_kvm_track_memslots(struct vmq_vm *vm)
+void vmq_kvm_track_memslots(struct vmq_kvm_hook *hook)
 {
-	mutex_lock(&vm->track_lock);
-	if (!vm->tracking) {
-		vm->track.track_flush_slot = vmq_track_flush_slot;
-		kvm_page_track_register_notifier(vm->owner_kvm, &vm->track);
-		vm->tracking = true;
+	mutex_lock(&hook->track_lock);
+	if (!hook->tracking) {
+		hook->track.track_flush_slot = vmq_track_flush_slot;
+		kvm_page_track_register_notifier(hook->kvm, &hook->track);
+		hook->tracking = true;
 	}
-	mutex_unlock(&vm->track_lock);
+	mutex_unlock(&hook->track_lock);
 }
 
 /*
@@ -221,20 +232,21 @@ void vmq_kvm_track_memslots(struct vmq_vm *vm)
  * its struct kvm). Releases from KVM's destruction come here after
  * vmq_kvm_forget_vm(), with nothing left to do.
  */
-void vmq_kvm_untrack_memslots(struct vmq_vm *vm)
+void vmq_kvm_untrack_memslots(struct vmq_kvm_hook *hook)
 {
-	mutex_lock(&vm->track_lock);
-	if (vm->tracking) {
-		kvm_page_track_unregister_notifier(vm->owner_kvm, &vm->track);
-		vm->tracking = false;
+	mutex_lock(&hook->track_lock);
+	if (hook->tracking) {
+		kvm_page_track_unregister_notifier(hook->kvm, &hook->track);
+		hook->tracking = false;
 	}
-	mutex_unlock(&vm->track_lock);
+	mutex_unlock(&hook->track_lock);
 }
 
-int vmq_kvm_hooks_init(void)
+int vmq_kvm_hooks_init(const struct vmq_kvm_callbacks *cb)
 {
 	int ret;
 
+	vmq_kvm_cb = cb;
 	ret = ftrace_set_filter_ip(&vmq_hypercall_ops,
 				   (unsigned long)kvm_emulate_hypercall, 0, 0);
 	if (ret)

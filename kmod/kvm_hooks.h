@@ -1,21 +1,56 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* kvm_hooks.h: every place where vmq attaches itself to KVM. */
+/*
+ * kvm_hooks.h: every place where vmq attaches itself to KVM, and the
+ * callbacks through which KVM's events reach the rest of vmq.
+ */
 #ifndef _VMQ_KVM_HOOKS_H
 #define _VMQ_KVM_HOOKS_H
 
-struct vmq_vm;
+#include <linux/kvm_host.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
 
-struct kvm_device;
+/*
+ * What vmq keeps in one VM to hear from KVM: the lifetime hook (a
+ * struct kvm_device on kvm->devices) and the memslot watch (a page-track
+ * notifier). Embedded in struct vmq_vm; the callbacks get it back.
+ */
+struct vmq_kvm_hook {
+	struct kvm *kvm;
+	struct kvm_device *dev;		/* allocated up front, freed last */
+	bool hooked;			/* dev is on kvm->devices */
+	struct mutex track_lock;
+	bool tracking;			/* track is registered */
+	struct kvm_page_track_notifier_node track;
+};
 
-int vmq_kvm_hooks_init(void);
+/*
+ * KVM's events, handed up to vmq. Called in the context KVM calls vmq in:
+ * @hypercall_is_ours and @hypercall from kvm_emulate_hypercall()'s caller;
+ * @vcpu_exit from the kvm_exit tracepoint, atomic (@can_read_guest: the
+ * vCPU holds kvm->srcu and runs in the VM's mm, as on SVM);
+ * @vm_destroyed from kvm_destroy_vm(); @memslot_gone when a memslot of a
+ * tracked VM is deleted or moved.
+ */
+struct vmq_kvm_callbacks {
+	bool (*hypercall_is_ours)(struct kvm_vcpu *vcpu);
+	int (*hypercall)(struct kvm_vcpu *vcpu);
+	void (*vcpu_exit)(struct kvm_vcpu *vcpu, bool can_read_guest);
+	void (*vm_destroyed)(struct vmq_kvm_hook *hook);
+	void (*memslot_gone)(struct vmq_kvm_hook *hook, gfn_t base,
+			     u64 npages);
+};
+
+int vmq_kvm_hooks_init(const struct vmq_kvm_callbacks *cb);
 void vmq_kvm_hooks_exit(void);
 void vmq_kvm_hooks_drain(void);
 
-struct kvm_device *vmq_kvm_dev_alloc(struct vmq_vm *vm);
-void vmq_kvm_watch_vm(struct vmq_vm *vm);
-void vmq_kvm_unwatch_vm(struct vmq_vm *vm);
-void vmq_kvm_forget_vm(struct vmq_vm *vm);
-void vmq_kvm_track_memslots(struct vmq_vm *vm);
-void vmq_kvm_untrack_memslots(struct vmq_vm *vm);
+int vmq_kvm_hook_init(struct vmq_kvm_hook *hook, struct kvm *kvm);
+void vmq_kvm_hook_free(struct vmq_kvm_hook *hook);
+void vmq_kvm_watch_vm(struct vmq_kvm_hook *hook);
+void vmq_kvm_unwatch_vm(struct vmq_kvm_hook *hook);
+void vmq_kvm_forget_vm(struct vmq_kvm_hook *hook);
+void vmq_kvm_track_memslots(struct vmq_kvm_hook *hook);
+void vmq_kvm_untrack_memslots(struct vmq_kvm_hook *hook);
 
 #endif /* _VMQ_KVM_HOOKS_H */

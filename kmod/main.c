@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmq: VM queues for KVM. Module entry points and tunables.
+ * vmq: VM queues for KVM. Module entry points and tunables. Layer: entry
+ * points (see vmq.h); it also wires KVM's events to the files that handle
+ * them (vmq_kvm_cb), which is what lets kvm_hooks.c sit at the bottom.
  *
  * Start-up order matters: everything a hypercall may touch exists before the
  * hypercall hook goes live, and on the way out the hook goes first.
@@ -13,9 +15,11 @@
 
 #include "acl.h"
 #include "chardev.h"
+#include "hypercall.h"
 #include "kvm_hooks.h"
+#include "lifetime.h"
 #include "netlink.h"
-#include "registry.h"
+#include "tx.h"
 #include "vmq.h"
 #include "window.h"
 
@@ -48,6 +52,14 @@ module_param_cb(max_msg_size, &vmq_max_msg_size_ops, &vmq_max_msg_size, 0644);
 MODULE_PARM_DESC(max_msg_size,
 		 "largest message payload in bytes (default 65536, at most 8 MiB - 32)");
 
+static const struct vmq_kvm_callbacks vmq_kvm_cb = {
+	.hypercall_is_ours = vmq_hypercall_is_ours,
+	.hypercall = vmq_hypercall,
+	.vcpu_exit = vmq_tx_vcpu_exit,
+	.vm_destroyed = vmq_vm_destroyed,
+	.memslot_gone = vmq_vm_memslot_gone,
+};
+
 static int __init vmq_init(void)
 {
 	int ret;
@@ -58,16 +70,13 @@ static int __init vmq_init(void)
 	ret = vmq_window_init();
 	if (ret)
 		goto err_destroy_wq;
-	ret = vmq_registry_init();
-	if (ret)
-		goto err_window_exit;
 	ret = vmq_netlink_init();
 	if (ret)
-		goto err_registry_exit;
+		goto err_window_exit;
 	ret = vmq_chardev_init();
 	if (ret)
 		goto err_netlink_exit;
-	ret = vmq_kvm_hooks_init();
+	ret = vmq_kvm_hooks_init(&vmq_kvm_cb);
 	if (ret)
 		goto err_chardev_exit;
 	pr_info("VM queues ready (ABI %d)\n", VMQ_ABI_VERSION);
@@ -77,8 +86,6 @@ err_chardev_exit:
 	vmq_chardev_exit();
 err_netlink_exit:
 	vmq_netlink_exit();
-err_registry_exit:
-	vmq_registry_exit();
 err_window_exit:
 	vmq_window_exit();
 err_destroy_wq:
@@ -91,7 +98,7 @@ static void __exit vmq_exit(void)
 	vmq_kvm_hooks_exit();
 	vmq_chardev_exit();
 	flush_workqueue(vmq_wq);
-	vmq_registry_exit();
+	vmq_lifetime_exit();
 	vmq_netlink_exit();
 	vmq_acl_exit();
 	/* Window files pin the module: none is left once we get here. */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * netlink.c: the "vmq" generic netlink family (<linux/vmq.h> documents
- * every command and attribute). Policies are per operation and validated
- * strictly; every error carries an extended ACK message.
+ * every command and attribute). Layer: entry points (see vmq.h): it checks
+ * who asks, parses, and calls control.c; the events it carries come from
+ * events.c. Policies are per operation and validated strictly; every error
+ * carries an extended ACK message.
  *
  * Everything needs CAP_NET_ADMIN, reading included: VM names, host PIDs,
  * the permission graph, counters and the stream of refused sends describe
@@ -17,7 +19,9 @@
 #include "acl.h"
 #include "compat.h"
 #include "netlink.h"
-#include "registry.h"
+#include "control.h"
+#include "events.h"
+#include "vm.h"
 
 #define VMQ_NL_CHANGE	0x01	/* genl_ops.internal_flags: changes state */
 
@@ -152,7 +156,7 @@ static int vmq_nl_get_vm_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = vmq_nl_vm(info, VMQ_A_VM_ID, VMQ_A_VM_NAME, &vi->id);
 	if (ret)
 		goto out_free;
-	ret = vmq_vm_fill_info(vi);
+	ret = vmq_ctl_vm_info(vi);
 	if (ret) {
 		NL_SET_ERR_MSG(info->extack, "vmq: VM not found");
 		goto out_free;
@@ -208,7 +212,7 @@ static int vmq_nl_get_vm_dumpit(struct sk_buff *skb,
 		memset(vi, 0, sizeof(*vi));
 		vi->id = cb->args[0];
 		vi->flags = VMQ_INFO_NEXT;
-		if (vmq_vm_fill_info(vi))
+		if (vmq_ctl_vm_info(vi))
 			break;		/* no more VMs */
 		ret = vmq_nl_put_vm(skb, vi, NETLINK_CB(cb->skb).portid,
 				    cb->nlh->nlmsg_seq, NLM_F_MULTI);
@@ -269,7 +273,7 @@ static int vmq_nl_set_vm(struct sk_buff *skb, struct genl_info *info)
 	}
 	/* Renaming is the step that can still fail (a taken name): first. */
 	if (name) {
-		ret = vmq_vm_rename(id, nla_data(name));
+		ret = vmq_ctl_rename(id, nla_data(name));
 		if (ret == -EEXIST)
 			NL_SET_ERR_MSG_ATTR(info->extack, name,
 					    "vmq: another VM has this name");
@@ -280,10 +284,10 @@ static int vmq_nl_set_vm(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (q[VMQ_A_QUOTA_MAX_MSG] || q[VMQ_A_QUOTA_MAX_QUEUE] ||
 	    q[VMQ_A_QUOTA_MAX_PAGES]) {
-		ret = vmq_vm_set_quotas(id,
-					q[VMQ_A_QUOTA_MAX_MSG] ? &max_msg : NULL,
-					q[VMQ_A_QUOTA_MAX_QUEUE] ? &max_queue : NULL,
-					q[VMQ_A_QUOTA_MAX_PAGES] ? &max_pages : NULL);
+		ret = vmq_ctl_set_quotas(id,
+					 q[VMQ_A_QUOTA_MAX_MSG] ? &max_msg : NULL,
+					 q[VMQ_A_QUOTA_MAX_QUEUE] ? &max_queue : NULL,
+					 q[VMQ_A_QUOTA_MAX_PAGES] ? &max_pages : NULL);
 		if (ret)
 			NL_SET_ERR_MSG(info->extack, "vmq: VM not found");
 	}
@@ -305,20 +309,22 @@ static int vmq_nl_pair(struct sk_buff *skb, struct genl_info *info)
 
 	switch (cmd) {
 	case VMQ_CMD_ALLOW:
-		ret = vmq_vm_allow_pair(vm, peer);
+		ret = vmq_ctl_allow(vm, peer);
 		if (ret == -ESRCH)
 			NL_SET_ERR_MSG(info->extack, "vmq: VM went away");
 		else if (ret)
 			NL_SET_ERR_MSG(info->extack, "vmq: cannot allow the pair");
 		return ret;
 	case VMQ_CMD_REVOKE:
-		ret = vmq_acl_revoke(vm, peer);
-		if (ret)
+		ret = vmq_ctl_revoke(vm, peer);
+		if (ret == -ESRCH)
+			NL_SET_ERR_MSG(info->extack, "vmq: VM went away");
+		else if (ret)
 			NL_SET_ERR_MSG(info->extack,
 				       "vmq: the pair was not allowed");
 		return ret;
 	default:	/* VMQ_CMD_INTRODUCE */
-		ret = vmq_vm_introduce(vm, peer);
+		ret = vmq_ctl_introduce(vm, peer);
 		if (ret == -EINVAL)
 			NL_SET_ERR_MSG(info->extack,
 				       "vmq: a VM cannot be introduced to itself");
@@ -345,7 +351,7 @@ static int vmq_nl_reset(struct sk_buff *skb, struct genl_info *info)
 		if (ret)
 			return ret;
 	}
-	ret = vmq_vm_reset_counters(id);
+	ret = vmq_ctl_reset_counters(id);
 	if (ret)
 		NL_SET_ERR_MSG(info->extack, "vmq: VM not found");
 	return ret;
@@ -405,12 +411,8 @@ static const struct genl_ops vmq_genl_ops[] = {
 	},
 };
 
-enum vmq_nl_mcgrp {
-	VMQ_NL_MCGRP_EVENTS,
-};
-
 static const struct genl_multicast_group vmq_genl_mcgrps[] = {
-	[VMQ_NL_MCGRP_EVENTS] = {
+	[VMQ_EVENTS_MCGRP] = {
 		.name = VMQ_GENL_MCGRP_EVENTS,
 		.flags = GENL_MCAST_CAP_NET_ADMIN,
 	},
@@ -430,49 +432,17 @@ static struct genl_family vmq_genl_family __ro_after_init = {
 	.parallel_ops = true,
 };
 
-static bool vmq_nl_ready;
-
-/*
- * Multicast an event to listeners, if any. Any context: events come from
- * the hypercall and VM-exit paths too.
- */
-void vmq_nl_event(enum vmq_event ev, u32 vm, u32 peer, int err)
-{
-	struct sk_buff *msg;
-	void *hdr;
-
-	if (!READ_ONCE(vmq_nl_ready) ||
-	    !genl_has_listeners(&vmq_genl_family, &init_net,
-				VMQ_NL_MCGRP_EVENTS))
-		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &vmq_genl_family, 0, VMQ_CMD_EVENT);
-	if (!hdr ||
-	    nla_put_u32(msg, VMQ_A_EVENT, ev) ||
-	    nla_put_u32(msg, VMQ_A_VM_ID, vm) ||
-	    (peer && nla_put_u32(msg, VMQ_A_PEER_ID, peer)) ||
-	    (err && nla_put_s32(msg, VMQ_A_EVENT_ERROR, err))) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast(&vmq_genl_family, msg, 0, VMQ_NL_MCGRP_EVENTS,
-			  GFP_ATOMIC);
-}
-
 int vmq_netlink_init(void)
 {
 	int ret = genl_register_family(&vmq_genl_family);
 
 	if (!ret)
-		WRITE_ONCE(vmq_nl_ready, true);
+		vmq_events_start(&vmq_genl_family);
 	return ret;
 }
 
 void vmq_netlink_exit(void)
 {
-	WRITE_ONCE(vmq_nl_ready, false);
+	vmq_events_stop();
 	genl_unregister_family(&vmq_genl_family);
 }

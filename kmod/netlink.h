@@ -8,6 +8,5 @@
 
 int vmq_netlink_init(void);
 void vmq_netlink_exit(void);
-void vmq_nl_event(enum vmq_event ev, u32 vm, u32 peer, int err);
 
 #endif /* _VMQ_NETLINK_H */

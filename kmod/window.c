@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * window.c: page windows, and whole pages moved between VMs through them.
+ * Layer: transfer (see vmq.h), between lazy sends (tx.c) and sending
+ * (send.c), which delivers the page's record.
  *
  * A window is memory that vmq owns and a VMM maps (mmap of a window fd) and
  * registers as guest memory (a KVM memslot). It is an array of slots, each
@@ -57,11 +59,11 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
+#include "events.h"
+#include "guest_mem.h"
 #include "kvm_hooks.h"
-#include "netlink.h"
-#include "queue.h"
-#include "registry.h"
-#include "vmq.h"
+#include "send.h"
+#include "vm.h"
 #include "window.h"
 
 #define VMQ_WINDOW_FS_MAGIC	0x564d5157	/* "VMQW" */
@@ -383,7 +385,7 @@ long vmq_window_bind(struct vmq_vm *vm, struct kvm_vcpu *vcpu, u64 gpa,
 	 * Watch memslot changes before looking at the memslot, so that none
 	 * can slip in between the check below and the binding.
 	 */
-	vmq_kvm_track_memslots(vm);
+	vmq_kvm_track_memslots(&vm->hook);
 	ms = gfn_to_memslot(kvm, gpa_to_gfn(gpa));
 	if (!ms || ms != gfn_to_memslot(kvm, gpa_to_gfn(gpa + size - 1)) ||
 	    (ms->flags & KVM_MEM_READONLY))
@@ -502,7 +504,7 @@ static void vmq_window_unlock_two(struct vmq_window *a, struct vmq_window *b)
  * reference (O_DIRECT I/O in flight, a vmsplice()d pipe buffer, VFIO DMA,
  * KVM's own kvm_vcpu_map() of a nested guest's VMCB/VMCS page), or a
  * mapping that is not the window's. Rings are never pinned on window pages
- * (gmem.c refuses them), so vmq's own pins never stand in the way.
+ * (guest_mem.c refuses them), so vmq's own pins never stand in the way.
  *
  * The caller holds the page lock and the window mutex, which keep the
  * window's fault handler from handing the page out again; GUP-fast may
@@ -552,8 +554,8 @@ static long vmq_page_move(struct vmq_vm *src, struct vmq_vm *dest,
 	 */
 	ret = -EBUSY;
 	if (vmq_page_exclusive(ps) && vmq_page_exclusive(pr))
-		ret = vmq_queue_post(dest, VMQ_MSG_PAGE, src->id, tag, &msg,
-				     sizeof(msg));
+		ret = vmq_post(dest, VMQ_MSG_PAGE, src->id, tag, &msg,
+			       sizeof(msg));
 	if (ret) {
 		/*
 		 * Nobody could map either slot meanwhile: we hold the mutexes.
@@ -617,7 +619,7 @@ long vmq_page_send(struct vmq_vm *src, u64 dest_id, u64 gpa, u64 tag)
 	}
 	if (!vmq_pages_reserve(src)) {
 		/* Counted as VMQ_CTR_ERR_QUOTA by the hypercall's caller. */
-		vmq_nl_event(VMQ_EVENT_QUOTA, src->id, dest->id, -ENOSPC);
+		vmq_event(VMQ_EVENT_QUOTA, src->id, dest->id, -ENOSPC);
 		ret = -ENOSPC;
 		goto out_put_vm;
 	}
@@ -653,7 +655,7 @@ out_unlock:
 		vmq_count(src, VMQ_CTR_PAGES_TX, 1);
 		vmq_count(dest, VMQ_CTR_PAGES_RX, 1);
 	} else if (ret != -EAGAIN) {
-		vmq_nl_event(VMQ_EVENT_DROP, src->id, dest->id, ret);
+		vmq_event(VMQ_EVENT_DROP, src->id, dest->id, ret);
 	}
 out_put_window:
 	fput(wr->file);
@@ -701,10 +703,10 @@ long vmq_page_free(struct vmq_vm *vm, u64 gpa)
 
 /*
  * KVM is deleting or moving the memslot at @base, @npages long, of @vm
- * (vmq_kvm_hooks' page-track notifier). If it held @vm's window, the
- * guest-physical addresses that page records name would no longer be the
- * window's: the window is unbound, as when the VM goes away. The guest may
- * bind it again where the VMM puts it next.
+ * (the memslot watch of kvm_hooks.c, through lifetime.c). If it held @vm's
+ * window, the guest-physical addresses that page records name would no
+ * longer be the window's: the window is unbound, as when the VM goes away.
+ * The guest may bind it again where the VMM puts it next.
  */
 void vmq_window_memslot_gone(struct vmq_vm *vm, gfn_t base, u64 npages)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* gmem.h: reaching guest memory from any context. */
-#ifndef _VMQ_GMEM_H
-#define _VMQ_GMEM_H
+/* guest_mem.h: reaching guest memory from any context. */
+#ifndef _VMQ_GUEST_MEM_H
+#define _VMQ_GUEST_MEM_H
 
 #include <linux/kvm_types.h>
 #include <linux/mm.h>
@@ -52,4 +52,4 @@ void vmq_gbuf_unmap(struct vmq_gbuf *buf);
 int vmq_read_guest_atomic(struct kvm *kvm, gpa_t gpa, void *dst, u32 len);
 int vmq_fault_in_guest(struct kvm *kvm, gpa_t gpa, u32 len);
 
-#endif /* _VMQ_GMEM_H */
+#endif /* _VMQ_GUEST_MEM_H */

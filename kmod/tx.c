@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vcpu.c: per-vCPU state: lazy sends through the transmit ring, and the
- * blocking receive.
+ * tx.c: lazy sends, through each vCPU's transmit ring. Layer: transfer
+ * (see vmq.h), above page transfer (window.c) and sending (send.c).
  *
- * Lazy sends. A guest publishes descriptors in its vCPU's transmit ring with
- * no exit; vmq delivers them at that vCPU's next VM exit, whatever caused
- * it, from the kvm_exit tracepoint (kvm_hooks.c). Tracepoint probes run with
+ * A guest publishes descriptors in its vCPU's transmit ring with no exit;
+ * vmq delivers them at that vCPU's next VM exit, whatever caused it, from
+ * the kvm_exit tracepoint (kvm_hooks.c). Tracepoint probes run with
  * preemption disabled, so delivery there is atomic: payloads are read with
  * page faults disabled and rings are written through their kernel mappings.
  * On SVM the probe runs from svm_handle_exit() with kvm->srcu held and
@@ -16,27 +16,17 @@
  * (VMQ_TX_F_PAGE), because moving a page takes the windows' mutexes and
  * zaps mappings, which sleeps. Delivery stays in ring order because only
  * the holder of VMQ_VCPU_TX_BUSY consumes.
- *
- * Blocking receive. VMQ_HC_WAIT halts the vCPU the way HLT does: it sets
- * the vCPU's activity state to halted and returns to KVM, whose run loop
- * blocks it with all of KVM's machinery (halt polling, interrupts, signals,
- * immediate_exit). A message, or the wait's timer, ends the halt the way a
- * paravirtual unhalt does (pv_unhalted + KVM_REQ_EVENT + kick). Waking a
- * vCPU of another VM needs that VM alive: the waker pins it with
- * kvm_get_kvm_safe() under vm->lock, so it never touches a vCPU that KVM is
- * freeing.
  */
 #include <linux/kvm_host.h>
 #include <linux/kthread.h>
 #include <linux/log2.h>
 #include <linux/sched/mm.h>
-#include <linux/slab.h>
 #include <linux/wait_bit.h>
 
-#include "compat.h"
-#include "queue.h"
-#include "registry.h"
-#include "vcpu.h"
+#include "send.h"
+#include "tx.h"
+#include "vm.h"
+#include "wait.h"
 #include "window.h"
 
 #define VMQ_TX_MAX_PAGES	64	/* 8192 descriptors */
@@ -48,61 +38,6 @@
  */
 #define VMQ_TX_EXIT_DESCS	64
 #define VMQ_TX_EXIT_BYTES	(256 * 1024)
-
-static void vmq_tx_work(struct work_struct *work);
-static enum hrtimer_restart vmq_wait_timer(struct hrtimer *timer);
-
-/* The vCPU's vmq state, created on first use; NULL on allocation failure. */
-struct vmq_vcpu *vmq_vcpu_get(struct vmq_vm *vm, struct kvm_vcpu *vcpu)
-{
-	struct vmq_vcpu *vcv = xa_load(&vm->vcpus, vcpu->vcpu_idx);
-
-	if (vcv)
-		return vcv;
-	vcv = kzalloc(sizeof(*vcv), GFP_KERNEL_ACCOUNT);
-	if (!vcv)
-		return NULL;
-	vcv->vm = vm;
-	vcv->vcpu = vcpu;
-	INIT_WORK(&vcv->tx_work, vmq_tx_work);
-	INIT_LIST_HEAD(&vcv->wait_node);
-	hrtimer_init(&vcv->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
-	vcv->timer.function = vmq_wait_timer;
-	/* Only this vCPU's own thread creates its entry: no race to lose. */
-	if (xa_insert(&vm->vcpus, vcpu->vcpu_idx, vcv, GFP_KERNEL_ACCOUNT)) {
-		kfree(vcv);
-		return NULL;
-	}
-	return vcv;
-}
-
-static void vmq_tx_unmap(struct vmq_vcpu *vcv)
-{
-	if (!vcv->tx.va)
-		return;
-	vmq_gbuf_unmap(&vcv->tx);
-	vcv->txh = NULL;
-	vcv->txd = NULL;
-	atomic64_dec(&vmq_stats.live_tx_rings);
-}
-
-static void vmq_wait_remove(struct vmq_vcpu *vcv);
-
-/* The VM is gone (or vmq is): no vCPU runs, no hook can reach these. */
-void vmq_vcpus_release(struct vmq_vm *vm)
-{
-	struct vmq_vcpu *vcv;
-	unsigned long i;
-
-	xa_for_each(&vm->vcpus, i, vcv) {
-		vmq_wait_remove(vcv);
-		hrtimer_cancel(&vcv->timer);
-		cancel_work_sync(&vcv->tx_work);
-		vmq_tx_unmap(vcv);
-		kfree(vcv);
-	}
-	xa_destroy(&vm->vcpus);
-}
 
 /*
  * Consume published descriptors. With @can_sleep the caller is in process
@@ -221,6 +156,28 @@ static void vmq_tx_work(struct work_struct *work)
 	vmq_vm_put_kvm(vm, kvm);
 }
 
+void vmq_tx_init(struct vmq_vcpu *vcv)
+{
+	INIT_WORK(&vcv->tx_work, vmq_tx_work);
+}
+
+static void vmq_tx_unmap(struct vmq_vcpu *vcv)
+{
+	if (!vcv->tx.va)
+		return;
+	vmq_gbuf_unmap(&vcv->tx);
+	vcv->txh = NULL;
+	vcv->txd = NULL;
+	atomic64_dec(&vmq_stats.live_tx_rings);
+}
+
+/* The VM is gone (or vmq is): no vCPU runs, no hook can reach @vcv. */
+void vmq_tx_release(struct vmq_vcpu *vcv)
+{
+	cancel_work_sync(&vcv->tx_work);
+	vmq_tx_unmap(vcv);
+}
+
 long vmq_tx_register(struct vmq_vcpu *vcv, u64 gpa, u64 size, u64 flags)
 {
 	struct vmq_gbuf buf;
@@ -305,7 +262,7 @@ long vmq_tx_flush(struct vmq_vcpu *vcv)
  * common case must stay a few loads. @can_read_guest: the caller holds
  * kvm->srcu and runs in the VM's mm (SVM); otherwise defer.
  */
-void vmq_vcpu_on_exit(struct kvm_vcpu *vcpu, bool can_read_guest)
+void vmq_tx_vcpu_exit(struct kvm_vcpu *vcpu, bool can_read_guest)
 {
 	struct vmq_vcpu *vcv;
 	struct vmq_vm *vm;
@@ -322,7 +279,7 @@ void vmq_vcpu_on_exit(struct kvm_vcpu *vcpu, bool can_read_guest)
 		goto out_unlock;
 	/* Running again: a WAIT that ended by an interrupt is over. */
 	if (unlikely(!list_empty_careful(&vcv->wait_node)))
-		vmq_wait_remove(vcv);
+		vmq_wait_end(vcv);
 	if (!vcv->txh)
 		goto out_unlock;
 	/* Where VMQ_HC_TX_FLUSH, if this exit is one, starts counting. */
@@ -344,93 +301,4 @@ void vmq_vcpu_on_exit(struct kvm_vcpu *vcpu, bool can_read_guest)
 		queue_work(vmq_wq, &vcv->tx_work);
 out_unlock:
 	rcu_read_unlock();
-}
-
-static void vmq_wait_remove(struct vmq_vcpu *vcv)
-{
-	struct vmq_vm *vm = vcv->vm;
-	unsigned long flags;
-
-	spin_lock_irqsave(&vm->lock, flags);
-	if (!list_empty(&vcv->wait_node)) {
-		list_del_init(&vcv->wait_node);
-		atomic64_dec(&vmq_stats.live_waits);
-		hrtimer_try_to_cancel(&vcv->timer);
-	}
-	spin_unlock_irqrestore(&vm->lock, flags);
-}
-
-/*
- * End the wait of every vCPU of @vm halted in VMQ_HC_WAIT (or of @only).
- * Any context.
- */
-void vmq_wake_waiters(struct vmq_vm *vm, struct vmq_vcpu *only)
-{
-	struct vmq_vcpu *vcv, *tmp;
-	struct kvm *kvm = NULL;
-	unsigned long flags;
-
-	spin_lock_irqsave(&vm->lock, flags);
-	if (list_empty(&vm->waiters) || !vm->kvm ||
-	    !kvm_get_kvm_safe(vm->kvm))
-		goto out_unlock;
-	kvm = vm->kvm;
-	list_for_each_entry_safe(vcv, tmp, &vm->waiters, wait_node) {
-		if (only && vcv != only)
-			continue;
-		list_del_init(&vcv->wait_node);
-		atomic64_dec(&vmq_stats.live_waits);
-		if (vcv != only)
-			hrtimer_try_to_cancel(&vcv->timer);
-		vmq_vcpu_unhalt(vcv->vcpu);
-	}
-out_unlock:
-	spin_unlock_irqrestore(&vm->lock, flags);
-	if (kvm)
-		vmq_vm_put_kvm(vm, kvm);
-}
-
-static enum hrtimer_restart vmq_wait_timer(struct hrtimer *timer)
-{
-	struct vmq_vcpu *vcv = container_of(timer, struct vmq_vcpu, timer);
-
-	vmq_wake_waiters(vcv->vm, vcv);
-	return HRTIMER_NORESTART;
-}
-
-/*
- * VMQ_HC_WAIT. Returns the number of waiting messages, or 0 with the vCPU
- * set to halt (the caller returns to KVM's run loop, which blocks it).
- */
-long vmq_wait(struct vmq_vcpu *vcv, u64 timeout_ns)
-{
-	struct vmq_vm *vm = vcv->vm;
-	unsigned long flags;
-	long n;
-
-	if (!vmq_vcpu_has_lapic(vcv->vcpu))
-		return -EOPNOTSUPP;
-	if (timeout_ns > VMQ_WAIT_MAX_NS)
-		return -EINVAL;
-	n = vmq_queue_pending(&vm->rxq);
-	if (n || !timeout_ns)
-		return n;
-
-	spin_lock_irqsave(&vm->lock, flags);
-	if (list_empty(&vcv->wait_node)) {
-		list_add_tail(&vcv->wait_node, &vm->waiters);
-		atomic64_inc(&vmq_stats.live_waits);
-	}
-	spin_unlock_irqrestore(&vm->lock, flags);
-	/* Pairs with the smp_mb() in vmq_send(): a sender sees us or we see it. */
-	smp_mb();
-	n = vmq_queue_pending(&vm->rxq);
-	if (n) {
-		vmq_wait_remove(vcv);
-		return n;
-	}
-	hrtimer_start(&vcv->timer, ns_to_ktime(timeout_ns), HRTIMER_MODE_REL);
-	vmq_count(vm, VMQ_CTR_WAITS, 1);
-	vmq_vcpu_set_halted(vcv->vcpu);
-	return 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gmem.c: reaching guest memory from any context.
+ * guest_mem.c: reaching guest memory from any context. Layer: leaves (see
+ * vmq.h).
  *
  * Rings are written by vCPUs of other VMs, in other processes, sometimes in
  * atomic context (the VM-exit hook). So ring pages are pinned when a guest
@@ -22,7 +23,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
-#include "gmem.h"
+#include "guest_mem.h"
 #include "vmq.h"
 
 static void vmq_gbuf_unpin(struct page **pages, unsigned int npages)

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * control.c: what the host may do to VMs: who may send to whom,
+ * introductions, names, quotas, counters, the arrival notification, and
+ * reading a VM's state. Layer: operations (see vmq.h). The interfaces
+ * (chardev.c, handle.c, netlink.c) check who is asking and translate; the
+ * operations themselves, and their errors, are the same whichever asks.
+ *
+ * Every operation names VMs by id and holds vmq_vms_lock while it looks at
+ * them, so it acts on VMs that are published (vm.c) for its whole length.
+ */
+#include <linux/eventfd.h>
+#include <linux/string.h>
+
+#include "acl.h"
+#include "control.h"
+#include "send.h"
+#include "vm.h"
+
+/*
+ * Pairs are only ever added between VMs that are still published:
+ * vmq_vm_release() unpublishes first and purges the VM's pairs after, so no
+ * pair can outlive its VMs.
+ */
+int vmq_ctl_allow(u32 sender, u32 receiver)
+{
+	int ret = -ESRCH;
+
+	mutex_lock(&vmq_vms_lock);
+	if (vmq_vm_find_locked(sender) && vmq_vm_find_locked(receiver))
+		ret = vmq_acl_allow(sender, receiver);
+	mutex_unlock(&vmq_vms_lock);
+	return ret;
+}
+
+/* -ESRCH when either VM is unknown, -ENOENT when the pair was not allowed. */
+int vmq_ctl_revoke(u32 sender, u32 receiver)
+{
+	int ret = -ESRCH;
+
+	mutex_lock(&vmq_vms_lock);
+	if (vmq_vm_find_locked(sender) && vmq_vm_find_locked(receiver))
+		ret = vmq_acl_revoke(sender, receiver);
+	mutex_unlock(&vmq_vms_lock);
+	return ret;
+}
+
+int vmq_ctl_rename(u32 id, const char *name)
+{
+	struct vmq_vm *vm;
+	int ret = -ESRCH;
+
+	mutex_lock(&vmq_vms_lock);
+	vm = vmq_vm_find_locked(id);
+	if (vm) {
+		ret = -EEXIST;
+		if (!name[0] || !vmq_vm_name_taken(name, vm)) {
+			/* No byte of an older, longer name may reach a peer. */
+			strscpy_pad(vm->name, name, sizeof(vm->name));
+			ret = 0;
+		}
+	}
+	mutex_unlock(&vmq_vms_lock);
+	return ret;
+}
+
+/* NULL leaves a quota as it is. */
+int vmq_ctl_set_quotas(u32 id, const u32 *max_msg, const u32 *max_queue,
+		       const u32 *max_pages)
+{
+	struct vmq_vm *vm;
+
+	mutex_lock(&vmq_vms_lock);
+	vm = vmq_vm_find_locked(id);
+	if (vm && max_msg)
+		WRITE_ONCE(vm->quota_max_msg, *max_msg);
+	if (vm && max_queue)
+		WRITE_ONCE(vm->quota_max_queue, *max_queue);
+	if (vm && max_pages)
+		WRITE_ONCE(vm->quota_max_pages, *max_pages);
+	mutex_unlock(&vmq_vms_lock);
+	return vm ? 0 : -ESRCH;
+}
+
+static void vmq_vm_zero_counters(struct vmq_vm *vm)
+{
+	int i;
+
+	for (i = 0; i < VMQ_CTR_NR; i++)
+		atomic64_set(&vm->ctr[i], 0);
+}
+
+/* @id 0: every VM. */
+int vmq_ctl_reset_counters(u32 id)
+{
+	struct vmq_vm *vm;
+	unsigned long index;
+	int ret = 0;
+
+	mutex_lock(&vmq_vms_lock);
+	if (id) {
+		vm = vmq_vm_find_locked(id);
+		if (vm)
+			vmq_vm_zero_counters(vm);
+		else
+			ret = -ESRCH;
+	} else {
+		for (index = 0; (vm = vmq_vm_next_locked(&index)); index++)
+			vmq_vm_zero_counters(vm);
+	}
+	mutex_unlock(&vmq_vms_lock);
+	return ret;
+}
+
+/*
+ * Let @a and @b talk both ways and tell each about the other. If the
+ * identities cannot both be delivered, the pairs are left as they were.
+ */
+int vmq_ctl_introduce(u32 a, u32 b)
+{
+	struct vmq_vm *va, *vb;
+	bool ab, ba;
+	int ret;
+
+	if (a == b)
+		return -EINVAL;
+	mutex_lock(&vmq_vms_lock);
+	va = vmq_vm_find_locked(a);
+	vb = vmq_vm_find_locked(b);
+	ret = -ESRCH;
+	if (!va || !vb)
+		goto out_unlock;
+	ab = vmq_acl_allowed(a, b);
+	ba = vmq_acl_allowed(b, a);
+	ret = vmq_acl_allow(a, b);
+	if (ret)
+		goto out_unlock;
+	ret = vmq_acl_allow(b, a);
+	if (ret)
+		goto err_revoke_ab;
+	ret = vmq_introduce(va, vb);
+	if (ret)
+		goto err_revoke_ba;
+	mutex_unlock(&vmq_vms_lock);
+	return 0;
+
+err_revoke_ba:
+	if (!ba)
+		vmq_acl_revoke(b, a);
+err_revoke_ab:
+	if (!ab)
+		vmq_acl_revoke(a, b);
+out_unlock:
+	mutex_unlock(&vmq_vms_lock);
+	return ret;
+}
+
+/* The arrival eventfd of VM @id (see wait.c); @fd < 0 removes it. */
+int vmq_ctl_set_notify(u32 id, int fd)
+{
+	struct eventfd_ctx *ctx = NULL, *old;
+	unsigned long flags;
+	struct vmq_vm *vm;
+
+	if (fd >= 0) {
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	}
+	mutex_lock(&vmq_vms_lock);
+	vm = vmq_vm_find_locked(id);
+	if (!vm) {
+		mutex_unlock(&vmq_vms_lock);
+		if (ctx)
+			eventfd_ctx_put(ctx);
+		return -ESRCH;
+	}
+	spin_lock_irqsave(&vm->lock, flags);
+	old = vm->notify;
+	vm->notify = ctx;
+	spin_unlock_irqrestore(&vm->lock, flags);
+	mutex_unlock(&vmq_vms_lock);
+	if (old)
+		eventfd_ctx_put(old);
+	return 0;
+}
+
+int vmq_ctl_vm_info(struct vmq_vm_info *info)
+{
+	unsigned long index = info->id;
+	struct vmq_vm *vm;
+	int i;
+
+	mutex_lock(&vmq_vms_lock);
+	if (info->flags & VMQ_INFO_NEXT) {
+		index++;
+		vm = vmq_vm_next_locked(&index);
+	} else {
+		vm = vmq_vm_find_locked(index);
+	}
+	if (!vm) {
+		mutex_unlock(&vmq_vms_lock);
+		return -ESRCH;
+	}
+	info->id = vm->id;
+	info->pid = vm->pid;
+	memcpy(info->name, vm->name, sizeof(info->name));
+	info->quota_max_msg = vm->quota_max_msg;
+	info->quota_max_queue = vm->quota_max_queue;
+	info->quota_max_pages = vm->quota_max_pages;
+	info->pages_in_flight = atomic_read(&vm->pages_in_flight);
+	vmq_queue_fill_info(&vm->rxq, info);
+	BUILD_BUG_ON(VMQ_CTR_NR > VMQ_CTR_SLOTS);
+	info->nr_counters = VMQ_CTR_NR;
+	info->reserved = 0;
+	for (i = 0; i < VMQ_CTR_NR; i++)
+		info->counters[i] = atomic64_read(&vm->ctr[i]);
+	for (; i < VMQ_CTR_SLOTS; i++)
+		info->counters[i] = 0;
+	mutex_unlock(&vmq_vms_lock);
+	return 0;
+}
+
+/* The module-wide live-object counters, for VMQ_IOC_STATS. */
+void vmq_ctl_stats(struct vmq_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->live_vms = atomic64_read(&vmq_stats.live_vms);
+	s->live_queues = atomic64_read(&vmq_stats.live_queues);
+	s->pinned_pages = atomic64_read(&vmq_stats.pinned_pages);
+	s->live_pairs = atomic64_read(&vmq_stats.live_pairs);
+	s->vms_created = atomic64_read(&vmq_stats.vms_created);
+	s->vms_destroyed = atomic64_read(&vmq_stats.vms_destroyed);
+	s->live_tx_rings = atomic64_read(&vmq_stats.live_tx_rings);
+	s->live_waits = atomic64_read(&vmq_stats.live_waits);
+	s->bytes_copied = atomic64_read(&vmq_stats.bytes_copied);
+	s->live_windows = atomic64_read(&vmq_stats.live_windows);
+	s->window_pages = atomic64_read(&vmq_stats.window_pages);
+	s->pages_in_flight = atomic64_read(&vmq_stats.pages_in_flight);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * control.h: what the host may do to VMs, whichever interface asks
+ * (/dev/vmq and VM handles, or netlink).
+ */
+#ifndef _VMQ_CONTROL_H
+#define _VMQ_CONTROL_H
+
+#include <linux/types.h>
+
+struct vmq_stats;
+struct vmq_vm_info;
+
+int vmq_ctl_allow(u32 sender, u32 receiver);
+int vmq_ctl_revoke(u32 sender, u32 receiver);
+int vmq_ctl_introduce(u32 a, u32 b);
+int vmq_ctl_rename(u32 id, const char *name);
+int vmq_ctl_set_quotas(u32 id, const u32 *max_msg, const u32 *max_queue,
+		       const u32 *max_pages);
+int vmq_ctl_reset_counters(u32 id);
+int vmq_ctl_set_notify(u32 id, int fd);
+int vmq_ctl_vm_info(struct vmq_vm_info *info);
+void vmq_ctl_stats(struct vmq_stats *s);
+
+#endif /* _VMQ_CONTROL_H */
