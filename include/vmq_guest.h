@@ -6,6 +6,9 @@
  * give exactly the acquire/release pairs that the ring contract in
  * <linux/vmq.h> asks of the consumer.
  *
+ * Everything here is named vmqg_ (the guest world); the types and constants
+ * of <linux/vmq.h> keep their vmq_/VMQ_ names.
+ *
  * Linux guests use the vmq guest driver instead.
  */
 #ifndef _VMQ_GUEST_H
@@ -21,7 +24,7 @@
  * one by patching guest code, but that costs an extra exit and writes to
  * guest text, so pick the right one once from CPUID's vendor string.
  */
-static inline bool vmq_cpu_is_amd(void)
+static inline bool vmqg_cpu_is_amd(void)
 {
 	static int amd = -1;
 	__u32 eax = 0, ebx, ecx, edx;
@@ -36,14 +39,14 @@ static inline bool vmq_cpu_is_amd(void)
 	return amd;
 }
 
-struct vmq_hc_regs {
+struct vmqg_hc_regs {
 	__u64 rax, rbx, rcx, rdx, rsi;
 };
 
 /* Issue one hypercall; @r carries arguments in and results out. */
-static inline void vmq_hypercall_regs(struct vmq_hc_regs *r)
+static inline void vmqg_hypercall_regs(struct vmqg_hc_regs *r)
 {
-	if (vmq_cpu_is_amd())
+	if (vmqg_cpu_is_amd())
 		__asm__ __volatile__("vmmcall"
 				     : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx),
 				       "+d"(r->rdx), "+S"(r->rsi)
@@ -55,27 +58,27 @@ static inline void vmq_hypercall_regs(struct vmq_hc_regs *r)
 				     : : "memory");
 }
 
-static inline __s64 vmq_hypercall(__u64 nr, __u64 a0, __u64 a1, __u64 a2,
+static inline __s64 vmqg_hypercall(__u64 nr, __u64 a0, __u64 a1, __u64 a2,
 				  __u64 a3)
 {
-	struct vmq_hc_regs r = { nr, a0, a1, a2, a3 };
+	struct vmqg_hc_regs r = { nr, a0, a1, a2, a3 };
 
-	vmq_hypercall_regs(&r);
+	vmqg_hypercall_regs(&r);
 	return (__s64)r.rax;
 }
 
-struct vmq_info {
+struct vmqg_info {
 	__u32 abi_version;
 	__u32 vm_id;
 	__u32 features;
 	__u32 max_msg;
 };
 
-static inline __s64 vmq_info(struct vmq_info *info)
+static inline __s64 vmqg_info(struct vmqg_info *info)
 {
-	struct vmq_hc_regs r = { VMQ_HC_INFO, 0, 0, 0, 0 };
+	struct vmqg_hc_regs r = { VMQ_HC_INFO, 0, 0, 0, 0 };
 
-	vmq_hypercall_regs(&r);
+	vmqg_hypercall_regs(&r);
 	if ((__s64)r.rax < 0)
 		return (__s64)r.rax;
 	info->abi_version = (__u32)r.rbx;
@@ -85,13 +88,13 @@ static inline __s64 vmq_info(struct vmq_info *info)
 	return 0;
 }
 
-static inline __s64 vmq_send(__u32 dest, __u64 gpa, __u32 len, __u64 tag)
+static inline __s64 vmqg_send(__u32 dest, __u64 gpa, __u32 len, __u64 tag)
 {
-	return vmq_hypercall(VMQ_HC_SEND, dest, gpa, len, tag);
+	return vmqg_hypercall(VMQ_HC_SEND, dest, gpa, len, tag);
 }
 
 /* The consumer's view of a receive ring. */
-struct vmq_rx {
+struct vmqg_rx {
 	struct vmq_ring_hdr *hdr;
 	__u8 *data;
 	__u32 size;		/* data area bytes, a power of two */
@@ -102,7 +105,7 @@ struct vmq_rx {
  * and register it at guest-physical @gpa. Returns 0 or the hypercall's
  * negative error.
  */
-static inline __s64 vmq_rx_register(struct vmq_rx *rx, void *ring,
+static inline __s64 vmqg_rx_register(struct vmqg_rx *rx, void *ring,
 				    __u64 gpa, __u64 ring_bytes)
 {
 	struct vmq_ring_hdr *hdr = (struct vmq_ring_hdr *)ring;
@@ -113,7 +116,7 @@ static inline __s64 vmq_rx_register(struct vmq_rx *rx, void *ring,
 	rx->hdr = hdr;
 	rx->data = (__u8 *)ring + VMQ_RING_HDR_SIZE;
 	rx->size = 0;
-	ret = vmq_hypercall(VMQ_HC_QUEUE_REGISTER, gpa, ring_bytes, 0, 0);
+	ret = vmqg_hypercall(VMQ_HC_QUEUE_REGISTER, gpa, ring_bytes, 0, 0);
 	if (ret)
 		return ret;
 	rx->size = __atomic_load_n(&hdr->data_size, __ATOMIC_RELAXED);
@@ -121,7 +124,7 @@ static inline __s64 vmq_rx_register(struct vmq_rx *rx, void *ring,
 }
 
 /* Messages waiting, read with no VM exit. */
-static inline __u32 vmq_rx_pending(const struct vmq_rx *rx)
+static inline __u32 vmqg_rx_pending(const struct vmqg_rx *rx)
 {
 	__u32 prod = __atomic_load_n(&rx->hdr->prod_msgs, __ATOMIC_ACQUIRE);
 
@@ -129,7 +132,7 @@ static inline __u32 vmq_rx_pending(const struct vmq_rx *rx)
 }
 
 /* Bytes waiting (records, headers and padding included). */
-static inline __u32 vmq_rx_pending_bytes(const struct vmq_rx *rx)
+static inline __u32 vmqg_rx_pending_bytes(const struct vmqg_rx *rx)
 {
 	__u32 head = __atomic_load_n(&rx->hdr->prod_head, __ATOMIC_ACQUIRE);
 
@@ -138,9 +141,9 @@ static inline __u32 vmq_rx_pending_bytes(const struct vmq_rx *rx)
 
 /*
  * The oldest message, or NULL when the queue is empty. Padding records are
- * consumed on the way. The message stays valid until vmq_rx_consume().
+ * consumed on the way. The message stays valid until vmqg_rx_consume().
  */
-static inline const struct vmq_msg_hdr *vmq_rx_peek(struct vmq_rx *rx)
+static inline const struct vmq_msg_hdr *vmqg_rx_peek(struct vmqg_rx *rx)
 {
 	for (;;) {
 		__u32 tail = __atomic_load_n(&rx->hdr->cons_tail,
@@ -161,8 +164,8 @@ static inline const struct vmq_msg_hdr *vmq_rx_peek(struct vmq_rx *rx)
 	}
 }
 
-/* Hand the space of @m, the message vmq_rx_peek() returned, back. */
-static inline void vmq_rx_consume(struct vmq_rx *rx,
+/* Hand the space of @m, the message vmqg_rx_peek() returned, back. */
+static inline void vmqg_rx_consume(struct vmqg_rx *rx,
 				  const struct vmq_msg_hdr *m)
 {
 	__u32 tail = __atomic_load_n(&rx->hdr->cons_tail, __ATOMIC_RELAXED);
@@ -174,13 +177,13 @@ static inline void vmq_rx_consume(struct vmq_rx *rx,
 			 __ATOMIC_RELEASE);
 }
 
-static inline const void *vmq_msg_payload(const struct vmq_msg_hdr *m)
+static inline const void *vmqg_msg_payload(const struct vmq_msg_hdr *m)
 {
 	return m + 1;
 }
 
 /* Ask for (or stop) the arrival notification; see VMQ_IOC_SET_NOTIFY. */
-static inline void vmq_rx_set_notify(struct vmq_rx *rx, bool on)
+static inline void vmqg_rx_set_notify(struct vmqg_rx *rx, bool on)
 {
 	__atomic_store_n(&rx->hdr->cons_flags, on ? VMQ_RING_F_NOTIFY : 0,
 			 __ATOMIC_RELEASE);
@@ -190,20 +193,20 @@ static inline void vmq_rx_set_notify(struct vmq_rx *rx, bool on)
  * Blocking receive: returns the number of waiting messages at once, or 0
  * after halting until a message, an interrupt or @timeout_ns.
  */
-static inline __s64 vmq_wait(__u64 timeout_ns)
+static inline __s64 vmqg_wait(__u64 timeout_ns)
 {
-	return vmq_hypercall(VMQ_HC_WAIT, timeout_ns, 0, 0, 0);
+	return vmqg_hypercall(VMQ_HC_WAIT, timeout_ns, 0, 0, 0);
 }
 
 /* The producer's view of this vCPU's transmit ring. */
-struct vmq_tx {
+struct vmqg_tx {
 	struct vmq_tx_hdr *hdr;
 	struct vmq_tx_desc *desc;
 	__u32 nr;		/* descriptors, a power of two */
 	__u32 prod;		/* next descriptor to fill */
 };
 
-static inline __s64 vmq_tx_register(struct vmq_tx *tx, void *ring,
+static inline __s64 vmqg_tx_register(struct vmqg_tx *tx, void *ring,
 				    __u64 gpa, __u64 ring_bytes)
 {
 	struct vmq_tx_hdr *hdr = (struct vmq_tx_hdr *)ring;
@@ -215,7 +218,7 @@ static inline __s64 vmq_tx_register(struct vmq_tx *tx, void *ring,
 	tx->desc = (struct vmq_tx_desc *)((__u8 *)ring + VMQ_RING_HDR_SIZE);
 	tx->nr = 0;
 	tx->prod = 0;
-	ret = vmq_hypercall(VMQ_HC_TX_REGISTER, gpa, ring_bytes, 0, 0);
+	ret = vmqg_hypercall(VMQ_HC_TX_REGISTER, gpa, ring_bytes, 0, 0);
 	if (ret)
 		return ret;
 	tx->nr = __atomic_load_n(&hdr->nr_desc, __ATOMIC_RELAXED);
@@ -223,7 +226,7 @@ static inline __s64 vmq_tx_register(struct vmq_tx *tx, void *ring,
 }
 
 /* Descriptors the host has not completed yet. */
-static inline __u32 vmq_tx_inflight(const struct vmq_tx *tx)
+static inline __u32 vmqg_tx_inflight(const struct vmqg_tx *tx)
 {
 	return tx->prod - __atomic_load_n(&tx->hdr->cons, __ATOMIC_ACQUIRE);
 }
@@ -234,12 +237,12 @@ static inline __u32 vmq_tx_inflight(const struct vmq_tx *tx)
  * it), or NULL when the ring is full.
  */
 static inline struct vmq_tx_desc *
-__vmq_tx_post(struct vmq_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag,
+__vmqg_tx_post(struct vmqg_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag,
 	      __u32 flags)
 {
 	struct vmq_tx_desc *d;
 
-	if (vmq_tx_inflight(tx) >= tx->nr)
+	if (vmqg_tx_inflight(tx) >= tx->nr)
 		return NULL;
 	d = &tx->desc[tx->prod & (tx->nr - 1)];
 	d->dest = dest;
@@ -254,9 +257,9 @@ __vmq_tx_post(struct vmq_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag,
 }
 
 static inline struct vmq_tx_desc *
-vmq_tx_post(struct vmq_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag)
+vmqg_tx_post(struct vmqg_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag)
 {
-	return __vmq_tx_post(tx, dest, gpa, len, tag, 0);
+	return __vmqg_tx_post(tx, dest, gpa, len, tag, 0);
 }
 
 /*
@@ -264,24 +267,24 @@ vmq_tx_post(struct vmq_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag)
  * guest's until the descriptor completes; leave it alone until then.
  */
 static inline struct vmq_tx_desc *
-vmq_tx_post_page(struct vmq_tx *tx, __u32 dest, __u64 gpa, __u64 tag)
+vmqg_tx_post_page(struct vmqg_tx *tx, __u32 dest, __u64 gpa, __u64 tag)
 {
-	return __vmq_tx_post(tx, dest, gpa, 0, tag, VMQ_TX_F_PAGE);
+	return __vmqg_tx_post(tx, dest, gpa, 0, tag, VMQ_TX_F_PAGE);
 }
 
 /*
  * The result of a posted descriptor: VMQ_TX_PENDING until the host consumed
  * it, then 0 or a negative errno. Valid until the ring wraps onto it.
  */
-static inline __s32 vmq_tx_status(const struct vmq_tx_desc *d)
+static inline __s32 vmqg_tx_status(const struct vmq_tx_desc *d)
 {
 	return __atomic_load_n(&d->status, __ATOMIC_ACQUIRE);
 }
 
 /* Immediate policy: deliver everything posted now. */
-static inline __s64 vmq_tx_flush(void)
+static inline __s64 vmqg_tx_flush(void)
 {
-	return vmq_hypercall(VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+	return vmqg_hypercall(VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
 }
 
 #endif /* _VMQ_GUEST_H */

@@ -77,7 +77,7 @@ asm(".pushsection .text\n"
 static void __attribute__((noreturn)) to_user(u64 nr, u64 a0, u64 a1, u64 a2,
 					      u64 a3, void (*resume)(void))
 {
-	u64 amd = vmq_cpu_is_amd();
+	u64 amd = vmqg_cpu_is_amd();
 
 	g_resume = (u64)resume;
 	memset(&g_ex, 0, sizeof(g_ex));
@@ -118,7 +118,7 @@ static void back_to_kernel(struct ex_regs *regs)
 static void guest_done(void)
 {
 	/* Back at CPL 0: the same send works again. */
-	GUEST_SYNC(vmq_send(g_dest, g_gpa, MSG_LEN, MSG_TAG + 1));
+	GUEST_SYNC(vmqg_send(g_dest, g_gpa, MSG_LEN, MSG_TAG + 1));
 	GUEST_DONE();
 }
 
@@ -148,7 +148,7 @@ static void guest_send_done(void)
 
 static void guest_code(void)
 {
-	GUEST_SYNC(vmq_send(g_dest, g_gpa, MSG_LEN, MSG_TAG));
+	GUEST_SYNC(vmqg_send(g_dest, g_gpa, MSG_LEN, MSG_TAG));
 	to_user(VMQ_HC_SEND, g_dest, g_gpa, MSG_LEN, MSG_TAG, guest_send_done);
 }
 

@@ -126,7 +126,7 @@ static void test_eacces(void)
 
 static void test_emsgsize(void)
 {
-	struct vmq_info info;
+	struct vmqg_info info;
 	struct fx f;
 	u32 half;
 

@@ -44,7 +44,7 @@ static void test_both_ways(void)
 {
 	struct vmq_gvm a = vmq_gvm_create(), b = vmq_gvm_create();
 	struct vmq_gmem ra, rb, ba, bb;
-	struct vmq_info info;
+	struct vmqg_info info;
 	u32 max, len, i;
 	s64 ret;
 
@@ -277,7 +277,7 @@ static void test_adopt(void)
 	struct vmq_gvm a = vmq_gvm_create(), b = vmq_gvm_create();
 	struct vmq_gmem rb, buf;
 	struct vmq_vm_info vi;
-	struct vmq_info info;
+	struct vmqg_info info;
 	u32 adopted;
 	s64 ret;
 

@@ -357,7 +357,7 @@ static bool fuzz_one(struct fuzz *f, struct gstate *g, u64 iter)
 		break;
 	}
 
-	r = vmq_hypercall(nr, a[0], a[1], a[2], a[3]);
+	r = vmqg_hypercall(nr, a[0], a[1], a[2], a[3]);
 	f->calls++;
 	if (r < 0)
 		f->errors++;
@@ -401,7 +401,7 @@ static void fuzz_guest(struct fuzz *f)
 	u64 i;
 
 	if (!f->vcpu) {
-		s64 r = vmq_hypercall(VMQ_HC_WINDOW_BIND, f->win_gpa,
+		s64 r = vmqg_hypercall(VMQ_HC_WINDOW_BIND, f->win_gpa,
 				      f->win_size, 0, 0);
 
 		/* Another vCPU's random call may have bound it already. */
@@ -419,7 +419,7 @@ static void fuzz_guest(struct fuzz *f)
 	}
 	GUEST_SYNC(SYNC_FUZZED);
 	/* The VM still works: a valid send arrives. */
-	GUEST_SYNC(vmq_send(f->b_id, f->buf_gpa, FINAL_LEN, FINAL_TAG));
+	GUEST_SYNC(vmqg_send(f->b_id, f->buf_gpa, FINAL_LEN, FINAL_TAG));
 	GUEST_DONE();
 }
 

@@ -47,16 +47,16 @@ static s64 guest_lookup(struct ident_page *p, char *name, size_t off)
 	 */
 	for (len = 0; len < VMQ_NAME_MAX && name[len]; len++)
 		;
-	return vmq_hypercall(VMQ_HC_LOOKUP, p->gpa + off, len, 0, 0);
+	return vmqg_hypercall(VMQ_HC_LOOKUP, p->gpa + off, len, 0, 0);
 }
 
 /* Block until something is in the queue, then return the oldest record. */
-static const struct vmq_msg_hdr *guest_next(struct vmq_rx *rx)
+static const struct vmq_msg_hdr *guest_next(struct vmqg_rx *rx)
 {
 	const struct vmq_msg_hdr *m;
 
-	while (!(m = vmq_rx_peek(rx))) {
-		s64 r = vmq_wait(VMQ_WAIT_MAX_NS);
+	while (!(m = vmqg_rx_peek(rx))) {
+		s64 r = vmqg_wait(VMQ_WAIT_MAX_NS);
 
 		GUEST_ASSERT(r >= 0);
 	}
@@ -73,10 +73,10 @@ static void guest_code(struct ident_page *p)
 {
 	const struct vmq_msg_hdr *m;
 	const struct vmq_identity *idn;
-	struct vmq_rx rx;
+	struct vmqg_rx rx;
 	int i;
 
-	GUEST_ASSERT(!vmq_rx_register(&rx, (void *)p->rx_gva, p->rx_gpa,
+	GUEST_ASSERT(!vmqg_rx_register(&rx, (void *)p->rx_gva, p->rx_gpa,
 				      VMQ_RING_HDR_SIZE + RING_DATA));
 	p->lookup_before = guest_lookup(p, p->absent,
 					offsetof(struct ident_page, absent));
@@ -86,16 +86,16 @@ static void guest_code(struct ident_page *p)
 	GUEST_ASSERT(m->type == VMQ_MSG_IDENTITY);
 	GUEST_ASSERT(m->sender == 0);
 	GUEST_ASSERT(m->len == sizeof(struct vmq_identity));
-	idn = vmq_msg_payload(m);
+	idn = vmqg_msg_payload(m);
 	p->learned_id = idn->id;
 	for (i = 0; i < VMQ_NAME_MAX; i++)
 		p->learned_name[i] = idn->name[i];
-	vmq_rx_consume(&rx, m);
+	vmqg_rx_consume(&rx, m);
 
 	/* Talk to the VM we just learned of, by the id the host gave us. */
 	for (i = 0; i < MSG_LEN; i++)
 		p->out[i] = (u8)(p->self[3] * 7 + i);
-	GUEST_ASSERT(!vmq_send(p->learned_id, PAGE_GPA(p, out), MSG_LEN,
+	GUEST_ASSERT(!vmqg_send(p->learned_id, PAGE_GPA(p, out), MSG_LEN,
 			       0x1d00 + p->self[3]));
 	GUEST_SYNC(2);
 
@@ -105,8 +105,8 @@ static void guest_code(struct ident_page *p)
 	p->got_tag = m->tag;
 	GUEST_ASSERT(m->type == VMQ_MSG_DATA);
 	for (i = 0; i < MSG_LEN && i < (int)m->len; i++)
-		p->got[i] = ((const u8 *)vmq_msg_payload(m))[i];
-	vmq_rx_consume(&rx, m);
+		p->got[i] = ((const u8 *)vmqg_msg_payload(m))[i];
+	vmqg_rx_consume(&rx, m);
 
 	p->lookup_learned = guest_lookup(p, p->learned_name,
 					 offsetof(struct ident_page,
@@ -115,9 +115,9 @@ static void guest_code(struct ident_page *p)
 				       offsetof(struct ident_page, other));
 	p->lookup_nobody = guest_lookup(p, p->nobody,
 					offsetof(struct ident_page, nobody));
-	p->lookup_long = vmq_hypercall(VMQ_HC_LOOKUP, PAGE_GPA(p, self),
+	p->lookup_long = vmqg_hypercall(VMQ_HC_LOOKUP, PAGE_GPA(p, self),
 				       VMQ_NAME_MAX, 0, 0);
-	p->lookup_empty = vmq_hypercall(VMQ_HC_LOOKUP, PAGE_GPA(p, self), 0,
+	p->lookup_empty = vmqg_hypercall(VMQ_HC_LOOKUP, PAGE_GPA(p, self), 0,
 					0, 0);
 	GUEST_DONE();
 }

@@ -67,7 +67,7 @@ static void expect_msg(struct lz *p, u32 i, u64 tag)
 		    "message %u: type %u sender %u (want %u) len %u tag %lu (want %lu) seq %u (want %u)",
 		    i, m->type, m->sender, p->s.id, m->len,
 		    (unsigned long)m->tag, (unsigned long)tag, m->seq, p->seq);
-	TEST_ASSERT(vmq_check_fill(vmq_msg_payload(m), MSG_LEN, p->s.id, i),
+	TEST_ASSERT(vmq_check_fill(vmqg_msg_payload(m), MSG_LEN, p->s.id, i),
 		    "message %u: payload differs", i);
 	vmq_host_consume(&p->rx, m);
 	p->seq++;
@@ -647,9 +647,9 @@ static void test_not_resident(void)
 	TEST_ASSERT(m && m->tag == 61 && m->sender == p.s.id && m->len == MSG_LEN,
 		    "the not-resident message is not next");
 	for (i = 0; i < MSG_LEN; i++)
-		TEST_ASSERT(((const u8 *)vmq_msg_payload(m))[i] == 0,
+		TEST_ASSERT(((const u8 *)vmqg_msg_payload(m))[i] == 0,
 			    "payload byte %u of a dropped page: %#x", i,
-			    ((const u8 *)vmq_msg_payload(m))[i]);
+			    ((const u8 *)vmqg_msg_payload(m))[i]);
 	vmq_host_consume(&p.rx, m);
 	p.seq++;
 	expect_msg(&p, 2, 62);
@@ -735,7 +735,7 @@ static void test_per_vcpu(void)
 		m = vmq_host_peek(&rx);
 		TEST_ASSERT(m && m->sender == id && m->len == MSG_LEN &&
 			    m->tag == 10 * (k / 2) + k % 2 &&
-			    vmq_check_fill(vmq_msg_payload(m), MSG_LEN, id, k),
+			    vmq_check_fill(vmqg_msg_payload(m), MSG_LEN, id, k),
 			    "message %d", i);
 		vmq_host_consume(&rx, m);
 	}

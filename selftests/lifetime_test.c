@@ -216,13 +216,13 @@ static void test_reload(void)
  */
 static void hv_guest(u64 ingpa)
 {
-	struct vmq_hc_regs r = {
+	struct vmqg_hc_regs r = {
 		.rcx = HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE,
 		.rdx = ingpa,
 	};
 
 	wrmsr(HV_X64_MSR_GUEST_OS_ID, 0x1234);
-	vmq_hypercall_regs(&r);
+	vmqg_hypercall_regs(&r);
 	GUEST_SYNC(r.rax);
 	GUEST_DONE();
 }

@@ -350,7 +350,7 @@ static void check_identity(struct vmq_gmem *rx, u32 id, const char *name)
 	TEST_ASSERT(m->type == VMQ_MSG_IDENTITY && m->sender == 0 &&
 		    m->len == sizeof(*idn), "record type %u sender %u len %u",
 		    m->type, m->sender, m->len);
-	idn = vmq_msg_payload(m);
+	idn = vmqg_msg_payload(m);
 	TEST_ASSERT(idn->id == id && !strcmp(idn->name, name),
 		    "identity %u \"%.32s\", expected %u \"%s\"", idn->id,
 		    idn->name, id, name);

@@ -73,14 +73,14 @@ struct rstate {
 
 /* Guest-side globals (the guest's own copy of the test image). */
 static struct rstate *gst;
-static struct vmq_rx grx;
+static struct vmqg_rx grx;
 static u8 gfx[512] __aligned(16);
 
 static noinline void guest_drain(bool in_irq)
 {
 	const struct vmq_msg_hdr *m;
 
-	while ((m = vmq_rx_peek(&grx))) {
+	while ((m = vmqg_rx_peek(&grx))) {
 		u64 i = gst->msgs;
 
 		if (i < MAX_REC) {
@@ -89,13 +89,13 @@ static noinline void guest_drain(bool in_irq)
 			gst->tag[i] = m->tag;
 		}
 		if (m->type != VMQ_MSG_DATA ||
-		    !vmq_check_fill(vmq_msg_payload(m), m->len, m->sender,
+		    !vmq_check_fill(vmqg_msg_payload(m), m->len, m->sender,
 				    (u32)m->tag))
 			gst->bad++;
 		gst->msgs++;
 		if (in_irq)
 			gst->irq_msgs++;
-		vmq_rx_consume(&grx, m);
+		vmqg_rx_consume(&grx, m);
 	}
 }
 
@@ -154,12 +154,12 @@ static void rx_guest(struct rstate *st)
 			xapic_write_reg(APIC_TDCR, APIC_TDR_DIV_1);
 			xapic_write_reg(APIC_LVTT, BACKSTOP_VECTOR); /* one-shot */
 			st->apic_id = GET_APIC_ID_FIELD(xapic_read_reg(APIC_ID));
-			r = vmq_rx_register(&grx, (void *)st->ring_gva,
+			r = vmqg_rx_register(&grx, (void *)st->ring_gva,
 					    st->ring_gpa, st->ring_bytes);
-			vmq_rx_set_notify(&grx, st->arg);
+			vmqg_rx_set_notify(&grx, st->arg);
 			break;
 		case RC_FLAG:
-			vmq_rx_set_notify(&grx, st->arg);
+			vmqg_rx_set_notify(&grx, st->arg);
 			break;
 		case RC_CONSUME:
 			st->consume = st->arg;
@@ -176,9 +176,9 @@ static void rx_guest(struct rstate *st)
 		case RC_WAIT:
 			before = st->irq_count;
 			do {
-				r = vmq_wait(VMQ_WAIT_MAX_NS);
+				r = vmqg_wait(VMQ_WAIT_MAX_NS);
 				GUEST_ASSERT(r >= 0);
-			} while (r == 0 && !vmq_rx_pending(&grx));
+			} while (r == 0 && !vmqg_rx_pending(&grx));
 			guest_halt_for_irq(st, before, 0);
 			break;
 		case RC_DRAIN:

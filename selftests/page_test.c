@@ -52,7 +52,7 @@ static void page_guest(struct vmq_guest_cmd *c)
 
 		switch (c->op) {
 		case OP_HC:
-			r = vmq_hypercall(c->a[0], c->a[1], c->a[2], c->a[3],
+			r = vmqg_hypercall(c->a[0], c->a[1], c->a[2], c->a[3],
 					  c->a[4]);
 			break;
 		case OP_FILL:
@@ -749,10 +749,10 @@ static void test_quota(void)
 static void racer_guest(u64 bind_size, u64 dest, u64 gpa)
 {
 	if (bind_size)
-		GUEST_SYNC(vmq_hypercall(VMQ_HC_WINDOW_BIND, WIN_GPA, bind_size,
+		GUEST_SYNC(vmqg_hypercall(VMQ_HC_WINDOW_BIND, WIN_GPA, bind_size,
 					 0, 0));
 	for (;;)
-		GUEST_SYNC(vmq_hypercall(VMQ_HC_PAGE_SEND, dest, gpa, gpa, 0));
+		GUEST_SYNC(vmqg_hypercall(VMQ_HC_PAGE_SEND, dest, gpa, gpa, 0));
 }
 
 struct racer {

@@ -91,7 +91,7 @@ static __s32 hc(__u32 nr, __u32 a0, __u32 a1, __u32 a2, __u32 a3)
 {
 	__u32 ebx = a0, ecx = a1, edx = a2, esi = a3;
 
-	if (vmq_cpu_is_amd())
+	if (vmqg_cpu_is_amd())
 		__asm__ __volatile__("vmmcall"
 				     : "+a"(nr), "+b"(ebx), "+c"(ecx), "+d"(edx),
 				       "+S"(esi) : : "memory");
@@ -145,7 +145,7 @@ void qg_main(void)
 	struct vmq_ring_hdr *hdr = (struct vmq_ring_hdr *)ring;
 	const struct vmq_msg_hdr *m;
 	struct vmq_page_msg pm;
-	struct vmq_rx rx = {
+	struct vmqg_rx rx = {
 		.hdr = hdr,
 		.data = ring + VMQ_RING_HDR_SIZE,
 	};
@@ -189,7 +189,7 @@ void qg_main(void)
 		fail("PAGE_FREE", r);
 	say("sent, waiting for", QG_TAG_BACK);
 
-	for (tries = 0; !(m = vmq_rx_peek(&rx)); tries++) {
+	for (tries = 0; !(m = vmqg_rx_peek(&rx)); tries++) {
 		if (tries == 100000)
 			fail("no page came back", tries);
 		pause_a_while();
@@ -197,8 +197,8 @@ void qg_main(void)
 	if (m->type != VMQ_MSG_PAGE || m->sender != (__u32)peer_id ||
 	    m->tag != QG_TAG_BACK || m->len != sizeof(pm))
 		fail("unexpected record of type", m->type);
-	__builtin_memcpy(&pm, vmq_msg_payload(m), sizeof(pm));
-	vmq_rx_consume(&rx, m);
+	__builtin_memcpy(&pm, vmqg_msg_payload(m), sizeof(pm));
+	vmqg_rx_consume(&rx, m);
 	if (pm.gpa != bar + QG_PAGE_SIZE || pm.size != QG_PAGE_SIZE)
 		fail("page arrived at", pm.gpa);
 	page = (__u32 *)(__u32)pm.gpa;

@@ -43,14 +43,14 @@ struct rl {
 
 static void reload_guest(struct rl *p)
 {
-	struct vmq_rx rx = { 0 };
-	struct vmq_tx tx = { 0 };
-	struct vmq_info info;
+	struct vmqg_rx rx = { 0 };
+	struct vmqg_tx tx = { 0 };
+	struct vmqg_info info;
 	u64 last = 0, n = 0;
 	s64 r;
 
 	while (!READ_ONCE(p->stop)) {
-		r = vmq_info(&info);
+		r = vmqg_info(&info);
 		if (r) {
 			/* -KVM_ENOSYS: vmq is not there; start over later. */
 			last = 0;
@@ -62,26 +62,26 @@ static void reload_guest(struct rl *p)
 		WRITE_ONCE(p->id, info.vm_id);
 		if (info.vm_id != last) {
 			if (!p->vcpu &&
-			    vmq_rx_register(&rx, (void *)p->rx_gva, p->rx_gpa,
+			    vmqg_rx_register(&rx, (void *)p->rx_gva, p->rx_gpa,
 					    RX_BYTES))
 				rx.size = 0;
-			if (vmq_tx_register(&tx, (void *)p->tx_gva, p->tx_gpa,
+			if (vmqg_tx_register(&tx, (void *)p->tx_gva, p->tx_gpa,
 					    TX_BYTES))
 				tx.nr = 0;
 			last = info.vm_id;
 		}
-		vmq_send(last, p->buf_gpa, MSG_LEN, n);
-		if (tx.nr && vmq_tx_inflight(&tx) < tx.nr)
-			vmq_tx_post(&tx, last, p->buf_gpa, MSG_LEN, n);
+		vmqg_send(last, p->buf_gpa, MSG_LEN, n);
+		if (tx.nr && vmqg_tx_inflight(&tx) < tx.nr)
+			vmqg_tx_post(&tx, last, p->buf_gpa, MSG_LEN, n);
 		if (n % 4 == 0)
-			vmq_tx_flush();
+			vmqg_tx_flush();
 		if (p->vcpu)
-			vmq_wait(10000);
+			vmqg_wait(10000);
 		if (rx.size) {
 			const struct vmq_msg_hdr *m;
 
-			while ((m = vmq_rx_peek(&rx)))
-				vmq_rx_consume(&rx, m);
+			while ((m = vmqg_rx_peek(&rx)))
+				vmqg_rx_consume(&rx, m);
 		}
 		n++;
 		WRITE_ONCE(p->progress, p->progress + 1);

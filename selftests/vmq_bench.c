@@ -95,8 +95,8 @@ struct bparam {
 	s64 last_error;		/* out */
 };
 
-static struct vmq_rx grx;
-static struct vmq_tx gtx;
+static struct vmqg_rx grx;
+static struct vmqg_tx gtx;
 
 static inline void guest_cpuid_exit(void)
 {
@@ -114,7 +114,7 @@ static s64 guest_send_retry(struct bparam *p, u64 tag)
 	u64 tries = 0;
 
 	/* Bounded, so that a ring that never drains ends the run. */
-	while ((r = vmq_send(p->peer, p->buf_gpa, p->len, tag)) == -EAGAIN &&
+	while ((r = vmqg_send(p->peer, p->buf_gpa, p->len, tag)) == -EAGAIN &&
 	       ++tries < 200000)
 		p->retries++;
 	if (r) {
@@ -129,13 +129,13 @@ static void guest_take_one(struct bparam *p)
 {
 	const struct vmq_msg_hdr *m;
 
-	while (!(m = vmq_rx_peek(&grx))) {
-		s64 r = vmq_wait(VMQ_WAIT_MAX_NS);
+	while (!(m = vmqg_rx_peek(&grx))) {
+		s64 r = vmqg_wait(VMQ_WAIT_MAX_NS);
 
 		p->retries++;
 		GUEST_ASSERT(r >= 0);
 	}
-	vmq_rx_consume(&grx, m);
+	vmqg_rx_consume(&grx, m);
 }
 
 static s64 guest_page_send(struct bparam *p, u64 gpa, u64 tag)
@@ -143,7 +143,7 @@ static s64 guest_page_send(struct bparam *p, u64 gpa, u64 tag)
 	u64 tries = 0;
 	s64 r;
 
-	while ((r = vmq_hypercall(VMQ_HC_PAGE_SEND, p->peer, gpa, tag, 0)) ==
+	while ((r = vmqg_hypercall(VMQ_HC_PAGE_SEND, p->peer, gpa, tag, 0)) ==
 	       -EAGAIN && ++tries < 2000000)
 		p->retries++;
 	if (r) {
@@ -160,20 +160,20 @@ static void guest_page_sink_one(struct bparam *p, u64 i)
 	struct vmq_page_msg pm;
 	s64 r;
 
-	while (!(m = vmq_rx_peek(&grx))) {
-		r = vmq_wait(VMQ_WAIT_MAX_NS);
+	while (!(m = vmqg_rx_peek(&grx))) {
+		r = vmqg_wait(VMQ_WAIT_MAX_NS);
 		p->retries++;
 		GUEST_ASSERT(r >= 0);
 	}
 	GUEST_ASSERT_2(m->type == VMQ_MSG_PAGE && m->len == sizeof(pm),
 		       m->type, m->len);
-	memcpy(&pm, vmq_msg_payload(m), sizeof(pm));
-	vmq_rx_consume(&grx, m);
+	memcpy(&pm, vmqg_msg_payload(m), sizeof(pm));
+	vmqg_rx_consume(&grx, m);
 	if (READ_ONCE(*(u64 *)pm.gpa) != i + 1) {
 		p->errors++;
 		p->last_error = -EIO;
 	}
-	r = vmq_hypercall(VMQ_HC_PAGE_FREE, pm.gpa, 0, 0, 0);
+	r = vmqg_hypercall(VMQ_HC_PAGE_FREE, pm.gpa, 0, 0, 0);
 	if (r) {
 		p->errors++;
 		p->last_error = r;
@@ -182,7 +182,7 @@ static void guest_page_sink_one(struct bparam *p, u64 i)
 
 static void guest_tx_check(struct bparam *p, struct vmq_tx_desc *d)
 {
-	s32 st = vmq_tx_status(d);
+	s32 st = vmqg_tx_status(d);
 
 	if (st) {
 		p->errors++;
@@ -199,11 +199,11 @@ static void bench_guest(struct bparam *p)
 
 		switch (p->op) {
 		case B_RX_REGISTER:
-			r = vmq_rx_register(&grx, (void *)p->rx_gva, p->rx_gpa,
+			r = vmqg_rx_register(&grx, (void *)p->rx_gva, p->rx_gpa,
 					    p->rx_bytes);
 			break;
 		case B_TX_REGISTER:
-			r = vmq_tx_register(&gtx, (void *)p->tx_gva, p->tx_gpa,
+			r = vmqg_tx_register(&gtx, (void *)p->tx_gva, p->tx_gpa,
 					    p->tx_bytes);
 			break;
 		case B_SEND:
@@ -212,11 +212,11 @@ static void bench_guest(struct bparam *p)
 			break;
 		case B_IMMEDIATE:
 			for (i = 0; i < p->n; i++) {
-				d = vmq_tx_post(&gtx, p->peer, p->buf_gpa,
+				d = vmqg_tx_post(&gtx, p->peer, p->buf_gpa,
 						p->len, i);
 				GUEST_ASSERT(d);
 				/* 0 when an exit in between delivered it already. */
-				r = vmq_tx_flush();
+				r = vmqg_tx_flush();
 				GUEST_ASSERT(r >= 0);
 				guest_tx_check(p, d);
 			}
@@ -225,13 +225,13 @@ static void bench_guest(struct bparam *p)
 		case B_LAZY:
 			for (i = 0; i < p->n; i += p->batch) {
 				for (j = i; j < i + p->batch && j < p->n; j++)
-					GUEST_ASSERT(vmq_tx_post(&gtx, p->peer,
+					GUEST_ASSERT(vmqg_tx_post(&gtx, p->peer,
 								 p->buf_gpa,
 								 p->len, j));
 				/* Any exit delivers them; CPUID is a cheap one. */
 				do {
 					guest_cpuid_exit();
-				} while (vmq_tx_inflight(&gtx) &&
+				} while (vmqg_tx_inflight(&gtx) &&
 					 ++p->retries);
 				for (j = i; j < i + p->batch && j < p->n; j++)
 					guest_tx_check(p, &gtx.desc[j & (gtx.nr - 1)]);
@@ -254,12 +254,12 @@ static void bench_guest(struct bparam *p)
 			}
 			break;
 		case B_BIND:
-			r = vmq_hypercall(VMQ_HC_WINDOW_BIND, WIN_GPA,
+			r = vmqg_hypercall(VMQ_HC_WINDOW_BIND, WIN_GPA,
 					  WIN_SLOTS * p->page_size, 0, 0);
 			break;
 		case B_POOL:
 			for (i = 0; i < WIN_SLOTS && !r; i++)
-				r = vmq_hypercall(VMQ_HC_PAGE_FREE,
+				r = vmqg_hypercall(VMQ_HC_PAGE_FREE,
 						  WIN_GPA + i * p->page_size,
 						  0, 0, 0);
 			break;

@@ -151,7 +151,7 @@ static inline u64 demo_fnv(u64 h, const u8 *p, u32 len)
 /* ---- guest side ----------------------------------------------------------- */
 
 struct gsend {
-	struct vmq_tx tx;
+	struct vmqg_tx tx;
 	struct demo_page *p;
 	u8 *buf;			/* TX_DESC slots */
 	u32 checked;			/* descriptors whose status was read */
@@ -164,7 +164,7 @@ static void gsend_reap(struct gsend *s)
 
 	while (s->checked != cons) {
 		struct vmq_tx_desc *d = &s->tx.desc[s->checked & (s->tx.nr - 1)];
-		s32 st = vmq_tx_status(d);
+		s32 st = vmqg_tx_status(d);
 
 		if (st) {
 			if (!s->p->first_error)
@@ -195,8 +195,8 @@ static void gsend_reap(struct gsend *s)
 static u8 *gsend_slot(struct gsend *s)
 {
 	/* A full ring: deliver now (one exit) to free the slots. */
-	while (vmq_tx_inflight(&s->tx) >= s->tx.nr)
-		vmq_tx_flush();
+	while (vmqg_tx_inflight(&s->tx) >= s->tx.nr)
+		vmqg_tx_flush();
 	gsend_reap(s);
 	return s->buf + (s->tx.prod & (s->tx.nr - 1)) * BLOCK_SIZE;
 }
@@ -207,7 +207,7 @@ static void gsend_post(struct gsend *s, u32 dest, u32 len, u64 tag)
 	u8 *slot = s->buf + (s->tx.prod & (s->tx.nr - 1)) * BLOCK_SIZE;
 	u64 gpa = s->p->buf_gpa + (slot - s->buf);
 
-	GUEST_ASSERT(vmq_tx_post(&s->tx, dest, gpa, len, tag));
+	GUEST_ASSERT(vmqg_tx_post(&s->tx, dest, gpa, len, tag));
 }
 
 /*
@@ -221,7 +221,7 @@ static struct vmq_tx_desc *gsend_page(struct gsend *s, u32 dest, u64 gpa,
 	struct vmq_tx_desc *d;
 
 	gsend_slot(s);			/* room in the ring */
-	d = vmq_tx_post_page(&s->tx, dest, gpa, tag);
+	d = vmqg_tx_post_page(&s->tx, dest, gpa, tag);
 	GUEST_ASSERT(d);
 	return d;
 }
@@ -229,19 +229,19 @@ static struct vmq_tx_desc *gsend_page(struct gsend *s, u32 dest, u64 gpa,
 /* Deliver everything posted and account for it. */
 static void gsend_finish(struct gsend *s)
 {
-	while (vmq_tx_inflight(&s->tx))
-		vmq_tx_flush();
+	while (vmqg_tx_inflight(&s->tx))
+		vmqg_tx_flush();
 	gsend_reap(s);
 }
 
 /* The next record in the queue, halting in VMQ_HC_WAIT while it is empty. */
-static const struct vmq_msg_hdr *grecv(struct vmq_rx *rx)
+static const struct vmq_msg_hdr *grecv(struct vmqg_rx *rx)
 {
 	const struct vmq_msg_hdr *m;
 
-	while (!(m = vmq_rx_peek(rx))) {
+	while (!(m = vmqg_rx_peek(rx))) {
 		/* The exit of this hypercall also delivers our lazy sends. */
-		s64 r = vmq_wait(VMQ_WAIT_MAX_NS);
+		s64 r = vmqg_wait(VMQ_WAIT_MAX_NS);
 
 		GUEST_ASSERT(r >= 0);
 	}
@@ -260,7 +260,7 @@ static bool gname_is(const char *a, const char *b)
 /* Identities: who is upstream (sends to us) and downstream. */
 static void gidentity(struct demo_page *p, const struct vmq_msg_hdr *m)
 {
-	const struct vmq_identity *idn = vmq_msg_payload(m);
+	const struct vmq_identity *idn = vmqg_msg_payload(m);
 
 	if (m->sender != 0 || m->len != sizeof(*idn)) {
 		p->errors++;
@@ -284,7 +284,7 @@ static void gidentity(struct demo_page *p, const struct vmq_msg_hdr *m)
 	}
 }
 
-static void guest_reader(struct demo_page *p, struct vmq_rx *rx,
+static void guest_reader(struct demo_page *p, struct vmqg_rx *rx,
 			 struct gsend *s)
 {
 	u64 sent = 0, credited = 0, h = FNV_INIT;
@@ -294,7 +294,7 @@ static void guest_reader(struct demo_page *p, struct vmq_rx *rx,
 		const struct vmq_msg_hdr *m;
 
 		/* Take in whatever arrived: identities and credits. */
-		while ((m = vmq_rx_peek(rx))) {
+		while ((m = vmqg_rx_peek(rx))) {
 			if (m->type == VMQ_MSG_IDENTITY) {
 				gidentity(p, m);
 			} else if (TAG_KIND(m->tag) == TAG_CREDIT) {
@@ -305,7 +305,7 @@ static void guest_reader(struct demo_page *p, struct vmq_rx *rx,
 			} else {
 				p->errors++;
 			}
-			vmq_rx_consume(rx, m);
+			vmqg_rx_consume(rx, m);
 		}
 		if (final)
 			break;
@@ -365,7 +365,7 @@ static u8 *gpages_current(struct gsend *s, struct gpages *g)
 	while (g->in_flight[slot] &&
 	       (s32)(__atomic_load_n(&s->tx.hdr->cons, __ATOMIC_ACQUIRE) -
 		     g->sent_at[slot]) <= 0)
-		vmq_tx_flush();
+		vmqg_tx_flush();
 	g->in_flight[slot] = false;
 	return (u8 *)(WIN_GPA + slot * 4096ULL);
 }
@@ -385,23 +385,23 @@ static void gpages_send(struct gsend *s, struct gpages *g, u32 dest)
 	g->fill = 0;
 }
 
-static void guest_decoder(struct demo_page *p, struct vmq_rx *rx,
+static void guest_decoder(struct demo_page *p, struct vmqg_rx *rx,
 			  struct gsend *s)
 {
 	struct gpages g = { };
 
 	for (;;) {
 		const struct vmq_msg_hdr *m = grecv(rx);
-		const u8 *in = vmq_msg_payload(m);
+		const u8 *in = vmqg_msg_payload(m);
 
 		if (m->type == VMQ_MSG_IDENTITY) {
 			gidentity(p, m);
-			vmq_rx_consume(rx, m);
+			vmqg_rx_consume(rx, m);
 			continue;
 		}
 		if (!p->peer_in || !p->peer_out || m->sender != p->peer_in) {
 			p->errors++;
-			vmq_rx_consume(rx, m);
+			vmqg_rx_consume(rx, m);
 			continue;
 		}
 		__atomic_store_n(&p->msgs_in, p->msgs_in + 1, __ATOMIC_RELAXED);
@@ -415,12 +415,12 @@ static void guest_decoder(struct demo_page *p, struct vmq_rx *rx,
 			slot = gsend_slot(s);
 			__builtin_memcpy(slot, in, m->len);
 			gsend_post(s, p->peer_out, m->len, m->tag);
-			vmq_rx_consume(rx, m);
+			vmqg_rx_consume(rx, m);
 			break;
 		}
 		if (TAG_KIND(m->tag) != TAG_BLOCK || m->len != BLOCK_SIZE) {
 			p->errors++;
-			vmq_rx_consume(rx, m);
+			vmqg_rx_consume(rx, m);
 			continue;
 		}
 		{
@@ -432,7 +432,7 @@ static void guest_decoder(struct demo_page *p, struct vmq_rx *rx,
 			/* Decode straight into the page the player will get. */
 			for (i = 0; i < BLOCK_SIZE; i++)
 				out[i] = in[i] ^ demo_key(k, i);
-			vmq_rx_consume(rx, m);
+			vmqg_rx_consume(rx, m);
 			__atomic_store_n(&p->blocks, p->blocks + 1,
 					 __ATOMIC_RELAXED);
 			if (!g.fill)
@@ -444,7 +444,7 @@ static void guest_decoder(struct demo_page *p, struct vmq_rx *rx,
 	gsend_finish(s);
 }
 
-static void guest_player(struct demo_page *p, struct vmq_rx *rx,
+static void guest_player(struct demo_page *p, struct vmqg_rx *rx,
 			 struct gsend *s)
 {
 	u64 played = 0, credited = 0, bad = 0, h = FNV_INIT;
@@ -452,16 +452,16 @@ static void guest_player(struct demo_page *p, struct vmq_rx *rx,
 
 	for (;;) {
 		const struct vmq_msg_hdr *m = grecv(rx);
-		const u8 *in = vmq_msg_payload(m);
+		const u8 *in = vmqg_msg_payload(m);
 
 		if (m->type == VMQ_MSG_IDENTITY) {
 			gidentity(p, m);
-			vmq_rx_consume(rx, m);
+			vmqg_rx_consume(rx, m);
 			continue;
 		}
 		if (m->sender != p->peer_in) {
 			p->errors++;
-			vmq_rx_consume(rx, m);
+			vmqg_rx_consume(rx, m);
 			continue;
 		}
 		/* Blocks come by page: bytes_in counts them there. */
@@ -473,13 +473,13 @@ static void guest_player(struct demo_page *p, struct vmq_rx *rx,
 			if (m->len != sizeof(rh) || TAG_VAL(m->tag) != played ||
 			    rh != h || played != p->nr_blocks)
 				bad++;
-			vmq_rx_consume(rx, m);
+			vmqg_rx_consume(rx, m);
 			break;
 		}
 		if (m->type != VMQ_MSG_PAGE || m->len != sizeof(struct vmq_page_msg) ||
 		    TAG_KIND(m->tag) != TAG_PAGE) {
 			bad++;
-			vmq_rx_consume(rx, m);
+			vmqg_rx_consume(rx, m);
 			continue;
 		}
 		{
@@ -489,7 +489,7 @@ static void guest_player(struct demo_page *p, struct vmq_rx *rx,
 			const u8 *page;
 
 			__builtin_memcpy(&pm, in, sizeof(pm));
-			vmq_rx_consume(rx, m);
+			vmqg_rx_consume(rx, m);
 			page = (const u8 *)pm.gpa;	/* identity mapped */
 			/* In order, whole, and what the reader read. */
 			if (k != played || !n || n > PAGE_BLOCKS ||
@@ -508,7 +508,7 @@ static void guest_player(struct demo_page *p, struct vmq_rx *rx,
 				}
 			}
 			/* Done with it: the slot goes back to the pool. */
-			if (vmq_hypercall(VMQ_HC_PAGE_FREE, pm.gpa, 0, 0, 0))
+			if (vmqg_hypercall(VMQ_HC_PAGE_FREE, pm.gpa, 0, 0, 0))
 				bad++;
 			__atomic_store_n(&p->pages_in, p->pages_in + 1,
 					 __ATOMIC_RELAXED);
@@ -522,7 +522,7 @@ static void guest_player(struct demo_page *p, struct vmq_rx *rx,
 		if (played - credited >= CREDIT_EVERY) {
 			credited = played;
 			/* Find the reader by name: allowed, so it resolves. */
-			reader = vmq_hypercall(VMQ_HC_LOOKUP, p->self_gpa +
+			reader = vmqg_hypercall(VMQ_HC_LOOKUP, p->self_gpa +
 					       __builtin_offsetof(struct demo_page,
 								  lookup),
 					       6, 0, 0);
@@ -536,7 +536,7 @@ static void guest_player(struct demo_page *p, struct vmq_rx *rx,
 	}
 	p->errors += bad;
 	p->verdict = !bad && played == p->nr_blocks;
-	reader = vmq_hypercall(VMQ_HC_LOOKUP, p->self_gpa +
+	reader = vmqg_hypercall(VMQ_HC_LOOKUP, p->self_gpa +
 			       __builtin_offsetof(struct demo_page, lookup),
 			       6, 0, 0);
 	if (reader > 0) {
@@ -556,22 +556,22 @@ static void guest_player(struct demo_page *p, struct vmq_rx *rx,
 __attribute__((force_align_arg_pointer))
 static void guest_code(struct demo_page *p)
 {
-	struct vmq_rx rx;
+	struct vmqg_rx rx;
 	struct gsend s = { .p = p, .buf = (u8 *)p->buf_gva };
 
-	GUEST_ASSERT(!vmq_rx_register(&rx, (void *)p->rx_gva, p->rx_gpa,
+	GUEST_ASSERT(!vmqg_rx_register(&rx, (void *)p->rx_gva, p->rx_gpa,
 				      VMQ_RING_HDR_SIZE + RX_DATA));
-	GUEST_ASSERT(!vmq_tx_register(&s.tx, (void *)p->tx_gva, p->tx_gpa,
+	GUEST_ASSERT(!vmqg_tx_register(&s.tx, (void *)p->tx_gva, p->tx_gpa,
 				      TX_BYTES));
 	GUEST_ASSERT(s.tx.nr == TX_DESC);
 	if (p->win) {
 		u64 i;
 
-		GUEST_ASSERT(!vmq_hypercall(VMQ_HC_WINDOW_BIND, WIN_GPA,
+		GUEST_ASSERT(!vmqg_hypercall(VMQ_HC_WINDOW_BIND, WIN_GPA,
 					    WIN_SLOTS * 4096ULL, 0, 0));
 		/* The player receives pages: its slots start in the pool. */
 		for (i = 0; p->role == PLAYER && i < WIN_SLOTS; i++)
-			GUEST_ASSERT(!vmq_hypercall(VMQ_HC_PAGE_FREE,
+			GUEST_ASSERT(!vmqg_hypercall(VMQ_HC_PAGE_FREE,
 						    WIN_GPA + i * 4096, 0, 0, 0));
 	}
 	__atomic_store_n(&p->ready, 1, __ATOMIC_RELEASE);

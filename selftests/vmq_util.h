@@ -104,9 +104,9 @@ static inline void vmq_fill(void *buf, u32 len, u32 s, u32 n);
 static inline bool vmq_check_fill(const void *buf, u32 len, u32 s, u32 n);
 
 /* The guest's consumer view of the ring the harness registered for it. */
-static inline struct vmq_rx vmq_guest_rx(struct vmq_guest_cmd *c)
+static inline struct vmqg_rx vmq_guest_rx(struct vmq_guest_cmd *c)
 {
-	struct vmq_rx rx;
+	struct vmqg_rx rx;
 
 	rx.hdr = (struct vmq_ring_hdr *)c->rx_gva;
 	rx.data = (u8 *)c->rx_gva + VMQ_RING_HDR_SIZE;
@@ -140,14 +140,14 @@ static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 
 		switch (c->op) {
 		case OP_HC:
-			r = vmq_hypercall(c->a[0], c->a[1], c->a[2], c->a[3],
+			r = vmqg_hypercall(c->a[0], c->a[1], c->a[2], c->a[3],
 					  c->a[4]);
 			break;
 		case OP_INFO_LOOP: {
-			struct vmq_info info;
+			struct vmqg_info info;
 
 			for (i = 0; i < c->a[0]; i++)
-				r |= vmq_info(&info);
+				r |= vmqg_info(&info);
 			break;
 		}
 		case OP_READ_LOOP: {
@@ -178,7 +178,7 @@ static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 				u64 gpa = c->a[1] + i * c->tx_stride;
 
 				if (i < 64 && (c->tx_mix & (1ULL << i))) {
-					s = vmq_send(c->a[0], gpa, c->a[2],
+					s = vmqg_send(c->a[0], gpa, c->a[2],
 						     c->a[3] + i);
 					if (s && !err)
 						err = s;
@@ -188,13 +188,13 @@ static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 						   c->a[3] + i);
 			}
 			c->out[0] = err;
-			r = vmq_tx_flush();
+			r = vmqg_tx_flush();
 			break;
 		}
 		case OP_INFO: {
-			struct vmq_hc_regs hr = { VMQ_HC_INFO, 0, 0, 0, 0 };
+			struct vmqg_hc_regs hr = { VMQ_HC_INFO, 0, 0, 0, 0 };
 
-			vmq_hypercall_regs(&hr);
+			vmqg_hypercall_regs(&hr);
 			c->out[0] = hr.rbx;
 			c->out[1] = hr.rcx;
 			c->out[2] = hr.rdx;
@@ -207,14 +207,14 @@ static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 				u32 len = vmq_send_loop_len(c->x[0], i);
 
 				vmq_fill((void *)c->a[1], len, c->x[1], i);
-				r = vmq_send(c->a[0], c->a[2], len, c->a[3] + i);
+				r = vmqg_send(c->a[0], c->a[2], len, c->a[3] + i);
 				if (r)
 					break;
 			}
 			c->out[0] = i;	/* messages sent */
 			break;
 		case OP_RX_SCAN: {
-			struct vmq_rx rx = vmq_guest_rx(c);
+			struct vmqg_rx rx = vmq_guest_rx(c);
 			u64 bytes = 0, recs = 0, tags = 0;
 
 			for (i = 0; i < c->a[0]; i++) {
@@ -223,8 +223,8 @@ static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 				u32 head = __atomic_load_n(&rx.hdr->prod_head,
 							   __ATOMIC_ACQUIRE);
 
-				r += vmq_rx_pending(&rx);
-				bytes += vmq_rx_pending_bytes(&rx);
+				r += vmqg_rx_pending(&rx);
+				bytes += vmqg_rx_pending_bytes(&rx);
 				while (tail != head) {
 					const struct vmq_msg_hdr *m = (const void *)
 						(rx.data + (tail & (rx.size - 1)));
@@ -242,17 +242,17 @@ static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 			break;
 		}
 		case OP_RX_DRAIN: {
-			struct vmq_rx rx = vmq_guest_rx(c);
+			struct vmqg_rx rx = vmq_guest_rx(c);
 			const struct vmq_msg_hdr *m;
 			u64 bytes = 0, tags = 0, bad = 0;
 
-			while ((m = vmq_rx_peek(&rx))) {
+			while ((m = vmqg_rx_peek(&rx))) {
 				r++;
 				bytes += m->len;
 				tags += m->tag;
-				bad += !vmq_check_fill(vmq_msg_payload(m), m->len,
+				bad += !vmq_check_fill(vmqg_msg_payload(m), m->len,
 						       m->sender, (u32)m->tag);
-				vmq_rx_consume(&rx, m);
+				vmqg_rx_consume(&rx, m);
 			}
 			c->out[0] = bytes;
 			c->out[1] = tags;
@@ -613,9 +613,9 @@ static inline u64 vmq_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
 }
 
 /* VMQ_HC_INFO from @g's guest, all four result registers. */
-static inline struct vmq_info vmq_gvm_info(struct vmq_gvm *g)
+static inline struct vmqg_info vmq_gvm_info(struct vmq_gvm *g)
 {
-	struct vmq_info info;
+	struct vmqg_info info;
 	s64 ret;
 
 	g->cmd->op = OP_INFO;
@@ -790,7 +790,7 @@ static inline u32 vmq_host_expect(struct vmq_gmem *r, u32 sender, u64 tag,
 		    (unsigned long)m->tag, (unsigned long)tag);
 	TEST_ASSERT(m->len == len, "len %u, expected %u (tag 0x%lx)", m->len,
 		    len, (unsigned long)tag);
-	TEST_ASSERT(vmq_check_fill(vmq_msg_payload(m), len, sender, fill_n),
+	TEST_ASSERT(vmq_check_fill(vmqg_msg_payload(m), len, sender, fill_n),
 		    "payload of tag 0x%lx (len %u) corrupt", (unsigned long)tag,
 		    len);
 	seq = m->seq;

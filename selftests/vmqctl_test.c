@@ -773,7 +773,7 @@ static void expect_identity(struct vmq_gmem *r, u32 id, const char *name)
 	TEST_ASSERT(m->type == VMQ_MSG_IDENTITY && m->sender == 0 &&
 		    m->len == sizeof(*idn), "record type %u sender %u len %u",
 		    m->type, m->sender, m->len);
-	idn = vmq_msg_payload(m);
+	idn = vmqg_msg_payload(m);
 	TEST_ASSERT(idn->id == id && !strcmp(idn->name, name),
 		    "identity %u \"%s\", expected %u \"%s\"", idn->id, idn->name,
 		    id, name);

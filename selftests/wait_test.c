@@ -57,7 +57,7 @@ static void expect_msg(struct wt *w, u64 tag)
 		    "message: type %u sender %u (want %u) len %u tag %lu (want %lu)",
 		    m->type, m->sender, w->s.id, m->len, (unsigned long)m->tag,
 		    (unsigned long)tag);
-	TEST_ASSERT(vmq_check_fill(vmq_msg_payload(m), MSG_LEN, w->s.id, 0),
+	TEST_ASSERT(vmq_check_fill(vmqg_msg_payload(m), MSG_LEN, w->s.id, 0),
 		    "payload differs");
 	vmq_host_consume(&w->rx, m);
 }
