@@ -33,7 +33,7 @@
 #define SOL_NETLINK 270
 #endif
 
-struct vmq_ctx {
+struct libvmq_ctx {
 	struct nl_sock *sock;
 	struct nl_sock *ev_sock;
 	int family;
@@ -46,7 +46,7 @@ struct vmq_ctx {
 
 /* State of one request/response exchange. */
 struct vmq_xfer {
-	struct vmq_ctx *ctx;
+	struct libvmq_ctx *ctx;
 	struct nl_msg *req;
 	int (*parse)(struct nl_msg *reply, void *arg);
 	void *arg;
@@ -87,30 +87,30 @@ static int nlerr_to_errno(int err)
 	}
 }
 
-static void clear_error(struct vmq_ctx *ctx)
+static void clear_error(struct libvmq_ctx *ctx)
 {
 	ctx->err_msg[0] = '\0';
 	ctx->err_attr = -1;
 }
 
-const char *vmq_last_error_msg(const struct vmq_ctx *ctx)
+const char *libvmq_last_error_msg(const struct libvmq_ctx *ctx)
 {
 	return ctx->err_msg;
 }
 
-int vmq_last_error_attr(const struct vmq_ctx *ctx)
+int libvmq_last_error_attr(const struct libvmq_ctx *ctx)
 {
 	return ctx->err_attr;
 }
 
-int vmq_family_id(const struct vmq_ctx *ctx)
+int libvmq_family_id(const struct libvmq_ctx *ctx)
 {
 	return ctx->family;
 }
 
-int vmq_open(struct vmq_ctx **ctxp)
+int libvmq_open(struct libvmq_ctx **ctxp)
 {
-	struct vmq_ctx *ctx;
+	struct libvmq_ctx *ctx;
 	int one = 1, ret, fd;
 
 	*ctxp = NULL;
@@ -147,7 +147,7 @@ err:
 	return ret;
 }
 
-void vmq_close(struct vmq_ctx *ctx)
+void libvmq_close(struct libvmq_ctx *ctx)
 {
 	if (!ctx)
 		return;
@@ -158,7 +158,7 @@ void vmq_close(struct vmq_ctx *ctx)
 	free(ctx);
 }
 
-void vmq_ref_parse(const char *s, struct vmq_ref *ref)
+void libvmq_ref_parse(const char *s, struct libvmq_ref *ref)
 {
 	unsigned long v;
 	char *end;
@@ -175,7 +175,7 @@ void vmq_ref_parse(const char *s, struct vmq_ref *ref)
 
 /* ---- requests ---------------------------------------------------------- */
 
-struct nl_msg *vmq_msg_new(struct vmq_ctx *ctx, uint8_t cmd, int flags)
+struct nl_msg *libvmq_msg_new(struct libvmq_ctx *ctx, uint8_t cmd, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 
@@ -211,7 +211,7 @@ static void keep_ext_ack(struct vmq_xfer *x, const struct nlmsghdr *nlh,
 {
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 	size_t off = NLMSG_HDRLEN + sizeof(*e);
-	struct vmq_ctx *ctx = x->ctx;
+	struct libvmq_ctx *ctx = x->ctx;
 
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return;
@@ -299,8 +299,8 @@ static int cb_ack(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
-int vmq_msg_send(struct vmq_ctx *ctx, struct nl_msg *msg,
-		 int (*parse)(struct nl_msg *reply, void *arg), void *arg)
+int libvmq_msg_send(struct libvmq_ctx *ctx, struct nl_msg *msg,
+		    int (*parse)(struct nl_msg *reply, void *arg), void *arg)
 {
 	struct vmq_xfer x = {
 		.ctx = ctx, .req = msg, .parse = parse, .arg = arg,
@@ -342,7 +342,7 @@ out:
 
 /* Name a VM (or peer) by id when it has one, else by name. */
 static int put_ref(struct nl_msg *msg, int id_attr, int name_attr,
-		   const struct vmq_ref *ref)
+		   const struct libvmq_ref *ref)
 {
 	if (ref->id)
 		return nla_put_u32(msg, id_attr, ref->id);
@@ -360,7 +360,7 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int vmq_parse_vm(struct nl_msg *reply, struct vmq_vm_desc *out)
+int libvmq_parse_vm(struct nl_msg *reply, struct libvmq_vm *out)
 {
 	struct nlattr *tb[VMQ_A_MAX + 1], *nla;
 	struct nlmsghdr *nlh = nlmsg_hdr(reply);
@@ -429,24 +429,24 @@ int vmq_parse_vm(struct nl_msg *reply, struct vmq_vm_desc *out)
 	return 0;
 }
 
-void vmq_vm_desc_release(struct vmq_vm_desc *vm)
+void libvmq_vm_release(struct libvmq_vm *vm)
 {
 	free(vm->peers);
 	vm->peers = NULL;
 	vm->nr_peers = 0;
 }
 
-void vmq_vm_list_free(struct vmq_vm_desc *vms, size_t nr)
+void libvmq_vm_list_free(struct libvmq_vm *vms, size_t nr)
 {
 	size_t i;
 
 	for (i = 0; i < nr; i++)
-		vmq_vm_desc_release(&vms[i]);
+		libvmq_vm_release(&vms[i]);
 	free(vms);
 }
 
-const struct vmq_vm_desc *vmq_vm_list_find(const struct vmq_vm_desc *vms,
-					   size_t nr, uint32_t id)
+const struct libvmq_vm *libvmq_vm_list_find(const struct libvmq_vm *vms,
+					    size_t nr, uint32_t id)
 {
 	size_t i;
 
@@ -456,7 +456,7 @@ const struct vmq_vm_desc *vmq_vm_list_find(const struct vmq_vm_desc *vms,
 	return NULL;
 }
 
-bool vmq_vm_has_peer(const struct vmq_vm_desc *vm, uint32_t peer)
+bool libvmq_vm_has_peer(const struct libvmq_vm *vm, uint32_t peer)
 {
 	size_t i;
 
@@ -467,7 +467,7 @@ bool vmq_vm_has_peer(const struct vmq_vm_desc *vm, uint32_t peer)
 }
 
 struct get_one {
-	struct vmq_vm_desc *out;
+	struct libvmq_vm *out;
 	int got;
 };
 
@@ -478,37 +478,37 @@ static int parse_one(struct nl_msg *reply, void *arg)
 
 	if (g->got)
 		return 0;
-	ret = vmq_parse_vm(reply, g->out);
+	ret = libvmq_parse_vm(reply, g->out);
 	if (!ret)
 		g->got = 1;
 	return ret;
 }
 
-int vmq_get_vm(struct vmq_ctx *ctx, const struct vmq_ref *vm,
-	       struct vmq_vm_desc *out)
+int libvmq_get_vm(struct libvmq_ctx *ctx, const struct libvmq_ref *vm,
+		  struct libvmq_vm *out)
 {
 	struct get_one g = { .out = out };
 	struct nl_msg *msg;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	msg = vmq_msg_new(ctx, VMQ_CMD_GET_VM, 0);
+	msg = libvmq_msg_new(ctx, VMQ_CMD_GET_VM, 0);
 	if (!msg)
 		return -ENOMEM;
 	if (put_ref(msg, VMQ_A_VM_ID, VMQ_A_VM_NAME, vm) < 0) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	ret = vmq_msg_send(ctx, msg, parse_one, &g);
+	ret = libvmq_msg_send(ctx, msg, parse_one, &g);
 	if (!ret && !g.got)
 		ret = -EPROTO;
 	if (ret)
-		vmq_vm_desc_release(out);
+		libvmq_vm_release(out);
 	return ret;
 }
 
 struct get_list {
-	struct vmq_vm_desc *vms;
+	struct libvmq_vm *vms;
 	size_t nr, cap;
 };
 
@@ -519,30 +519,30 @@ static int parse_list(struct nl_msg *reply, void *arg)
 
 	if (l->nr == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct vmq_vm_desc *v = realloc(l->vms, cap * sizeof(*v));
+		struct libvmq_vm *v = realloc(l->vms, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
 		l->vms = v;
 		l->cap = cap;
 	}
-	ret = vmq_parse_vm(reply, &l->vms[l->nr]);
+	ret = libvmq_parse_vm(reply, &l->vms[l->nr]);
 	if (!ret)
 		l->nr++;
 	return ret;
 }
 
-int vmq_list_vms(struct vmq_ctx *ctx, struct vmq_vm_desc **vms, size_t *nr)
+int libvmq_list_vms(struct libvmq_ctx *ctx, struct libvmq_vm **vms, size_t *nr)
 {
 	struct get_list l = { 0 };
 	int ret;
 
 	*vms = NULL;
 	*nr = 0;
-	ret = vmq_msg_send(ctx, vmq_msg_new(ctx, VMQ_CMD_GET_VM, NLM_F_DUMP),
-			   parse_list, &l);
+	ret = libvmq_msg_send(ctx, libvmq_msg_new(ctx, VMQ_CMD_GET_VM, NLM_F_DUMP),
+			      parse_list, &l);
 	if (ret) {
-		vmq_vm_list_free(l.vms, l.nr);
+		libvmq_vm_list_free(l.vms, l.nr);
 		return ret;
 	}
 	*vms = l.vms;
@@ -552,9 +552,9 @@ int vmq_list_vms(struct vmq_ctx *ctx, struct vmq_vm_desc **vms, size_t *nr)
 
 /* ---- changes ------------------------------------------------------------- */
 
-int vmq_set_name(struct vmq_ctx *ctx, uint32_t id, const char *name)
+int libvmq_set_name(struct libvmq_ctx *ctx, uint32_t id, const char *name)
 {
-	struct nl_msg *msg = vmq_msg_new(ctx, VMQ_CMD_SET_VM, 0);
+	struct nl_msg *msg = libvmq_msg_new(ctx, VMQ_CMD_SET_VM, 0);
 
 	if (!msg)
 		return -ENOMEM;
@@ -563,13 +563,13 @@ int vmq_set_name(struct vmq_ctx *ctx, uint32_t id, const char *name)
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return vmq_msg_send(ctx, msg, NULL, NULL);
+	return libvmq_msg_send(ctx, msg, NULL, NULL);
 }
 
-int vmq_set_quotas(struct vmq_ctx *ctx, const struct vmq_ref *vm,
-		   const struct vmq_quota_set *q)
+int libvmq_set_quotas(struct libvmq_ctx *ctx, const struct libvmq_ref *vm,
+		      const struct libvmq_quota_set *q)
 {
-	struct vmq_ref by_id = *vm;
+	struct libvmq_ref by_id = *vm;
 	struct nlattr *nest;
 	struct nl_msg *msg;
 	int ret;
@@ -579,15 +579,15 @@ int vmq_set_quotas(struct vmq_ctx *ctx, const struct vmq_ref *vm,
 	 * name is looked up first and then named by its id.
 	 */
 	if (!vm->id && vm->name) {
-		struct vmq_vm_desc d;
+		struct libvmq_vm d;
 
-		ret = vmq_get_vm(ctx, vm, &d);
+		ret = libvmq_get_vm(ctx, vm, &d);
 		if (ret)
 			return ret;
-		by_id = VMQ_REF_ID(d.id);
-		vmq_vm_desc_release(&d);
+		by_id = LIBVMQ_REF_ID(d.id);
+		libvmq_vm_release(&d);
 	}
-	msg = vmq_msg_new(ctx, VMQ_CMD_SET_VM, 0);
+	msg = libvmq_msg_new(ctx, VMQ_CMD_SET_VM, 0);
 	if (!msg)
 		return -ENOMEM;
 	if (put_ref(msg, VMQ_A_VM_ID, VMQ_A_VM_NAME, &by_id) < 0)
@@ -605,16 +605,16 @@ int vmq_set_quotas(struct vmq_ctx *ctx, const struct vmq_ref *vm,
 	    nla_put_u32(msg, VMQ_A_QUOTA_MAX_PAGES, q->max_pages) < 0)
 		goto too_big;
 	nla_nest_end(msg, nest);
-	return vmq_msg_send(ctx, msg, NULL, NULL);
+	return libvmq_msg_send(ctx, msg, NULL, NULL);
 too_big:
 	nlmsg_free(msg);
 	return -EMSGSIZE;
 }
 
-static int pair_cmd(struct vmq_ctx *ctx, uint8_t cmd, const struct vmq_ref *vm,
-		    const struct vmq_ref *peer)
+static int pair_cmd(struct libvmq_ctx *ctx, uint8_t cmd, const struct libvmq_ref *vm,
+		    const struct libvmq_ref *peer)
 {
-	struct nl_msg *msg = vmq_msg_new(ctx, cmd, 0);
+	struct nl_msg *msg = libvmq_msg_new(ctx, cmd, 0);
 
 	if (!msg)
 		return -ENOMEM;
@@ -623,30 +623,30 @@ static int pair_cmd(struct vmq_ctx *ctx, uint8_t cmd, const struct vmq_ref *vm,
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return vmq_msg_send(ctx, msg, NULL, NULL);
+	return libvmq_msg_send(ctx, msg, NULL, NULL);
 }
 
-int vmq_allow(struct vmq_ctx *ctx, const struct vmq_ref *vm,
-	      const struct vmq_ref *peer)
+int libvmq_allow(struct libvmq_ctx *ctx, const struct libvmq_ref *vm,
+		 const struct libvmq_ref *peer)
 {
 	return pair_cmd(ctx, VMQ_CMD_ALLOW, vm, peer);
 }
 
-int vmq_revoke(struct vmq_ctx *ctx, const struct vmq_ref *vm,
-	       const struct vmq_ref *peer)
+int libvmq_revoke(struct libvmq_ctx *ctx, const struct libvmq_ref *vm,
+		  const struct libvmq_ref *peer)
 {
 	return pair_cmd(ctx, VMQ_CMD_REVOKE, vm, peer);
 }
 
-int vmq_introduce(struct vmq_ctx *ctx, const struct vmq_ref *vm,
-		  const struct vmq_ref *peer)
+int libvmq_introduce(struct libvmq_ctx *ctx, const struct libvmq_ref *vm,
+		     const struct libvmq_ref *peer)
 {
 	return pair_cmd(ctx, VMQ_CMD_INTRODUCE, vm, peer);
 }
 
-int vmq_reset_counters(struct vmq_ctx *ctx, const struct vmq_ref *vm)
+int libvmq_reset_counters(struct libvmq_ctx *ctx, const struct libvmq_ref *vm)
 {
-	struct nl_msg *msg = vmq_msg_new(ctx, VMQ_CMD_RESET_COUNTERS, 0);
+	struct nl_msg *msg = libvmq_msg_new(ctx, VMQ_CMD_RESET_COUNTERS, 0);
 
 	if (!msg)
 		return -ENOMEM;
@@ -654,12 +654,12 @@ int vmq_reset_counters(struct vmq_ctx *ctx, const struct vmq_ref *vm)
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return vmq_msg_send(ctx, msg, NULL, NULL);
+	return libvmq_msg_send(ctx, msg, NULL, NULL);
 }
 
 /* ---- events -------------------------------------------------------------- */
 
-int vmq_events_subscribe(struct vmq_ctx *ctx)
+int libvmq_events_subscribe(struct libvmq_ctx *ctx)
 {
 	int ret, grp, fd, size = 1 << 20;
 
@@ -696,13 +696,13 @@ err:
 	return nlerr_to_errno(ret);
 }
 
-int vmq_events_fd(const struct vmq_ctx *ctx)
+int libvmq_events_fd(const struct libvmq_ctx *ctx)
 {
 	return ctx->ev_sock ? nl_socket_get_fd(ctx->ev_sock) : -EBADF;
 }
 
-static int parse_event(struct vmq_ctx *ctx, struct nlmsghdr *nlh,
-		       struct vmq_event_info *ev)
+static int parse_event(struct libvmq_ctx *ctx, struct nlmsghdr *nlh,
+		       struct libvmq_event *ev)
 {
 	struct nlattr *tb[VMQ_A_MAX + 1];
 	struct genlmsghdr *gh;
@@ -727,8 +727,8 @@ static int parse_event(struct vmq_ctx *ctx, struct nlmsghdr *nlh,
 	return 0;
 }
 
-int vmq_events_wait(struct vmq_ctx *ctx, int timeout_ms, vmq_event_cb cb,
-		    void *arg)
+int libvmq_events_wait(struct libvmq_ctx *ctx, int timeout_ms, libvmq_event_cb cb,
+		       void *arg)
 {
 	struct pollfd pfd;
 	int count = 0, ret;
@@ -758,7 +758,7 @@ int vmq_events_wait(struct vmq_ctx *ctx, int timeout_ms, vmq_event_cb cb,
 		len = n;
 		for (nlh = (struct nlmsghdr *)ctx->ev_buf; nlmsg_ok(nlh, len);
 		     nlh = nlmsg_next(nlh, &len)) {
-			struct vmq_event_info ev;
+			struct libvmq_event ev;
 
 			if (parse_event(ctx, nlh, &ev))
 				continue;
@@ -800,7 +800,7 @@ static const char *const counter_names[VMQ_CTR_NR] = {
 	[VMQ_CTR_LAZY_DEFERRED] = "lazy_deferred",
 };
 
-const char *vmq_counter_name(unsigned int ctr)
+const char *libvmq_counter_name(unsigned int ctr)
 {
 	return ctr < VMQ_CTR_NR ? counter_names[ctr] : NULL;
 }
@@ -813,12 +813,12 @@ static const char *const event_names[__VMQ_EVENT_MAX] = {
 	[VMQ_EVENT_QUOTA] = "quota",
 };
 
-const char *vmq_event_name(unsigned int event)
+const char *libvmq_event_name(unsigned int event)
 {
 	return event < __VMQ_EVENT_MAX ? event_names[event] : NULL;
 }
 
-const char *vmq_errno_name(int err)
+const char *libvmq_errno_name(int err)
 {
 	static const struct {
 		int err;
@@ -846,7 +846,7 @@ const char *vmq_errno_name(int err)
 
 /* ---- /dev/vmq -------------------------------------------------------------- */
 
-int vmq_attach_vm_fd(int dev_fd, int vm_fd, const char *name, uint32_t *id)
+int libvmq_attach_vm_fd(int dev_fd, int vm_fd, const char *name, uint32_t *id)
 {
 	struct vmq_attach a;
 
@@ -864,14 +864,14 @@ int vmq_attach_vm_fd(int dev_fd, int vm_fd, const char *name, uint32_t *id)
 	return 0;
 }
 
-int vmq_attach_vm(int vm_fd, const char *name, uint32_t *id)
+int libvmq_attach_vm(int vm_fd, const char *name, uint32_t *id)
 {
 	int fd, ret;
 
 	fd = open("/dev/vmq", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = vmq_attach_vm_fd(fd, vm_fd, name, id);
+	ret = libvmq_attach_vm_fd(fd, vm_fd, name, id);
 	close(fd);
 	return ret;
 }

@@ -6,8 +6,11 @@
  * Every function that can fail returns 0 (or a count) on success and a
  * negative errno value on failure. When the kernel refused a request, the
  * extended ACK message it sent is kept in the context until the next request:
- * vmq_last_error_msg() returns it ("" when the kernel gave none), and
- * vmq_last_error_attr() the type of the top-level attribute it pointed at.
+ * libvmq_last_error_msg() returns it ("" when the kernel gave none), and
+ * libvmq_last_error_attr() the type of the top-level attribute it pointed at.
+ *
+ * Everything it exports is named libvmq_ (LIBVMQ_ for macros); the UAPI
+ * types and constants of <linux/vmq.h> keep their vmq_/VMQ_ names.
  *
  * A context is not thread-safe; use one per thread.
  */
@@ -23,11 +26,11 @@
 extern "C" {
 #endif
 
-struct vmq_ctx;
+struct libvmq_ctx;
 struct nl_msg;
 
 /* One VM as VMQ_CMD_GET_VM describes it. */
-struct vmq_vm_desc {
+struct libvmq_vm {
 	uint32_t id;
 	char name[VMQ_NAME_MAX];	/* "" when unnamed */
 	int32_t pid;
@@ -45,18 +48,18 @@ struct vmq_vm_desc {
 
 /*
  * A VM named by id or by name: the id wins when non-zero (as in the kernel).
- * VMQ_REF_ID(7), VMQ_REF_NAME("reader").
+ * LIBVMQ_REF_ID(7), LIBVMQ_REF_NAME("reader").
  */
-struct vmq_ref {
+struct libvmq_ref {
 	uint32_t id;
 	const char *name;
 };
 
-#define VMQ_REF_ID(i)		((struct vmq_ref){ .id = (i) })
-#define VMQ_REF_NAME(n)		((struct vmq_ref){ .name = (n) })
+#define LIBVMQ_REF_ID(i)		((struct libvmq_ref){ .id = (i) })
+#define LIBVMQ_REF_NAME(n)		((struct libvmq_ref){ .name = (n) })
 
 /* Quotas to change: only the fields whose set_* flag is true are sent. */
-struct vmq_quota_set {
+struct libvmq_quota_set {
 	bool set_max_msg;
 	bool set_max_queue;
 	bool set_max_pages;
@@ -66,7 +69,7 @@ struct vmq_quota_set {
 };
 
 /* One VMQ_CMD_EVENT message. */
-struct vmq_event_info {
+struct libvmq_event {
 	enum vmq_event event;
 	uint32_t vm;
 	uint32_t peer;		/* 0: none attached */
@@ -75,85 +78,85 @@ struct vmq_event_info {
 
 /*
  * Called for every event; return 0 to go on, anything else to stop
- * vmq_events_wait() after this event (that value is then returned).
+ * libvmq_events_wait() after this event (that value is then returned).
  */
-typedef int (*vmq_event_cb)(const struct vmq_event_info *ev, void *arg);
+typedef int (*libvmq_event_cb)(const struct libvmq_event *ev, void *arg);
 
 /* Connect and resolve the family. -ENOENT: vmq is not loaded. */
-int vmq_open(struct vmq_ctx **ctxp);
-void vmq_close(struct vmq_ctx *ctx);
+int libvmq_open(struct libvmq_ctx **ctxp);
+void libvmq_close(struct libvmq_ctx *ctx);
 
-const char *vmq_last_error_msg(const struct vmq_ctx *ctx);
-int vmq_last_error_attr(const struct vmq_ctx *ctx);	/* -1: none */
-int vmq_family_id(const struct vmq_ctx *ctx);
+const char *libvmq_last_error_msg(const struct libvmq_ctx *ctx);
+int libvmq_last_error_attr(const struct libvmq_ctx *ctx);	/* -1: none */
+int libvmq_family_id(const struct libvmq_ctx *ctx);
 
 /* Parse "7" as an id and anything else as a name (no copy is made). */
-void vmq_ref_parse(const char *s, struct vmq_ref *ref);
+void libvmq_ref_parse(const char *s, struct libvmq_ref *ref);
 
-/* Queries. Release descriptions with vmq_vm_desc_release/vmq_vm_list_free. */
-int vmq_get_vm(struct vmq_ctx *ctx, const struct vmq_ref *vm,
-	       struct vmq_vm_desc *out);
-int vmq_list_vms(struct vmq_ctx *ctx, struct vmq_vm_desc **vms, size_t *nr);
-void vmq_vm_desc_release(struct vmq_vm_desc *vm);
-void vmq_vm_list_free(struct vmq_vm_desc *vms, size_t nr);
+/* Queries. Release descriptions with libvmq_vm_release/libvmq_vm_list_free. */
+int libvmq_get_vm(struct libvmq_ctx *ctx, const struct libvmq_ref *vm,
+		  struct libvmq_vm *out);
+int libvmq_list_vms(struct libvmq_ctx *ctx, struct libvmq_vm **vms, size_t *nr);
+void libvmq_vm_release(struct libvmq_vm *vm);
+void libvmq_vm_list_free(struct libvmq_vm *vms, size_t nr);
 /* The VM with id @id in a list, or NULL. */
-const struct vmq_vm_desc *vmq_vm_list_find(const struct vmq_vm_desc *vms,
-					   size_t nr, uint32_t id);
-bool vmq_vm_has_peer(const struct vmq_vm_desc *vm, uint32_t peer);
+const struct libvmq_vm *libvmq_vm_list_find(const struct libvmq_vm *vms,
+					    size_t nr, uint32_t id);
+bool libvmq_vm_has_peer(const struct libvmq_vm *vm, uint32_t peer);
 
 /* Changes (CAP_NET_ADMIN). */
-int vmq_set_name(struct vmq_ctx *ctx, uint32_t id, const char *name);
-int vmq_set_quotas(struct vmq_ctx *ctx, const struct vmq_ref *vm,
-		   const struct vmq_quota_set *q);
-int vmq_allow(struct vmq_ctx *ctx, const struct vmq_ref *vm,
-	      const struct vmq_ref *peer);
-int vmq_revoke(struct vmq_ctx *ctx, const struct vmq_ref *vm,
-	       const struct vmq_ref *peer);
-int vmq_introduce(struct vmq_ctx *ctx, const struct vmq_ref *vm,
-		  const struct vmq_ref *peer);
+int libvmq_set_name(struct libvmq_ctx *ctx, uint32_t id, const char *name);
+int libvmq_set_quotas(struct libvmq_ctx *ctx, const struct libvmq_ref *vm,
+		      const struct libvmq_quota_set *q);
+int libvmq_allow(struct libvmq_ctx *ctx, const struct libvmq_ref *vm,
+		 const struct libvmq_ref *peer);
+int libvmq_revoke(struct libvmq_ctx *ctx, const struct libvmq_ref *vm,
+		  const struct libvmq_ref *peer);
+int libvmq_introduce(struct libvmq_ctx *ctx, const struct libvmq_ref *vm,
+		     const struct libvmq_ref *peer);
 /* @vm NULL: every VM. */
-int vmq_reset_counters(struct vmq_ctx *ctx, const struct vmq_ref *vm);
+int libvmq_reset_counters(struct libvmq_ctx *ctx, const struct libvmq_ref *vm);
 
 /*
  * Raw requests, for what the helpers above do not cover (and for tests that
- * send malformed ones): vmq_msg_new() starts a request for @cmd with the
- * family header; add attributes with libnl's nla_put_*(); vmq_msg_send()
+ * send malformed ones): libvmq_msg_new() starts a request for @cmd with the
+ * family header; add attributes with libnl's nla_put_*(); libvmq_msg_send()
  * sends it (and frees it), waits for the ACK or the end of the dump, and calls
  * @parse for every reply message (it may be NULL). @parse returns 0 or a
- * negative errno, which vmq_msg_send() then returns.
+ * negative errno, which libvmq_msg_send() then returns.
  */
-struct nl_msg *vmq_msg_new(struct vmq_ctx *ctx, uint8_t cmd, int flags);
-int vmq_msg_send(struct vmq_ctx *ctx, struct nl_msg *msg,
-		 int (*parse)(struct nl_msg *reply, void *arg), void *arg);
+struct nl_msg *libvmq_msg_new(struct libvmq_ctx *ctx, uint8_t cmd, int flags);
+int libvmq_msg_send(struct libvmq_ctx *ctx, struct nl_msg *msg,
+		    int (*parse)(struct nl_msg *reply, void *arg), void *arg);
 /* Fill @out from a VMQ_CMD_GET_VM reply (for raw requests). */
-int vmq_parse_vm(struct nl_msg *reply, struct vmq_vm_desc *out);
+int libvmq_parse_vm(struct nl_msg *reply, struct libvmq_vm *out);
 
 /*
- * Events: vmq_events_subscribe() opens a second socket that joins the
- * "events" group; vmq_events_fd() is pollable. vmq_events_wait() waits up
+ * Events: libvmq_events_subscribe() opens a second socket that joins the
+ * "events" group; libvmq_events_fd() is pollable. libvmq_events_wait() waits up
  * to @timeout_ms (-1: forever, 0: only what is queued) and delivers the
  * events that arrived to @cb. It returns the number of events delivered,
  * a callback's non-zero value, or -errno (-ENOBUFS: the socket overflowed
  * and events were lost; the socket remains usable; -EINTR: a signal).
  */
-int vmq_events_subscribe(struct vmq_ctx *ctx);
-int vmq_events_fd(const struct vmq_ctx *ctx);
-int vmq_events_wait(struct vmq_ctx *ctx, int timeout_ms, vmq_event_cb cb,
-		    void *arg);
+int libvmq_events_subscribe(struct libvmq_ctx *ctx);
+int libvmq_events_fd(const struct libvmq_ctx *ctx);
+int libvmq_events_wait(struct libvmq_ctx *ctx, int timeout_ms, libvmq_event_cb cb,
+		       void *arg);
 
 /* Names for output: "tx_msgs", "attached", ...; NULL when unknown. */
-const char *vmq_counter_name(unsigned int ctr);
-const char *vmq_event_name(unsigned int event);
+const char *libvmq_counter_name(unsigned int ctr);
+const char *libvmq_event_name(unsigned int event);
 /* "EACCES" for 13 or -13; NULL when unknown. */
-const char *vmq_errno_name(int err);
+const char *libvmq_errno_name(int err);
 
 /*
  * For VMMs: attach the KVM VM behind @vm_fd through /dev/vmq, optionally
  * naming it (@name NULL or ""), and return its id in @id. The _fd variant
  * takes an open /dev/vmq descriptor.
  */
-int vmq_attach_vm(int vm_fd, const char *name, uint32_t *id);
-int vmq_attach_vm_fd(int dev_fd, int vm_fd, const char *name, uint32_t *id);
+int libvmq_attach_vm(int vm_fd, const char *name, uint32_t *id);
+int libvmq_attach_vm_fd(int dev_fd, int vm_fd, const char *name, uint32_t *id);
 
 #ifdef __cplusplus
 }

@@ -23,7 +23,7 @@
 
 static bool opt_json;
 static bool opt_numeric;
-static struct vmq_ctx *ctx;
+static struct libvmq_ctx *ctx;
 
 static const char usage_text[] =
 	"Usage: vmqctl [--json] [--numeric] COMMAND [ARGS]\n"
@@ -77,8 +77,8 @@ static void __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, .
 static int fail(int err, const char *vm_arg, const char *peer_arg,
 		const char *fmt, ...)
 {
-	const char *ext = ctx ? vmq_last_error_msg(ctx) : "";
-	int attr = ctx ? vmq_last_error_attr(ctx) : -1;
+	const char *ext = ctx ? libvmq_last_error_msg(ctx) : "";
+	int attr = ctx ? libvmq_last_error_attr(ctx) : -1;
 	const char *who = NULL, *arg = NULL;
 	va_list ap;
 
@@ -140,7 +140,7 @@ static void json_string(const char *s)
 
 static const char *ctr_name(unsigned int i, char *buf, size_t len)
 {
-	const char *n = vmq_counter_name(i);
+	const char *n = libvmq_counter_name(i);
 
 	if (n)
 		return n;
@@ -148,12 +148,12 @@ static const char *ctr_name(unsigned int i, char *buf, size_t len)
 	return buf;
 }
 
-static unsigned int nr_counters(const struct vmq_vm_desc *vm)
+static unsigned int nr_counters(const struct libvmq_vm *vm)
 {
 	return vm->nr_counters ? vm->nr_counters : VMQ_CTR_NR;
 }
 
-static void json_counters(const struct vmq_vm_desc *vm)
+static void json_counters(const struct libvmq_vm *vm)
 {
 	unsigned int i;
 	char buf[16];
@@ -168,7 +168,7 @@ static void json_counters(const struct vmq_vm_desc *vm)
 	putchar('}');
 }
 
-static void json_vm(const struct vmq_vm_desc *vm)
+static void json_vm(const struct libvmq_vm *vm)
 {
 	size_t i;
 
@@ -190,10 +190,10 @@ static void json_vm(const struct vmq_vm_desc *vm)
 }
 
 /* A peer as "id(name)" unless --numeric or unnamed. */
-static void print_peer(uint32_t id, const struct vmq_vm_desc *all, size_t nr)
+static void print_peer(uint32_t id, const struct libvmq_vm *all, size_t nr)
 {
-	const struct vmq_vm_desc *p = opt_numeric ? NULL :
-				      vmq_vm_list_find(all, nr, id);
+	const struct libvmq_vm *p = opt_numeric ? NULL :
+				      libvmq_vm_list_find(all, nr, id);
 
 	if (p && p->name[0])
 		printf("%u(%s)", id, p->name);
@@ -201,8 +201,8 @@ static void print_peer(uint32_t id, const struct vmq_vm_desc *all, size_t nr)
 		printf("%u", id);
 }
 
-static void print_peers(const struct vmq_vm_desc *vm,
-			const struct vmq_vm_desc *all, size_t nr)
+static void print_peers(const struct libvmq_vm *vm,
+			const struct libvmq_vm *all, size_t nr)
 {
 	size_t i;
 
@@ -219,9 +219,9 @@ static void print_peers(const struct vmq_vm_desc *vm,
 
 /* ---- commands -------------------------------------------------------------- */
 
-static int list_all(struct vmq_vm_desc **vms, size_t *nr)
+static int list_all(struct libvmq_vm **vms, size_t *nr)
 {
-	int ret = vmq_list_vms(ctx, vms, nr);
+	int ret = libvmq_list_vms(ctx, vms, nr);
 
 	if (ret)
 		return fail(ret, NULL, NULL, "listing VMs");
@@ -229,13 +229,13 @@ static int list_all(struct vmq_vm_desc **vms, size_t *nr)
 }
 
 /* One VM by argument (an id or a name). */
-static int get_one(const char *arg, struct vmq_vm_desc *vm)
+static int get_one(const char *arg, struct libvmq_vm *vm)
 {
-	struct vmq_ref ref;
+	struct libvmq_ref ref;
 	int ret;
 
-	vmq_ref_parse(arg, &ref);
-	ret = vmq_get_vm(ctx, &ref, vm);
+	libvmq_ref_parse(arg, &ref);
+	ret = libvmq_get_vm(ctx, &ref, vm);
 	if (ret)
 		return fail(ret, arg, NULL, "show %s", arg);
 	return 0;
@@ -244,7 +244,7 @@ static int get_one(const char *arg, struct vmq_vm_desc *vm)
 static int cmd_list(const char *cmd, int argc, char **argv)
 {
 	bool dump = !strcmp(cmd, "dump");
-	struct vmq_vm_desc *vms;
+	struct libvmq_vm *vms;
 	unsigned int c;
 	size_t nr, i;
 	char buf[16];
@@ -267,7 +267,7 @@ static int cmd_list(const char *cmd, int argc, char **argv)
 	} else if (dump) {
 		/* Stable: peers by id, every counter, no header. */
 		for (i = 0; i < nr; i++) {
-			const struct vmq_vm_desc *v = &vms[i];
+			const struct libvmq_vm *v = &vms[i];
 			size_t p;
 
 			printf("%u\t%s\t%d\t%u\t%u\t%u\t", v->id,
@@ -294,7 +294,7 @@ static int cmd_list(const char *cmd, int argc, char **argv)
 		printf("%-6s %-*s %-8s %10s %10s %8s  %s\n", "ID", w, "NAME",
 		       "PID", "QUEUE", "BYTES", "MSGS", "PEERS");
 		for (i = 0; i < nr; i++) {
-			const struct vmq_vm_desc *v = &vms[i];
+			const struct libvmq_vm *v = &vms[i];
 
 			printf("%-6u %-*s %-8d %10u %10u %8u  ", v->id, w,
 			       v->name[0] ? v->name : "-", v->pid, v->queue_size,
@@ -303,11 +303,11 @@ static int cmd_list(const char *cmd, int argc, char **argv)
 			putchar('\n');
 		}
 	}
-	vmq_vm_list_free(vms, nr);
+	libvmq_vm_list_free(vms, nr);
 	return 0;
 }
 
-static void print_counters(const struct vmq_vm_desc *vm, const char *indent)
+static void print_counters(const struct libvmq_vm *vm, const char *indent)
 {
 	unsigned int c;
 	char buf[16];
@@ -319,7 +319,7 @@ static void print_counters(const struct vmq_vm_desc *vm, const char *indent)
 
 static int cmd_show(const char *cmd, int argc, char **argv)
 {
-	struct vmq_vm_desc vm, *vms = NULL;
+	struct libvmq_vm vm, *vms = NULL;
 	size_t nr = 0;
 	int ret;
 
@@ -332,11 +332,11 @@ static int cmd_show(const char *cmd, int argc, char **argv)
 	if (opt_json) {
 		json_vm(&vm);
 		putchar('\n');
-		vmq_vm_desc_release(&vm);
+		libvmq_vm_release(&vm);
 		return 0;
 	}
 	/* Peer names are a nicety: a failed listing only loses them. */
-	if (!opt_numeric && vm.nr_peers && vmq_list_vms(ctx, &vms, &nr))
+	if (!opt_numeric && vm.nr_peers && libvmq_list_vms(ctx, &vms, &nr))
 		nr = 0;
 	printf("vm: %u\n", vm.id);
 	printf("  name: %s\n", vm.name[0] ? vm.name : "-");
@@ -355,14 +355,14 @@ static int cmd_show(const char *cmd, int argc, char **argv)
 	       vm.quota_max_pages ? "" : " (no limit)");
 	printf("  counters:\n");
 	print_counters(&vm, "    ");
-	vmq_vm_list_free(vms, nr);
-	vmq_vm_desc_release(&vm);
+	libvmq_vm_list_free(vms, nr);
+	libvmq_vm_release(&vm);
 	return 0;
 }
 
 static int cmd_stats(const char *cmd, int argc, char **argv)
 {
-	struct vmq_vm_desc *vms, one;
+	struct libvmq_vm *vms, one;
 	size_t nr, i;
 	int ret;
 
@@ -375,7 +375,7 @@ static int cmd_stats(const char *cmd, int argc, char **argv)
 			return ret;
 		vms = malloc(sizeof(*vms));
 		if (!vms) {
-			vmq_vm_desc_release(&one);
+			libvmq_vm_release(&one);
 			return fail(-ENOMEM, NULL, NULL, "stats");
 		}
 		vms[0] = one;
@@ -407,13 +407,13 @@ static int cmd_stats(const char *cmd, int argc, char **argv)
 			print_counters(&vms[i], "  ");
 		}
 	}
-	vmq_vm_list_free(vms, nr);
+	libvmq_vm_list_free(vms, nr);
 	return 0;
 }
 
 static int cmd_name(const char *cmd, int argc, char **argv)
 {
-	struct vmq_vm_desc vm;
+	struct libvmq_vm vm;
 	const char *name;
 	int ret;
 
@@ -430,8 +430,8 @@ static int cmd_name(const char *cmd, int argc, char **argv)
 	ret = get_one(argv[0], &vm);
 	if (ret)
 		return ret;
-	vmq_vm_desc_release(&vm);
-	ret = vmq_set_name(ctx, vm.id, name);
+	libvmq_vm_release(&vm);
+	ret = libvmq_set_name(ctx, vm.id, name);
 	if (ret)
 		return fail(ret, argv[0], NULL, "name %s %s", argv[0], argv[1]);
 	return 0;
@@ -439,19 +439,19 @@ static int cmd_name(const char *cmd, int argc, char **argv)
 
 static int cmd_pair(const char *cmd, int argc, char **argv)
 {
-	struct vmq_ref a, b;
+	struct libvmq_ref a, b;
 	int ret;
 
 	if (argc != 2)
 		usage_error("usage: %s A B", cmd);
-	vmq_ref_parse(argv[0], &a);
-	vmq_ref_parse(argv[1], &b);
+	libvmq_ref_parse(argv[0], &a);
+	libvmq_ref_parse(argv[1], &b);
 	if (!strcmp(cmd, "allow"))
-		ret = vmq_allow(ctx, &a, &b);
+		ret = libvmq_allow(ctx, &a, &b);
 	else if (!strcmp(cmd, "revoke"))
-		ret = vmq_revoke(ctx, &a, &b);
+		ret = libvmq_revoke(ctx, &a, &b);
 	else
-		ret = vmq_introduce(ctx, &a, &b);
+		ret = libvmq_introduce(ctx, &a, &b);
 	if (ret)
 		return fail(ret, argv[0], argv[1], "%s %s %s", cmd, argv[0],
 			    argv[1]);
@@ -485,9 +485,9 @@ static bool parse_size(const char *s, uint32_t *out)
 
 static int cmd_quota(const char *cmd, int argc, char **argv)
 {
-	struct vmq_quota_set q = { 0 };
-	struct vmq_vm_desc vm;
-	struct vmq_ref ref;
+	struct libvmq_quota_set q = { 0 };
+	struct libvmq_vm vm;
+	struct libvmq_ref ref;
 	int i, ret;
 
 	(void)cmd;
@@ -526,11 +526,11 @@ static int cmd_quota(const char *cmd, int argc, char **argv)
 			printf("max-msg %u max-queue %u max-pages %u\n",
 			       vm.quota_max_msg, vm.quota_max_queue,
 			       vm.quota_max_pages);
-		vmq_vm_desc_release(&vm);
+		libvmq_vm_release(&vm);
 		return 0;
 	}
-	vmq_ref_parse(argv[0], &ref);
-	ret = vmq_set_quotas(ctx, &ref, &q);
+	libvmq_ref_parse(argv[0], &ref);
+	ret = libvmq_set_quotas(ctx, &ref, &q);
 	if (ret)
 		return fail(ret, argv[0], NULL, "quota %s", argv[0]);
 	return 0;
@@ -538,20 +538,20 @@ static int cmd_quota(const char *cmd, int argc, char **argv)
 
 static int cmd_reset(const char *cmd, int argc, char **argv)
 {
-	struct vmq_ref ref;
+	struct libvmq_ref ref;
 	int ret;
 
 	(void)cmd;
 	if (argc > 1)
 		usage_error("usage: reset [VM]");
 	if (!argc) {
-		ret = vmq_reset_counters(ctx, NULL);
+		ret = libvmq_reset_counters(ctx, NULL);
 		if (ret)
 			return fail(ret, NULL, NULL, "reset");
 		return 0;
 	}
-	vmq_ref_parse(argv[0], &ref);
-	ret = vmq_reset_counters(ctx, &ref);
+	libvmq_ref_parse(argv[0], &ref);
+	ret = libvmq_reset_counters(ctx, &ref);
 	if (ret)
 		return fail(ret, argv[0], NULL, "reset %s", argv[0]);
 	return 0;
@@ -562,11 +562,11 @@ struct monitor {
 	unsigned long seen;
 };
 
-static int print_event(const struct vmq_event_info *ev, void *arg)
+static int print_event(const struct libvmq_event *ev, void *arg)
 {
 	struct monitor *m = arg;
-	const char *name = vmq_event_name(ev->event);
-	const char *err = vmq_errno_name(ev->error);
+	const char *name = libvmq_event_name(ev->event);
+	const char *err = libvmq_errno_name(ev->error);
 
 	if (opt_json) {
 		fputs("{\"event\":", stdout);
@@ -625,12 +625,12 @@ static int cmd_monitor(const char *cmd, int argc, char **argv)
 			usage_error("usage: monitor [--count N]");
 		}
 	}
-	ret = vmq_events_subscribe(ctx);
+	ret = libvmq_events_subscribe(ctx);
 	if (ret)
 		return fail(ret, NULL, NULL, "joining the \"%s\" group",
 			    VMQ_GENL_MCGRP_EVENTS);
 	for (;;) {
-		ret = vmq_events_wait(ctx, -1, print_event, &m);
+		ret = libvmq_events_wait(ctx, -1, print_event, &m);
 		if (ret > 0 && m.count && m.seen >= m.count)
 			return 0;
 		if (ret == -ENOBUFS) {
@@ -730,7 +730,7 @@ int main(int argc, char **argv)
 	if (!sub)
 		usage_error("unknown command \"%s\"", cmd);
 
-	ret = vmq_open(&ctx);
+	ret = libvmq_open(&ctx);
 	if (ret == -ENOENT) {
 		fprintf(stderr, "vmqctl: vmq is not loaded (no generic netlink family \"%s\")\n",
 			VMQ_GENL_NAME);
@@ -747,6 +747,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmqctl: writing output: %s\n", strerror(errno));
 		ret = EXIT_FAIL;
 	}
-	vmq_close(ctx);
+	libvmq_close(ctx);
 	return ret;
 }
