@@ -22,62 +22,62 @@
 #define UNKNOWN_ID	0xfffffff0U
 
 struct fx {
-	struct vmq_gvm a, b;
-	struct vmq_gmem rxa, rxb;	/* receive rings */
-	struct vmq_gmem bufa, bufb;	/* payload buffers */
+	struct vmqt_gvm a, b;
+	struct vmqt_gmem rxa, rxb;	/* receive rings */
+	struct vmqt_gmem bufa, bufb;	/* payload buffers */
 };
 
 static void fx_init(struct fx *f)
 {
-	f->a = vmq_gvm_create();
-	f->b = vmq_gvm_create();
-	vmq_attach(&f->a, NULL);
-	vmq_attach(&f->b, NULL);
-	f->rxa = vmq_rx_setup(&f->a, 4096);
-	f->rxb = vmq_rx_setup(&f->b, 4096);
-	f->bufa = vmq_gmem_alloc(f->a.vm, 4096);
-	f->bufb = vmq_gmem_alloc(f->b.vm, 4096);
-	vmq_fill(f->bufa.hva, 4096, f->a.id, 1);
-	vmq_fill(f->bufb.hva, 4096, f->b.id, 1);
+	f->a = vmqt_gvm_create();
+	f->b = vmqt_gvm_create();
+	vmqt_attach(&f->a, NULL);
+	vmqt_attach(&f->b, NULL);
+	f->rxa = vmqt_rx_setup(&f->a, 4096);
+	f->rxb = vmqt_rx_setup(&f->b, 4096);
+	f->bufa = vmqt_gmem_alloc(f->a.vm, 4096);
+	f->bufb = vmqt_gmem_alloc(f->b.vm, 4096);
+	vmqt_fill(f->bufa.hva, 4096, f->a.id, 1);
+	vmqt_fill(f->bufb.hva, 4096, f->b.id, 1);
 }
 
 static void fx_free(struct fx *f)
 {
-	vmq_gvm_free(&f->a);
-	vmq_gvm_free(&f->b);
+	vmqt_gvm_free(&f->a);
+	vmqt_gvm_free(&f->b);
 }
 
 /* @from sends 100 bytes to @to: returns RAX, checks what arrived. */
-static s64 send(struct vmq_gvm *from, struct vmq_gmem *buf, struct vmq_gvm *to,
-		struct vmq_gmem *rx, u64 tag)
+static s64 send(struct vmqt_gvm *from, struct vmqt_gmem *buf, struct vmqt_gvm *to,
+		struct vmqt_gmem *rx, u64 tag)
 {
-	struct vmq_vm_info before = vmq_info_of(from->id);
-	u32 pending = vmq_host_pending(rx);
-	s64 r = vmq_gvm_hc(from, VMQ_HC_SEND, to->id, buf->gpa, 100, tag);
+	struct vmq_vm_info before = vmqt_info_of(from->id);
+	u32 pending = vmqt_host_pending(rx);
+	s64 r = vmqt_gvm_hc(from, VMQ_HC_SEND, to->id, buf->gpa, 100, tag);
 	const struct vmq_msg_hdr *m;
 
 	if (r) {
-		TEST_ASSERT(vmq_host_pending(rx) == pending,
+		TEST_ASSERT(vmqt_host_pending(rx) == pending,
 			    "refused send %u -> %u arrived", from->id, to->id);
-		vmq_check_err_ctrs(from->id, &before,
-				   r == -EACCES ? VMQ_CTR_ERR_DENIED : -1,
-				   1, 1);
+		vmqt_check_err_ctrs(from->id, &before,
+				    r == -EACCES ? VMQ_CTR_ERR_DENIED : -1,
+				    1, 1);
 		return r;
 	}
-	TEST_ASSERT(pending == 0 && vmq_host_pending(rx) == 1, "nothing arrived");
-	vmq_check_err_ctrs(from->id, &before, -1, 0, 1);
-	m = vmq_host_peek(rx);
+	TEST_ASSERT(pending == 0 && vmqt_host_pending(rx) == 1, "nothing arrived");
+	vmqt_check_err_ctrs(from->id, &before, -1, 0, 1);
+	m = vmqt_host_peek(rx);
 	TEST_ASSERT(m && m->type == VMQ_MSG_DATA && m->sender == from->id &&
 		    m->tag == tag && m->len == 100 &&
-		    vmq_check_fill(m + 1, 100, from->id, 1),
+		    vmqt_check_fill(m + 1, 100, from->id, 1),
 		    "message %u -> %u: wrong header or payload", from->id, to->id);
-	vmq_host_consume(rx, m);
+	vmqt_host_consume(rx, m);
 	return 0;
 }
 
 static u64 live_pairs(void)
 {
-	return vmq_stats().live_pairs;
+	return vmqt_stats().live_pairs;
 }
 
 static void test_default_deny(void)
@@ -102,20 +102,20 @@ static void test_allow_revoke(void)
 	s64 r;
 
 	fx_init(&f);
-	vmq_allow(f.a.id, f.b.id);
+	vmqt_allow(f.a.id, f.b.id);
 	TEST_ASSERT(live_pairs() == p0 + 1, "live_pairs after ALLOW");
 	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 3);
 	TEST_ASSERT(!r, "A -> B allowed: %ld", (long)r);
 	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 4);
 	TEST_ASSERT(!r, "A -> B allowed, again: %ld", (long)r);
 
-	vmq_revoke(f.a.id, f.b.id);
+	vmqt_revoke(f.a.id, f.b.id);
 	TEST_ASSERT(live_pairs() == p0, "live_pairs after REVOKE");
 	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 5);
 	TEST_ASSERT(r == -EACCES, "A -> B revoked: %ld", (long)r);
 
 	/* Allowing again works again. */
-	vmq_allow(f.a.id, f.b.id);
+	vmqt_allow(f.a.id, f.b.id);
 	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 6);
 	TEST_ASSERT(!r, "A -> B allowed again: %ld", (long)r);
 	fx_free(&f);
@@ -128,7 +128,7 @@ static void test_one_direction(void)
 	s64 r;
 
 	fx_init(&f);
-	vmq_allow(f.a.id, f.b.id);
+	vmqt_allow(f.a.id, f.b.id);
 	r = send(&f.b, &f.bufb, &f.a, &f.rxa, 7);
 	TEST_ASSERT(r == -EACCES, "B -> A with only A -> B allowed: %ld",
 		    (long)r);
@@ -138,11 +138,11 @@ static void test_one_direction(void)
 	r = send(&f.a, &f.bufa, &f.a, &f.rxa, 9);
 	TEST_ASSERT(r == -EACCES, "A -> A: %ld", (long)r);
 
-	vmq_allow(f.b.id, f.a.id);
+	vmqt_allow(f.b.id, f.a.id);
 	r = send(&f.b, &f.bufb, &f.a, &f.rxa, 10);
 	TEST_ASSERT(!r, "B -> A allowed: %ld", (long)r);
 	/* Revoking one direction leaves the other. */
-	vmq_revoke(f.a.id, f.b.id);
+	vmqt_revoke(f.a.id, f.b.id);
 	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 11);
 	TEST_ASSERT(r == -EACCES, "A -> B revoked: %ld", (long)r);
 	r = send(&f.b, &f.bufb, &f.a, &f.rxa, 12);
@@ -157,28 +157,28 @@ static void test_ioctl_errors(void)
 	int r;
 
 	fx_init(&f);
-	r = __vmq_pair(VMQ_IOC_REVOKE, f.a.id, f.b.id);
+	r = __vmqt_pair(VMQ_IOC_REVOKE, f.a.id, f.b.id);
 	TEST_ASSERT(r == -ENOENT, "REVOKE never allowed: %d", r);
-	vmq_allow(f.a.id, f.b.id);
-	vmq_allow(f.a.id, f.b.id);
+	vmqt_allow(f.a.id, f.b.id);
+	vmqt_allow(f.a.id, f.b.id);
 	TEST_ASSERT(live_pairs() == p0 + 1, "ALLOW twice made two pairs");
-	vmq_revoke(f.a.id, f.b.id);
-	r = __vmq_pair(VMQ_IOC_REVOKE, f.a.id, f.b.id);
+	vmqt_revoke(f.a.id, f.b.id);
+	r = __vmqt_pair(VMQ_IOC_REVOKE, f.a.id, f.b.id);
 	TEST_ASSERT(r == -ENOENT, "REVOKE twice: %d", r);
-	r = __vmq_pair(VMQ_IOC_REVOKE, f.b.id, f.a.id);
+	r = __vmqt_pair(VMQ_IOC_REVOKE, f.b.id, f.a.id);
 	TEST_ASSERT(r == -ENOENT, "REVOKE of the other direction: %d", r);
 
-	r = __vmq_pair(VMQ_IOC_ALLOW, f.a.id, UNKNOWN_ID);
+	r = __vmqt_pair(VMQ_IOC_ALLOW, f.a.id, UNKNOWN_ID);
 	TEST_ASSERT(r == -ESRCH, "ALLOW to an unknown id: %d", r);
-	r = __vmq_pair(VMQ_IOC_ALLOW, UNKNOWN_ID, f.a.id);
+	r = __vmqt_pair(VMQ_IOC_ALLOW, UNKNOWN_ID, f.a.id);
 	TEST_ASSERT(r == -ESRCH, "ALLOW from an unknown id: %d", r);
-	r = __vmq_pair(VMQ_IOC_REVOKE, f.a.id, UNKNOWN_ID);
+	r = __vmqt_pair(VMQ_IOC_REVOKE, f.a.id, UNKNOWN_ID);
 	TEST_ASSERT(r == -ESRCH, "REVOKE to an unknown id: %d", r);
-	r = __vmq_pair(VMQ_IOC_REVOKE, UNKNOWN_ID, f.a.id);
+	r = __vmqt_pair(VMQ_IOC_REVOKE, UNKNOWN_ID, f.a.id);
 	TEST_ASSERT(r == -ESRCH, "REVOKE from an unknown id: %d", r);
-	r = __vmq_pair(VMQ_IOC_ALLOW, 0, f.a.id);
+	r = __vmqt_pair(VMQ_IOC_ALLOW, 0, f.a.id);
 	TEST_ASSERT(r == -EINVAL, "ALLOW from id 0: %d", r);
-	r = __vmq_pair(VMQ_IOC_REVOKE, f.a.id, 0);
+	r = __vmqt_pair(VMQ_IOC_REVOKE, f.a.id, 0);
 	TEST_ASSERT(r == -EINVAL, "REVOKE to id 0: %d", r);
 	TEST_ASSERT(live_pairs() == p0, "failed ioctls changed live_pairs");
 	fx_free(&f);
@@ -187,7 +187,7 @@ static void test_ioctl_errors(void)
 /* A VM that goes away takes every pair naming it, in either role. */
 static void test_vm_gone(void)
 {
-	struct vmq_gvm c;
+	struct vmqt_gvm c;
 	u64 p0 = live_pairs();
 	u32 aid, cid;
 	struct fx f;
@@ -195,31 +195,31 @@ static void test_vm_gone(void)
 	int e;
 
 	fx_init(&f);
-	c = vmq_gvm_create();
-	cid = vmq_attach(&c, NULL);
+	c = vmqt_gvm_create();
+	cid = vmqt_attach(&c, NULL);
 	aid = f.a.id;
-	vmq_allow(aid, f.b.id);
-	vmq_allow(f.b.id, aid);
-	vmq_allow(aid, cid);
-	vmq_allow(cid, aid);
-	vmq_allow(f.b.id, cid);
+	vmqt_allow(aid, f.b.id);
+	vmqt_allow(f.b.id, aid);
+	vmqt_allow(aid, cid);
+	vmqt_allow(cid, aid);
+	vmqt_allow(f.b.id, cid);
 	TEST_ASSERT(live_pairs() == p0 + 5, "five pairs expected");
 
-	vmq_gvm_free(&f.a);
+	vmqt_gvm_free(&f.a);
 	TEST_ASSERT(live_pairs() == p0 + 1, "A's four pairs not removed: %lu",
 		    (unsigned long)(live_pairs() - p0));
-	e = __vmq_pair(VMQ_IOC_REVOKE, f.b.id, aid);
+	e = __vmqt_pair(VMQ_IOC_REVOKE, f.b.id, aid);
 	TEST_ASSERT(e == -ESRCH, "REVOKE naming the freed VM: %d", e);
-	e = __vmq_pair(VMQ_IOC_ALLOW, f.b.id, aid);
+	e = __vmqt_pair(VMQ_IOC_ALLOW, f.b.id, aid);
 	TEST_ASSERT(e == -ESRCH, "ALLOW naming the freed VM: %d", e);
-	r = vmq_gvm_hc(&f.b, VMQ_HC_SEND, aid, f.bufb.gpa, 8, 0);
+	r = vmqt_gvm_hc(&f.b, VMQ_HC_SEND, aid, f.bufb.gpa, 8, 0);
 	TEST_ASSERT(r == -EACCES, "send to the freed VM: %ld", (long)r);
 	/* B -> C survived. */
-	vmq_rx_setup(&c, 4096);
-	r = vmq_gvm_hc(&f.b, VMQ_HC_SEND, cid, f.bufb.gpa, 8, 0);
+	vmqt_rx_setup(&c, 4096);
+	r = vmqt_gvm_hc(&f.b, VMQ_HC_SEND, cid, f.bufb.gpa, 8, 0);
 	TEST_ASSERT(!r, "B -> C: %ld", (long)r);
-	vmq_gvm_free(&c);
-	vmq_gvm_free(&f.b);
+	vmqt_gvm_free(&c);
+	vmqt_gvm_free(&f.b);
 	TEST_ASSERT(live_pairs() == p0, "pairs left after every VM went away");
 }
 
@@ -282,7 +282,7 @@ static void test_unprivileged(void)
 		"/dev/vmq", "/dev/vmq-window", "/dev/vmq-window-2m",
 	};
 	struct vmq_stats s;
-	int fd = vmq_dev();
+	int fd = vmqt_dev();
 	int i, r;
 
 	TEST_REQUIRE(!geteuid());
@@ -330,8 +330,8 @@ static int handle_ioctl(int fd, unsigned long cmd, void *arg)
  */
 static void test_vm_handle(void)
 {
-	struct vmq_gvm other = vmq_gvm_create();
-	u32 other_id = vmq_attach(&other, "acl-other");
+	struct vmqt_gvm other = vmqt_gvm_create();
+	u32 other_id = vmqt_attach(&other, "acl-other");
 	int status;
 	pid_t pid;
 
@@ -345,13 +345,13 @@ static void test_vm_handle(void)
 		struct vmq_attach a = { 0 };
 		struct vmq_vm_info info;
 		struct vmq_stats st;
-		struct vmq_gvm own;
+		struct vmqt_gvm own;
 		int dev, h, efd;
 
 		drop_cap_sys_admin();
 		dev = open("/dev/vmq", O_RDWR);
 		TEST_ASSERT(dev >= 0, "open /dev/vmq: %d", -errno);
-		own = vmq_gvm_create();
+		own = vmqt_gvm_create();
 		efd = eventfd(0, EFD_CLOEXEC);
 
 		/* /dev/vmq: nothing but a handle for one's own VM. */
@@ -413,16 +413,16 @@ static void test_vm_handle(void)
 			    "ALLOW on a handle");
 
 		/* The VM goes; the handle stays, and says so. */
-		vmq_gvm_free(&own);
+		vmqt_gvm_free(&own);
 		memset(&info, 0, sizeof(info));
-		TEST_ASSERT(vmq_settle(handle_vm_gone, &h), "VM_INFO after the VM");
+		TEST_ASSERT(vmqt_settle(handle_vm_gone, &h), "VM_INFO after the VM");
 		close(h);
 		exit(KSFT_PASS);
 	}
 	TEST_ASSERT(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
 		    WEXITSTATUS(status) == KSFT_PASS,
 		    "unprivileged VMM (status %#x)", status);
-	vmq_gvm_free(&other);
+	vmqt_gvm_free(&other);
 }
 
 static const struct {
@@ -445,8 +445,8 @@ int main(void)
 
 	ksft_print_header();
 	ksft_set_plan(ARRAY_SIZE(cases));
-	vmq_dev();
+	vmqt_dev();
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		vmq_run_case(cases[i].name, cases[i].fn);
+		vmqt_run_case(cases[i].name, cases[i].fn);
 	ksft_finished();
 }

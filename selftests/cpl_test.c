@@ -58,17 +58,17 @@ static u64 g_resume;
  * its CS for the host to see, issues the hypercall, and ends with UD2 if
  * the hypercall returned.
  */
-extern char vmq_user_stub[], vmq_user_vmmcall[], vmq_user_vmcall[];
+extern char vmqt_user_stub[], vmqt_user_vmmcall[], vmqt_user_vmcall[];
 asm(".pushsection .text\n"
-	"vmq_user_stub:\n"
+	"vmqt_user_stub:\n"
 	"	mov %cs, %r8\n"
 	"	mov %r8, g_ex+40(%rip)\n"	/* offsetof(struct excursion, user_cs) */
 	"	test %edi, %edi\n"
-	"	jz vmq_user_vmcall\n"
-	"vmq_user_vmmcall:\n"
+	"	jz vmqt_user_vmcall\n"
+	"vmqt_user_vmmcall:\n"
 	"	vmmcall\n"
 	"	ud2\n"
-	"vmq_user_vmcall:\n"
+	"vmqt_user_vmcall:\n"
 	"	vmcall\n"
 	"	ud2\n"
 	".popsection\n");
@@ -88,7 +88,7 @@ static void __attribute__((noreturn)) to_user(u64 nr, u64 a0, u64 a1, u64 a2,
 		     "pushq %[rip]\n\t"
 		     "iretq"
 		     : : [ss] "i"(USER_DS), [rsp] "r"(g_ustack_top),
-		       [cs] "i"(USER_CS), [rip] "r"(vmq_user_stub),
+		       [cs] "i"(USER_CS), [rip] "r"(vmqt_user_stub),
 		       "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3), "D"(amd)
 		     : "memory");
 	__builtin_unreachable();
@@ -210,8 +210,8 @@ struct world {
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
 	u32 id;
-	struct vmq_gvm b;
-	struct vmq_gmem rx;
+	struct vmqt_gvm b;
+	struct vmqt_gmem rx;
 	struct vmq_vm_info a0, b0;	/* counters before a stage */
 };
 
@@ -219,8 +219,8 @@ static s64 run_stage(struct world *w)
 {
 	struct ucall uc;
 
-	w->a0 = vmq_info_of(w->id);
-	w->b0 = vmq_info_of(w->b.id);
+	w->a0 = vmqt_info_of(w->id);
+	w->b0 = vmqt_info_of(w->b.id);
 	vcpu_run(w->vcpu);
 	switch (get_ucall(w->vcpu, &uc)) {
 	case UCALL_SYNC:
@@ -240,24 +240,24 @@ static s64 run_stage(struct world *w)
 /* A's send with @tag arrived in B's queue. */
 static void check_arrived(struct world *w, u64 tag)
 {
-	const struct vmq_msg_hdr *m = vmq_host_peek(&w->rx);
+	const struct vmq_msg_hdr *m = vmqt_host_peek(&w->rx);
 
 	CHECK(m, "no message in B's queue");
 	if (!m)
 		return;
 	CHECK(m->sender == w->id && m->tag == tag && m->len == MSG_LEN &&
-	      vmq_check_fill(m + 1, MSG_LEN, w->id, 0),
+	      vmqt_check_fill(m + 1, MSG_LEN, w->id, 0),
 	      "wrong message: sender %u tag %lx len %u", m->sender,
 	      (unsigned long)m->tag, m->len);
-	vmq_host_consume(&w->rx, m);
-	CHECK(!vmq_host_pending(&w->rx), "more than one message arrived");
+	vmqt_host_consume(&w->rx, m);
+	CHECK(!vmqt_host_pending(&w->rx), "more than one message arrived");
 }
 
 /* The excursion ended in #GP(0) on the hypercall, refused by vmq. */
 static void check_refused(struct world *w, u64 nr, const char *what)
 {
-	struct vmq_vm_info a = vmq_info_of(w->id);
-	struct vmq_vm_info b = vmq_info_of(w->b.id);
+	struct vmq_vm_info a = vmqt_info_of(w->id);
+	struct vmq_vm_info b = vmqt_info_of(w->b.id);
 	int c;
 
 	CHECK((g_ex.user_cs & 3) == 3, "%s: user stub ran with CS %#lx", what,
@@ -265,8 +265,8 @@ static void check_refused(struct world *w, u64 nr, const char *what)
 	CHECK(g_ex.vector == GP_VEC && g_ex.error_code == 0,
 	      "%s: vector %lu error code %#lx, expected #GP(0)", what,
 	      (unsigned long)g_ex.vector, (unsigned long)g_ex.error_code);
-	CHECK(g_ex.rip == (u64)vmq_user_vmmcall ||
-	      g_ex.rip == (u64)vmq_user_vmcall,
+	CHECK(g_ex.rip == (u64)vmqt_user_vmmcall ||
+	      g_ex.rip == (u64)vmqt_user_vmcall,
 	      "%s: #GP at %#lx, not on the hypercall", what,
 	      (unsigned long)g_ex.rip);
 	CHECK((g_ex.cs & 3) == 3, "%s: #GP from CS %#lx", what,
@@ -282,27 +282,27 @@ static void check_refused(struct world *w, u64 nr, const char *what)
 		CHECK(b.counters[c] == w->b0.counters[c],
 		      "%s: B's counter %d changed", what, c);
 	}
-	CHECK(!vmq_host_pending(&w->rx), "%s: a message arrived", what);
+	CHECK(!vmqt_host_pending(&w->rx), "%s: a message arrived", what);
 }
 
 int main(void)
 {
-	struct vmq_gmem buf;
+	struct vmqt_gmem buf;
 	struct world w;
 	s64 r;
 
 	ksft_print_header();
 	ksft_set_plan(6);
 
-	w.b = vmq_gvm_create();
-	vmq_attach(&w.b, NULL);
-	w.rx = vmq_rx_setup(&w.b, 4096);
+	w.b = vmqt_gvm_create();
+	vmqt_attach(&w.b, NULL);
+	w.rx = vmqt_rx_setup(&w.b, 4096);
 
 	w.vm = vm_create_with_one_vcpu(&w.vcpu, guest_code);
-	TEST_ASSERT(!__vmq_attach(w.vm, NULL, &w.id), "attach");
-	vmq_allow(w.id, w.b.id);
-	buf = vmq_gmem_alloc(w.vm, 4096);
-	vmq_fill(buf.hva, MSG_LEN, w.id, 0);
+	TEST_ASSERT(!__vmqt_attach(w.vm, NULL, &w.id), "attach");
+	vmqt_allow(w.id, w.b.id);
+	buf = vmqt_gmem_alloc(w.vm, 4096);
+	vmqt_fill(buf.hva, MSG_LEN, w.id, 0);
 	g_dest = w.b.id;
 	g_gpa = buf.gpa;
 	sync_global_to_guest(w.vm, g_dest);
@@ -341,7 +341,7 @@ int main(void)
 	      (unsigned long)g_ex.vector, (unsigned long)g_ex.cs);
 	CHECK(g_ex.rax == (u64)KVM_EPERM_RET, "KVM number: RAX %ld",
 	      (long)g_ex.rax);
-	CHECK(vmq_info_of(w.id).counters[VMQ_CTR_ERR_PERM] ==
+	CHECK(vmqt_info_of(w.id).counters[VMQ_CTR_ERR_PERM] ==
 	      w.a0.counters[VMQ_CTR_ERR_PERM], "KVM number counted by vmq");
 	ksft_test_result(ok, "KVM number at CPL 3: KVM's -KVM_EPERM, no #GP\n");
 
@@ -352,6 +352,6 @@ int main(void)
 	ksft_test_result(ok, "SEND at CPL 0 works after the refusals\n");
 
 	kvm_vm_free(w.vm);
-	vmq_gvm_free(&w.b);
+	vmqt_gvm_free(&w.b);
 	ksft_finished();
 }

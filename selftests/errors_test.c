@@ -18,43 +18,43 @@
 #define RX_DATA		4096U
 
 struct fx {
-	struct vmq_gvm a, b, c;
-	struct vmq_gmem rx;	/* B's receive ring */
-	struct vmq_gmem buf;	/* A's payload buffer */
+	struct vmqt_gvm a, b, c;
+	struct vmqt_gmem rx;	/* B's receive ring */
+	struct vmqt_gmem buf;	/* A's payload buffer */
 };
 
 static void fx_init(struct fx *f)
 {
-	f->a = vmq_gvm_create();
-	f->b = vmq_gvm_create();
-	f->c = vmq_gvm_create();
-	vmq_attach(&f->a, "aye");
-	vmq_attach(&f->b, "bee");
-	vmq_attach(&f->c, "sea");
-	f->rx = vmq_rx_setup(&f->b, RX_DATA);
-	vmq_allow(f->a.id, f->b.id);
-	vmq_allow(f->a.id, f->c.id);
-	f->buf = vmq_gmem_alloc(f->a.vm, 3 * 4096);
-	vmq_fill(f->buf.hva, f->buf.bytes, f->a.id, 0);
+	f->a = vmqt_gvm_create();
+	f->b = vmqt_gvm_create();
+	f->c = vmqt_gvm_create();
+	vmqt_attach(&f->a, "aye");
+	vmqt_attach(&f->b, "bee");
+	vmqt_attach(&f->c, "sea");
+	f->rx = vmqt_rx_setup(&f->b, RX_DATA);
+	vmqt_allow(f->a.id, f->b.id);
+	vmqt_allow(f->a.id, f->c.id);
+	f->buf = vmqt_gmem_alloc(f->a.vm, 3 * 4096);
+	vmqt_fill(f->buf.hva, f->buf.bytes, f->a.id, 0);
 }
 
 static void fx_free(struct fx *f)
 {
-	vmq_gvm_free(&f->a);
-	vmq_gvm_free(&f->b);
-	vmq_gvm_free(&f->c);
+	vmqt_gvm_free(&f->a);
+	vmqt_gvm_free(&f->b);
+	vmqt_gvm_free(&f->c);
 }
 
 /* One hypercall from @g: it must return @want and count exactly @ctr. */
-static void expect(struct vmq_gvm *g, u64 nr, u64 a0, u64 a1, u64 a2, u64 a3,
+static void expect(struct vmqt_gvm *g, u64 nr, u64 a0, u64 a1, u64 a2, u64 a3,
 		   s64 want, int ctr, const char *what)
 {
-	struct vmq_vm_info before = vmq_info_of(g->id);
-	s64 r = vmq_gvm_hc(g, nr, a0, a1, a2, a3);
+	struct vmq_vm_info before = vmqt_info_of(g->id);
+	s64 r = vmqt_gvm_hc(g, nr, a0, a1, a2, a3);
 
 	TEST_ASSERT(r == want, "%s: returned %ld, expected %ld", what,
 		    (long)r, (long)want);
-	vmq_check_err_ctrs(g->id, &before, ctr, 1, 1);
+	vmqt_check_err_ctrs(g->id, &before, ctr, 1, 1);
 }
 
 static u32 prod_head(struct fx *f)
@@ -76,7 +76,7 @@ static void expect_send(struct fx *f, u64 dest, u64 gpa, u64 len, s64 want,
 /* The next message in B's queue is A's buffer at @off, @len bytes. */
 static void expect_msg(struct fx *f, u32 off, u32 len, u32 seq)
 {
-	const struct vmq_msg_hdr *m = vmq_host_peek(&f->rx);
+	const struct vmq_msg_hdr *m = vmqt_host_peek(&f->rx);
 
 	TEST_ASSERT(m, "no message in B's queue");
 	TEST_ASSERT(m->type == VMQ_MSG_DATA && m->len == len &&
@@ -85,7 +85,7 @@ static void expect_msg(struct fx *f, u32 off, u32 len, u32 seq)
 		    m->type, m->len, m->sender, m->seq, (unsigned long)m->tag);
 	TEST_ASSERT(!memcmp(m + 1, (u8 *)f->buf.hva + off, len),
 		    "payload differs");
-	vmq_host_consume(&f->rx, m);
+	vmqt_host_consume(&f->rx, m);
 }
 
 /*
@@ -103,7 +103,7 @@ static void test_unknown_dest(void)
 	/* RBX is 64 bits: B's id plus a high bit is no VM, not B. */
 	expect_send(&f, (1ULL << 32) | f.b.id, f.buf.gpa, 16, -EACCES,
 		    VMQ_CTR_ERR_DENIED, "dest above 32 bits");
-	TEST_ASSERT(!vmq_host_pending(&f.rx), "something arrived");
+	TEST_ASSERT(!vmqt_host_pending(&f.rx), "something arrived");
 	fx_free(&f);
 }
 
@@ -116,11 +116,11 @@ static void test_eacces(void)
 	/* B -> A and C -> B were never allowed (A -> B is one direction). */
 	expect(&f.b, VMQ_HC_SEND, f.a.id, f.rx.gpa, 16, 0, -EACCES,
 	       VMQ_CTR_ERR_DENIED, "B -> A");
-	before = vmq_info_of(f.b.id);
-	expect(&f.c, VMQ_HC_SEND, f.b.id, vmq_ram_end(f.c.vm) - 4096, 16, 0,
+	before = vmqt_info_of(f.b.id);
+	expect(&f.c, VMQ_HC_SEND, f.b.id, vmqt_ram_end(f.c.vm) - 4096, 16, 0,
 	       -EACCES, VMQ_CTR_ERR_DENIED, "C -> B");
-	TEST_ASSERT(!vmq_host_pending(&f.rx), "something arrived");
-	vmq_check_err_ctrs(f.b.id, &before, -1, 0, 0);
+	TEST_ASSERT(!vmqt_host_pending(&f.rx), "something arrived");
+	vmqt_check_err_ctrs(f.b.id, &before, -1, 0, 0);
 	fx_free(&f);
 }
 
@@ -131,7 +131,7 @@ static void test_emsgsize(void)
 	u32 half;
 
 	fx_init(&f);
-	info = vmq_gvm_info(&f.a);
+	info = vmqt_gvm_info(&f.a);
 	TEST_ASSERT(info.abi_version == VMQ_ABI_VERSION && info.vm_id == f.a.id,
 		    "VMQ_HC_INFO: abi %u id %u", info.abi_version, info.vm_id);
 	TEST_ASSERT(info.max_msg > RX_DATA, "max_msg %u", info.max_msg);
@@ -156,7 +156,7 @@ static void test_efault(void)
 	u64 end;
 
 	fx_init(&f);
-	end = vmq_ram_end(f.a.vm);
+	end = vmqt_ram_end(f.a.vm);
 	expect_send(&f, f.b.id, NOT_RAM, 16, -EFAULT, VMQ_CTR_ERR_FAULT,
 		    "gpa not RAM");
 	expect_send(&f, f.b.id, ~0ULL - 15, 64, -EFAULT, VMQ_CTR_ERR_FAULT,
@@ -167,7 +167,7 @@ static void test_efault(void)
 		    "first byte past RAM");
 	/* The last bytes of RAM are fine. */
 	expect_send(&f, f.b.id, end - 64, 64, 0, -1, "last bytes of RAM");
-	TEST_ASSERT(vmq_host_pending(&f.rx) == 1, "one message expected");
+	TEST_ASSERT(vmqt_host_pending(&f.rx) == 1, "one message expected");
 	fx_free(&f);
 }
 
@@ -196,14 +196,14 @@ static void test_eagain(void)
 		    "full ring");
 	expect_send(&f, f.b.id, f.buf.gpa + 3, 1000, -EAGAIN, VMQ_CTR_ERR_FULL,
 		    "still full");
-	TEST_ASSERT(vmq_host_pending(&f.rx) == 3, "3 messages expected");
+	TEST_ASSERT(vmqt_host_pending(&f.rx) == 3, "3 messages expected");
 	/* Consuming one makes exactly room for padding plus the fourth. */
 	expect_msg(&f, 0, 1000, 0);
 	expect_send(&f, f.b.id, f.buf.gpa + 3, 1000, 0, -1, "after consuming");
 	expect_msg(&f, 1, 1000, 1);
 	expect_msg(&f, 2, 1000, 2);
 	expect_msg(&f, 3, 1000, 3);
-	TEST_ASSERT(!vmq_host_pending(&f.rx), "queue not drained");
+	TEST_ASSERT(!vmqt_host_pending(&f.rx), "queue not drained");
 	fx_free(&f);
 }
 
@@ -242,17 +242,17 @@ static void test_epipe(void)
 static void test_queue_register(void)
 {
 	struct vmq_stats s0, s1;
-	struct vmq_gmem r;
+	struct vmqt_gmem r;
 	struct vmq_ring_hdr *h;
 	struct fx f;
 	u64 end;
 
 	fx_init(&f);
-	s0 = vmq_stats();
-	r = vmq_gmem_alloc(f.c.vm, VMQ_RING_HDR_SIZE + 8192);
+	s0 = vmqt_stats();
+	r = vmqt_gmem_alloc(f.c.vm, VMQ_RING_HDR_SIZE + 8192);
 	h = r.hva;
 	h->magic = VMQ_RING_MAGIC;
-	end = vmq_ram_end(f.c.vm);
+	end = vmqt_ram_end(f.c.vm);
 
 #define REG(gpa, size, flags, want, ctr, what) \
 	expect(&f.c, VMQ_HC_QUEUE_REGISTER, gpa, size, flags, 0, want, ctr, what)
@@ -282,7 +282,7 @@ static void test_queue_register(void)
 	REG(~0ULL & ~4095ULL, VMQ_RING_HDR_SIZE + 4096, 0, -EFAULT,
 	    VMQ_CTR_ERR_FAULT, "ring wraps past 2^64");
 
-	s1 = vmq_stats();
+	s1 = vmqt_stats();
 	TEST_ASSERT(s1.live_queues == s0.live_queues &&
 		    s1.pinned_pages == s0.pinned_pages,
 		    "failed registrations left queues %lu->%lu pages %lu->%lu",
@@ -296,14 +296,14 @@ static void test_queue_register(void)
 	expect(&f.b, VMQ_HC_QUEUE_REGISTER, r.gpa, r.bytes, 0, 0, -EBUSY,
 	       VMQ_CTR_ERR_BUSY, "B registers again");
 #undef REG
-	s1 = vmq_stats();
+	s1 = vmqt_stats();
 	TEST_ASSERT(s1.live_queues == s0.live_queues + 1 &&
 		    s1.pinned_pages == s0.pinned_pages + 3,
 		    "one queue of 3 pages expected");
 	expect(&f.c, VMQ_HC_QUEUE_UNREGISTER, 0, 0, 0, 0, 0, -1, "unregister");
 	expect(&f.c, VMQ_HC_QUEUE_UNREGISTER, 0, 0, 0, 0, -ENOTCONN,
 	       VMQ_CTR_ERR_NOQUEUE, "unregister twice");
-	s1 = vmq_stats();
+	s1 = vmqt_stats();
 	TEST_ASSERT(s1.live_queues == s0.live_queues &&
 		    s1.pinned_pages == s0.pinned_pages, "queue not released");
 	fx_free(&f);
@@ -325,13 +325,13 @@ static void test_numbers(void)
 	expect(&f.a, VMQ_HC_BASE + VMQ_HC_RANGE - 1, 1, 2, 3, 4, -EOPNOTSUPP,
 	       VMQ_CTR_ERR_INVAL, "last number of the range");
 	for (i = 0; i < ARRAY_SIZE(foreign); i++) {
-		struct vmq_vm_info before = vmq_info_of(f.a.id);
-		s64 r = vmq_gvm_hc(&f.a, foreign[i], 0, 0, 0, 0);
+		struct vmq_vm_info before = vmqt_info_of(f.a.id);
+		s64 r = vmqt_gvm_hc(&f.a, foreign[i], 0, 0, 0, 0);
 
 		TEST_ASSERT(r == KVM_ENOSYS_RET,
 			    "number %#lx: %ld, expected KVM's -KVM_ENOSYS",
 			    (unsigned long)foreign[i], (long)r);
-		vmq_check_err_ctrs(f.a.id, &before, -1, 0, 0);
+		vmqt_check_err_ctrs(f.a.id, &before, -1, 0, 0);
 	}
 	fx_free(&f);
 }
@@ -339,12 +339,12 @@ static void test_numbers(void)
 static void test_tx(void)
 {
 	struct vmq_stats s0, s1;
-	struct vmq_gmem t;
+	struct vmqt_gmem t;
 	struct fx f;
 
 	fx_init(&f);
-	s0 = vmq_stats();
-	t = vmq_gmem_alloc(f.a.vm, VMQ_RING_HDR_SIZE + 4096);
+	s0 = vmqt_stats();
+	t = vmqt_gmem_alloc(f.a.vm, VMQ_RING_HDR_SIZE + 4096);
 	((struct vmq_tx_hdr *)t.hva)->magic = VMQ_TX_MAGIC;
 
 #define TX(nr, gpa, size, flags, want, ctr, what) \
@@ -373,9 +373,9 @@ static void test_tx(void)
 	((struct vmq_tx_hdr *)t.hva)->magic = VMQ_TX_MAGIC;
 	TX(VMQ_HC_TX_REGISTER, NOT_RAM, t.bytes, 0, -EFAULT, VMQ_CTR_ERR_FAULT,
 	   "gpa not RAM");
-	TX(VMQ_HC_TX_REGISTER, vmq_ram_end(f.a.vm) - 4096, t.bytes, 0, -EFAULT,
+	TX(VMQ_HC_TX_REGISTER, vmqt_ram_end(f.a.vm) - 4096, t.bytes, 0, -EFAULT,
 	   VMQ_CTR_ERR_FAULT, "ring runs off the end of RAM");
-	s1 = vmq_stats();
+	s1 = vmqt_stats();
 	TEST_ASSERT(s1.live_tx_rings == s0.live_tx_rings &&
 		    s1.pinned_pages == s0.pinned_pages,
 		    "failed registrations left something behind");
@@ -392,7 +392,7 @@ static void test_tx(void)
 	TX(VMQ_HC_TX_FLUSH, 0, 0, 0, -ENOTCONN, VMQ_CTR_ERR_NOQUEUE,
 	   "TX_FLUSH after unregister");
 #undef TX
-	s1 = vmq_stats();
+	s1 = vmqt_stats();
 	TEST_ASSERT(s1.live_tx_rings == s0.live_tx_rings &&
 		    s1.pinned_pages == s0.pinned_pages, "ring not released");
 	fx_free(&f);
@@ -420,17 +420,17 @@ static void test_wait(void)
 
 static void test_wait_no_lapic(void)
 {
-	struct vmq_gvm g = vmq_gvm_create_no_lapic();
+	struct vmqt_gvm g = vmqt_gvm_create_no_lapic();
 
-	vmq_attach(&g, NULL);
-	vmq_rx_setup(&g, 4096);
+	vmqt_attach(&g, NULL);
+	vmqt_rx_setup(&g, 4096);
 	expect(&g, VMQ_HC_WAIT, 0, 0, 0, 0, -EOPNOTSUPP, VMQ_CTR_ERR_INVAL,
 	       "WAIT(0) without a local APIC");
 	expect(&g, VMQ_HC_WAIT, 1000, 0, 0, 0, -EOPNOTSUPP, VMQ_CTR_ERR_INVAL,
 	       "WAIT(1us) without a local APIC");
 	/* Everything else works without one. */
 	expect(&g, VMQ_HC_QUEUE_UNREGISTER, 0, 0, 0, 0, 0, -1, "unregister");
-	vmq_gvm_free(&g);
+	vmqt_gvm_free(&g);
 }
 
 static void test_lookup(void)
@@ -454,7 +454,7 @@ static void test_lookup(void)
 	       "NUL inside the length");
 	expect(&f.a, VMQ_HC_LOOKUP, NOT_RAM, 3, 0, 0, -EFAULT,
 	       VMQ_CTR_ERR_FAULT, "gpa not RAM");
-	expect(&f.a, VMQ_HC_LOOKUP, vmq_ram_end(f.a.vm) - 2, 3, 0, 0, -EFAULT,
+	expect(&f.a, VMQ_HC_LOOKUP, vmqt_ram_end(f.a.vm) - 2, 3, 0, 0, -EFAULT,
 	       VMQ_CTR_ERR_FAULT, "name runs off the end of RAM");
 	strcpy(name, "nobody");
 	expect(&f.a, VMQ_HC_LOOKUP, gpa, 6, 0, 0, -ESRCH, VMQ_CTR_ERR_NODEST,
@@ -496,8 +496,8 @@ int main(void)
 
 	ksft_print_header();
 	ksft_set_plan(ARRAY_SIZE(cases));
-	vmq_dev();
+	vmqt_dev();
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		vmq_run_case(cases[i].name, cases[i].fn);
+		vmqt_run_case(cases[i].name, cases[i].fn);
 	ksft_finished();
 }

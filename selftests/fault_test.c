@@ -76,10 +76,10 @@ static void write_knob(const char *path, const char *val)
 
 /* Everything one operation needs; set up without injection. */
 struct fx {
-	struct vmq_gvm a, b;
-	struct vmq_gmem ring;
-	struct vmq_win wa, wb;
-	struct vnl v;
+	struct vmqt_gvm a, b;
+	struct vmqt_gmem ring;
+	struct vmqt_win wa, wb;
+	struct vmqt_nl v;
 	int win_fd;
 };
 
@@ -100,7 +100,7 @@ struct fop {
  * A hypercall from @g's guest. A KVM_RUN that one of KVM's own allocations
  * failed is run again, as a VMM would: the guest carries on where it was.
  */
-static long guest_hc(struct vmq_gvm *g, u64 nr, u64 a0, u64 a1, u64 a2)
+static long guest_hc(struct vmqt_gvm *g, u64 nr, u64 a0, u64 a1, u64 a2)
 {
 	struct ucall uc;
 	int ret, tries = 0;
@@ -133,13 +133,13 @@ static void setup_none(struct fx *x)
  * loaded and its caches full, so that the armed run fails KVM's own
  * allocations as little as possible.
  */
-static struct vmq_gvm warm_gvm(void)
+static struct vmqt_gvm warm_gvm(void)
 {
-	struct vmq_gvm g = vmq_gvm_create();
+	struct vmqt_gvm g = vmqt_gvm_create();
 
 	g.cmd->op = OP_INFO_LOOP;
 	g.cmd->a[0] = 0;
-	TEST_ASSERT(!vmq_gvm_run(&g), "warm-up");
+	TEST_ASSERT(!vmqt_gvm_run(&g), "warm-up");
 	return g;
 }
 
@@ -151,20 +151,20 @@ static void setup_vm(struct fx *x)
 static void setup_attached(struct fx *x)
 {
 	x->a = warm_gvm();
-	vmq_attach(&x->a, "fault-a");
+	vmqt_attach(&x->a, "fault-a");
 }
 
 static void teardown_vms(struct fx *x)
 {
 	if (x->a.vm)
-		vmq_gvm_free(&x->a);
+		vmqt_gvm_free(&x->a);
 	if (x->b.vm)
-		vmq_gvm_free(&x->b);
+		vmqt_gvm_free(&x->b);
 }
 
 static long op_attach(struct fx *x)
 {
-	long ret = __vmq_attach(x->a.vm, "fault-a", &x->a.id);
+	long ret = __vmqt_attach(x->a.vm, "fault-a", &x->a.id);
 
 	disarm();
 	return ret;
@@ -178,7 +178,7 @@ static long op_adopt(struct fx *x)
 static void setup_ring(struct fx *x, u32 magic)
 {
 	setup_attached(x);
-	x->ring = vmq_gmem_alloc(x->a.vm, VMQ_RING_HDR_SIZE + 8192);
+	x->ring = vmqt_gmem_alloc(x->a.vm, VMQ_RING_HDR_SIZE + 8192);
 	*(u32 *)x->ring.hva = magic;
 }
 
@@ -208,11 +208,11 @@ static void setup_pair(struct fx *x)
 {
 	setup_attached(x);
 	x->b = warm_gvm();
-	vmq_attach(&x->b, "fault-b");
-	vmq_rx_setup(&x->a, 4096);
-	vmq_rx_setup(&x->b, 4096);
-	x->ring = vmq_gmem_alloc(x->a.vm, 4096);
-	vmq_allow(x->a.id, x->b.id);
+	vmqt_attach(&x->b, "fault-b");
+	vmqt_rx_setup(&x->a, 4096);
+	vmqt_rx_setup(&x->b, 4096);
+	x->ring = vmqt_gmem_alloc(x->a.vm, 4096);
+	vmqt_allow(x->a.id, x->b.id);
 }
 
 static long op_send(struct fx *x)
@@ -235,7 +235,7 @@ static long op_window_create(struct fx *x)
 	int ret;
 
 	x->win_fd = -1;
-	ret = ioctl(vmq_dev(), VMQ_IOC_WINDOW_CREATE, &wc) ? -errno : 0;
+	ret = ioctl(vmqt_dev(), VMQ_IOC_WINDOW_CREATE, &wc) ? -errno : 0;
 	disarm();
 	if (!ret)
 		x->win_fd = wc.fd;
@@ -245,7 +245,7 @@ static long op_window_create(struct fx *x)
 static void setup_window(struct fx *x)
 {
 	setup_attached(x);
-	x->wa = vmq_window_map(x->a.vm, WIN_MEMSLOT, WIN_GPA, 4, 4096);
+	x->wa = vmqt_window_map(x->a.vm, WIN_MEMSLOT, WIN_GPA, 4, 4096);
 }
 
 static long op_bind(struct fx *x)
@@ -257,21 +257,21 @@ static void teardown_windows(struct fx *x)
 {
 	teardown_vms(x);
 	if (x->wa.map)
-		vmq_window_unmap(&x->wa);
+		vmqt_window_unmap(&x->wa);
 	if (x->wb.map)
-		vmq_window_unmap(&x->wb);
+		vmqt_window_unmap(&x->wb);
 }
 
 static void setup_page_pair(struct fx *x)
 {
 	setup_pair(x);
-	x->wa = vmq_window_map(x->a.vm, WIN_MEMSLOT, WIN_GPA, 4, 4096);
-	x->wb = vmq_window_map(x->b.vm, WIN_MEMSLOT, WIN_GPA, 4, 4096);
-	TEST_ASSERT(!vmq_gvm_hc(&x->a, VMQ_HC_WINDOW_BIND, WIN_GPA, x->wa.size,
-				0, 0), "bind a");
-	TEST_ASSERT(!vmq_gvm_hc(&x->b, VMQ_HC_WINDOW_BIND, WIN_GPA, x->wb.size,
-				0, 0), "bind b");
-	TEST_ASSERT(!vmq_gvm_hc(&x->b, VMQ_HC_PAGE_FREE, WIN_GPA, 0, 0, 0),
+	x->wa = vmqt_window_map(x->a.vm, WIN_MEMSLOT, WIN_GPA, 4, 4096);
+	x->wb = vmqt_window_map(x->b.vm, WIN_MEMSLOT, WIN_GPA, 4, 4096);
+	TEST_ASSERT(!vmqt_gvm_hc(&x->a, VMQ_HC_WINDOW_BIND, WIN_GPA, x->wa.size,
+				 0, 0), "bind a");
+	TEST_ASSERT(!vmqt_gvm_hc(&x->b, VMQ_HC_WINDOW_BIND, WIN_GPA, x->wb.size,
+				 0, 0), "bind b");
+	TEST_ASSERT(!vmqt_gvm_hc(&x->b, VMQ_HC_PAGE_FREE, WIN_GPA, 0, 0, 0),
 		    "free");
 	memset(x->wa.map, 0x5a, 4096);
 }
@@ -284,36 +284,36 @@ static long op_page_send(struct fx *x)
 static void setup_nl(struct fx *x)
 {
 	setup_pair(x);
-	TEST_ASSERT(!vnl_open(&x->v), "netlink");
+	TEST_ASSERT(!vmqt_nl_open(&x->v), "netlink");
 	x->v.lenient = true;
 }
 
 static void teardown_nl(struct fx *x)
 {
-	vnl_close(&x->v);
+	vmqt_nl_close(&x->v);
 	teardown_vms(x);
 }
 
 static long op_nl_set(struct fx *x)
 {
-	return vnl_set(&x->v, x->a.id, "fault-renamed", 1000, -1);
+	return vmqt_nl_set(&x->v, x->a.id, "fault-renamed", 1000, -1);
 }
 
 static long op_nl_allow(struct fx *x)
 {
-	return vnl_pair(&x->v, VMQ_CMD_ALLOW, x->b.id, NULL, x->a.id, NULL);
+	return vmqt_nl_pair(&x->v, VMQ_CMD_ALLOW, x->b.id, NULL, x->a.id, NULL);
 }
 
 static long op_nl_introduce(struct fx *x)
 {
-	return vnl_pair(&x->v, VMQ_CMD_INTRODUCE, x->a.id, NULL, x->b.id, NULL);
+	return vmqt_nl_pair(&x->v, VMQ_CMD_INTRODUCE, x->a.id, NULL, x->b.id, NULL);
 }
 
 static long op_nl_get(struct fx *x)
 {
-	static struct vnl_vms vms;
+	static struct vmqt_nl_vms vms;
 
-	return vnl_dump(&x->v, &vms);
+	return vmqt_nl_dump(&x->v, &vms);
 }
 
 /*
@@ -369,7 +369,7 @@ static const struct fop *cur;
 static void run_fop(void)
 {
 	const struct fop *f = cur;
-	struct vmq_stats base = vmq_stats(), before;
+	struct vmq_stats base = vmqt_stats(), before;
 	struct fx x = { .win_fd = -1 };
 	int n, injected = 0;
 	long r;
@@ -379,7 +379,7 @@ static void run_fop(void)
 	TEST_ASSERT(nth_fd >= 0, "fail-nth: %d", -errno);
 	f->setup(&x);
 	for (n = 1; n <= MAX_NTH; n++) {
-		before = vmq_stats();
+		before = vmqt_stats();
 		fail_nth(n);
 		r = f->op(&x);
 		disarm();
@@ -390,7 +390,7 @@ static void run_fop(void)
 			break;
 		injected++;
 		if (r && !f->reset) {
-			TEST_ASSERT(vmq_settle(vmq_stats_live_at, &before),
+			TEST_ASSERT(vmqt_settle(vmqt_stats_live_at, &before),
 				    "%s, allocation %d failed: live objects left",
 				    f->name, n);
 			continue;
@@ -403,7 +403,7 @@ static void run_fop(void)
 	TEST_ASSERT(n <= MAX_NTH, "%s: more than %d allocations?", f->name,
 		    MAX_NTH);
 	f->teardown(&x);
-	TEST_ASSERT(vmq_settle(vmq_stats_live_at, &base),
+	TEST_ASSERT(vmqt_settle(vmqt_stats_live_at, &base),
 		    "%s: live objects left at the end", f->name);
 	ksft_print_msg("%s: %d allocations failed in turn\n", f->name,
 		       injected);
@@ -423,7 +423,7 @@ int main(void)
 	ksft_set_plan(ARRAY_SIZE(fops));
 	for (i = 0; i < ARRAY_SIZE(fops); i++) {
 		cur = &fops[i];
-		vmq_run_case(fops[i].name, run_fop);
+		vmqt_run_case(fops[i].name, run_fop);
 	}
 	write_knob("/sys/kernel/debug/failslab/ignore-gfp-wait", "Y");
 	ksft_finished();

@@ -22,8 +22,8 @@
 #define MAX_SENT	256
 
 struct fill {
-	struct vmq_gvm s, r;
-	struct vmq_gmem ring, buf;
+	struct vmqt_gvm s, r;
+	struct vmqt_gmem ring, buf;
 	struct vmq_ring_hdr *h;
 	u64 sent_tags[MAX_SENT];
 	u32 sent_lens[MAX_SENT];
@@ -61,8 +61,8 @@ static bool send_one(struct fill *f, u32 len)
 	s64 ret;
 
 	memcpy(before, (u8 *)f->ring.hva + VMQ_RING_HDR_SIZE, RING);
-	vmq_fill(f->buf.hva, len, f->s.id, (u32)tag);
-	ret = vmq_gvm_send(&f->s, f->r.id, f->buf.gpa, len, tag);
+	vmqt_fill(f->buf.hva, len, f->s.id, (u32)tag);
+	ret = vmqt_gvm_send(&f->s, f->r.id, f->buf.gpa, len, tag);
 	if (want) {
 		TEST_ASSERT(ret == 0, "len %u should fit (head %u tail %u): %ld",
 			    len, f->head, f->h->cons_tail, (long)ret);
@@ -87,8 +87,8 @@ static bool send_one(struct fill *f, u32 len)
 
 static void expect_queue(struct fill *f)
 {
-	struct vmq_vm_info vi = vmq_info_of(f->r.id);
-	struct vmq_vm_info si = vmq_info_of(f->s.id);
+	struct vmq_vm_info vi = vmqt_info_of(f->r.id);
+	struct vmq_vm_info si = vmqt_info_of(f->s.id);
 	u32 msgs = f->nr_sent - f->nr_got;
 	u64 bytes = 0;
 	u32 i;
@@ -98,7 +98,7 @@ static void expect_queue(struct fill *f)
 		    "VM_INFO queue: size %u msgs %u (want %u) bytes %u (want %u)",
 		    vi.queue_size, vi.queue_msgs, msgs, vi.queue_bytes,
 		    f->head - f->h->cons_tail);
-	TEST_ASSERT(vmq_host_pending(&f->ring) == msgs, "prod_msgs - cons_msgs");
+	TEST_ASSERT(vmqt_host_pending(&f->ring) == msgs, "prod_msgs - cons_msgs");
 	for (i = 0; i < f->nr_sent; i++)
 		bytes += f->sent_lens[i];
 	TEST_ASSERT(si.counters[VMQ_CTR_ERR_FULL] == f->nr_refused &&
@@ -123,9 +123,9 @@ static void drain(struct fill *f, u32 n)
 	for (i = 0; i < n; i++) {
 		k = f->nr_got;
 		TEST_ASSERT(k < f->nr_sent, "more messages than accepted");
-		TEST_ASSERT(vmq_host_expect(&f->ring, f->s.id, f->sent_tags[k],
-					    f->sent_lens[k],
-					    (u32)f->sent_tags[k]) == k,
+		TEST_ASSERT(vmqt_host_expect(&f->ring, f->s.id, f->sent_tags[k],
+					     f->sent_lens[k],
+					     (u32)f->sent_tags[k]) == k,
 			    "seq of accepted message %u", k);
 		f->nr_got++;
 	}
@@ -134,14 +134,14 @@ static void drain(struct fill *f, u32 n)
 static void setup(struct fill *f)
 {
 	memset(f, 0, sizeof(*f));
-	f->s = vmq_gvm_create();
-	f->r = vmq_gvm_create();
-	vmq_attach(&f->s, NULL);
-	vmq_attach(&f->r, NULL);
-	vmq_allow(f->s.id, f->r.id);
-	f->ring = vmq_rx_setup(&f->r, RING);
+	f->s = vmqt_gvm_create();
+	f->r = vmqt_gvm_create();
+	vmqt_attach(&f->s, NULL);
+	vmqt_attach(&f->r, NULL);
+	vmqt_allow(f->s.id, f->r.id);
+	f->ring = vmqt_rx_setup(&f->r, RING);
 	f->h = f->ring.hva;
-	f->buf = vmq_gmem_alloc(f->s.vm, 4096);
+	f->buf = vmqt_gmem_alloc(f->s.vm, 4096);
 }
 
 /* Fill with 100-byte messages: 25 records of 160 bytes fit, not 26. */
@@ -168,10 +168,10 @@ static void test_fill_exact(void)
 	expect_queue(&f);
 
 	drain(&f, f.nr_sent);
-	TEST_ASSERT(!vmq_host_peek(&f.ring), "refused messages appeared");
+	TEST_ASSERT(!vmqt_host_peek(&f.ring), "refused messages appeared");
 	expect_queue(&f);
-	vmq_gvm_free(&f.s);
-	vmq_gvm_free(&f.r);
+	vmqt_gvm_free(&f.s);
+	vmqt_gvm_free(&f.r);
 }
 
 /* Fill, drain part, refill across the wrap, repeatedly; then drain all. */
@@ -195,23 +195,23 @@ static void test_drain_resend(void)
 		/* The refused length fits now, or after the next drain. */
 	}
 	drain(&f, f.nr_sent - f.nr_got);
-	TEST_ASSERT(!vmq_host_peek(&f.ring), "refused messages appeared");
+	TEST_ASSERT(!vmqt_host_peek(&f.ring), "refused messages appeared");
 	TEST_ASSERT(f.h->prod_head > 2 * RING, "never wrapped: head %u",
 		    f.h->prod_head);
 	TEST_ASSERT(f.nr_refused == 6, "refused %u", f.nr_refused);
 	expect_queue(&f);
-	TEST_ASSERT(vmq_info_of(f.r.id).queue_msgs == 0 &&
-		    vmq_info_of(f.r.id).queue_bytes == 0, "queue not empty");
-	vmq_gvm_free(&f.s);
-	vmq_gvm_free(&f.r);
+	TEST_ASSERT(vmqt_info_of(f.r.id).queue_msgs == 0 &&
+		    vmqt_info_of(f.r.id).queue_bytes == 0, "queue not empty");
+	vmqt_gvm_free(&f.s);
+	vmqt_gvm_free(&f.r);
 }
 
 int main(void)
 {
 	ksft_print_header();
 	ksft_set_plan(2);
-	vmq_run_case("full queue refuses exactly with -EAGAIN, writes nothing", test_fill_exact);
-	vmq_run_case("drain and resend: every accepted message once, no refused one",
-		     test_drain_resend);
+	vmqt_run_case("full queue refuses exactly with -EAGAIN, writes nothing", test_fill_exact);
+	vmqt_run_case("drain and resend: every accepted message once, no refused one",
+		      test_drain_resend);
 	ksft_finished();
 }

@@ -440,9 +440,9 @@ static struct {
 	u64 per_nr[ARRAY_SIZE(hc_names)][2];
 	bool bad, miscounted;
 	pthread_mutex_t lock;	/* the fields above, and printing */
-	struct vmq_gvm b;	/* the well-behaved receiver */
-	struct vmq_gmem b_rx;
-	struct vmq_win b_win;
+	struct vmqt_gvm b;	/* the well-behaved receiver */
+	struct vmqt_gmem b_rx;
+	struct vmqt_win b_win;
 	u32 b_id;
 	u64 b_max_msg;
 	struct gstate churn;	/* the host's own PRNG */
@@ -456,7 +456,7 @@ struct fvm {
 	struct kvm_vcpu *vcpu[MAX_VCPUS];
 	struct fuzz *f[MAX_VCPUS];
 	pthread_t t[MAX_VCPUS];
-	struct vmq_win w;
+	struct vmqt_win w;
 	struct vmq_vm_info info0;	/* counters when it started */
 };
 
@@ -491,7 +491,7 @@ static void *vcpu_thread(void *arg)
 
 	free(vt);
 	for (;;) {
-		r = vmq_vcpu_sync(v->vcpu[c]);
+		r = vmqt_vcpu_sync(v->vcpu[c]);
 		if (r == SYNC_FUZZED)
 			return NULL;
 		if (r == SYNC_BAD)
@@ -529,18 +529,18 @@ static void publish_ids(void)
 
 static void fvm_start(struct fvm *v)
 {
-	struct vmq_gmem arena, buf;
+	struct vmqt_gmem arena, buf;
 	char name[VMQ_NAME_MAX];
 	vm_vaddr_t fgva;
 	int c;
 
 	v->vm = vm_create_with_vcpus(run.nr_vcpus, fuzz_guest, v->vcpu);
 	snprintf(name, sizeof(name), "fuzz%d.%d", v->slot, v->gen);
-	TEST_ASSERT(!__vmq_attach(v->vm, name, &v->id), "attach %s", name);
-	arena = vmq_gmem_alloc(v->vm, ARENA_BYTES);
-	buf = vmq_gmem_alloc(v->vm, 4096);
-	vmq_fill(buf.hva, FINAL_LEN, v->id, 7);
-	v->w = vmq_window_map(v->vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS, 4096);
+	TEST_ASSERT(!__vmqt_attach(v->vm, name, &v->id), "attach %s", name);
+	arena = vmqt_gmem_alloc(v->vm, ARENA_BYTES);
+	buf = vmqt_gmem_alloc(v->vm, 4096);
+	vmqt_fill(buf.hva, FINAL_LEN, v->id, 7);
+	v->w = vmqt_window_map(v->vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS, 4096);
 	for (c = 0; c < run.nr_vcpus; c++) {
 		struct fuzz *f;
 
@@ -556,7 +556,7 @@ static void fvm_start(struct fvm *v)
 		f->max_msg = run.b_max_msg;
 		f->arena_gva = arena.gva;
 		f->arena_gpa = arena.gpa;
-		f->ram_end = vmq_ram_end(v->vm);
+		f->ram_end = vmqt_ram_end(v->vm);
 		f->buf_gpa = buf.gpa;
 		f->win_gpa = v->w.gpa;
 		f->win_size = v->w.size;
@@ -564,17 +564,17 @@ static void fvm_start(struct fvm *v)
 		vcpu_args_set(v->vcpu[c], 1, fgva);
 	}
 	/* The fuzzers may reach everyone; the host revokes some later. */
-	vmq_allow(v->id, v->id);
-	vmq_allow(v->id, run.b_id);
-	vmq_allow(run.b_id, v->id);
+	vmqt_allow(v->id, v->id);
+	vmqt_allow(v->id, run.b_id);
+	vmqt_allow(run.b_id, v->id);
 	for (c = 0; c < run.nr_vms; c++) {
 		if (fvms + c == v || !fvms[c].vm)
 			continue;
-		vmq_allow(v->id, fvms[c].id);
-		vmq_allow(fvms[c].id, v->id);
+		vmqt_allow(v->id, fvms[c].id);
+		vmqt_allow(fvms[c].id, v->id);
 	}
 	publish_ids();
-	v->info0 = vmq_info_of(v->id);
+	v->info0 = vmqt_info_of(v->id);
 	for (c = 0; c < run.nr_vcpus; c++) {
 		struct vcpu_thread *vt = malloc(sizeof(*vt));
 
@@ -600,7 +600,7 @@ static void fvm_stop(struct fvm *v)
 /* VMQ_CTR_HYPERCALLS counted every call its vCPUs made; tally them. */
 static void fvm_account(struct fvm *v)
 {
-	struct vmq_vm_info now = vmq_info_of(v->id);
+	struct vmq_vm_info now = vmqt_info_of(v->id);
 	u64 counted = now.counters[VMQ_CTR_HYPERCALLS] -
 		      v->info0.counters[VMQ_CTR_HYPERCALLS];
 	u64 made = fvm_calls(v);
@@ -625,7 +625,7 @@ static void fvm_account(struct fvm *v)
 static void fvm_free(struct fvm *v)
 {
 	kvm_vm_free(v->vm);
-	vmq_window_unmap(&v->w);
+	vmqt_window_unmap(&v->w);
 	v->vm = NULL;
 	publish_ids();
 }
@@ -644,22 +644,22 @@ static void drain_b(void)
 	s64 r;
 	int v;
 
-	while ((m = vmq_host_peek(&run.b_rx))) {
+	while ((m = vmqt_host_peek(&run.b_rx))) {
 		bool page = m->type == VMQ_MSG_PAGE && m->len == sizeof(pm);
 
 		if (page)
 			memcpy(&pm, m + 1, sizeof(pm));
-		vmq_host_consume(&run.b_rx, m);
+		vmqt_host_consume(&run.b_rx, m);
 		if (!page)
 			continue;
-		r = vmq_gvm_hc(&run.b, VMQ_HC_PAGE_FREE, pm.gpa, 0, 0, 0);
+		r = vmqt_gvm_hc(&run.b, VMQ_HC_PAGE_FREE, pm.gpa, 0, 0, 0);
 		TEST_ASSERT(!r, "B frees the page at %#lx: %ld",
 			    (unsigned long)pm.gpa, (long)r);
 	}
 	for (v = 0; v < run.nr_vms; v++) {
 		for (i = B_SLOTS - B_SOURCE; i < B_SLOTS; i++) {
-			r = vmq_gvm_hc(&run.b, VMQ_HC_PAGE_SEND, fvms[v].id,
-				       WIN_GPA + i * 4096, 0, 0);
+			r = vmqt_gvm_hc(&run.b, VMQ_HC_PAGE_SEND, fvms[v].id,
+					WIN_GPA + i * 4096, 0, 0);
 			/*
 			 * The fuzzer's queue comes and goes, it scribbles over
 			 * it, the host revokes pairs, the VM may be gone, its
@@ -691,8 +691,8 @@ static void churn(void)
 		b = rnd(&run.churn) % (run.nr_vms + 1);
 		a = a == run.nr_vms ? run.b_id : fvms[a].id;
 		b = b == run.nr_vms ? run.b_id : fvms[b].id;
-		ret = __vmq_pair(rnd(&run.churn) % 2 ? VMQ_IOC_ALLOW :
-				 VMQ_IOC_REVOKE, a, b);
+		ret = __vmqt_pair(rnd(&run.churn) % 2 ? VMQ_IOC_ALLOW :
+				  VMQ_IOC_REVOKE, a, b);
 		TEST_ASSERT(!ret || ret == -ENOENT, "pair %u -> %u: %d", a, b,
 			    ret);
 		return;
@@ -819,20 +819,20 @@ int main(int argc, char *argv[])
 	ksft_print_msg("replay: fuzz_test --seed %#lx --calls %lu --vms %d --vcpus %d\n",
 		       (unsigned long)run.seed, (unsigned long)run.calls_goal,
 		       run.nr_vms, run.nr_vcpus);
-	base = vmq_stats();
+	base = vmqt_stats();
 
-	run.b = vmq_gvm_create();
-	run.b_id = vmq_attach(&run.b, NAME_B);
-	run.b_rx = vmq_rx_setup(&run.b, 65536);
-	run.b_win = vmq_window_map(run.b.vm, WIN_MEMSLOT, WIN_GPA, B_SLOTS, 4096);
-	r = vmq_gvm_hc(&run.b, VMQ_HC_WINDOW_BIND, WIN_GPA, run.b_win.size, 0, 0);
+	run.b = vmqt_gvm_create();
+	run.b_id = vmqt_attach(&run.b, NAME_B);
+	run.b_rx = vmqt_rx_setup(&run.b, 65536);
+	run.b_win = vmqt_window_map(run.b.vm, WIN_MEMSLOT, WIN_GPA, B_SLOTS, 4096);
+	r = vmqt_gvm_hc(&run.b, VMQ_HC_WINDOW_BIND, WIN_GPA, run.b_win.size, 0, 0);
 	TEST_ASSERT(!r, "B binds its window: %ld", (long)r);
 	for (i = 0; i < B_SLOTS - B_SOURCE; i++) {
-		r = vmq_gvm_hc(&run.b, VMQ_HC_PAGE_FREE, WIN_GPA + i * 4096, 0,
-			       0, 0);
+		r = vmqt_gvm_hc(&run.b, VMQ_HC_PAGE_FREE, WIN_GPA + i * 4096, 0,
+				0, 0);
 		TEST_ASSERT(!r, "B frees slot %lu: %ld", (unsigned long)i, (long)r);
 	}
-	run.b_max_msg = vmq_gvm_info(&run.b).max_msg;
+	run.b_max_msg = vmqt_gvm_info(&run.b).max_msg;
 
 	for (v = 0; v < run.nr_vms; v++) {
 		fvms[v].slot = v;
@@ -874,14 +874,14 @@ int main(int argc, char *argv[])
 		struct fvm *fv = &fvms[v];
 		bool ok = false;
 
-		vmq_allow(fv->id, run.b_id);
-		r = vmq_vcpu_sync(fv->vcpu[0]);
-		while ((m = vmq_host_peek(&run.b_rx))) {
+		vmqt_allow(fv->id, run.b_id);
+		r = vmqt_vcpu_sync(fv->vcpu[0]);
+		while ((m = vmqt_host_peek(&run.b_rx))) {
 			if (m->sender == fv->id)
 				ok = m->type == VMQ_MSG_DATA &&
 				     m->tag == FINAL_TAG && m->len == FINAL_LEN &&
-				     vmq_check_fill(m + 1, FINAL_LEN, fv->id, 7);
-			vmq_host_consume(&run.b_rx, m);
+				     vmqt_check_fill(m + 1, FINAL_LEN, fv->id, 7);
+			vmqt_host_consume(&run.b_rx, m);
 		}
 		if (!r && ok)
 			arrived++;
@@ -895,11 +895,11 @@ int main(int argc, char *argv[])
 
 	for (v = 0; v < run.nr_vms; v++)
 		fvm_free(&fvms[v]);
-	vmq_gvm_free(&run.b);
-	vmq_window_unmap(&run.b_win);
+	vmqt_gvm_free(&run.b);
+	vmqt_window_unmap(&run.b_win);
 	/* VM teardown may finish in a worker: look a bounded number of times. */
 	for (c = 0; c < 500; c++) {
-		now = vmq_stats();
+		now = vmqt_stats();
 		if (stats_equal(&now, &base, false))
 			break;
 		usleep(10000);

@@ -140,15 +140,15 @@ struct ivm {
 static struct ivm ivm_create(const char *name, const char *absent,
 			     const char *other)
 {
-	struct vmq_gmem page, ring;
+	struct vmqt_gmem page, ring;
 	struct ivm v;
 
 	v.vm = vm_create_with_one_vcpu(&v.vcpu, guest_code);
 	vm_init_descriptor_tables(v.vm);
 	vcpu_init_descriptor_tables(v.vcpu);
 	vm_install_exception_handler(v.vm, 14, guest_pf);
-	page = vmq_gmem_alloc(v.vm, 4096);
-	ring = vmq_gmem_alloc(v.vm, VMQ_RING_HDR_SIZE + RING_DATA);
+	page = vmqt_gmem_alloc(v.vm, 4096);
+	ring = vmqt_gmem_alloc(v.vm, VMQ_RING_HDR_SIZE + RING_DATA);
 	v.p = page.hva;
 	v.p->gpa = page.gpa;
 	v.p->rx_gva = ring.gva;
@@ -158,7 +158,7 @@ static struct ivm ivm_create(const char *name, const char *absent,
 	snprintf(v.p->other, VMQ_NAME_MAX, "%s", other);
 	snprintf(v.p->nobody, VMQ_NAME_MAX, "id-nobody");
 	vcpu_args_set(v.vcpu, 1, page.gva);
-	TEST_ASSERT(!__vmq_attach(v.vm, name, &v.id), "attach %s", name);
+	TEST_ASSERT(!__vmqt_attach(v.vm, name, &v.id), "attach %s", name);
 	return v;
 }
 
@@ -213,38 +213,38 @@ static void check_learned(struct ivm *v, struct ivm *peer)
 
 int main(void)
 {
-	struct vmq_gvm c;
-	struct vmq_gmem cbuf;
+	struct vmqt_gvm c;
+	struct vmqt_gmem cbuf;
 	struct ivm a, b;
-	struct vnl_vm va, vb;
-	struct vnl v;
+	struct vmqt_nl_vm va, vb;
+	struct vmqt_nl v;
 	s64 r;
 
 	ksft_print_header();
-	vmq_dev();
-	if (vnl_open(&v))
+	vmqt_dev();
+	if (vmqt_nl_open(&v))
 		ksft_exit_skip("generic netlink family \"vmq\" not found\n");
 	ksft_set_plan(6);
 
 	/* a and b have never heard of each other; c can reach a, not back. */
 	a = ivm_create("id-a", "id-b", "id-c");
 	b = ivm_create("id-b", "id-a", "id-c");
-	c = vmq_gvm_create();
-	vmq_attach(&c, "id-c");
-	vmq_allow(c.id, a.id);
+	c = vmqt_gvm_create();
+	vmqt_attach(&c, "id-c");
+	vmqt_allow(c.id, a.id);
 
 	TEST_ASSERT(ivm_run(&a) == 1 && ivm_run(&b) == 1, "guests not ready");
 	ksft_test_result(a.p->lookup_before == -ESRCH &&
 			 b.p->lookup_before == -ESRCH,
 			 "lookup of an existing VM not allowed: -ESRCH (%ld %ld)\n",
 			 (long)a.p->lookup_before, (long)b.p->lookup_before);
-	va = vnl_get_ok(&v, a.id);
+	va = vmqt_nl_get_ok(&v, a.id);
 	TEST_ASSERT(va.nr_peers == 0, "a has peers before the introduction");
 
-	TEST_ASSERT(!vnl_pair(&v, VMQ_CMD_INTRODUCE, a.id, NULL, 0, "id-b"),
+	TEST_ASSERT(!vmqt_nl_pair(&v, VMQ_CMD_INTRODUCE, a.id, NULL, 0, "id-b"),
 		    "INTRODUCE: %d (%s)", v.err, v.msg);
-	va = vnl_get_ok(&v, a.id);
-	vb = vnl_get_ok(&v, b.id);
+	va = vmqt_nl_get_ok(&v, a.id);
+	vb = vmqt_nl_get_ok(&v, b.id);
 	TEST_ASSERT(va.queue_msgs == 1 && vb.queue_msgs == 1,
 		    "identity records waiting: %u %u", va.queue_msgs,
 		    vb.queue_msgs);
@@ -260,8 +260,8 @@ int main(void)
 	ksft_test_result_pass("each guest got the other's identity from sender 0\n");
 	check_learned(&a, &b);
 	check_learned(&b, &a);
-	va = vnl_get_ok(&v, a.id);
-	vb = vnl_get_ok(&v, b.id);
+	va = vmqt_nl_get_ok(&v, a.id);
+	vb = vmqt_nl_get_ok(&v, b.id);
 	/* Identity records are the host's: not counted as received data. */
 	TEST_ASSERT(va.ctr[VMQ_CTR_TX_MSGS] == 1 && va.ctr[VMQ_CTR_RX_MSGS] == 1 &&
 		    vb.ctr[VMQ_CTR_TX_MSGS] == 1 && vb.ctr[VMQ_CTR_RX_MSGS] == 1 &&
@@ -276,12 +276,12 @@ int main(void)
 	TEST_ASSERT(a.p->lookup_other == -ESRCH && b.p->lookup_other == -ESRCH,
 		    "lookup of an unreachable VM: %ld %ld",
 		    (long)a.p->lookup_other, (long)b.p->lookup_other);
-	cbuf = vmq_gmem_alloc(c.vm, 4096);
+	cbuf = vmqt_gmem_alloc(c.vm, 4096);
 	strcpy(cbuf.hva, "id-a");
-	r = vmq_gvm_hc(&c, VMQ_HC_LOOKUP, cbuf.gpa, 4, 0, 0);
+	r = vmqt_gvm_hc(&c, VMQ_HC_LOOKUP, cbuf.gpa, 4, 0, 0);
 	TEST_ASSERT(r == a.id, "c's lookup of id-a: %ld", (long)r);
 	strcpy(cbuf.hva, "id-b");
-	r = vmq_gvm_hc(&c, VMQ_HC_LOOKUP, cbuf.gpa, 4, 0, 0);
+	r = vmqt_gvm_hc(&c, VMQ_HC_LOOKUP, cbuf.gpa, 4, 0, 0);
 	TEST_ASSERT(r == -ESRCH, "c's lookup of id-b: %ld", (long)r);
 	ksft_test_result_pass("lookup finds reachable peers, -ESRCH for the unreachable\n");
 
@@ -294,7 +294,7 @@ int main(void)
 
 	kvm_vm_free(a.vm);
 	kvm_vm_free(b.vm);
-	vmq_gvm_free(&c);
-	vnl_close(&v);
+	vmqt_gvm_free(&c);
+	vmqt_nl_close(&v);
 	ksft_finished();
 }

@@ -28,8 +28,8 @@
 #define TX_PAGES	1	/* 128 descriptors */
 
 struct lz {
-	struct vmq_gvm s, r;
-	struct vmq_gmem rx, tx, buf;
+	struct vmqt_gvm s, r;
+	struct vmqt_gmem rx, tx, buf;
 	u32 seq;		/* next sequence number expected in r's queue */
 };
 
@@ -37,16 +37,16 @@ static void lz_setup(struct lz *p)
 {
 	u32 i;
 
-	p->s = vmq_gvm_create();
-	p->r = vmq_gvm_create();
-	vmq_attach(&p->s, NULL);
-	vmq_attach(&p->r, NULL);
-	vmq_allow(p->s.id, p->r.id);
-	p->rx = vmq_rx_setup(&p->r, 16384);
-	p->tx = vmq_tx_setup(&p->s, TX_PAGES);
-	p->buf = vmq_gmem_alloc(p->s.vm, NR_MSGS * MSG_STRIDE);
+	p->s = vmqt_gvm_create();
+	p->r = vmqt_gvm_create();
+	vmqt_attach(&p->s, NULL);
+	vmqt_attach(&p->r, NULL);
+	vmqt_allow(p->s.id, p->r.id);
+	p->rx = vmqt_rx_setup(&p->r, 16384);
+	p->tx = vmqt_tx_setup(&p->s, TX_PAGES);
+	p->buf = vmqt_gmem_alloc(p->s.vm, NR_MSGS * MSG_STRIDE);
 	for (i = 0; i < NR_MSGS; i++)
-		vmq_fill((u8 *)p->buf.hva + i * MSG_STRIDE, MSG_LEN, p->s.id, i);
+		vmqt_fill((u8 *)p->buf.hva + i * MSG_STRIDE, MSG_LEN, p->s.id, i);
 	p->s.cmd->tx_stride = MSG_STRIDE;
 	p->seq = 0;
 }
@@ -59,7 +59,7 @@ static u64 msg_gpa(struct lz *p, u32 i)
 /* The next message in r's queue is payload @i of s with @tag; consume it. */
 static void expect_msg(struct lz *p, u32 i, u64 tag)
 {
-	const struct vmq_msg_hdr *m = vmq_host_peek(&p->rx);
+	const struct vmq_msg_hdr *m = vmqt_host_peek(&p->rx);
 
 	TEST_ASSERT(m, "message %u (tag %lu) missing", i, (unsigned long)tag);
 	TEST_ASSERT(m->type == VMQ_MSG_DATA && m->sender == p->s.id &&
@@ -67,15 +67,15 @@ static void expect_msg(struct lz *p, u32 i, u64 tag)
 		    "message %u: type %u sender %u (want %u) len %u tag %lu (want %lu) seq %u (want %u)",
 		    i, m->type, m->sender, p->s.id, m->len,
 		    (unsigned long)m->tag, (unsigned long)tag, m->seq, p->seq);
-	TEST_ASSERT(vmq_check_fill(vmqg_msg_payload(m), MSG_LEN, p->s.id, i),
+	TEST_ASSERT(vmqt_check_fill(vmqg_msg_payload(m), MSG_LEN, p->s.id, i),
 		    "message %u: payload differs", i);
-	vmq_host_consume(&p->rx, m);
+	vmqt_host_consume(&p->rx, m);
 	p->seq++;
 }
 
 static void expect_empty(struct lz *p)
 {
-	const struct vmq_msg_hdr *m = vmq_host_peek(&p->rx);
+	const struct vmq_msg_hdr *m = vmqt_host_peek(&p->rx);
 
 	TEST_ASSERT(!m, "unexpected message: sender %u tag %lu",
 		    m ? m->sender : 0, m ? (unsigned long)m->tag : 0);
@@ -101,11 +101,11 @@ static struct vmq_tx_desc *host_post(struct lz *p, u32 dest, u64 gpa, u32 len,
 }
 
 /* One natural exit of s: GUEST_SYNC and nothing else (no hypercall). */
-static void natural_exit(struct vmq_gvm *g)
+static void natural_exit(struct vmqt_gvm *g)
 {
 	g->cmd->op = OP_INFO_LOOP;
 	g->cmd->a[0] = 0;
-	TEST_ASSERT(vmq_gvm_run(g) == 0, "OP_INFO_LOOP(0)");
+	TEST_ASSERT(vmqt_gvm_run(g) == 0, "OP_INFO_LOOP(0)");
 }
 
 static u32 tx_cons(struct lz *p)
@@ -131,12 +131,12 @@ struct exit_stats {
 static struct exit_stats exit_stats(struct kvm_vcpu *vcpu)
 {
 	struct exit_stats e = {
-		.exits = vmq_vcpu_stat(vcpu, "exits"),
-		.irq = vmq_vcpu_stat(vcpu, "irq_exits"),
-		.io = vmq_vcpu_stat(vcpu, "io_exits"),
-		.hc = vmq_vcpu_stat(vcpu, "hypercalls"),
-		.pf = vmq_vcpu_stat(vcpu, "pf_taken"),
-		.halt = vmq_vcpu_stat(vcpu, "halt_exits"),
+		.exits = vmqt_vcpu_stat(vcpu, "exits"),
+		.irq = vmqt_vcpu_stat(vcpu, "irq_exits"),
+		.io = vmqt_vcpu_stat(vcpu, "io_exits"),
+		.hc = vmqt_vcpu_stat(vcpu, "hypercalls"),
+		.pf = vmqt_vcpu_stat(vcpu, "pf_taken"),
+		.halt = vmqt_vcpu_stat(vcpu, "halt_exits"),
 	};
 	return e;
 }
@@ -151,7 +151,7 @@ static void post_burst(struct lz *p, u64 tag0)
 	p->s.cmd->a[2] = MSG_LEN;
 	p->s.cmd->a[3] = tag0;
 	p->s.cmd->a[4] = NR_MSGS;
-	r = vmq_gvm_run(&p->s);
+	r = vmqt_gvm_run(&p->s);
 	TEST_ASSERT(r == (s64)p->s.cmd->tx_prod, "OP_TX_POST: %ld", (long)r);
 }
 
@@ -177,10 +177,10 @@ static void test_burst_one_exit(void)
 		expect_msg(&p, i, 1000 + i);
 	expect_empty(&p);
 
-	hc0 = vmq_ctr(p.s.id, VMQ_CTR_HYPERCALLS);
-	lazy0 = vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS);
-	lazyx0 = vmq_ctr(p.s.id, VMQ_CTR_LAZY_EXITS);
-	rx0 = vmq_ctr(p.r.id, VMQ_CTR_RX_MSGS);
+	hc0 = vmqt_ctr(p.s.id, VMQ_CTR_HYPERCALLS);
+	lazy0 = vmqt_ctr(p.s.id, VMQ_CTR_LAZY_MSGS);
+	lazyx0 = vmqt_ctr(p.s.id, VMQ_CTR_LAZY_EXITS);
+	rx0 = vmqt_ctr(p.r.id, VMQ_CTR_RX_MSGS);
 	e0 = exit_stats(p.s.vcpu);
 
 	post_burst(&p, 5000);
@@ -193,7 +193,7 @@ static void test_burst_one_exit(void)
 		       (unsigned long)(e1.hc - e0.hc),
 		       (unsigned long)(e1.pf - e0.pf),
 		       (unsigned long)(e1.halt - e0.halt),
-		       (unsigned long)(vmq_ctr(p.s.id, VMQ_CTR_LAZY_EXITS) - lazyx0));
+		       (unsigned long)(vmqt_ctr(p.s.id, VMQ_CTR_LAZY_EXITS) - lazyx0));
 
 	TEST_ASSERT(tx_cons(&p) == 2 * NR_MSGS, "cons %u", tx_cons(&p));
 	for (i = 0; i < NR_MSGS; i++)
@@ -203,13 +203,13 @@ static void test_burst_one_exit(void)
 		expect_msg(&p, i, 5000 + i);
 	expect_empty(&p);
 
-	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_HYPERCALLS) == hc0,
+	TEST_ASSERT(vmqt_ctr(p.s.id, VMQ_CTR_HYPERCALLS) == hc0,
 		    "VMQ_CTR_HYPERCALLS moved: %lu -> %lu", (unsigned long)hc0,
-		    (unsigned long)vmq_ctr(p.s.id, VMQ_CTR_HYPERCALLS));
-	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) == lazy0 + NR_MSGS,
+		    (unsigned long)vmqt_ctr(p.s.id, VMQ_CTR_HYPERCALLS));
+	TEST_ASSERT(vmqt_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) == lazy0 + NR_MSGS,
 		    "VMQ_CTR_LAZY_MSGS rose by %lu",
-		    (unsigned long)(vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) - lazy0));
-	TEST_ASSERT(vmq_ctr(p.r.id, VMQ_CTR_RX_MSGS) == rx0 + NR_MSGS,
+		    (unsigned long)(vmqt_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) - lazy0));
+	TEST_ASSERT(vmqt_ctr(p.r.id, VMQ_CTR_RX_MSGS) == rx0 + NR_MSGS,
 		    "receiver VMQ_CTR_RX_MSGS");
 	/* The guest caused exactly one exit: the GUEST_SYNC port access. */
 	TEST_ASSERT(e1.hc == e0.hc, "KVM hypercalls stat moved");
@@ -239,7 +239,7 @@ static s64 run_mix(struct lz *p, u64 mix, u32 n, u64 tag0)
 	p->s.cmd->a[4] = n;
 	p->s.cmd->tx_mix = mix;
 	p->s.cmd->out[0] = 0xdead;
-	r = vmq_gvm_run(&p->s);
+	r = vmqt_gvm_run(&p->s);
 	TEST_ASSERT(p->s.cmd->out[0] == 0, "a VMQ_HC_SEND failed: %ld",
 		    (long)p->s.cmd->out[0]);
 	return r;
@@ -258,8 +258,8 @@ static void test_interleave_and_flush(void)
 		nlazy += !(MIX_PATTERN & (1ULL << i));
 	TEST_ASSERT(!(MIX_PATTERN >> (MIX_N - MIX_TRAILING)), "pattern");
 
-	lazy0 = vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS);
-	tx0 = vmq_ctr(p.s.id, VMQ_CTR_TX_MSGS);
+	lazy0 = vmqt_ctr(p.s.id, VMQ_CTR_LAZY_MSGS);
+	tx0 = vmqt_ctr(p.s.id, VMQ_CTR_TX_MSGS);
 	r = run_mix(&p, MIX_PATTERN, MIX_N, 100);
 	TEST_ASSERT(r >= 0 && r <= MIX_TRAILING, "VMQ_HC_TX_FLUSH returned %ld",
 		    (long)r);
@@ -267,11 +267,11 @@ static void test_interleave_and_flush(void)
 	for (i = 0; i < MIX_N; i++)
 		expect_msg(&p, i, 100 + i);
 	expect_empty(&p);
-	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) - lazy0 == nlazy,
+	TEST_ASSERT(vmqt_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) - lazy0 == nlazy,
 		    "VMQ_CTR_LAZY_MSGS rose by %lu, want %u",
-		    (unsigned long)(vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) - lazy0),
+		    (unsigned long)(vmqt_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) - lazy0),
 		    nlazy);
-	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_TX_MSGS) - tx0 == MIX_N,
+	TEST_ASSERT(vmqt_ctr(p.s.id, VMQ_CTR_TX_MSGS) - tx0 == MIX_N,
 		    "VMQ_CTR_TX_MSGS");
 	TEST_ASSERT(tx_cons(&p) == p.s.cmd->tx_prod, "cons %u prod %lu",
 		    tx_cons(&p), (unsigned long)p.s.cmd->tx_prod);
@@ -286,10 +286,10 @@ static void test_interleave_and_flush(void)
 	for (try = 0; try < 8 && !clean; try++) {
 		struct exit_stats e0 = exit_stats(p.s.vcpu), e1;
 
-		hc0 = vmq_ctr(p.s.id, VMQ_CTR_HYPERCALLS);
+		hc0 = vmqt_ctr(p.s.id, VMQ_CTR_HYPERCALLS);
 		r = run_mix(&p, 0, 8, 200 + try * 8);
 		e1 = exit_stats(p.s.vcpu);
-		TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_HYPERCALLS) == hc0 + 1,
+		TEST_ASSERT(vmqt_ctr(p.s.id, VMQ_CTR_HYPERCALLS) == hc0 + 1,
 			    "one hypercall");
 		for (i = 0; i < 8; i++)
 			expect_msg(&p, i, 200 + try * 8 + i);
@@ -305,7 +305,7 @@ static void test_interleave_and_flush(void)
 	TEST_ASSERT(clean, "no run without extra exits");
 
 	/* Nothing published: 0. */
-	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+	r = vmqt_gvm_hc(&p.s, VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
 	TEST_ASSERT(r == 0, "empty VMQ_HC_TX_FLUSH: %ld", (long)r);
 }
 
@@ -318,7 +318,7 @@ static void test_errors_and_broken(void)
 	struct vmq_tx_desc *dd[8];
 	u64 c0[VMQ_CTR_NR], c1[VMQ_CTR_NR];
 	struct vmq_vm_info info;
-	struct vmq_gvm other;
+	struct vmqt_gvm other;
 	struct vmq_tx_hdr *h;
 	static const int want[8] = {
 		0, -EACCES, 0, -EACCES, -EMSGSIZE, -EFAULT, -EINVAL, 0
@@ -332,11 +332,11 @@ static void test_errors_and_broken(void)
 	lz_setup(&p);
 	h = p.tx.hva;
 	/* A VM with a queue that s may not send to. */
-	other = vmq_gvm_create();
-	vmq_attach(&other, NULL);
-	vmq_rx_setup(&other, 4096);
+	other = vmqt_gvm_create();
+	vmqt_attach(&other, NULL);
+	vmqt_rx_setup(&other, 4096);
 
-	info = vmq_info_of(p.s.id);
+	info = vmqt_info_of(p.s.id);
 	memcpy(c0, info.counters, sizeof(c0));
 
 	dd[0] = host_post(&p, p.r.id, msg_gpa(&p, 0), MSG_LEN, 10, 0);
@@ -357,10 +357,10 @@ static void test_errors_and_broken(void)
 	expect_msg(&p, 2, 12);
 	expect_msg(&p, 7, 17);
 	expect_empty(&p);
-	TEST_ASSERT(vmq_info_of(other.id).counters[VMQ_CTR_RX_MSGS] == 0,
+	TEST_ASSERT(vmqt_info_of(other.id).counters[VMQ_CTR_RX_MSGS] == 0,
 		    "denied message delivered");
 
-	info = vmq_info_of(p.s.id);
+	info = vmqt_info_of(p.s.id);
 	memcpy(c1, info.counters, sizeof(c1));
 	TEST_ASSERT(c1[VMQ_CTR_LAZY_MSGS] - c0[VMQ_CTR_LAZY_MSGS] == 3, "lazy msgs");
 	TEST_ASSERT(c1[VMQ_CTR_TX_MSGS] - c0[VMQ_CTR_TX_MSGS] == 3, "tx msgs");
@@ -392,7 +392,7 @@ static void test_errors_and_broken(void)
 	e = host_post(&p, p.r.id, msg_gpa(&p, 20), MSG_LEN, 20, 0);
 	__atomic_store_n(&h->prod, cons + h->nr_desc + 1, __ATOMIC_RELEASE);
 	natural_exit(&p.s);
-	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_ERR_BROKEN) ==
+	TEST_ASSERT(vmqt_ctr(p.s.id, VMQ_CTR_ERR_BROKEN) ==
 		    c0[VMQ_CTR_ERR_BROKEN] + 1, "VMQ_CTR_ERR_BROKEN not counted");
 	TEST_ASSERT(tx_cons(&p) == cons, "cons moved on a corrupt ring");
 	TEST_ASSERT(e->status == VMQ_TX_PENDING, "status %d", e->status);
@@ -401,24 +401,24 @@ static void test_errors_and_broken(void)
 	/* Fixing prod is not enough: nothing until re-registration. */
 	__atomic_store_n(&h->prod, cons + 1, __ATOMIC_RELEASE);
 	natural_exit(&p.s);
-	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+	r = vmqt_gvm_hc(&p.s, VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
 	TEST_ASSERT(r == 0, "VMQ_HC_TX_FLUSH on a stopped ring: %ld", (long)r);
-	r = vmq_gvm_hc(&p.s, VMQ_HC_SEND, p.r.id, msg_gpa(&p, 21), MSG_LEN, 21);
+	r = vmqt_gvm_hc(&p.s, VMQ_HC_SEND, p.r.id, msg_gpa(&p, 21), MSG_LEN, 21);
 	TEST_ASSERT(r == 0, "VMQ_HC_SEND: %ld", (long)r);
 	expect_msg(&p, 21, 21);	/* the immediate one only */
 	expect_empty(&p);
 	TEST_ASSERT(tx_cons(&p) == cons && e->status == VMQ_TX_PENDING,
 		    "stopped ring consumed");
-	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) == c1[VMQ_CTR_LAZY_MSGS],
+	TEST_ASSERT(vmqt_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) == c1[VMQ_CTR_LAZY_MSGS],
 		    "lazy message from a stopped ring");
 
 	/* Re-register: the ring works again. */
-	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_UNREGISTER, 0, 0, 0, 0);
+	r = vmqt_gvm_hc(&p.s, VMQ_HC_TX_UNREGISTER, 0, 0, 0, 0);
 	TEST_ASSERT(r == 0, "VMQ_HC_TX_UNREGISTER: %ld", (long)r);
 	expect_empty(&p);
 	memset(p.tx.hva, 0, VMQ_RING_HDR_SIZE);
 	h->magic = VMQ_TX_MAGIC;
-	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_REGISTER, p.tx.gpa, p.tx.bytes, 0, 0);
+	r = vmqt_gvm_hc(&p.s, VMQ_HC_TX_REGISTER, p.tx.gpa, p.tx.bytes, 0, 0);
 	TEST_ASSERT(r == 0, "VMQ_HC_TX_REGISTER again: %ld", (long)r);
 	p.s.cmd->tx_prod = 0;
 	e = host_post(&p, p.r.id, msg_gpa(&p, 22), MSG_LEN, 22, 0);
@@ -427,13 +427,13 @@ static void test_errors_and_broken(void)
 		    e->status, tx_cons(&p));
 	expect_msg(&p, 22, 22);
 	expect_empty(&p);
-	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_ERR_BROKEN) ==
+	TEST_ASSERT(vmqt_ctr(p.s.id, VMQ_CTR_ERR_BROKEN) ==
 		    c0[VMQ_CTR_ERR_BROKEN] + 1, "VMQ_CTR_ERR_BROKEN counted again");
 
 	/* A prod behind cons is as corrupt as one too far ahead. */
 	__atomic_store_n(&h->prod, tx_cons(&p) - 1, __ATOMIC_RELEASE);
 	natural_exit(&p.s);
-	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_ERR_BROKEN) ==
+	TEST_ASSERT(vmqt_ctr(p.s.id, VMQ_CTR_ERR_BROKEN) ==
 		    c0[VMQ_CTR_ERR_BROKEN] + 2, "backwards prod not counted");
 	TEST_ASSERT(tx_cons(&p) == 1, "cons moved: %u", tx_cons(&p));
 	expect_empty(&p);
@@ -446,7 +446,7 @@ static void wait_stats(const struct vmq_stats *base, u64 rings)
 
 	/* VM teardown may finish in a worker: give it time, then judge. */
 	for (i = 0; i < 3000; i++) {
-		s = vmq_stats();
+		s = vmqt_stats();
 		if (s.live_vms == base->live_vms &&
 		    s.live_queues == base->live_queues &&
 		    s.pinned_pages == base->pinned_pages &&
@@ -473,47 +473,47 @@ static void wait_stats(const struct vmq_stats *base, u64 rings)
  */
 static void test_killable_behind_worker(void)
 {
-	struct vmq_stats s0 = vmq_stats();
+	struct vmq_stats s0 = vmqt_stats();
 	int sync[2], status = 0, i;
 	char c;
 	pid_t pid;
 
-	vmq_require_uffd();
+	vmqt_require_uffd();
 	TEST_ASSERT(!pipe(sync), "pipe");
 	fflush(stdout);
 	pid = fork();
 	TEST_ASSERT(pid >= 0, "fork");
 	if (!pid) {
-		struct vmq_uffd u;
+		struct vmqt_uffd u;
 		struct lz p;
 
 		close(sync[0]);
 		lz_setup(&p);
-		u = vmq_uffd_slot(p.s.vm, UFFD_MEMSLOT, UFFD_GPA, 4096);
+		u = vmqt_uffd_slot(p.s.vm, UFFD_MEMSLOT, UFFD_GPA, 4096);
 		host_post(&p, p.r.id, UFFD_GPA, MSG_LEN, 1, 0);
 		/* The exit hands the ring to the worker, which faults. */
 		natural_exit(&p.s);
-		vmq_uffd_wait_fault(&u);
+		vmqt_uffd_wait_fault(&u);
 		TEST_ASSERT(write(sync[1], "f", 1) == 1, "sync");
 		/* Were it unkillable, it must not hold the runner's output. */
 		dup2(open("/dev/null", O_WRONLY), 1);
 		dup2(1, 2);
-		vmq_gvm_hc(&p.s, VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+		vmqt_gvm_hc(&p.s, VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
 		exit(KSFT_FAIL);	/* not reached: killed in the flush */
 	}
 	close(sync[1]);
 	TEST_ASSERT(read(sync[0], &c, 1) == 1, "child set up");
 	/* The child's vCPU thread sleeps in the flush. */
-	for (i = 0; i < 5000 && vmq_task_state(pid, pid) != 'D'; i++)
+	for (i = 0; i < 5000 && vmqt_task_state(pid, pid) != 'D'; i++)
 		usleep(1000);
-	TEST_ASSERT(vmq_task_state(pid, pid) == 'D', "VMM state %c", vmq_task_state(pid, pid));
+	TEST_ASSERT(vmqt_task_state(pid, pid) == 'D', "VMM state %c", vmqt_task_state(pid, pid));
 	kill(pid, SIGKILL);
 	for (i = 0; i < 1000 && waitpid(pid, &status, WNOHANG) != pid; i++)
 		usleep(10000);
 	TEST_ASSERT(i < 1000, "the VMM cannot be killed");
 	TEST_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 		    "VMM status %#x", status);
-	TEST_ASSERT(vmq_settle(vmq_stats_live_at, &s0),
+	TEST_ASSERT(vmqt_settle(vmqt_stats_live_at, &s0),
 		    "live objects left behind");
 }
 
@@ -541,19 +541,19 @@ static void test_exit_budget(void)
 	for (i = 0; i < NR_MSGS; i++)
 		expect_msg(&p, i, 100 + i);
 
-	lazy0 = vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS);
-	def0 = vmq_ctr(p.s.id, VMQ_CTR_LAZY_DEFERRED);
+	lazy0 = vmqt_ctr(p.s.id, VMQ_CTR_LAZY_MSGS);
+	def0 = vmqt_ctr(p.s.id, VMQ_CTR_LAZY_DEFERRED);
 	for (i = 0; i < n; i++)
 		host_post(&p, p.r.id, msg_gpa(&p, i % NR_MSGS), MSG_LEN,
 			  1000 + i, 0);
 	natural_exit(&p.s);
 	POLL_CONS(&p, NR_MSGS + n);
-	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_LAZY_DEFERRED) == def0 + 1,
+	TEST_ASSERT(vmqt_ctr(p.s.id, VMQ_CTR_LAZY_DEFERRED) == def0 + 1,
 		    "deferred exits +%lu, want +1",
-		    (unsigned long)(vmq_ctr(p.s.id, VMQ_CTR_LAZY_DEFERRED) - def0));
-	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) == lazy0 + n,
+		    (unsigned long)(vmqt_ctr(p.s.id, VMQ_CTR_LAZY_DEFERRED) - def0));
+	TEST_ASSERT(vmqt_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) == lazy0 + n,
 		    "lazy msgs +%lu, want +%u",
-		    (unsigned long)(vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) - lazy0), n);
+		    (unsigned long)(vmqt_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) - lazy0), n);
 	for (i = 0; i < n; i++)
 		expect_msg(&p, i % NR_MSGS, 1000 + i);
 	expect_empty(&p);
@@ -562,21 +562,21 @@ static void test_exit_budget(void)
 /* Unregistering delivers what was published; a freed VM leaks no ring. */
 static void test_unregister_and_free(void)
 {
-	struct vmq_stats base = vmq_stats(), s;
+	struct vmq_stats base = vmqt_stats(), s;
 	struct vmq_tx_desc *e[5];
 	struct lz p;
 	s64 r;
 	int i;
 
 	lz_setup(&p);
-	s = vmq_stats();
+	s = vmqt_stats();
 	TEST_ASSERT(s.live_tx_rings == base.live_tx_rings + 1,
 		    "live_tx_rings %lu, base %lu", (unsigned long)s.live_tx_rings,
 		    (unsigned long)base.live_tx_rings);
 
 	for (i = 0; i < 5; i++)
 		e[i] = host_post(&p, p.r.id, msg_gpa(&p, i), MSG_LEN, 300 + i, 0);
-	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_UNREGISTER, 0, 0, 0, 0);
+	r = vmqt_gvm_hc(&p.s, VMQ_HC_TX_UNREGISTER, 0, 0, 0, 0);
 	TEST_ASSERT(r == 0, "VMQ_HC_TX_UNREGISTER: %ld", (long)r);
 	for (i = 0; i < 5; i++) {
 		TEST_ASSERT(e[i]->status == 0, "descriptor %d status %d", i,
@@ -585,25 +585,25 @@ static void test_unregister_and_free(void)
 	}
 	expect_empty(&p);
 	TEST_ASSERT(tx_cons(&p) == 5, "cons %u", tx_cons(&p));
-	TEST_ASSERT(vmq_stats().live_tx_rings == base.live_tx_rings,
+	TEST_ASSERT(vmqt_stats().live_tx_rings == base.live_tx_rings,
 		    "live_tx_rings after unregister");
-	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_UNREGISTER, 0, 0, 0, 0);
+	r = vmqt_gvm_hc(&p.s, VMQ_HC_TX_UNREGISTER, 0, 0, 0, 0);
 	TEST_ASSERT(r == -ENOTCONN, "second VMQ_HC_TX_UNREGISTER: %ld", (long)r);
-	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+	r = vmqt_gvm_hc(&p.s, VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
 	TEST_ASSERT(r == -ENOTCONN, "VMQ_HC_TX_FLUSH without a ring: %ld", (long)r);
 
 	/* Register again, leave descriptors published, free the VM. */
 	memset(p.tx.hva, 0, VMQ_RING_HDR_SIZE);
 	((struct vmq_tx_hdr *)p.tx.hva)->magic = VMQ_TX_MAGIC;
-	r = vmq_gvm_hc(&p.s, VMQ_HC_TX_REGISTER, p.tx.gpa, p.tx.bytes, 0, 0);
+	r = vmqt_gvm_hc(&p.s, VMQ_HC_TX_REGISTER, p.tx.gpa, p.tx.bytes, 0, 0);
 	TEST_ASSERT(r == 0, "VMQ_HC_TX_REGISTER again: %ld", (long)r);
 	p.s.cmd->tx_prod = 0;
-	TEST_ASSERT(vmq_stats().live_tx_rings == base.live_tx_rings + 1,
+	TEST_ASSERT(vmqt_stats().live_tx_rings == base.live_tx_rings + 1,
 		    "live_tx_rings after register");
 	for (i = 0; i < 3; i++)
 		host_post(&p, p.r.id, msg_gpa(&p, i), MSG_LEN, 400 + i, 0);
-	vmq_gvm_free(&p.s);
-	vmq_gvm_free(&p.r);
+	vmqt_gvm_free(&p.s);
+	vmqt_gvm_free(&p.r);
 	wait_stats(&base, base.live_tx_rings);
 }
 
@@ -629,8 +629,8 @@ static void test_not_resident(void)
 	/* Drop the page: the next read finds nothing mapped. */
 	TEST_ASSERT(!madvise(hva, 4096, MADV_DONTNEED), "madvise");
 
-	lazy0 = vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS);
-	lazyx0 = vmq_ctr(p.s.id, VMQ_CTR_LAZY_EXITS);
+	lazy0 = vmqt_ctr(p.s.id, VMQ_CTR_LAZY_MSGS);
+	lazyx0 = vmqt_ctr(p.s.id, VMQ_CTR_LAZY_EXITS);
 	e[0] = host_post(&p, p.r.id, msg_gpa(&p, 0), MSG_LEN, 60, 0);
 	e[1] = host_post(&p, p.r.id, addr_gva2gpa(p.s.vm, gva), MSG_LEN, 61, 0);
 	e[2] = host_post(&p, p.r.id, msg_gpa(&p, 2), MSG_LEN, 62, 0);
@@ -638,23 +638,23 @@ static void test_not_resident(void)
 
 	POLL_CONS(&p, 3);
 	ksft_print_msg("not resident: lazy exits +%lu\n",
-		       (unsigned long)(vmq_ctr(p.s.id, VMQ_CTR_LAZY_EXITS) - lazyx0));
+		       (unsigned long)(vmqt_ctr(p.s.id, VMQ_CTR_LAZY_EXITS) - lazyx0));
 	for (i = 0; i < 3; i++)
 		TEST_ASSERT(e[i]->status == 0, "descriptor %u status %d", i,
 			    e[i]->status);
 	expect_msg(&p, 0, 60);
-	m = vmq_host_peek(&p.rx);
+	m = vmqt_host_peek(&p.rx);
 	TEST_ASSERT(m && m->tag == 61 && m->sender == p.s.id && m->len == MSG_LEN,
 		    "the not-resident message is not next");
 	for (i = 0; i < MSG_LEN; i++)
 		TEST_ASSERT(((const u8 *)vmqg_msg_payload(m))[i] == 0,
 			    "payload byte %u of a dropped page: %#x", i,
 			    ((const u8 *)vmqg_msg_payload(m))[i]);
-	vmq_host_consume(&p.rx, m);
+	vmqt_host_consume(&p.rx, m);
 	p.seq++;
 	expect_msg(&p, 2, 62);
 	expect_empty(&p);
-	TEST_ASSERT(vmq_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) == lazy0 + 3,
+	TEST_ASSERT(vmqt_ctr(p.s.id, VMQ_CTR_LAZY_MSGS) == lazy0 + 3,
 		    "VMQ_CTR_LAZY_MSGS");
 }
 
@@ -662,18 +662,18 @@ static void test_not_resident(void)
 static void test_per_vcpu(void)
 {
 	struct kvm_vcpu *vcpus[2];
-	struct vmq_gvm v[2] = {};
-	struct vmq_gmem t[2], rx, buf;
+	struct vmqt_gvm v[2] = {};
+	struct vmqt_gmem t[2], rx, buf;
 	struct vmq_tx_desc *d[2];
-	struct vmq_gvm r;
-	u64 rings0 = vmq_stats().live_tx_rings;
+	struct vmqt_gvm r;
+	u64 rings0 = vmqt_stats().live_tx_rings;
 	const struct vmq_msg_hdr *m;
 	vm_vaddr_t cmd;
 	u32 id;
 	s64 ret;
 	int i, j;
 
-	v[0].vm = vm_create_with_vcpus(2, vmq_cmd_guest, vcpus);
+	v[0].vm = vm_create_with_vcpus(2, vmqt_cmd_guest, vcpus);
 	v[1].vm = v[0].vm;
 	for (i = 0; i < 2; i++) {
 		v[i].vcpu = vcpus[i];
@@ -682,22 +682,22 @@ static void test_per_vcpu(void)
 		memset(v[i].cmd, 0, sizeof(*v[i].cmd));
 		vcpu_args_set(v[i].vcpu, 1, cmd);
 	}
-	id = vmq_attach(&v[0], NULL);
+	id = vmqt_attach(&v[0], NULL);
 	v[1].id = id;
-	r = vmq_gvm_create();
-	vmq_attach(&r, NULL);
-	vmq_allow(id, r.id);
-	rx = vmq_rx_setup(&r, 16384);
-	buf = vmq_gmem_alloc(v[0].vm, 4096);
+	r = vmqt_gvm_create();
+	vmqt_attach(&r, NULL);
+	vmqt_allow(id, r.id);
+	rx = vmqt_rx_setup(&r, 16384);
+	buf = vmqt_gmem_alloc(v[0].vm, 4096);
 	for (i = 0; i < 4; i++)
-		vmq_fill((u8 *)buf.hva + i * MSG_STRIDE, MSG_LEN, id, i);
+		vmqt_fill((u8 *)buf.hva + i * MSG_STRIDE, MSG_LEN, id, i);
 
 	/* Only vCPU 0 has a ring so far. */
-	t[0] = vmq_tx_setup(&v[0], 1);
-	ret = vmq_gvm_hc(&v[1], VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+	t[0] = vmqt_tx_setup(&v[0], 1);
+	ret = vmqt_gvm_hc(&v[1], VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
 	TEST_ASSERT(ret == -ENOTCONN, "vCPU 1 flush without a ring: %ld", (long)ret);
-	t[1] = vmq_tx_setup(&v[1], 2);
-	TEST_ASSERT(vmq_stats().live_tx_rings == rings0 + 2, "live_tx_rings");
+	t[1] = vmqt_tx_setup(&v[1], 2);
+	TEST_ASSERT(vmqt_stats().live_tx_rings == rings0 + 2, "live_tx_rings");
 
 	/* Descriptor j of vCPU i sends payload 2 * i + j with tag 10 * i + j. */
 	for (i = 0; i < 2; i++) {
@@ -732,43 +732,43 @@ static void test_per_vcpu(void)
 	for (i = 0; i < 4; i++) {
 		u32 k = (i + 2) % 4;	/* vCPU 1's first */
 
-		m = vmq_host_peek(&rx);
+		m = vmqt_host_peek(&rx);
 		TEST_ASSERT(m && m->sender == id && m->len == MSG_LEN &&
 			    m->tag == 10 * (k / 2) + k % 2 &&
-			    vmq_check_fill(vmqg_msg_payload(m), MSG_LEN, id, k),
+			    vmqt_check_fill(vmqg_msg_payload(m), MSG_LEN, id, k),
 			    "message %d", i);
-		vmq_host_consume(&rx, m);
+		vmqt_host_consume(&rx, m);
 	}
-	TEST_ASSERT(!vmq_host_peek(&rx), "extra message");
+	TEST_ASSERT(!vmqt_host_peek(&rx), "extra message");
 
 	/* Unregistering vCPU 1's ring leaves vCPU 0's. */
-	ret = vmq_gvm_hc(&v[1], VMQ_HC_TX_UNREGISTER, 0, 0, 0, 0);
+	ret = vmqt_gvm_hc(&v[1], VMQ_HC_TX_UNREGISTER, 0, 0, 0, 0);
 	TEST_ASSERT(ret == 0, "VMQ_HC_TX_UNREGISTER: %ld", (long)ret);
-	TEST_ASSERT(vmq_stats().live_tx_rings == rings0 + 1, "live_tx_rings");
-	ret = vmq_gvm_hc(&v[0], VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
+	TEST_ASSERT(vmqt_stats().live_tx_rings == rings0 + 1, "live_tx_rings");
+	ret = vmqt_gvm_hc(&v[0], VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
 	TEST_ASSERT(ret == 0, "vCPU 0 flush: %ld", (long)ret);
 	kvm_vm_free(v[0].vm);
-	vmq_gvm_free(&r);
+	vmqt_gvm_free(&r);
 }
 
 int main(void)
 {
 	ksft_print_header();
 	ksft_set_plan(8);
-	vmq_run_case("lazy: 64 sends, one natural exit, no hypercall",
-		     test_burst_one_exit);
-	vmq_run_case("lazy: interleaved with VMQ_HC_SEND in program order; flush count",
-		     test_interleave_and_flush);
-	vmq_run_case("lazy: failed descriptors report status; corrupt prod stops the ring",
-		     test_errors_and_broken);
-	vmq_run_case("lazy: unregister delivers; freed VM leaves no tx ring",
-		     test_unregister_and_free);
-	vmq_run_case("lazy: a payload not resident goes through the worker, in order",
-		     test_not_resident);
-	vmq_run_case("lazy: rings are per vCPU", test_per_vcpu);
-	vmq_run_case("lazy: an exit's budget, the rest in a worker, in order",
-		     test_exit_budget);
-	vmq_run_case("lazy: a VMM waiting behind a stuck worker can be killed",
-		     test_killable_behind_worker);
+	vmqt_run_case("lazy: 64 sends, one natural exit, no hypercall",
+		      test_burst_one_exit);
+	vmqt_run_case("lazy: interleaved with VMQ_HC_SEND in program order; flush count",
+		      test_interleave_and_flush);
+	vmqt_run_case("lazy: failed descriptors report status; corrupt prod stops the ring",
+		      test_errors_and_broken);
+	vmqt_run_case("lazy: unregister delivers; freed VM leaves no tx ring",
+		      test_unregister_and_free);
+	vmqt_run_case("lazy: a payload not resident goes through the worker, in order",
+		      test_not_resident);
+	vmqt_run_case("lazy: rings are per vCPU", test_per_vcpu);
+	vmqt_run_case("lazy: an exit's budget, the rest in a worker, in order",
+		      test_exit_budget);
+	vmqt_run_case("lazy: a VMM waiting behind a stuck worker can be killed",
+		      test_killable_behind_worker);
 	ksft_finished();
 }

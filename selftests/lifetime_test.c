@@ -32,9 +32,9 @@ static struct vmq_stats base;
 static bool stats_at_base(void *arg)
 {
 	const struct vmq_stats *b = arg;
-	struct vmq_stats s = vmq_stats();
+	struct vmq_stats s = vmqt_stats();
 
-	return vmq_stats_live_at(arg) &&
+	return vmqt_stats_live_at(arg) &&
 	       s.vms_destroyed - b->vms_destroyed ==
 	       s.vms_created - b->vms_created;
 }
@@ -50,48 +50,48 @@ static void print_stats(const char *what, const struct vmq_stats *s)
 
 static void test_destroy(void)
 {
-	struct vmq_gvm g[NR_VMS];
-	struct vmq_gmem ring[NR_VMS], buf, tx;
+	struct vmqt_gvm g[NR_VMS];
+	struct vmqt_gmem ring[NR_VMS], buf, tx;
 	struct vmq_stats s;
 	u32 i, j, pages = 0;
 	s64 ret;
 
-	base = vmq_stats();
+	base = vmqt_stats();
 	print_stats("baseline", &base);
 
 	for (i = 0; i < NR_VMS; i++)
-		g[i] = vmq_gvm_create();
+		g[i] = vmqt_gvm_create();
 	/* Two attached, the last one adopted by its first hypercall. */
-	vmq_attach(&g[0], NULL);
-	vmq_attach(&g[1], NULL);
-	g[2].id = vmq_gvm_info(&g[2]).vm_id;
+	vmqt_attach(&g[0], NULL);
+	vmqt_attach(&g[1], NULL);
+	g[2].id = vmqt_gvm_info(&g[2]).vm_id;
 	for (i = 0; i < NR_VMS; i++) {
-		ring[i] = vmq_rx_setup(&g[i], 4096 << i);
+		ring[i] = vmqt_rx_setup(&g[i], 4096 << i);
 		pages += ring[i].bytes / 4096;
 		for (j = 0; j < NR_VMS; j++)
 			if (j != i)
-				vmq_allow(g[i].id, g[j].id);
+				vmqt_allow(g[i].id, g[j].id);
 	}
 	/* A transmit ring on one vCPU: header page + one page of descriptors. */
-	tx = vmq_gmem_alloc(g[0].vm, 2 * 4096);
+	tx = vmqt_gmem_alloc(g[0].vm, 2 * 4096);
 	((struct vmq_tx_hdr *)tx.hva)->magic = VMQ_TX_MAGIC;
-	ret = vmq_gvm_hc(&g[0], VMQ_HC_TX_REGISTER, tx.gpa, tx.bytes, 0, 0);
+	ret = vmqt_gvm_hc(&g[0], VMQ_HC_TX_REGISTER, tx.gpa, tx.bytes, 0, 0);
 	TEST_ASSERT(!ret, "VMQ_HC_TX_REGISTER: %ld", (long)ret);
 	pages += 2;
 
 	/* Undelivered messages everywhere. */
-	buf = vmq_gmem_alloc(g[0].vm, 4096);
+	buf = vmqt_gmem_alloc(g[0].vm, 4096);
 	for (i = 1; i < NR_VMS; i++)
 		for (j = 0; j < 5; j++) {
-			ret = vmq_gvm_send(&g[0], g[i].id, buf.gpa, 100 * j, j);
+			ret = vmqt_gvm_send(&g[0], g[i].id, buf.gpa, 100 * j, j);
 			TEST_ASSERT(!ret, "send to %u: %ld", i, (long)ret);
 		}
 	for (i = 1; i < NR_VMS; i++) {
-		ret = vmq_gvm_send(&g[i], g[0].id, 0, 10, i);
+		ret = vmqt_gvm_send(&g[i], g[0].id, 0, 10, i);
 		TEST_ASSERT(!ret, "send from %u: %ld", i, (long)ret);
 	}
 
-	s = vmq_stats();
+	s = vmqt_stats();
 	print_stats("with VMs", &s);
 	TEST_ASSERT(s.live_vms == base.live_vms + NR_VMS &&
 		    s.live_queues == base.live_queues + NR_VMS &&
@@ -103,16 +103,16 @@ static void test_destroy(void)
 		    "live counts while the VMs live (pinned want +%u)", pages);
 
 	for (i = 0; i < NR_VMS; i++)
-		vmq_gvm_free(&g[i]);
+		vmqt_gvm_free(&g[i]);
 	/* The ids are gone with them. */
 	for (i = 0; i < NR_VMS; i++) {
 		struct vmq_vm_info vi = { .id = g[i].id };
 
-		TEST_ASSERT(ioctl(vmq_dev(), VMQ_IOC_VM_INFO, &vi) && errno == ESRCH,
+		TEST_ASSERT(ioctl(vmqt_dev(), VMQ_IOC_VM_INFO, &vi) && errno == ESRCH,
 			    "VM %u still known", g[i].id);
 	}
-	TEST_ASSERT(vmq_settle(stats_at_base, &base), "stats never returned to baseline");
-	s = vmq_stats();
+	TEST_ASSERT(vmqt_settle(stats_at_base, &base), "stats never returned to baseline");
+	s = vmqt_stats();
 	print_stats("after", &s);
 	TEST_ASSERT(s.vms_created == base.vms_created + NR_VMS &&
 		    s.vms_destroyed == base.vms_destroyed + NR_VMS,
@@ -120,7 +120,7 @@ static void test_destroy(void)
 }
 
 struct waiter {
-	struct vmq_gvm *g;
+	struct vmqt_gvm *g;
 	s64 ret;
 };
 
@@ -128,53 +128,53 @@ static void *wait_thread(void *arg)
 {
 	struct waiter *w = arg;
 
-	w->ret = vmq_gvm_hc(w->g, VMQ_HC_WAIT, VMQ_WAIT_MAX_NS, 0, 0, 0);
+	w->ret = vmqt_gvm_hc(w->g, VMQ_HC_WAIT, VMQ_WAIT_MAX_NS, 0, 0, 0);
 	return NULL;
 }
 
 static bool one_waiting(void *arg)
 {
-	return vmq_stats().live_waits == base.live_waits + 1;
+	return vmqt_stats().live_waits == base.live_waits + 1;
 }
 
 /* A vCPU halted in VMQ_HC_WAIT is counted until a message releases it. */
 static void test_wait(void)
 {
-	struct vmq_gvm a = vmq_gvm_create(), b = vmq_gvm_create();
+	struct vmqt_gvm a = vmqt_gvm_create(), b = vmqt_gvm_create();
 	struct waiter w = { .g = &b };
-	struct vmq_gmem rb, buf;
+	struct vmqt_gmem rb, buf;
 	pthread_t t;
 	s64 ret;
 
-	base = vmq_stats();
-	vmq_attach(&a, NULL);
-	vmq_attach(&b, NULL);
-	vmq_allow(a.id, b.id);
-	rb = vmq_rx_setup(&b, 4096);
-	buf = vmq_gmem_alloc(a.vm, 4096);
+	base = vmqt_stats();
+	vmqt_attach(&a, NULL);
+	vmqt_attach(&b, NULL);
+	vmqt_allow(a.id, b.id);
+	rb = vmqt_rx_setup(&b, 4096);
+	buf = vmqt_gmem_alloc(a.vm, 4096);
 
 	TEST_ASSERT(!pthread_create(&t, NULL, wait_thread, &w), "pthread_create");
-	TEST_ASSERT(vmq_settle(one_waiting, NULL), "live_waits never rose: %llu",
-		    vmq_stats().live_waits);
-	vmq_fill(buf.hva, 50, a.id, 3);
-	ret = vmq_gvm_send(&a, b.id, buf.gpa, 50, 3);
+	TEST_ASSERT(vmqt_settle(one_waiting, NULL), "live_waits never rose: %llu",
+		    vmqt_stats().live_waits);
+	vmqt_fill(buf.hva, 50, a.id, 3);
+	ret = vmqt_gvm_send(&a, b.id, buf.gpa, 50, 3);
 	TEST_ASSERT(!ret, "send: %ld", (long)ret);
 	pthread_join(t, NULL);
 	TEST_ASSERT(w.ret == 0, "VMQ_HC_WAIT after a halt: %ld", (long)w.ret);
-	TEST_ASSERT(vmq_stats().live_waits == base.live_waits, "live_waits %llu",
-		    vmq_stats().live_waits);
-	TEST_ASSERT(vmq_ctr(b.id, VMQ_CTR_WAITS) == 1, "WAITS counter");
-	TEST_ASSERT(vmq_host_expect(&rb, a.id, 3, 50, 3) == 0, "the message");
+	TEST_ASSERT(vmqt_stats().live_waits == base.live_waits, "live_waits %llu",
+		    vmqt_stats().live_waits);
+	TEST_ASSERT(vmqt_ctr(b.id, VMQ_CTR_WAITS) == 1, "WAITS counter");
+	TEST_ASSERT(vmqt_host_expect(&rb, a.id, 3, 50, 3) == 0, "the message");
 
 	/* With a message waiting, WAIT returns the count and does not halt. */
-	ret = vmq_gvm_send(&a, b.id, buf.gpa, 50, 3);
+	ret = vmqt_gvm_send(&a, b.id, buf.gpa, 50, 3);
 	TEST_ASSERT(!ret, "send: %ld", (long)ret);
-	ret = vmq_gvm_hc(&b, VMQ_HC_WAIT, VMQ_WAIT_MAX_NS, 0, 0, 0);
-	TEST_ASSERT(ret == 1 && vmq_ctr(b.id, VMQ_CTR_WAITS) == 1,
+	ret = vmqt_gvm_hc(&b, VMQ_HC_WAIT, VMQ_WAIT_MAX_NS, 0, 0, 0);
+	TEST_ASSERT(ret == 1 && vmqt_ctr(b.id, VMQ_CTR_WAITS) == 1,
 		    "WAIT with one message: %ld", (long)ret);
-	vmq_gvm_free(&a);
-	vmq_gvm_free(&b);
-	TEST_ASSERT(vmq_settle(stats_at_base, &base), "stats never returned to baseline");
+	vmqt_gvm_free(&a);
+	vmqt_gvm_free(&b);
+	TEST_ASSERT(vmqt_settle(stats_at_base, &base), "stats never returned to baseline");
 }
 
 
@@ -185,22 +185,22 @@ static void test_reload(void)
 	struct vmq_stats s;
 
 	/* Nothing of ours may hold the module: no /dev/vmq, no VM. */
-	vmq_dev_close();
-	TEST_ASSERT(vmq_settle(vmq_unload_module, NULL), "delete_module(vmq): %s",
+	vmqt_dev_close();
+	TEST_ASSERT(vmqt_settle(vmqt_unload_module, NULL), "delete_module(vmq): %s",
 		    strerror(errno));
 	TEST_ASSERT(access("/dev/vmq", F_OK), "/dev/vmq survived the unload");
 
-	vmq_load_module();
+	vmqt_load_module();
 
 	/* A fresh module: nothing live, nothing created yet. */
-	s = vmq_stats();
+	s = vmqt_stats();
 	TEST_ASSERT(!s.live_vms && !s.live_queues && !s.pinned_pages &&
 		    !s.live_pairs && !s.vms_created && !s.vms_destroyed,
 		    "stats of a fresh module");
-	vmq_one_message();
-	s = vmq_stats();
+	vmqt_one_message();
+	s = vmqt_stats();
 	TEST_ASSERT(s.vms_created == 2, "vms_created %llu", s.vms_created);
-	TEST_ASSERT(vmq_settle(stats_at_base, &(struct vmq_stats){}),
+	TEST_ASSERT(vmqt_settle(stats_at_base, &(struct vmq_stats){}),
 		    "fresh module: stats never returned to zero");
 }
 
@@ -229,7 +229,7 @@ static void hv_guest(u64 ingpa)
 
 static void *run_vcpu(void *arg)
 {
-	vmq_vcpu_sync(arg);
+	vmqt_vcpu_sync(arg);
 	return NULL;
 }
 
@@ -264,23 +264,23 @@ static void test_unload_during_kvm_hypercall(void)
 {
 	struct kvm_vcpu *vcpu;
 	pthread_t vt, ut;
-	struct vmq_uffd u;
+	struct vmqt_uffd u;
 	struct kvm_vm *vm;
 	int i;
 
-	vmq_require_uffd();
+	vmqt_require_uffd();
 	vm = vm_create_with_one_vcpu(&vcpu, hv_guest);
 	vcpu_set_hv_cpuid(vcpu);
-	u = vmq_uffd_slot(vm, UFFD_MEMSLOT, UFFD_GPA, 4096);
+	u = vmqt_uffd_slot(vm, UFFD_MEMSLOT, UFFD_GPA, 4096);
 	vcpu_args_set(vcpu, 1, UFFD_GPA);
-	vmq_dev_close();
+	vmqt_dev_close();
 
 	TEST_ASSERT(!pthread_create(&vt, NULL, run_vcpu, vcpu), "vCPU thread");
 	/* KVM reads the hypercall's input: the vCPU sleeps in the fault. */
-	TEST_ASSERT(vmq_uffd_wait_fault(&u) == (uintptr_t)u.hva,
+	TEST_ASSERT(vmqt_uffd_wait_fault(&u) == (uintptr_t)u.hva,
 		    "fault elsewhere");
 	TEST_ASSERT(!pthread_create(&ut, NULL, unload_thread, NULL), "rmmod");
-	TEST_ASSERT(vmq_settle(unloading, NULL), "unload never started");
+	TEST_ASSERT(vmqt_settle(unloading, NULL), "unload never started");
 	/* However long we look, the unload waits for the vCPU. */
 	for (i = 0; i < 50; i++) {
 		TEST_ASSERT(__atomic_load_n(&unload_rc, __ATOMIC_ACQUIRE) == 1,
@@ -288,29 +288,29 @@ static void test_unload_during_kvm_hypercall(void)
 			    unload_rc);
 		usleep(10000);
 	}
-	vmq_uffd_resolve(&u);
+	vmqt_uffd_resolve(&u);
 	TEST_ASSERT(!pthread_join(vt, NULL), "join vCPU");
 	TEST_ASSERT(!pthread_join(ut, NULL), "join rmmod");
 	TEST_ASSERT(!unload_rc, "delete_module(vmq): %d", unload_rc);
 	kvm_vm_free(vm);
-	vmq_load_module();
-	vmq_one_message();
+	vmqt_load_module();
+	vmqt_one_message();
 }
 
 int main(void)
 {
 	ksft_print_header();
 	ksft_set_plan(5);
-	vmq_run_case("destroyed VMs leave every live count at baseline", test_destroy);
-	vmq_run_case("a vCPU in VMQ_HC_WAIT counts in live_waits until released", test_wait);
-	vmq_run_case("a VM works before the reload", vmq_one_message);
+	vmqt_run_case("destroyed VMs leave every live count at baseline", test_destroy);
+	vmqt_run_case("a vCPU in VMQ_HC_WAIT counts in live_waits until released", test_wait);
+	vmqt_run_case("a VM works before the reload", vmqt_one_message);
 	if (!getenv("VMQ_KO")) {
 		ksft_test_result_skip("unload and reload: VMQ_KO is not set\n");
 		ksft_test_result_skip("unload under KVM's hypercall: VMQ_KO is not set\n");
 	} else {
-		vmq_run_case("unload, reload, a fresh VM works", test_reload);
-		vmq_run_case("unload waits for a vCPU inside KVM's own hypercall",
-			     test_unload_during_kvm_hypercall);
+		vmqt_run_case("unload, reload, a fresh VM works", test_reload);
+		vmqt_run_case("unload waits for a vCPU inside KVM's own hypercall",
+			      test_unload_during_kvm_hypercall);
 	}
 	ksft_finished();
 }

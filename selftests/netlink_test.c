@@ -19,23 +19,23 @@
 
 /* A command guest with a payload buffer in its memory. */
 struct tvm {
-	struct vmq_gvm g;
-	struct vmq_gmem buf;
-	struct vmq_gmem rx;
+	struct vmqt_gvm g;
+	struct vmqt_gmem buf;
+	struct vmqt_gmem rx;
 };
 
 static struct tvm tvm_new(const char *name, u32 rx_bytes)
 {
 	struct tvm t;
 
-	vnl_set_stage("creating VM %s", name ? name : "(unnamed)");
-	t.g = vmq_gvm_create();
-	vmq_attach(&t.g, name);
-	t.buf = vmq_gmem_alloc(t.g.vm, PAYLOAD_PAGES * 4096);
+	vmqt_set_stage("creating VM %s", name ? name : "(unnamed)");
+	t.g = vmqt_gvm_create();
+	vmqt_attach(&t.g, name);
+	t.buf = vmqt_gmem_alloc(t.g.vm, PAYLOAD_PAGES * 4096);
 	memset(&t.rx, 0, sizeof(t.rx));
 	if (rx_bytes)
-		t.rx = vmq_rx_setup(&t.g, rx_bytes);
-	vnl_set_stage("-");
+		t.rx = vmqt_rx_setup(&t.g, rx_bytes);
+	vmqt_set_stage("-");
 	return t;
 }
 
@@ -44,10 +44,10 @@ static s64 tvm_send(struct tvm *t, u32 dest, u32 len, u32 n)
 {
 	s64 r;
 
-	vmq_fill(t->buf.hva, len, t->g.id, n);
-	vnl_set_stage("VM %u: send to %u", t->g.id, dest);
-	r = vmq_gvm_hc(&t->g, VMQ_HC_SEND, dest, t->buf.gpa, len, n);
-	vnl_set_stage("-");
+	vmqt_fill(t->buf.hva, len, t->g.id, n);
+	vmqt_set_stage("VM %u: send to %u", t->g.id, dest);
+	r = vmqt_gvm_hc(&t->g, VMQ_HC_SEND, dest, t->buf.gpa, len, n);
+	vmqt_set_stage("-");
 	return r;
 }
 
@@ -59,9 +59,9 @@ static void tvm_send_ok(struct tvm *t, u32 dest, u32 len, u32 n)
 		    (long)r);
 }
 
-static void open_nl(struct vnl *v)
+static void open_nl(struct vmqt_nl *v)
 {
-	__TEST_REQUIRE(!vnl_open(v), "generic netlink family \"vmq\" not found");
+	__TEST_REQUIRE(!vmqt_nl_open(v), "generic netlink family \"vmq\" not found");
 }
 
 #define EXPECT_ERR(v, call, err, text) do {				\
@@ -69,11 +69,11 @@ static void open_nl(struct vnl *v)
 									\
 	TEST_ASSERT(__r == (err), "%s: %d, expected %d (%s) [%s]",	\
 		    #call, __r, (err), strerror(-(err)), (v)->msg);	\
-	TEST_ASSERT(vnl_msg_is(v, text), "%s: extack \"%s\", expected \"%s\"", \
+	TEST_ASSERT(vmqt_nl_msg_is(v, text), "%s: extack \"%s\", expected \"%s\"", \
 		    #call, (v)->msg, text);				\
 } while (0)
 
-static bool has_peer(const struct vnl_vm *vm, u32 peer)
+static bool has_peer(const struct vmqt_nl_vm *vm, u32 peer)
 {
 	int i;
 
@@ -89,21 +89,21 @@ static void case_get_vm(void)
 	struct tvm a = tvm_new("nl-get-a", 8192);
 	struct tvm b = tvm_new("nl-get-b", 4096);
 	struct tvm c = tvm_new(NULL, 0);
-	struct vnl_vm va, vb, vc, byname;
-	struct vnl_vms *vms = calloc(1, sizeof(*vms));
+	struct vmqt_nl_vm va, vb, vc, byname;
+	struct vmqt_nl_vms *vms = calloc(1, sizeof(*vms));
 	struct vmq_vm_info ia;
 	bool seen_a = false, seen_b = false, seen_c = false;
 	u32 prev = 0;
-	struct vnl v;
+	struct vmqt_nl v;
 	int i;
 
 	open_nl(&v);
-	vmq_allow(a.g.id, b.g.id);
-	vmq_allow(a.g.id, c.g.id);
+	vmqt_allow(a.g.id, b.g.id);
+	vmqt_allow(a.g.id, c.g.id);
 	for (i = 0; i < 3; i++)
 		tvm_send_ok(&a, b.g.id, 100 + i, i);
 
-	va = vnl_get_ok(&v, a.g.id);
+	va = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(va.id == a.g.id, "id %u", va.id);
 	TEST_ASSERT(va.has_name && !strcmp(va.name, "nl-get-a"), "name %s",
 		    va.name);
@@ -129,11 +129,11 @@ static void case_get_vm(void)
 	TEST_ASSERT(va.ctr[VMQ_CTR_HYPERCALLS] == 4, "a's hypercalls %lu",
 		    (unsigned long)va.ctr[VMQ_CTR_HYPERCALLS]);
 	/* The ioctl view agrees. */
-	ia = vmq_info_of(a.g.id);
+	ia = vmqt_info_of(a.g.id);
 	TEST_ASSERT(!memcmp(ia.counters, va.ctr, sizeof(va.ctr)),
 		    "netlink and VMQ_IOC_VM_INFO counters differ");
 
-	vb = vnl_get_ok(&v, b.g.id);
+	vb = vmqt_nl_get_ok(&v, b.g.id);
 	TEST_ASSERT(vb.queue_size == 4096 && vb.queue_msgs == 3 &&
 		    vb.queue_bytes == VMQ_MSG_RECORD_SIZE(100) +
 		    VMQ_MSG_RECORD_SIZE(101) + VMQ_MSG_RECORD_SIZE(102),
@@ -145,28 +145,28 @@ static void case_get_vm(void)
 	TEST_ASSERT(vb.has_peers && vb.nr_peers == 0, "b's peers: %d",
 		    vb.nr_peers);
 	/* Consuming one message shows in the queue fill. */
-	vmq_host_consume(&b.rx, vmq_host_peek(&b.rx));
-	vb = vnl_get_ok(&v, b.g.id);
+	vmqt_host_consume(&b.rx, vmqt_host_peek(&b.rx));
+	vb = vmqt_nl_get_ok(&v, b.g.id);
 	TEST_ASSERT(vb.queue_msgs == 2 && vb.queue_bytes ==
 		    VMQ_MSG_RECORD_SIZE(101) + VMQ_MSG_RECORD_SIZE(102),
 		    "b's queue after consuming one: %u/%u", vb.queue_bytes,
 		    vb.queue_msgs);
 
-	vc = vnl_get_ok(&v, c.g.id);
+	vc = vmqt_nl_get_ok(&v, c.g.id);
 	TEST_ASSERT(!vc.has_name, "unnamed VM reports a name \"%s\"", vc.name);
 	TEST_ASSERT(vc.queue_size == 0 && vc.queue_msgs == 0, "c's queue");
 
-	TEST_ASSERT(!vnl_get(&v, 0, "nl-get-b", &byname), "GET_VM by name: %s",
+	TEST_ASSERT(!vmqt_nl_get(&v, 0, "nl-get-b", &byname), "GET_VM by name: %s",
 		    v.msg);
 	TEST_ASSERT(byname.id == b.g.id && !strcmp(byname.name, "nl-get-b"),
 		    "GET_VM by name found %u", byname.id);
 	/* The id wins over the name. */
-	TEST_ASSERT(!vnl_get(&v, a.g.id, "nl-get-b", &byname) &&
+	TEST_ASSERT(!vmqt_nl_get(&v, a.g.id, "nl-get-b", &byname) &&
 		    byname.id == a.g.id, "id and name: found %u", byname.id);
 
-	TEST_ASSERT(!vnl_dump(&v, vms), "dump: %s", v.msg);
+	TEST_ASSERT(!vmqt_nl_dump(&v, vms), "dump: %s", v.msg);
 	for (i = 0; i < vms->n; i++) {
-		struct vnl_vm *d = &vms->vm[i];
+		struct vmqt_nl_vm *d = &vms->vm[i];
 
 		TEST_ASSERT(d->id > prev, "dump not in id order: %u after %u",
 			    d->id, prev);
@@ -194,7 +194,7 @@ static void case_get_vm(void)
 		struct vmq_vm_info it = { .id = 0, .flags = VMQ_INFO_NEXT };
 		int n = 0;
 
-		while (!ioctl(vmq_dev(), VMQ_IOC_VM_INFO, &it)) {
+		while (!ioctl(vmqt_dev(), VMQ_IOC_VM_INFO, &it)) {
 			n++;
 			it.flags = VMQ_INFO_NEXT;
 		}
@@ -202,7 +202,7 @@ static void case_get_vm(void)
 			    vms->n, n);
 	}
 	free(vms);
-	vnl_close(&v);
+	vmqt_nl_close(&v);
 }
 
 /* SET_VM: rename, quotas, and the quotas enforced. */
@@ -211,88 +211,88 @@ static void case_set_vm(void)
 	struct tvm a = tvm_new("nl-set-a", 8192);
 	struct tvm b = tvm_new("nl-set-b", 8192);
 	struct tvm c = tvm_new("nl-set-c", 0);
-	struct vmq_gmem ring;
-	struct vnl_vm vm;
-	struct vnl v;
+	struct vmqt_gmem ring;
+	struct vmqt_nl_vm vm;
+	struct vmqt_nl v;
 	s64 r;
 
 	open_nl(&v);
-	TEST_ASSERT(!vnl_set(&v, a.g.id, "nl-renamed", -1, -1), "rename: %s",
+	TEST_ASSERT(!vmqt_nl_set(&v, a.g.id, "nl-renamed", -1, -1), "rename: %s",
 		    v.msg);
-	vm = vnl_get_ok(&v, a.g.id);
+	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(!strcmp(vm.name, "nl-renamed"), "renamed to %s", vm.name);
-	TEST_ASSERT(!strcmp(vmq_info_of(a.g.id).name, "nl-renamed"),
-		    "ioctl sees %s", vmq_info_of(a.g.id).name);
-	EXPECT_ERR(&v, vnl_get(&v, 0, "nl-set-a", NULL), -ESRCH,
+	TEST_ASSERT(!strcmp(vmqt_info_of(a.g.id).name, "nl-renamed"),
+		    "ioctl sees %s", vmqt_info_of(a.g.id).name);
+	EXPECT_ERR(&v, vmqt_nl_get(&v, 0, "nl-set-a", NULL), -ESRCH,
 		   "vmq: VM not found");
-	TEST_ASSERT(!vnl_get(&v, 0, "nl-renamed", &vm) && vm.id == a.g.id,
+	TEST_ASSERT(!vmqt_nl_get(&v, 0, "nl-renamed", &vm) && vm.id == a.g.id,
 		    "lookup by the new name");
-	EXPECT_ERR(&v, vnl_set(&v, a.g.id, "nl-set-b", -1, -1), -EEXIST,
+	EXPECT_ERR(&v, vmqt_nl_set(&v, a.g.id, "nl-set-b", -1, -1), -EEXIST,
 		   "vmq: another VM has this name");
 	/* A refused SET_VM changes nothing, quotas included. */
-	EXPECT_ERR(&v, vnl_set(&v, a.g.id, "nl-set-b", 32, 4096), -EEXIST,
+	EXPECT_ERR(&v, vmqt_nl_set(&v, a.g.id, "nl-set-b", 32, 4096), -EEXIST,
 		   "vmq: another VM has this name");
-	vm = vnl_get_ok(&v, a.g.id);
+	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(!strcmp(vm.name, "nl-renamed") && vm.max_msg == 0 &&
 		    vm.max_queue == 0, "a refused SET_VM left quotas %u %u",
 		    vm.max_msg, vm.max_queue);
-	EXPECT_ERR(&v, vnl_set(&v, a.g.id, "nl-other", 0xffffffffLL, -1),
+	EXPECT_ERR(&v, vmqt_nl_set(&v, a.g.id, "nl-other", 0xffffffffLL, -1),
 		   -ERANGE, "vmq: quota above the module's max_msg_size");
-	TEST_ASSERT(!strcmp(vnl_get_ok(&v, a.g.id).name, "nl-renamed"),
+	TEST_ASSERT(!strcmp(vmqt_nl_get_ok(&v, a.g.id).name, "nl-renamed"),
 		    "a refused SET_VM renamed the VM");
 	/* Name and quotas together. */
-	TEST_ASSERT(!vnl_set(&v, b.g.id, "nl-set-b2", -1, 1 << 20),
+	TEST_ASSERT(!vmqt_nl_set(&v, b.g.id, "nl-set-b2", -1, 1 << 20),
 		    "rename and quota: %s", v.msg);
-	vm = vnl_get_ok(&v, b.g.id);
+	vm = vmqt_nl_get_ok(&v, b.g.id);
 	TEST_ASSERT(!strcmp(vm.name, "nl-set-b2") && vm.max_queue == 1 << 20,
 		    "rename and quota together: %s %u", vm.name, vm.max_queue);
 
 	/* max-msg: a send above it fails, one at it passes. */
-	vmq_allow(a.g.id, b.g.id);
-	TEST_ASSERT(!vnl_set(&v, a.g.id, NULL, 64, -1), "quota: %s", v.msg);
-	vm = vnl_get_ok(&v, a.g.id);
+	vmqt_allow(a.g.id, b.g.id);
+	TEST_ASSERT(!vmqt_nl_set(&v, a.g.id, NULL, 64, -1), "quota: %s", v.msg);
+	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(vm.max_msg == 64 && vm.max_queue == 0, "quotas %u %u",
 		    vm.max_msg, vm.max_queue);
 	r = tvm_send(&a, b.g.id, 65, 1);
 	TEST_ASSERT(r == -EMSGSIZE, "send over max-msg: %ld", (long)r);
 	tvm_send_ok(&a, b.g.id, 64, 2);
-	vm = vnl_get_ok(&v, a.g.id);
+	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(vm.ctr[VMQ_CTR_ERR_QUOTA] == 1 &&
 		    vm.ctr[VMQ_CTR_TX_MSGS] == 1, "quota counter %lu, tx %lu",
 		    (unsigned long)vm.ctr[VMQ_CTR_ERR_QUOTA],
 		    (unsigned long)vm.ctr[VMQ_CTR_TX_MSGS]);
 	{
-		const struct vmq_msg_hdr *m = vmq_host_peek(&b.rx);
+		const struct vmq_msg_hdr *m = vmqt_host_peek(&b.rx);
 
 		TEST_ASSERT(m && m->len == 64 && m->sender == a.g.id &&
-			    m->tag == 2 && vmq_check_fill(m + 1, 64, a.g.id, 2),
+			    m->tag == 2 && vmqt_check_fill(m + 1, 64, a.g.id, 2),
 			    "the message at the quota arrived wrong");
-		vmq_host_consume(&b.rx, m);
-		TEST_ASSERT(!vmq_host_peek(&b.rx), "the refused one arrived");
+		vmqt_host_consume(&b.rx, m);
+		TEST_ASSERT(!vmqt_host_peek(&b.rx), "the refused one arrived");
 	}
 	/* 0: back to the module's limit. */
-	TEST_ASSERT(!vnl_set(&v, a.g.id, NULL, 0, -1), "quota 0: %s", v.msg);
+	TEST_ASSERT(!vmqt_nl_set(&v, a.g.id, NULL, 0, -1), "quota 0: %s", v.msg);
 	tvm_send_ok(&a, b.g.id, 200, 3);
-	EXPECT_ERR(&v, vnl_set(&v, a.g.id, NULL, 0xffffffffLL, -1), -ERANGE,
+	EXPECT_ERR(&v, vmqt_nl_set(&v, a.g.id, NULL, 0xffffffffLL, -1), -ERANGE,
 		   "vmq: quota above the module's max_msg_size");
 
 	/* max-queue: a larger queue is refused, one at the limit accepted. */
-	TEST_ASSERT(!vnl_set(&v, c.g.id, NULL, -1, 4096), "max-queue: %s",
+	TEST_ASSERT(!vmqt_nl_set(&v, c.g.id, NULL, -1, 4096), "max-queue: %s",
 		    v.msg);
-	vm = vnl_get_ok(&v, c.g.id);
+	vm = vmqt_nl_get_ok(&v, c.g.id);
 	TEST_ASSERT(vm.max_queue == 4096 && vm.max_msg == 0, "c's quotas");
-	ring = vmq_gmem_alloc(c.g.vm, VMQ_RING_HDR_SIZE + 8192);
+	ring = vmqt_gmem_alloc(c.g.vm, VMQ_RING_HDR_SIZE + 8192);
 	((struct vmq_ring_hdr *)ring.hva)->magic = VMQ_RING_MAGIC;
-	r = vmq_gvm_hc(&c.g, VMQ_HC_QUEUE_REGISTER, ring.gpa, ring.bytes, 0, 0);
+	r = vmqt_gvm_hc(&c.g, VMQ_HC_QUEUE_REGISTER, ring.gpa, ring.bytes, 0, 0);
 	TEST_ASSERT(r == -ENOSPC, "queue over max-queue: %ld", (long)r);
-	r = vmq_gvm_hc(&c.g, VMQ_HC_QUEUE_REGISTER, ring.gpa,
-		       VMQ_RING_HDR_SIZE + 4096, 0, 0);
+	r = vmqt_gvm_hc(&c.g, VMQ_HC_QUEUE_REGISTER, ring.gpa,
+			VMQ_RING_HDR_SIZE + 4096, 0, 0);
 	TEST_ASSERT(!r, "queue at max-queue: %ld", (long)r);
-	vm = vnl_get_ok(&v, c.g.id);
+	vm = vmqt_nl_get_ok(&v, c.g.id);
 	TEST_ASSERT(vm.queue_size == 4096 && vm.ctr[VMQ_CTR_ERR_QUOTA] == 1,
 		    "c: queue %u, quota refusals %lu", vm.queue_size,
 		    (unsigned long)vm.ctr[VMQ_CTR_ERR_QUOTA]);
-	vnl_close(&v);
+	vmqt_nl_close(&v);
 }
 
 /* ALLOW and REVOKE, by id and by name; the sends follow. */
@@ -300,36 +300,36 @@ static void case_allow_revoke(void)
 {
 	struct tvm a = tvm_new("nl-acl-a", 0);
 	struct tvm b = tvm_new("nl-acl-b", 4096);
-	struct vnl_vm vm;
-	struct vnl v;
+	struct vmqt_nl_vm vm;
+	struct vmqt_nl v;
 	s64 r;
 
 	open_nl(&v);
 	r = tvm_send(&a, b.g.id, 16, 1);
 	TEST_ASSERT(r == -EACCES, "send before ALLOW: %ld", (long)r);
-	TEST_ASSERT(!vnl_pair(&v, VMQ_CMD_ALLOW, 0, "nl-acl-a", 0, "nl-acl-b"),
+	TEST_ASSERT(!vmqt_nl_pair(&v, VMQ_CMD_ALLOW, 0, "nl-acl-a", 0, "nl-acl-b"),
 		    "ALLOW by names: %s", v.msg);
-	vm = vnl_get_ok(&v, a.g.id);
+	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(vm.nr_peers == 1 && vm.peers[0] == b.g.id, "a's peers");
 	tvm_send_ok(&a, b.g.id, 16, 2);
 	/* One direction only. */
-	vm = vnl_get_ok(&v, b.g.id);
+	vm = vmqt_nl_get_ok(&v, b.g.id);
 	TEST_ASSERT(vm.nr_peers == 0, "b got peers from a's ALLOW");
 	/* Allowing twice is fine. */
-	vnl_pair_ok(&v, VMQ_CMD_ALLOW, a.g.id, b.g.id);
-	vnl_pair_ok(&v, VMQ_CMD_REVOKE, a.g.id, b.g.id);
-	vm = vnl_get_ok(&v, a.g.id);
+	vmqt_nl_pair_ok(&v, VMQ_CMD_ALLOW, a.g.id, b.g.id);
+	vmqt_nl_pair_ok(&v, VMQ_CMD_REVOKE, a.g.id, b.g.id);
+	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(vm.nr_peers == 0, "peers after REVOKE: %d", vm.nr_peers);
 	r = tvm_send(&a, b.g.id, 16, 3);
 	TEST_ASSERT(r == -EACCES, "send after REVOKE: %ld", (long)r);
-	EXPECT_ERR(&v, vnl_pair(&v, VMQ_CMD_REVOKE, a.g.id, NULL, 0, "nl-acl-b"),
+	EXPECT_ERR(&v, vmqt_nl_pair(&v, VMQ_CMD_REVOKE, a.g.id, NULL, 0, "nl-acl-b"),
 		   -ENOENT, "vmq: the pair was not allowed");
-	vm = vnl_get_ok(&v, a.g.id);
+	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(vm.ctr[VMQ_CTR_ERR_DENIED] == 2 &&
 		    vm.ctr[VMQ_CTR_TX_MSGS] == 1, "a: denied %lu, sent %lu",
 		    (unsigned long)vm.ctr[VMQ_CTR_ERR_DENIED],
 		    (unsigned long)vm.ctr[VMQ_CTR_TX_MSGS]);
-	vnl_close(&v);
+	vmqt_nl_close(&v);
 }
 
 /* @buf (VMQ_NAME_MAX bytes) holds @name and zeroes after it. */
@@ -341,9 +341,9 @@ static bool name_padded(const char *buf, const char *name)
 	return !memcmp(buf, want, sizeof(want));
 }
 
-static void check_identity(struct vmq_gmem *rx, u32 id, const char *name)
+static void check_identity(struct vmqt_gmem *rx, u32 id, const char *name)
 {
-	const struct vmq_msg_hdr *m = vmq_host_peek(rx);
+	const struct vmq_msg_hdr *m = vmqt_host_peek(rx);
 	const struct vmq_identity *idn;
 
 	TEST_ASSERT(m, "no identity record");
@@ -358,7 +358,7 @@ static void check_identity(struct vmq_gmem *rx, u32 id, const char *name)
 	TEST_ASSERT(name_padded(idn->name, name), "identity of %u: stale bytes after \"%s\"",
 		    id, name);
 	TEST_ASSERT(!idn->reserved, "identity reserved %u", idn->reserved);
-	vmq_host_consume(rx, m);
+	vmqt_host_consume(rx, m);
 }
 
 /*
@@ -371,38 +371,38 @@ static void case_introduce(void)
 	struct tvm a = tvm_new("nl-intro-a-was-longer", 4096);
 	struct tvm b = tvm_new("nl-intro-b", 4096);
 	struct tvm c = tvm_new("nl-intro-c", 0);
-	struct vnl_vm vm;
-	struct vnl v;
+	struct vmqt_nl_vm vm;
+	struct vmqt_nl v;
 	s64 r;
 
 	open_nl(&v);
-	TEST_ASSERT(!vnl_set(&v, a.g.id, "nl-intro-a", -1, -1), "rename: %s",
+	TEST_ASSERT(!vmqt_nl_set(&v, a.g.id, "nl-intro-a", -1, -1), "rename: %s",
 		    v.msg);
-	TEST_ASSERT(name_padded(vmq_info_of(a.g.id).name, "nl-intro-a"),
+	TEST_ASSERT(name_padded(vmqt_info_of(a.g.id).name, "nl-intro-a"),
 		    "VMQ_IOC_VM_INFO: stale bytes after the new name");
-	EXPECT_ERR(&v, vnl_pair(&v, VMQ_CMD_INTRODUCE, a.g.id, NULL, c.g.id,
-				NULL), -ENOTCONN,
+	EXPECT_ERR(&v, vmqt_nl_pair(&v, VMQ_CMD_INTRODUCE, a.g.id, NULL, c.g.id,
+				    NULL), -ENOTCONN,
 		   "vmq: both VMs need a receive queue");
-	vm = vnl_get_ok(&v, a.g.id);
-	TEST_ASSERT(vm.nr_peers == 0 && vmq_host_pending(&a.rx) == 0,
+	vm = vmqt_nl_get_ok(&v, a.g.id);
+	TEST_ASSERT(vm.nr_peers == 0 && vmqt_host_pending(&a.rx) == 0,
 		    "a failed INTRODUCE changed something");
-	EXPECT_ERR(&v, vnl_pair(&v, VMQ_CMD_INTRODUCE, a.g.id, NULL, a.g.id,
-				NULL), -EINVAL,
+	EXPECT_ERR(&v, vmqt_nl_pair(&v, VMQ_CMD_INTRODUCE, a.g.id, NULL, a.g.id,
+				    NULL), -EINVAL,
 		   "vmq: a VM cannot be introduced to itself");
 
-	TEST_ASSERT(!vnl_pair(&v, VMQ_CMD_INTRODUCE, 0, "nl-intro-a", 0,
-			      "nl-intro-b"), "INTRODUCE: %s", v.msg);
+	TEST_ASSERT(!vmqt_nl_pair(&v, VMQ_CMD_INTRODUCE, 0, "nl-intro-a", 0,
+				  "nl-intro-b"), "INTRODUCE: %s", v.msg);
 	check_identity(&a.rx, b.g.id, "nl-intro-b");
 	check_identity(&b.rx, a.g.id, "nl-intro-a");
-	vm = vnl_get_ok(&v, a.g.id);
+	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(vm.nr_peers == 1 && vm.peers[0] == b.g.id, "a's peers");
-	vm = vnl_get_ok(&v, b.g.id);
+	vm = vmqt_nl_get_ok(&v, b.g.id);
 	TEST_ASSERT(vm.nr_peers == 1 && vm.peers[0] == a.g.id, "b's peers");
 	tvm_send_ok(&a, b.g.id, 40, 1);
 	tvm_send_ok(&b, a.g.id, 40, 2);
 	r = tvm_send(&c, a.g.id, 40, 3);
 	TEST_ASSERT(r == -EACCES, "c was not introduced: %ld", (long)r);
-	vnl_close(&v);
+	vmqt_nl_close(&v);
 }
 
 /* RESET_COUNTERS for one VM and for all. */
@@ -410,39 +410,39 @@ static void case_reset(void)
 {
 	struct tvm a = tvm_new("nl-rst-a", 0);
 	struct tvm b = tvm_new("nl-rst-b", 4096);
-	struct vnl_vm vm;
-	struct vnl v;
+	struct vmqt_nl_vm vm;
+	struct vmqt_nl v;
 	int i;
 
 	open_nl(&v);
-	vmq_allow(a.g.id, b.g.id);
+	vmqt_allow(a.g.id, b.g.id);
 	tvm_send_ok(&a, b.g.id, 10, 1);
 	TEST_ASSERT(tvm_send(&b, a.g.id, 10, 2) == -EACCES, "b -> a");
-	TEST_ASSERT(!vnl_reset(&v, b.g.id), "reset b: %s", v.msg);
-	vm = vnl_get_ok(&v, b.g.id);
+	TEST_ASSERT(!vmqt_nl_reset(&v, b.g.id), "reset b: %s", v.msg);
+	vm = vmqt_nl_get_ok(&v, b.g.id);
 	for (i = 0; i < VMQ_CTR_NR; i++)
 		TEST_ASSERT(!vm.ctr[i], "b's counter %d is %lu after reset", i,
 			    (unsigned long)vm.ctr[i]);
-	vm = vnl_get_ok(&v, a.g.id);
+	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(vm.ctr[VMQ_CTR_TX_MSGS] == 1, "a was reset with b");
-	TEST_ASSERT(!vnl_reset(&v, 0), "reset all: %s", v.msg);
-	vm = vnl_get_ok(&v, a.g.id);
+	TEST_ASSERT(!vmqt_nl_reset(&v, 0), "reset all: %s", v.msg);
+	vm = vmqt_nl_get_ok(&v, a.g.id);
 	for (i = 0; i < VMQ_CTR_NR; i++)
 		TEST_ASSERT(!vm.ctr[i], "a's counter %d is %lu after reset all",
 			    i, (unsigned long)vm.ctr[i]);
 	/* Counting goes on from zero. */
 	tvm_send_ok(&a, b.g.id, 10, 3);
-	vm = vnl_get_ok(&v, a.g.id);
+	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(vm.ctr[VMQ_CTR_TX_MSGS] == 1 && vm.ctr[VMQ_CTR_TX_BYTES] == 10,
 		    "a after reset and one send");
-	EXPECT_ERR(&v, vnl_reset(&v, 0x7fffff00), -ESRCH, "vmq: VM not found");
-	vnl_close(&v);
+	EXPECT_ERR(&v, vmqt_nl_reset(&v, 0x7fffff00), -ESRCH, "vmq: VM not found");
+	vmqt_nl_close(&v);
 }
 
-static void expect_event(struct vnl_events *e, u32 ev, u32 vm, u32 peer,
+static void expect_event(struct vmqt_nl_events *e, u32 ev, u32 vm, u32 peer,
 			 s32 error)
 {
-	struct vnl_event *x = vnl_events_wait(e, ev, vm);
+	struct vmqt_nl_event *x = vmqt_nl_events_wait(e, ev, vm);
 
 	TEST_ASSERT(x, "no event %u for VM %u (%d events seen)", ev, vm, e->n);
 	TEST_ASSERT(x->peer == peer && x->has_peer == !!peer,
@@ -455,12 +455,12 @@ static void expect_event(struct vnl_events *e, u32 ev, u32 vm, u32 peer,
 /* The events multicast group. */
 static void case_events(void)
 {
-	struct vnl_events *e = calloc(1, sizeof(*e));
+	struct vmqt_nl_events *e = calloc(1, sizeof(*e));
 	struct tvm a, b, c;
 	u32 gone;
 	s64 r;
 
-	vnl_events_open(e);
+	vmqt_nl_events_open(e);
 	a = tvm_new("nl-ev-a", 0);
 	b = tvm_new("nl-ev-b", 4096);
 	c = tvm_new("nl-ev-c", 0);
@@ -472,44 +472,44 @@ static void case_events(void)
 	TEST_ASSERT(r == -EACCES, "denied send: %ld", (long)r);
 	expect_event(e, VMQ_EVENT_DENIED, a.g.id, b.g.id, -EACCES);
 
-	vmq_allow(a.g.id, c.g.id);
+	vmqt_allow(a.g.id, c.g.id);
 	r = tvm_send(&a, c.g.id, 8, 2);
 	TEST_ASSERT(r == -ENOTCONN, "send to no queue: %ld", (long)r);
 	expect_event(e, VMQ_EVENT_DROP, a.g.id, c.g.id, -ENOTCONN);
 
-	vmq_allow(a.g.id, b.g.id);
+	vmqt_allow(a.g.id, b.g.id);
 	{
-		struct vnl v;
+		struct vmqt_nl v;
 
 		open_nl(&v);
-		TEST_ASSERT(!vnl_set(&v, a.g.id, NULL, 16, -1), "quota");
-		TEST_ASSERT(!vnl_set(&v, c.g.id, NULL, -1, 4096), "quota");
-		vnl_close(&v);
+		TEST_ASSERT(!vmqt_nl_set(&v, a.g.id, NULL, 16, -1), "quota");
+		TEST_ASSERT(!vmqt_nl_set(&v, c.g.id, NULL, -1, 4096), "quota");
+		vmqt_nl_close(&v);
 	}
 	r = tvm_send(&a, b.g.id, 17, 3);
 	TEST_ASSERT(r == -EMSGSIZE, "send over quota: %ld", (long)r);
 	expect_event(e, VMQ_EVENT_QUOTA, a.g.id, b.g.id, -EMSGSIZE);
 	{
-		struct vmq_gmem ring = vmq_gmem_alloc(c.g.vm,
-						      VMQ_RING_HDR_SIZE + 8192);
+		struct vmqt_gmem ring = vmqt_gmem_alloc(c.g.vm,
+							VMQ_RING_HDR_SIZE + 8192);
 
 		((struct vmq_ring_hdr *)ring.hva)->magic = VMQ_RING_MAGIC;
-		r = vmq_gvm_hc(&c.g, VMQ_HC_QUEUE_REGISTER, ring.gpa,
-			       ring.bytes, 0, 0);
+		r = vmqt_gvm_hc(&c.g, VMQ_HC_QUEUE_REGISTER, ring.gpa,
+				ring.bytes, 0, 0);
 		TEST_ASSERT(r == -ENOSPC, "queue over quota: %ld", (long)r);
 		expect_event(e, VMQ_EVENT_QUOTA, c.g.id, 0, -ENOSPC);
 	}
 	/* A successful send is no event. */
 	tvm_send_ok(&a, b.g.id, 8, 4);
-	vnl_events_drain(e);
-	TEST_ASSERT(!vnl_events_find(e, VMQ_EVENT_DROP, a.g.id) &&
-		    !vnl_events_find(e, VMQ_EVENT_DENIED, a.g.id),
+	vmqt_nl_events_drain(e);
+	TEST_ASSERT(!vmqt_nl_events_find(e, VMQ_EVENT_DROP, a.g.id) &&
+		    !vmqt_nl_events_find(e, VMQ_EVENT_DENIED, a.g.id),
 		    "a good send raised an event");
 
 	gone = b.g.id;
-	vmq_gvm_free(&b.g);
+	vmqt_gvm_free(&b.g);
 	expect_event(e, VMQ_EVENT_VM_GONE, gone, 0, 0);
-	vnl_events_close(e);
+	vmqt_nl_events_close(e);
 	free(e);
 }
 
@@ -519,66 +519,66 @@ static void case_errors(void)
 	struct tvm a = tvm_new("nl-err-a", 0);
 	struct nl_msg *msg;
 	char long_name[VMQ_NAME_MAX + 8];
-	struct vnl v;
+	struct vmqt_nl v;
 
 	open_nl(&v);
 	/* Unknown VM: by id, by name; unknown peer. */
-	EXPECT_ERR(&v, vnl_get(&v, 0x7fffff00, NULL, NULL), -ESRCH,
+	EXPECT_ERR(&v, vmqt_nl_get(&v, 0x7fffff00, NULL, NULL), -ESRCH,
 		   "vmq: VM not found");
 	TEST_ASSERT(v.offs > 0, "no attribute offset for the unknown id");
-	EXPECT_ERR(&v, vnl_get(&v, 0, "nl-no-such-vm", NULL), -ESRCH,
+	EXPECT_ERR(&v, vmqt_nl_get(&v, 0, "nl-no-such-vm", NULL), -ESRCH,
 		   "vmq: VM not found");
-	EXPECT_ERR(&v, vnl_pair(&v, VMQ_CMD_ALLOW, a.g.id, NULL, 0x7fffff00,
-				NULL), -ESRCH, "vmq: peer not found");
-	EXPECT_ERR(&v, vnl_pair(&v, VMQ_CMD_ALLOW, 0, "nl-no-such-vm", a.g.id,
-				NULL), -ESRCH, "vmq: VM not found");
-	EXPECT_ERR(&v, vnl_pair(&v, VMQ_CMD_INTRODUCE, a.g.id, NULL, 0,
-				"nl-no-such-peer"), -ESRCH,
+	EXPECT_ERR(&v, vmqt_nl_pair(&v, VMQ_CMD_ALLOW, a.g.id, NULL, 0x7fffff00,
+				    NULL), -ESRCH, "vmq: peer not found");
+	EXPECT_ERR(&v, vmqt_nl_pair(&v, VMQ_CMD_ALLOW, 0, "nl-no-such-vm", a.g.id,
+				    NULL), -ESRCH, "vmq: VM not found");
+	EXPECT_ERR(&v, vmqt_nl_pair(&v, VMQ_CMD_INTRODUCE, a.g.id, NULL, 0,
+				    "nl-no-such-peer"), -ESRCH,
 		   "vmq: peer not found");
-	EXPECT_ERR(&v, vnl_set(&v, 0x7fffff00, NULL, 0, -1), -ESRCH,
+	EXPECT_ERR(&v, vmqt_nl_set(&v, 0x7fffff00, NULL, 0, -1), -ESRCH,
 		   "vmq: VM not found");
 
 	/* Missing attributes. */
-	EXPECT_ERR(&v, vnl_pair(&v, VMQ_CMD_ALLOW, a.g.id, NULL, 0, NULL),
+	EXPECT_ERR(&v, vmqt_nl_pair(&v, VMQ_CMD_ALLOW, a.g.id, NULL, 0, NULL),
 		   -EINVAL,
 		   "vmq: no peer given (VMQ_A_PEER_ID or VMQ_A_PEER_NAME)");
-	EXPECT_ERR(&v, vnl_pair(&v, VMQ_CMD_REVOKE, 0, NULL, a.g.id, NULL),
+	EXPECT_ERR(&v, vmqt_nl_pair(&v, VMQ_CMD_REVOKE, 0, NULL, a.g.id, NULL),
 		   -EINVAL, "vmq: no VM given (VMQ_A_VM_ID or VMQ_A_VM_NAME)");
-	EXPECT_ERR(&v, vnl_xfer(&v, vnl_msg(&v, VMQ_CMD_GET_VM, 0), NULL, NULL),
+	EXPECT_ERR(&v, vmqt_nl_xfer(&v, vmqt_nl_msg(&v, VMQ_CMD_GET_VM, 0), NULL, NULL),
 		   -EINVAL, "vmq: no VM given (VMQ_A_VM_ID or VMQ_A_VM_NAME)");
-	EXPECT_ERR(&v, vnl_set(&v, a.g.id, NULL, -1, -1), -EINVAL,
+	EXPECT_ERR(&v, vmqt_nl_set(&v, a.g.id, NULL, -1, -1), -EINVAL,
 		   "vmq: nothing to set (VMQ_A_VM_NAME or VMQ_A_VM_QUOTAS)");
-	EXPECT_ERR(&v, vnl_set(&v, 0, "nl-err-a", -1, -1), -EINVAL,
+	EXPECT_ERR(&v, vmqt_nl_set(&v, 0, "nl-err-a", -1, -1), -EINVAL,
 		   "vmq: renaming needs VMQ_A_VM_ID");
 
 	/* Wrong type or length: a u16 id, id 0, a non-string name. */
-	msg = vnl_msg(&v, VMQ_CMD_GET_VM, 0);
+	msg = vmqt_nl_msg(&v, VMQ_CMD_GET_VM, 0);
 	TEST_ASSERT(!nla_put_u16(msg, VMQ_A_VM_ID, a.g.id), "put");
-	EXPECT_ERR(&v, vnl_xfer(&v, msg, NULL, NULL), -EINVAL,
+	EXPECT_ERR(&v, vmqt_nl_xfer(&v, msg, NULL, NULL), -EINVAL,
 		   "invalid attribute length");
 	TEST_ASSERT(v.offs > 0, "no attribute offset for the bad length");
-	msg = vnl_msg(&v, VMQ_CMD_ALLOW, 0);
+	msg = vmqt_nl_msg(&v, VMQ_CMD_ALLOW, 0);
 	TEST_ASSERT(!nla_put_u32(msg, VMQ_A_VM_ID, 0), "put");
 	TEST_ASSERT(!nla_put_u32(msg, VMQ_A_PEER_ID, a.g.id), "put");
-	EXPECT_ERR(&v, vnl_xfer(&v, msg, NULL, NULL), -ERANGE,
+	EXPECT_ERR(&v, vmqt_nl_xfer(&v, msg, NULL, NULL), -ERANGE,
 		   "integer out of range");
-	msg = vnl_msg(&v, VMQ_CMD_GET_VM, 0);
+	msg = vmqt_nl_msg(&v, VMQ_CMD_GET_VM, 0);
 	TEST_ASSERT(!nla_put(msg, VMQ_A_VM_NAME, 4, "abcd"), "put");
-	EXPECT_ERR(&v, vnl_xfer(&v, msg, NULL, NULL), -EINVAL,
+	EXPECT_ERR(&v, vmqt_nl_xfer(&v, msg, NULL, NULL), -EINVAL,
 		   "Attribute failed policy validation");
 	/* An attribute the command does not take; an unknown one. */
-	msg = vnl_msg(&v, VMQ_CMD_GET_VM, 0);
+	msg = vmqt_nl_msg(&v, VMQ_CMD_GET_VM, 0);
 	TEST_ASSERT(!nla_put_u32(msg, VMQ_A_VM_ID, a.g.id), "put");
 	TEST_ASSERT(!nla_put_u32(msg, VMQ_A_EVENT, 1), "put");
-	EXPECT_ERR(&v, vnl_xfer(&v, msg, NULL, NULL), -EINVAL,
+	EXPECT_ERR(&v, vmqt_nl_xfer(&v, msg, NULL, NULL), -EINVAL,
 		   "Unsupported attribute");
-	msg = vnl_msg(&v, VMQ_CMD_GET_VM, 0);
+	msg = vmqt_nl_msg(&v, VMQ_CMD_GET_VM, 0);
 	TEST_ASSERT(!nla_put_u32(msg, VMQ_A_VM_ID, a.g.id), "put");
 	TEST_ASSERT(!nla_put_u32(msg, VMQ_A_MAX + 1, 1), "put");
-	EXPECT_ERR(&v, vnl_xfer(&v, msg, NULL, NULL), -EINVAL,
+	EXPECT_ERR(&v, vmqt_nl_xfer(&v, msg, NULL, NULL), -EINVAL,
 		   "Unknown attribute type");
 	/* A quota nest with a u8 in it. */
-	msg = vnl_msg(&v, VMQ_CMD_SET_VM, 0);
+	msg = vmqt_nl_msg(&v, VMQ_CMD_SET_VM, 0);
 	TEST_ASSERT(!nla_put_u32(msg, VMQ_A_VM_ID, a.g.id), "put");
 	{
 		struct nlattr *n = nla_nest_start(msg, VMQ_A_VM_QUOTAS);
@@ -586,28 +586,28 @@ static void case_errors(void)
 		TEST_ASSERT(n && !nla_put_u8(msg, VMQ_A_QUOTA_MAX_MSG, 1), "put");
 		nla_nest_end(msg, n);
 	}
-	EXPECT_ERR(&v, vnl_xfer(&v, msg, NULL, NULL), -EINVAL,
+	EXPECT_ERR(&v, vmqt_nl_xfer(&v, msg, NULL, NULL), -EINVAL,
 		   "invalid attribute length");
 
 	/* Names: too long for VMQ_NAME_MAX, by rename and by lookup. */
 	memset(long_name, 'x', sizeof(long_name) - 1);
 	long_name[VMQ_NAME_MAX] = '\0';		/* 32 characters: one too many */
-	EXPECT_ERR(&v, vnl_set(&v, a.g.id, long_name, -1, -1), -EINVAL,
+	EXPECT_ERR(&v, vmqt_nl_set(&v, a.g.id, long_name, -1, -1), -EINVAL,
 		   "Attribute failed policy validation");
 	TEST_ASSERT(v.offs > 0, "no attribute offset for the long name");
-	EXPECT_ERR(&v, vnl_get(&v, 0, long_name, NULL), -EINVAL,
+	EXPECT_ERR(&v, vmqt_nl_get(&v, 0, long_name, NULL), -EINVAL,
 		   "Attribute failed policy validation");
 	long_name[VMQ_NAME_MAX - 1] = '\0';	/* 31: the longest there is */
-	TEST_ASSERT(!vnl_set(&v, a.g.id, long_name, -1, -1),
+	TEST_ASSERT(!vmqt_nl_set(&v, a.g.id, long_name, -1, -1),
 		    "rename to 31 characters: %s", v.msg);
-	TEST_ASSERT(!strcmp(vnl_get_ok(&v, a.g.id).name, long_name),
+	TEST_ASSERT(!strcmp(vmqt_nl_get_ok(&v, a.g.id).name, long_name),
 		    "31-character name");
 
 	/* An empty name unnames the VM; it cannot be looked up by it. */
-	TEST_ASSERT(!vnl_set(&v, a.g.id, "", -1, -1), "unname: %s", v.msg);
-	TEST_ASSERT(!vnl_get_ok(&v, a.g.id).has_name, "still named");
-	EXPECT_ERR(&v, vnl_get(&v, 0, "", NULL), -ESRCH, "vmq: VM not found");
-	vnl_close(&v);
+	TEST_ASSERT(!vmqt_nl_set(&v, a.g.id, "", -1, -1), "unname: %s", v.msg);
+	TEST_ASSERT(!vmqt_nl_get_ok(&v, a.g.id).has_name, "still named");
+	EXPECT_ERR(&v, vmqt_nl_get(&v, 0, "", NULL), -ESRCH, "vmq: VM not found");
+	vmqt_nl_close(&v);
 }
 
 /*
@@ -625,18 +625,18 @@ static void case_perm(void)
 	pid = fork();
 	TEST_ASSERT(pid >= 0, "fork");
 	if (!pid) {
-		static struct vnl_vms vms;
-		struct vnl_vm vm;
-		struct vnl v;
+		static struct vmqt_nl_vms vms;
+		struct vmqt_nl_vm vm;
+		struct vmqt_nl v;
 		int grp, ret;
 
 		TEST_ASSERT(!setresgid(65534, 65534, 65534) &&
 			    !setresuid(65534, 65534, 65534), "setresuid: %s",
 			    strerror(errno));
 		open_nl(&v);
-		EXPECT_ERR(&v, vnl_get(&v, a.g.id, NULL, &vm), -EPERM,
+		EXPECT_ERR(&v, vmqt_nl_get(&v, a.g.id, NULL, &vm), -EPERM,
 			   "vmq: reading vmq state needs CAP_NET_ADMIN");
-		EXPECT_ERR(&v, vnl_dump(&v, &vms), -EPERM,
+		EXPECT_ERR(&v, vmqt_nl_dump(&v, &vms), -EPERM,
 			   "vmq: reading vmq state needs CAP_NET_ADMIN");
 		TEST_ASSERT(vms.n == 0, "dump without privilege: %d VMs", vms.n);
 		grp = genl_ctrl_resolve_grp(v.sk, VMQ_GENL_NAME,
@@ -646,19 +646,19 @@ static void case_perm(void)
 		TEST_ASSERT(ret == -NLE_PERM,
 			    "joined the events group without privilege: %s",
 			    nl_geterror(ret));
-		EXPECT_ERR(&v, vnl_set(&v, a.g.id, "nl-perm-x", -1, -1), -EPERM,
+		EXPECT_ERR(&v, vmqt_nl_set(&v, a.g.id, "nl-perm-x", -1, -1), -EPERM,
 			   "vmq: changing vmq settings needs CAP_NET_ADMIN");
-		EXPECT_ERR(&v, vnl_set(&v, a.g.id, NULL, 8, -1), -EPERM,
+		EXPECT_ERR(&v, vmqt_nl_set(&v, a.g.id, NULL, 8, -1), -EPERM,
 			   "vmq: changing vmq settings needs CAP_NET_ADMIN");
-		EXPECT_ERR(&v, vnl_pair(&v, VMQ_CMD_ALLOW, a.g.id, NULL,
-					b.g.id, NULL), -EPERM,
+		EXPECT_ERR(&v, vmqt_nl_pair(&v, VMQ_CMD_ALLOW, a.g.id, NULL,
+					    b.g.id, NULL), -EPERM,
 			   "vmq: changing vmq settings needs CAP_NET_ADMIN");
-		EXPECT_ERR(&v, vnl_pair(&v, VMQ_CMD_INTRODUCE, a.g.id, NULL,
-					b.g.id, NULL), -EPERM,
+		EXPECT_ERR(&v, vmqt_nl_pair(&v, VMQ_CMD_INTRODUCE, a.g.id, NULL,
+					    b.g.id, NULL), -EPERM,
 			   "vmq: changing vmq settings needs CAP_NET_ADMIN");
-		EXPECT_ERR(&v, vnl_reset(&v, 0), -EPERM,
+		EXPECT_ERR(&v, vmqt_nl_reset(&v, 0), -EPERM,
 			   "vmq: changing vmq settings needs CAP_NET_ADMIN");
-		vnl_close(&v);
+		vmqt_nl_close(&v);
 		exit(KSFT_PASS);
 	}
 	TEST_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
@@ -666,14 +666,14 @@ static void case_perm(void)
 		    "unprivileged child failed (status %#x)", status);
 	/* Nothing changed. */
 	{
-		struct vnl v;
-		struct vnl_vm vm;
+		struct vmqt_nl v;
+		struct vmqt_nl_vm vm;
 
 		open_nl(&v);
-		vm = vnl_get_ok(&v, a.g.id);
+		vm = vmqt_nl_get_ok(&v, a.g.id);
 		TEST_ASSERT(!strcmp(vm.name, "nl-perm-a") && vm.max_msg == 0 &&
 			    vm.nr_peers == 0, "the refused commands changed a");
-		vnl_close(&v);
+		vmqt_nl_close(&v);
 	}
 }
 
@@ -725,7 +725,7 @@ static void dump_tasks(pid_t pid)
 }
 
 /*
- * vmq_run_case() with a watchdog: a case that has not ended after
+ * vmqt_run_case() with a watchdog: a case that has not ended after
  * WATCHDOG_S seconds (each takes a few seconds even under TCG) fails with
  * a report of where it is stuck, rather than hanging the whole run.
  */
@@ -737,7 +737,7 @@ static void run_case(const char *name, void (*fn)(void))
 	pid_t pid, r = 0;
 
 	fflush(stdout);
-	strcpy(vnl_stage, "-");
+	strcpy(vmqt_stage, "-");
 	pid = fork();
 	TEST_ASSERT(pid >= 0, "fork");
 	if (!pid) {
@@ -752,7 +752,7 @@ static void run_case(const char *name, void (*fn)(void))
 	}
 	if (r != pid) {
 		printf("# %s: no end after %d s, at \"%s\"\n", name, WATCHDOG_S,
-		       vnl_stage);
+		       vmqt_stage);
 		dump_tasks(pid);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
@@ -765,17 +765,17 @@ static void run_case(const char *name, void (*fn)(void))
 
 int main(void)
 {
-	struct vnl v;
+	struct vmqt_nl v;
 	int i;
 
 	ksft_print_header();
-	vmq_dev();
-	if (vnl_open(&v))
+	vmqt_dev();
+	if (vmqt_nl_open(&v))
 		ksft_exit_skip("generic netlink family \"vmq\" not found\n");
-	vnl_close(&v);
-	vnl_stage = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	TEST_ASSERT(vnl_stage != MAP_FAILED, "mmap");
+	vmqt_nl_close(&v);
+	vmqt_stage = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(vmqt_stage != MAP_FAILED, "mmap");
 	ksft_set_plan(ARRAY_SIZE(cases));
 	for (i = 0; i < (int)ARRAY_SIZE(cases); i++)
 		run_case(cases[i].name, cases[i].fn);

@@ -89,8 +89,8 @@ static noinline void guest_drain(bool in_irq)
 			gst->tag[i] = m->tag;
 		}
 		if (m->type != VMQ_MSG_DATA ||
-		    !vmq_check_fill(vmqg_msg_payload(m), m->len, m->sender,
-				    (u32)m->tag))
+		    !vmqt_check_fill(vmqg_msg_payload(m), m->len, m->sender,
+				     (u32)m->tag))
 			gst->bad++;
 		gst->msgs++;
 		if (in_irq)
@@ -196,14 +196,14 @@ struct rvm {
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
 	struct rstate *st;
-	struct vmq_gmem ring;
+	struct vmqt_gmem ring;
 	u32 id;
 };
 
 struct ctx {
 	struct rvm r;
-	struct vmq_gvm s;
-	struct vmq_gmem buf;
+	struct vmqt_gvm s;
+	struct vmqt_gmem buf;
 	int efd;
 };
 
@@ -249,18 +249,18 @@ static void rx_create(struct rvm *r)
 	r->st = addr_gva2hva(r->vm, st);
 	memset(r->st, 0, sizeof(*r->st));
 	vcpu_args_set(r->vcpu, 1, st);
-	r->ring = vmq_gmem_alloc(r->vm, VMQ_RING_HDR_SIZE + RX_DATA_BYTES);
+	r->ring = vmqt_gmem_alloc(r->vm, VMQ_RING_HDR_SIZE + RX_DATA_BYTES);
 	r->st->ring_gva = r->ring.gva;
 	r->st->ring_gpa = r->ring.gpa;
 	r->st->ring_bytes = r->ring.bytes;
-	TEST_ASSERT(!__vmq_attach(r->vm, NULL, &r->id), "attach receiver");
+	TEST_ASSERT(!__vmqt_attach(r->vm, NULL, &r->id), "attach receiver");
 }
 
 static int __set_notify(u32 id, int fd)
 {
 	struct vmq_notify n = { .id = id, .eventfd = fd };
 
-	return ioctl(vmq_dev(), VMQ_IOC_SET_NOTIFY, &n) ? -errno : 0;
+	return ioctl(vmqt_dev(), VMQ_IOC_SET_NOTIFY, &n) ? -errno : 0;
 }
 
 static void set_notify(u32 id, int fd)
@@ -294,10 +294,10 @@ static void ctx_setup(struct ctx *c, bool flag)
 	TEST_ASSERT(rx_cmd(&c->r, RC_SETUP, flag) == 0, "receiver registration");
 	TEST_ASSERT(c->r.st->apic_id == 0, "APIC id %u", c->r.st->apic_id);
 
-	c->s = vmq_gvm_create();
-	vmq_attach(&c->s, NULL);
-	vmq_allow(c->s.id, c->r.id);
-	c->buf = vmq_gmem_alloc(c->s.vm, 4096);
+	c->s = vmqt_gvm_create();
+	vmqt_attach(&c->s, NULL);
+	vmqt_allow(c->s.id, c->r.id);
+	c->buf = vmqt_gmem_alloc(c->s.vm, 4096);
 
 	c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	TEST_ASSERT(c->efd >= 0, "eventfd");
@@ -307,7 +307,7 @@ static void ctx_setup(struct ctx *c, bool flag)
 
 static u64 notifies(struct ctx *c)
 {
-	return vmq_ctr(c->r.id, VMQ_CTR_NOTIFIES);
+	return vmqt_ctr(c->r.id, VMQ_CTR_NOTIFIES);
 }
 
 static void ctx_free(struct ctx *c)
@@ -321,7 +321,7 @@ static void ctx_free(struct ctx *c)
 		ksft_print_msg("receiver: %lu HLT(s) ended by the backstop timer\n",
 			       (unsigned long)c->r.st->backstops);
 	kvm_vm_free(c->r.vm);
-	vmq_gvm_free(&c->s);
+	vmqt_gvm_free(&c->s);
 	close(c->efd);
 }
 
@@ -336,8 +336,8 @@ static void send_one(struct ctx *c, u32 tag)
 	u32 len = msg_len(tag);
 	s64 ret;
 
-	vmq_fill(c->buf.hva, len, c->s.id, tag);
-	ret = vmq_gvm_hc(&c->s, VMQ_HC_SEND, c->r.id, c->buf.gpa, len, tag);
+	vmqt_fill(c->buf.hva, len, c->s.id, tag);
+	ret = vmqt_gvm_hc(&c->s, VMQ_HC_SEND, c->r.id, c->buf.gpa, len, tag);
 	TEST_ASSERT(ret == 0, "VMQ_HC_SEND tag %u: %ld", tag, (long)ret);
 }
 
@@ -361,12 +361,12 @@ static void check_rec(struct ctx *c, u64 i, u32 tag)
 
 static void case_errors(void)
 {
-	struct vmq_gvm g = vmq_gvm_create();
+	struct vmqt_gvm g = vmqt_gvm_create();
 	int efd = eventfd(0, EFD_CLOEXEC), pfd[2], bad;
 	u32 none;
 
 	TEST_ASSERT(efd >= 0 && !pipe(pfd), "eventfd, pipe");
-	vmq_attach(&g, NULL);
+	vmqt_attach(&g, NULL);
 	/* An id vmq has not handed out (ids are never reused). */
 	none = g.id + 1000000;
 
@@ -392,7 +392,7 @@ static void case_errors(void)
 	TEST_ASSERT(__set_notify(g.id, -1) == 0, "remove again: want 0");
 	/* Left set on purpose: VM teardown must drop the eventfd. */
 	TEST_ASSERT(__set_notify(g.id, efd) == 0, "set: want 0");
-	vmq_gvm_free(&g);
+	vmqt_gvm_free(&g);
 	close(efd);
 	close(pfd[0]);
 	close(pfd[1]);
@@ -411,36 +411,36 @@ static u64 efd_read(int efd)
 	return v;
 }
 
-static void host_drain(struct vmq_gmem *ring, u32 sender, u32 *n)
+static void host_drain(struct vmqt_gmem *ring, u32 sender, u32 *n)
 {
 	const struct vmq_msg_hdr *m;
 
-	while ((m = vmq_host_peek(ring))) {
+	while ((m = vmqt_host_peek(ring))) {
 		TEST_ASSERT(m->sender == sender && m->type == VMQ_MSG_DATA,
 			    "sender %u type %u", m->sender, m->type);
-		TEST_ASSERT(vmq_check_fill(m + 1, m->len, sender, (u32)m->tag),
+		TEST_ASSERT(vmqt_check_fill(m + 1, m->len, sender, (u32)m->tag),
 			    "payload of tag %lu", (unsigned long)m->tag);
-		vmq_host_consume(ring, m);
+		vmqt_host_consume(ring, m);
 		(*n)++;
 	}
 }
 
 static void case_eventfd(void)
 {
-	struct vmq_gvm r = vmq_gvm_create();
+	struct vmqt_gvm r = vmqt_gvm_create();
 	struct ctx c = { 0 };
-	struct vmq_gmem ring;
+	struct vmqt_gmem ring;
 	struct vmq_ring_hdr *h;
 	u32 got = 0, tag = 0;
 	int i;
 
-	vmq_attach(&r, NULL);
-	ring = vmq_rx_setup(&r, RX_DATA_BYTES);
+	vmqt_attach(&r, NULL);
+	ring = vmqt_rx_setup(&r, RX_DATA_BYTES);
 	h = ring.hva;
-	c.s = vmq_gvm_create();
-	vmq_attach(&c.s, NULL);
-	vmq_allow(c.s.id, r.id);
-	c.buf = vmq_gmem_alloc(c.s.vm, 4096);
+	c.s = vmqt_gvm_create();
+	vmqt_attach(&c.s, NULL);
+	vmqt_allow(c.s.id, r.id);
+	c.buf = vmqt_gmem_alloc(c.s.vm, 4096);
 	c.r.id = r.id;
 	c.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	TEST_ASSERT(c.efd >= 0, "eventfd");
@@ -466,7 +466,7 @@ static void case_eventfd(void)
 	TEST_ASSERT(notifies(&c) == 2, "NOTIFIES %lu, want 2", notifies(&c));
 
 	/* Partly consumed: still not empty, no signal. */
-	vmq_host_consume(&ring, vmq_host_peek(&ring));
+	vmqt_host_consume(&ring, vmqt_host_peek(&ring));
 	got++;
 	send_one(&c, tag++);
 	TEST_ASSERT(efd_read(c.efd) == 0, "non-empty queue signalled");
@@ -495,8 +495,8 @@ static void case_eventfd(void)
 	host_drain(&ring, c.s.id, &got);
 	TEST_ASSERT(got == tag, "drained %u of %u messages", got, tag);
 
-	vmq_gvm_free(&r);
-	vmq_gvm_free(&c.s);
+	vmqt_gvm_free(&r);
+	vmqt_gvm_free(&c.s);
 	close(c.efd);
 }
 
@@ -649,19 +649,19 @@ int main(void)
 {
 	ksft_print_header();
 	ksft_set_plan(6);
-	vmq_dev();
+	vmqt_dev();
 
-	vmq_run_case("SET_NOTIFY errors: -ESRCH, -EBADF, -EINVAL", case_errors);
-	vmq_run_case("eventfd: one signal per empty->non-empty, flag and removal",
-		     case_eventfd);
-	vmq_run_case("interrupt wakes a halted receiver; handler reads the message",
-		     case_irq_halt);
-	vmq_run_case("interrupt reaches a receiver blocked in VMQ_HC_WAIT",
-		     case_irq_wait);
-	vmq_run_case("one interrupt per empty->non-empty transition",
-		     case_irq_once);
-	vmq_run_case("no interrupt with the flag clear or the eventfd removed",
-		     case_irq_off);
+	vmqt_run_case("SET_NOTIFY errors: -ESRCH, -EBADF, -EINVAL", case_errors);
+	vmqt_run_case("eventfd: one signal per empty->non-empty, flag and removal",
+		      case_eventfd);
+	vmqt_run_case("interrupt wakes a halted receiver; handler reads the message",
+		      case_irq_halt);
+	vmqt_run_case("interrupt reaches a receiver blocked in VMQ_HC_WAIT",
+		      case_irq_wait);
+	vmqt_run_case("one interrupt per empty->non-empty transition",
+		      case_irq_once);
+	vmqt_run_case("no interrupt with the flag clear or the eventfd removed",
+		      case_irq_off);
 
 	ksft_finished();
 }

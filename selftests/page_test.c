@@ -44,7 +44,7 @@ static inline u64 pattern(u64 seed, u64 i)
 	return seed ? (seed * 0x9e3779b97f4a7c15ULL) ^ (i * 0xbf58476d1ce4e5b9ULL) : 0;
 }
 
-static void page_guest(struct vmq_guest_cmd *c)
+static void page_guest(struct vmqt_cmd *c)
 {
 	for (;;) {
 		u64 *p = (u64 *)c->a[0], n = c->a[1] / 8, i;
@@ -116,16 +116,16 @@ static void spin_guest(u64 *page, u64 *sent, u64 *started)
 }
 
 struct pvm {
-	struct vmq_gvm g;
-	struct vmq_gmem rx;
-	struct vmq_win w;
+	struct vmqt_gvm g;
+	struct vmqt_gmem rx;
+	struct vmqt_win w;
 	u8 *win;		/* w.map */
 	u64 page_size;
 };
 
 /* A VM with a page window: @w (mapped, not plugged in) or a new one. */
 static struct pvm pvm_create_with(const char *name, u64 page_size,
-				  const struct vmq_win *w)
+				  const struct vmqt_win *w)
 {
 	struct pvm v = { .page_size = page_size };
 	vm_vaddr_t cmd;
@@ -135,18 +135,18 @@ static struct pvm pvm_create_with(const char *name, u64 page_size,
 	v.g.cmd = addr_gva2hva(v.g.vm, cmd);
 	memset(v.g.cmd, 0, sizeof(*v.g.cmd));
 	vcpu_args_set(v.g.vcpu, 1, cmd);
-	vmq_attach(&v.g, name);
+	vmqt_attach(&v.g, name);
 
 	if (w) {
 		v.w = *w;
-		vmq_window_plug(v.g.vm, &v.w, WIN_MEMSLOT, WIN_GPA);
+		vmqt_window_plug(v.g.vm, &v.w, WIN_MEMSLOT, WIN_GPA);
 	} else {
-		v.w = vmq_window_map(v.g.vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS,
-				     page_size);
+		v.w = vmqt_window_map(v.g.vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS,
+				      page_size);
 	}
 	v.win = v.w.map;
-	v.rx = vmq_rx_setup(&v.g, 16384);
-	TEST_ASSERT(!vmq_gvm_hc(&v.g, VMQ_HC_WINDOW_BIND, WIN_GPA, v.w.size, 0, 0),
+	v.rx = vmqt_rx_setup(&v.g, 16384);
+	TEST_ASSERT(!vmqt_gvm_hc(&v.g, VMQ_HC_WINDOW_BIND, WIN_GPA, v.w.size, 0, 0),
 		    "VMQ_HC_WINDOW_BIND");
 	return v;
 }
@@ -158,8 +158,8 @@ static struct pvm pvm_create(const char *name, u64 page_size)
 
 static void pvm_free(struct pvm *v)
 {
-	vmq_window_unmap(&v->w);
-	vmq_gvm_free(&v->g);
+	vmqt_window_unmap(&v->w);
+	vmqt_gvm_free(&v->g);
 }
 
 static u64 slot_gpa(struct pvm *v, int slot)
@@ -173,18 +173,18 @@ static s64 guest_op(struct pvm *v, u64 op, u64 a0, u64 a1, u64 a2)
 	v->g.cmd->a[0] = a0;
 	v->g.cmd->a[1] = a1;
 	v->g.cmd->a[2] = a2;
-	return vmq_gvm_run(&v->g);
+	return vmqt_gvm_run(&v->g);
 }
 
 static s64 page_send(struct pvm *from, struct pvm *to, u64 gpa, u64 tag)
 {
-	return vmq_gvm_hc(&from->g, VMQ_HC_PAGE_SEND, to->g.id, gpa, tag, 0);
+	return vmqt_gvm_hc(&from->g, VMQ_HC_PAGE_SEND, to->g.id, gpa, tag, 0);
 }
 
 /* The next VMQ_MSG_PAGE record of @v's queue: where the page is. */
 static u64 take_page_msg(struct pvm *v, u32 sender, u64 tag)
 {
-	const struct vmq_msg_hdr *m = vmq_host_peek(&v->rx);
+	const struct vmq_msg_hdr *m = vmqt_host_peek(&v->rx);
 	struct vmq_page_msg pm;
 
 	TEST_ASSERT(m, "no page message");
@@ -194,7 +194,7 @@ static u64 take_page_msg(struct pvm *v, u32 sender, u64 tag)
 		    "sender %u tag %lu, want %u %lu", m->sender,
 		    (unsigned long)m->tag, sender, (unsigned long)tag);
 	memcpy(&pm, m + 1, sizeof(pm));
-	vmq_host_consume(&v->rx, m);
+	vmqt_host_consume(&v->rx, m);
 	TEST_ASSERT(pm.size == v->page_size, "page size %lu",
 		    (unsigned long)pm.size);
 	TEST_ASSERT(pm.gpa >= WIN_GPA && pm.gpa < slot_gpa(v, WIN_SLOTS) &&
@@ -267,21 +267,21 @@ static void test_transfer(void)
 	u64 gpa, pages_2m;
 	int i;
 
-	vmq_allow(a.g.id, b.g.id);
+	vmqt_allow(a.g.id, b.g.id);
 	for (i = 0; i < WIN_SLOTS; i++)
-		TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
-					0, 0, 0), "PAGE_FREE");
+		TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
+					 0, 0, 0), "PAGE_FREE");
 	guest_op(&a, OP_FILL, slot_gpa(&a, 1), a.page_size, 7);
 	guest_op(&a, OP_FILL, slot_gpa(&a, 2), a.page_size, 8);
 
-	s0 = vmq_stats();
+	s0 = vmqt_stats();
 	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 1), 42), "PAGE_SEND 1");
 	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 2), 43), "PAGE_SEND 2");
-	s1 = vmq_stats();
+	s1 = vmqt_stats();
 	TEST_ASSERT(s1.bytes_copied == s0.bytes_copied,
 		    "bytes_copied moved by %lu", (unsigned long)(s1.bytes_copied - s0.bytes_copied));
 	TEST_ASSERT(s1.pages_in_flight == s0.pages_in_flight + 2, "in flight");
-	TEST_ASSERT(vmq_info_of(a.g.id).pages_in_flight == 2, "A in flight");
+	TEST_ASSERT(vmqt_info_of(a.g.id).pages_in_flight == 2, "A in flight");
 
 	gpa = take_page_msg(&b, a.g.id, 42);
 	expect_bytes(&b, gpa, 7, "first page at the receiver");
@@ -290,8 +290,8 @@ static void test_transfer(void)
 	expect_bytes(&a, slot_gpa(&a, 1), 0, "sender's old slot 1");
 	expect_bytes(&a, slot_gpa(&a, 2), 0, "sender's old slot 2");
 	/* The sender's untouched slot is still its own. */
-	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_PAGES_TX) == 2, "PAGES_TX");
-	TEST_ASSERT(vmq_ctr(b.g.id, VMQ_CTR_PAGES_RX) == 2, "PAGES_RX");
+	TEST_ASSERT(vmqt_ctr(a.g.id, VMQ_CTR_PAGES_TX) == 2, "PAGES_TX");
+	TEST_ASSERT(vmqt_ctr(b.g.id, VMQ_CTR_PAGES_RX) == 2, "PAGES_RX");
 
 	pages_2m = vm_stat(b.g.vm, "pages_2m");
 	if (page_size_arg != 4096)
@@ -304,7 +304,7 @@ static void test_transfer(void)
 	pvm_free(&b);
 }
 
-static s32 tx_status(struct vmq_gmem *tx, s64 idx)
+static s32 tx_status(struct vmqt_gmem *tx, s64 idx)
 {
 	struct vmq_tx_hdr *h = tx->hva;
 	struct vmq_tx_desc *d = tx->hva + VMQ_RING_HDR_SIZE;
@@ -323,7 +323,7 @@ static s64 tx_raw(struct pvm *v, u32 dest, u64 gpa, u32 len, u64 tag,
 	v->g.cmd->a[2] = len;
 	v->g.cmd->a[3] = tag;
 	v->g.cmd->a[4] = flags;
-	return vmq_gvm_run(&v->g);
+	return vmqt_gvm_run(&v->g);
 }
 
 /*
@@ -335,26 +335,26 @@ static void test_lazy_pages(void)
 {
 	struct pvm a = pvm_create("la", page_size_arg);
 	struct pvm b = pvm_create("lb", page_size_arg);
-	struct vmq_gmem tx, buf;
+	struct vmqt_gmem tx, buf;
 	struct vmq_stats s0, s1;
 	const struct vmq_msg_hdr *m;
 	u64 hcalls, gpa;
 	s64 i0, i1, i2, i3;
 	int spins;
 
-	vmq_allow(a.g.id, b.g.id);
-	TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0),
+	vmqt_allow(a.g.id, b.g.id);
+	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0),
 		    "PAGE_FREE");
-	TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 1), 0, 0, 0),
+	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 1), 0, 0, 0),
 		    "PAGE_FREE");
-	tx = vmq_tx_setup(&a.g, 1);
-	buf = vmq_gmem_alloc(a.g.vm, 64);
+	tx = vmqt_tx_setup(&a.g, 1);
+	buf = vmqt_gmem_alloc(a.g.vm, 64);
 	memset(buf.hva, 0x5a, 64);
 	guest_op(&a, OP_FILL, slot_gpa(&a, 1), a.page_size, 11);
 
 	/* One page descriptor; the SYNC exit after it is all it gets. */
-	s0 = vmq_stats();
-	hcalls = vmq_ctr(a.g.id, VMQ_CTR_HYPERCALLS);
+	s0 = vmqt_stats();
+	hcalls = vmqt_ctr(a.g.id, VMQ_CTR_HYPERCALLS);
 	i0 = tx_raw(&a, b.g.id, slot_gpa(&a, 1), 0, 77, VMQ_TX_F_PAGE);
 	/* A worker moves it: bounded, so a lost descriptor fails, not hangs. */
 	for (spins = 0; tx_status(&tx, i0) == VMQ_TX_PENDING && spins < 100000;
@@ -362,14 +362,14 @@ static void test_lazy_pages(void)
 		usleep(100);
 	TEST_ASSERT(tx_status(&tx, i0) == 0, "lazy page send status %d",
 		    tx_status(&tx, i0));
-	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_HYPERCALLS) == hcalls,
+	TEST_ASSERT(vmqt_ctr(a.g.id, VMQ_CTR_HYPERCALLS) == hcalls,
 		    "a lazy page send made a hypercall");
-	s1 = vmq_stats();
+	s1 = vmqt_stats();
 	TEST_ASSERT(s1.bytes_copied == s0.bytes_copied, "bytes copied");
 	gpa = take_page_msg(&b, a.g.id, 77);
 	expect_bytes(&b, gpa, 11, "lazily sent page at the receiver");
 	expect_bytes(&a, slot_gpa(&a, 1), 0, "sender's slot after a lazy send");
-	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_LAZY_MSGS) == 1, "LAZY_MSGS");
+	TEST_ASSERT(vmqt_ctr(a.g.id, VMQ_CTR_LAZY_MSGS) == 1, "LAZY_MSGS");
 
 	/* Page, then a copy, then two bad ones: TX_FLUSH keeps ring order. */
 	guest_op(&a, OP_FILL, slot_gpa(&a, 2), a.page_size, 12);
@@ -379,7 +379,7 @@ static void test_lazy_pages(void)
 	/* A page send has no length; 2 is no flag. */
 	i3 = tx_raw(&a, b.g.id, slot_gpa(&a, 3), 8, 80, VMQ_TX_F_PAGE);
 	tx_raw(&a, b.g.id, slot_gpa(&a, 3), 0, 81, 2);
-	TEST_ASSERT(vmq_gvm_hc(&a.g, VMQ_HC_TX_FLUSH, 0, 0, 0, 0) >= 0, "flush");
+	TEST_ASSERT(vmqt_gvm_hc(&a.g, VMQ_HC_TX_FLUSH, 0, 0, 0, 0) >= 0, "flush");
 	TEST_ASSERT(tx_status(&tx, i1) == 0 && tx_status(&tx, i2) == 0,
 		    "statuses %d %d", tx_status(&tx, i1), tx_status(&tx, i2));
 	TEST_ASSERT(tx_status(&tx, i3) == -EINVAL &&
@@ -388,14 +388,14 @@ static void test_lazy_pages(void)
 		    tx_status(&tx, i3 + 1));
 	gpa = take_page_msg(&b, a.g.id, 78);
 	expect_bytes(&b, gpa, 12, "second lazily sent page");
-	m = vmq_host_peek(&b.rx);
+	m = vmqt_host_peek(&b.rx);
 	TEST_ASSERT(m && m->type == VMQ_MSG_DATA && m->tag == 79 && m->len == 64,
 		    "the copy after the page comes second");
-	vmq_host_consume(&b.rx, m);
-	TEST_ASSERT(!vmq_host_peek(&b.rx), "nothing from the bad descriptors");
+	vmqt_host_consume(&b.rx, m);
+	TEST_ASSERT(!vmqt_host_peek(&b.rx), "nothing from the bad descriptors");
 	/* Slot 3 was never sent: still the sender's, still its bytes. */
 	expect_bytes(&a, slot_gpa(&a, 3), 13, "slot of the refused descriptors");
-	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_PAGES_TX) == 2, "PAGES_TX");
+	TEST_ASSERT(vmqt_ctr(a.g.id, VMQ_CTR_PAGES_TX) == 2, "PAGES_TX");
 	pvm_free(&a);
 	pvm_free(&b);
 }
@@ -408,10 +408,10 @@ static void test_forward_and_reuse(void)
 	struct pvm c = pvm_create("fc", page_size_arg);
 	u64 gb, gc, gc2;
 
-	vmq_allow(a.g.id, b.g.id);
-	vmq_allow(b.g.id, c.g.id);
-	TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 3), 0, 0, 0), "free");
-	TEST_ASSERT(!vmq_gvm_hc(&c.g, VMQ_HC_PAGE_FREE, slot_gpa(&c, 2), 0, 0, 0), "free");
+	vmqt_allow(a.g.id, b.g.id);
+	vmqt_allow(b.g.id, c.g.id);
+	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 3), 0, 0, 0), "free");
+	TEST_ASSERT(!vmqt_gvm_hc(&c.g, VMQ_HC_PAGE_FREE, slot_gpa(&c, 2), 0, 0, 0), "free");
 
 	guest_op(&a, OP_FILL, slot_gpa(&a, 0), a.page_size, 11);
 	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 0), 1), "A->B");
@@ -423,12 +423,12 @@ static void test_forward_and_reuse(void)
 	expect_bytes(&c, gc, 11, "forwarded page");
 	expect_bytes(&b, gb, 0, "B after forwarding");
 	/* The charge moved with the page: B's now, not A's. */
-	TEST_ASSERT(vmq_info_of(a.g.id).pages_in_flight == 0, "A charge");
-	TEST_ASSERT(vmq_info_of(b.g.id).pages_in_flight == 1, "B charge");
+	TEST_ASSERT(vmqt_info_of(a.g.id).pages_in_flight == 0, "A charge");
+	TEST_ASSERT(vmqt_info_of(b.g.id).pages_in_flight == 1, "B charge");
 
 	/* C gives the page back; the next one lands in the same slot. */
-	TEST_ASSERT(!vmq_gvm_hc(&c.g, VMQ_HC_PAGE_FREE, gc, 0, 0, 0), "free");
-	TEST_ASSERT(vmq_info_of(b.g.id).pages_in_flight == 0, "freed");
+	TEST_ASSERT(!vmqt_gvm_hc(&c.g, VMQ_HC_PAGE_FREE, gc, 0, 0, 0), "free");
+	TEST_ASSERT(vmqt_info_of(b.g.id).pages_in_flight == 0, "freed");
 	guest_op(&b, OP_FILL, slot_gpa(&b, 0), b.page_size, 12);
 	TEST_ASSERT(!page_send(&b, &c, slot_gpa(&b, 0), 3), "B->C again");
 	gc2 = take_page_msg(&c, b.g.id, 3);
@@ -444,48 +444,48 @@ static void test_errors(void)
 {
 	struct pvm a = pvm_create("ea", page_size_arg);
 	struct pvm b = pvm_create("eb", page_size_arg);
-	u64 full0 = vmq_ctr(a.g.id, VMQ_CTR_ERR_FULL);
-	struct vmq_stats s0 = vmq_stats();
+	u64 full0 = vmqt_ctr(a.g.id, VMQ_CTR_ERR_FULL);
+	struct vmq_stats s0 = vmqt_stats();
 
 	guest_op(&a, OP_FILL, slot_gpa(&a, 0), a.page_size, 21);
 	TEST_ASSERT(page_send(&a, &b, slot_gpa(&a, 0), 1) == -EACCES, "denied");
-	vmq_allow(a.g.id, b.g.id);
+	vmqt_allow(a.g.id, b.g.id);
 	/* B freed nothing: its pool is empty. */
 	TEST_ASSERT(page_send(&a, &b, slot_gpa(&a, 0), 1) == -EAGAIN, "full");
-	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_ERR_FULL) == full0 + 1, "ERR_FULL");
+	TEST_ASSERT(vmqt_ctr(a.g.id, VMQ_CTR_ERR_FULL) == full0 + 1, "ERR_FULL");
 	expect_bytes(&a, slot_gpa(&a, 0), 21, "page kept by the sender");
-	TEST_ASSERT(!vmq_host_peek(&b.rx), "no record for a refused page");
+	TEST_ASSERT(!vmqt_host_peek(&b.rx), "no record for a refused page");
 
 	TEST_ASSERT(page_send(&a, &b, slot_gpa(&a, 0) + 64, 1) == -EINVAL,
 		    "misaligned");
 	TEST_ASSERT(page_send(&a, &b, slot_gpa(&a, WIN_SLOTS), 1) == -EINVAL,
 		    "outside the window");
 	TEST_ASSERT(page_send(&a, &b, 0x1000, 1) == -EINVAL, "not the window");
-	TEST_ASSERT(vmq_gvm_hc(&a.g, VMQ_HC_PAGE_SEND, 999999, slot_gpa(&a, 0),
-			       0, 0) == -EACCES, "unknown VM");
-	TEST_ASSERT(!vmq_gvm_hc(&a.g, VMQ_HC_PAGE_FREE, slot_gpa(&a, 3), 0, 0, 0),
+	TEST_ASSERT(vmqt_gvm_hc(&a.g, VMQ_HC_PAGE_SEND, 999999, slot_gpa(&a, 0),
+				0, 0) == -EACCES, "unknown VM");
+	TEST_ASSERT(!vmqt_gvm_hc(&a.g, VMQ_HC_PAGE_FREE, slot_gpa(&a, 3), 0, 0, 0),
 		    "free");
-	TEST_ASSERT(vmq_gvm_hc(&a.g, VMQ_HC_PAGE_FREE, slot_gpa(&a, 3), 0, 0, 0) ==
+	TEST_ASSERT(vmqt_gvm_hc(&a.g, VMQ_HC_PAGE_FREE, slot_gpa(&a, 3), 0, 0, 0) ==
 		    -EINVAL, "double free");
 	TEST_ASSERT(page_send(&a, &b, slot_gpa(&a, 3), 1) == -EINVAL,
 		    "sending a slot in the pool");
-	TEST_ASSERT(vmq_gvm_hc(&a.g, VMQ_HC_WINDOW_BIND, WIN_GPA,
-			       WIN_SLOTS * a.page_size, 0, 0) == -EBUSY, "rebind");
-	TEST_ASSERT(vmq_gvm_hc(&a.g, VMQ_HC_WINDOW_BIND, 0x100000, 4096, 0, 0) ==
+	TEST_ASSERT(vmqt_gvm_hc(&a.g, VMQ_HC_WINDOW_BIND, WIN_GPA,
+				WIN_SLOTS * a.page_size, 0, 0) == -EBUSY, "rebind");
+	TEST_ASSERT(vmqt_gvm_hc(&a.g, VMQ_HC_WINDOW_BIND, 0x100000, 4096, 0, 0) ==
 		    -EFAULT, "bind ordinary RAM");
 
 	/* Receiver queue full: the page stays with the sender. */
-	TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0), "free");
+	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0), "free");
 	{
 		struct vmq_ring_hdr *h = b.rx.hva;
 		int n = 0;
 
-		vmq_allow(b.g.id, b.g.id);
+		vmqt_allow(b.g.id, b.g.id);
 		s64 r;
 
 		/* Fill B's ring to the last byte with empty messages. */
-		while (vmq_gvm_hc(&b.g, VMQ_HC_SEND, b.g.id, slot_gpa(&b, 1),
-				  0, 0) == 0)
+		while (vmqt_gvm_hc(&b.g, VMQ_HC_SEND, b.g.id, slot_gpa(&b, 1),
+				   0, 0) == 0)
 			n++;
 		TEST_ASSERT(n > 0 && h->prod_head - h->cons_tail == h->data_size,
 			    "ring filled");
@@ -494,7 +494,7 @@ static void test_errors(void)
 		expect_bytes(&a, slot_gpa(&a, 0), 21, "page kept, queue full");
 		expect_bytes(&b, slot_gpa(&b, 0), 0, "B's free slot untouched");
 	}
-	TEST_ASSERT(vmq_stats().pages_in_flight == s0.pages_in_flight, "nothing in flight");
+	TEST_ASSERT(vmqt_stats().pages_in_flight == s0.pages_in_flight, "nothing in flight");
 	pvm_free(&a);
 	pvm_free(&b);
 }
@@ -513,26 +513,26 @@ static void test_ring_in_window(void)
 	struct pvm b = pvm_create("rb", page_size_arg);
 	u64 gpa = slot_gpa(&a, 1), size = 2 * 4096;
 	u32 *hdr = (u32 *)(a.win + (gpa - WIN_GPA));
-	u64 fault0 = vmq_ctr(a.g.id, VMQ_CTR_ERR_FAULT);
+	u64 fault0 = vmqt_ctr(a.g.id, VMQ_CTR_ERR_FAULT);
 	struct vmq_stats s0, s1;
 	s64 r;
 
-	vmq_allow(a.g.id, b.g.id);
-	TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0),
+	vmqt_allow(a.g.id, b.g.id);
+	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0),
 		    "PAGE_FREE");
-	TEST_ASSERT(!vmq_gvm_hc(&a.g, VMQ_HC_QUEUE_UNREGISTER, 0, 0, 0, 0),
+	TEST_ASSERT(!vmqt_gvm_hc(&a.g, VMQ_HC_QUEUE_UNREGISTER, 0, 0, 0, 0),
 		    "QUEUE_UNREGISTER");
-	s0 = vmq_stats();
+	s0 = vmqt_stats();
 
 	memset(hdr, 0, size);
 	hdr[0] = VMQ_RING_MAGIC;
-	r = vmq_gvm_hc(&a.g, VMQ_HC_QUEUE_REGISTER, gpa, size, 0, 0);
+	r = vmqt_gvm_hc(&a.g, VMQ_HC_QUEUE_REGISTER, gpa, size, 0, 0);
 	TEST_ASSERT(r == -EFAULT, "receive ring in a window slot: %ld", (long)r);
 	hdr[0] = VMQ_TX_MAGIC;
-	r = vmq_gvm_hc(&a.g, VMQ_HC_TX_REGISTER, gpa, size, 0, 0);
+	r = vmqt_gvm_hc(&a.g, VMQ_HC_TX_REGISTER, gpa, size, 0, 0);
 	TEST_ASSERT(r == -EFAULT, "transmit ring in a window slot: %ld", (long)r);
-	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_ERR_FAULT) == fault0 + 2, "ERR_FAULT");
-	s1 = vmq_stats();
+	TEST_ASSERT(vmqt_ctr(a.g.id, VMQ_CTR_ERR_FAULT) == fault0 + 2, "ERR_FAULT");
+	s1 = vmqt_stats();
 	TEST_ASSERT(s1.pinned_pages == s0.pinned_pages &&
 		    s1.live_queues == s0.live_queues &&
 		    s1.live_tx_rings == s0.live_tx_rings,
@@ -608,16 +608,16 @@ static void test_host_reference(void)
 {
 	struct pvm a = pvm_create("ha", page_size_arg);
 	struct pvm b = pvm_create("hb", page_size_arg);
-	u64 busy0 = vmq_ctr(a.g.id, VMQ_CTR_ERR_BUSY);
-	struct vmq_stats s0 = vmq_stats();
+	u64 busy0 = vmqt_ctr(a.g.id, VMQ_CTR_ERR_BUSY);
+	struct vmq_stats s0 = vmqt_stats();
 	u64 first[4096 / 8], gpa, held;
 	struct host_refs h;
 	int i;
 
-	vmq_allow(a.g.id, b.g.id);
+	vmqt_allow(a.g.id, b.g.id);
 	for (i = 0; i < WIN_SLOTS; i++)
-		TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
-					0, 0, 0), "PAGE_FREE");
+		TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
+					 0, 0, 0), "PAGE_FREE");
 	guest_op(&a, OP_FILL, slot_gpa(&a, 1), a.page_size, 51);
 	guest_op(&a, OP_FILL, slot_gpa(&a, 2), a.page_size, 52);
 
@@ -625,9 +625,9 @@ static void test_host_reference(void)
 	h = host_ref_slots(&a, 1 << 1);
 	TEST_ASSERT(page_send(&a, &b, slot_gpa(&a, 1), 1) == -EBUSY,
 		    "referenced page sent");
-	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_ERR_BUSY) == busy0 + 1, "ERR_BUSY");
-	TEST_ASSERT(!vmq_host_peek(&b.rx), "record for a refused page");
-	TEST_ASSERT(vmq_stats().pages_in_flight == s0.pages_in_flight,
+	TEST_ASSERT(vmqt_ctr(a.g.id, VMQ_CTR_ERR_BUSY) == busy0 + 1, "ERR_BUSY");
+	TEST_ASSERT(!vmqt_host_peek(&b.rx), "record for a refused page");
+	TEST_ASSERT(vmqt_stats().pages_in_flight == s0.pages_in_flight,
 		    "refused page in flight");
 	expect_bytes(&a, slot_gpa(&a, 1), 51, "page kept by the sender");
 	for (i = 0; i < WIN_SLOTS; i++)
@@ -645,14 +645,14 @@ static void test_host_reference(void)
 	h = host_ref_slots(&b, ((1ULL << WIN_SLOTS) - 1) & ~(1ULL << held));
 	TEST_ASSERT(page_send(&a, &b, slot_gpa(&a, 2), 2) == -EBUSY,
 		    "page sent onto a referenced free page");
-	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_ERR_BUSY) == busy0 + 2, "ERR_BUSY");
-	TEST_ASSERT(!vmq_host_peek(&b.rx), "record for a refused page");
+	TEST_ASSERT(vmqt_ctr(a.g.id, VMQ_CTR_ERR_BUSY) == busy0 + 2, "ERR_BUSY");
+	TEST_ASSERT(!vmqt_host_peek(&b.rx), "record for a refused page");
 	expect_bytes(&a, slot_gpa(&a, 2), 52, "page kept by the sender");
 	host_unref(&h, NULL);
 	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 2), 2), "send after unref");
 	expect_bytes(&b, take_page_msg(&b, a.g.id, 2), 52, "second page");
 	expect_bytes(&a, slot_gpa(&a, 2), 0, "sender's old slot");
-	TEST_ASSERT(vmq_stats().pages_in_flight == s0.pages_in_flight + 2,
+	TEST_ASSERT(vmqt_stats().pages_in_flight == s0.pages_in_flight + 2,
 		    "in flight");
 	pvm_free(&a);
 	pvm_free(&b);
@@ -672,11 +672,11 @@ static void test_memslot_change(void)
 	s64 r;
 	int i;
 
-	vmq_allow(a.g.id, b.g.id);
-	vmq_allow(b.g.id, a.g.id);
+	vmqt_allow(a.g.id, b.g.id);
+	vmqt_allow(b.g.id, a.g.id);
 	for (i = 0; i < WIN_SLOTS - 1; i++)
-		TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
-					0, 0, 0), "PAGE_FREE");
+		TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
+					 0, 0, 0), "PAGE_FREE");
 	guest_op(&a, OP_FILL, slot_gpa(&a, 1), a.page_size, 61);
 
 	/* Moved: same memory, another guest-physical address. */
@@ -686,16 +686,16 @@ static void test_memslot_change(void)
 	r = page_send(&a, &b, moved + a.page_size, 1);
 	TEST_ASSERT(r == -ENOTCONN, "send at the new address unbound: %ld",
 		    (long)r);
-	r = vmq_gvm_hc(&a.g, VMQ_HC_PAGE_FREE, slot_gpa(&a, 0), 0, 0, 0);
+	r = vmqt_gvm_hc(&a.g, VMQ_HC_PAGE_FREE, slot_gpa(&a, 0), 0, 0, 0);
 	TEST_ASSERT(r == -ENOTCONN, "free after the move: %ld", (long)r);
 	r = page_send(&b, &a, slot_gpa(&b, WIN_SLOTS - 1), 2);
 	TEST_ASSERT(r == -ENOTCONN, "send to a VM whose window moved: %ld",
 		    (long)r);
-	TEST_ASSERT(!vmq_host_peek(&b.rx) && !vmq_host_peek(&a.rx),
+	TEST_ASSERT(!vmqt_host_peek(&b.rx) && !vmqt_host_peek(&a.rx),
 		    "a record for a refused page");
 
 	/* Bound again where it is now: the page goes, from its new address. */
-	r = vmq_gvm_hc(&a.g, VMQ_HC_WINDOW_BIND, moved, size, 0, 0);
+	r = vmqt_gvm_hc(&a.g, VMQ_HC_WINDOW_BIND, moved, size, 0, 0);
 	TEST_ASSERT(!r, "bind at the new address: %ld", (long)r);
 	TEST_ASSERT(!page_send(&a, &b, moved + a.page_size, 3), "send");
 	expect_bytes(&b, take_page_msg(&b, a.g.id, 3), 61, "page at the receiver");
@@ -704,7 +704,7 @@ static void test_memslot_change(void)
 	vm_set_user_memory_region(a.g.vm, WIN_MEMSLOT, 0, moved, 0, a.w.map);
 	r = page_send(&a, &b, moved + 2 * a.page_size, 4);
 	TEST_ASSERT(r == -ENOTCONN, "send after the delete: %ld", (long)r);
-	r = vmq_gvm_hc(&a.g, VMQ_HC_WINDOW_BIND, moved, size, 0, 0);
+	r = vmqt_gvm_hc(&a.g, VMQ_HC_WINDOW_BIND, moved, size, 0, 0);
 	TEST_ASSERT(r == -EFAULT, "bind without a memslot: %ld", (long)r);
 	pvm_free(&a);
 	pvm_free(&b);
@@ -715,24 +715,24 @@ static void test_quota(void)
 {
 	struct pvm a = pvm_create("qa", page_size_arg);
 	struct pvm b = pvm_create("qb", page_size_arg);
-	u64 q0 = vmq_ctr(a.g.id, VMQ_CTR_ERR_QUOTA);
+	u64 q0 = vmqt_ctr(a.g.id, VMQ_CTR_ERR_QUOTA);
 	int i;
 
-	vmq_allow(a.g.id, b.g.id);
+	vmqt_allow(a.g.id, b.g.id);
 	for (i = 0; i < WIN_SLOTS; i++)
-		TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
-					0, 0, 0), "PAGE_FREE");
+		TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
+					 0, 0, 0), "PAGE_FREE");
 	set_page_quota(a.g.id, 2);
-	TEST_ASSERT(vmq_info_of(a.g.id).quota_max_pages == 2, "quota set");
+	TEST_ASSERT(vmqt_info_of(a.g.id).quota_max_pages == 2, "quota set");
 	guest_op(&a, OP_FILL, slot_gpa(&a, 2), a.page_size, 41);
 	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 0), 1), "first");
 	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 1), 2), "second");
 	TEST_ASSERT(page_send(&a, &b, slot_gpa(&a, 2), 3) == -ENOSPC, "over quota");
-	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_ERR_QUOTA) == q0 + 1, "ERR_QUOTA");
+	TEST_ASSERT(vmqt_ctr(a.g.id, VMQ_CTR_ERR_QUOTA) == q0 + 1, "ERR_QUOTA");
 	expect_bytes(&a, slot_gpa(&a, 2), 41, "page kept over quota");
 	/* The receiver frees one: the sender may send again. */
-	TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE,
-				take_page_msg(&b, a.g.id, 1), 0, 0, 0), "free");
+	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE,
+				 take_page_msg(&b, a.g.id, 1), 0, 0, 0), "free");
 	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 2), 3), "after a free");
 	take_page_msg(&b, a.g.id, 2);
 	expect_bytes(&b, take_page_msg(&b, a.g.id, 3), 41, "third page");
@@ -764,7 +764,7 @@ static void *run_racer(void *arg)
 {
 	struct racer *r = arg;
 
-	r->ret = vmq_vcpu_sync(r->vcpu);
+	r->ret = vmqt_vcpu_sync(r->vcpu);
 	return NULL;
 }
 
@@ -780,24 +780,24 @@ static void test_quota_concurrent(void)
 	struct racer r[RACERS];
 	pthread_t t[RACERS];
 	struct kvm_vm *vm;
-	struct vmq_win w;
+	struct vmqt_win w;
 	u32 aid;
 	int i, round, sent, refused;
 
 	vm = vm_create_with_vcpus(RACERS, racer_guest, vcpus);
-	aid = vmq_attach(&(struct vmq_gvm){ .vm = vm }, "ca");
-	w = vmq_window_map(vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS, page_size_arg);
-	vmq_allow(aid, b.g.id);
+	aid = vmqt_attach(&(struct vmqt_gvm){ .vm = vm }, "ca");
+	w = vmqt_window_map(vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS, page_size_arg);
+	vmqt_allow(aid, b.g.id);
 	set_page_quota(aid, 2);
 	for (i = 0; i < RACERS; i++) {
 		r[i].vcpu = vcpus[i];
 		vcpu_args_set(vcpus[i], 3, i ? 0 : w.size, (u64)b.g.id,
 			      WIN_GPA + i * page_size_arg);
 	}
-	TEST_ASSERT(!vmq_vcpu_sync(vcpus[0]), "VMQ_HC_WINDOW_BIND");
+	TEST_ASSERT(!vmqt_vcpu_sync(vcpus[0]), "VMQ_HC_WINDOW_BIND");
 	for (i = 0; i < WIN_SLOTS; i++)
-		TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
-					0, 0, 0), "PAGE_FREE");
+		TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
+					 0, 0, 0), "PAGE_FREE");
 
 	for (round = 0; round < 20; round++) {
 		for (i = 0; i < RACERS; i++)
@@ -813,26 +813,26 @@ static void test_quota_concurrent(void)
 			refused += r[i].ret == -ENOSPC;
 		}
 		TEST_ASSERT(sent == 2 && refused == 2 &&
-			    vmq_info_of(aid).pages_in_flight == 2,
+			    vmqt_info_of(aid).pages_in_flight == 2,
 			    "round %d: %d sent, %d refused, %u in flight",
 			    round, sent, refused,
-			    vmq_info_of(aid).pages_in_flight);
+			    vmqt_info_of(aid).pages_in_flight);
 		/* B gives both back: nothing of A's is in flight any more. */
 		for (i = 0; i < 2; i++) {
-			const struct vmq_msg_hdr *m = vmq_host_peek(&b.rx);
+			const struct vmq_msg_hdr *m = vmqt_host_peek(&b.rx);
 			struct vmq_page_msg pm;
 
 			TEST_ASSERT(m && m->type == VMQ_MSG_PAGE &&
 				    m->sender == aid, "page record %d", i);
 			memcpy(&pm, m + 1, sizeof(pm));
-			vmq_host_consume(&b.rx, m);
-			TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, pm.gpa,
-						0, 0, 0), "PAGE_FREE");
+			vmqt_host_consume(&b.rx, m);
+			TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, pm.gpa,
+						 0, 0, 0), "PAGE_FREE");
 		}
-		TEST_ASSERT(!vmq_host_peek(&b.rx), "round %d: extra record",
+		TEST_ASSERT(!vmqt_host_peek(&b.rx), "round %d: extra record",
 			    round);
 	}
-	vmq_window_unmap(&w);
+	vmqt_window_unmap(&w);
 	kvm_vm_free(vm);
 	pvm_free(&b);
 }
@@ -876,8 +876,8 @@ static void test_no_stale_view(void)
 	pthread_t t;
 	int i;
 
-	vmq_allow(a.g.id, b.g.id);
-	TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0), "free");
+	vmqt_allow(a.g.id, b.g.id);
+	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0), "free");
 	guest_op(&a, OP_FILL, slot_gpa(&a, 1), a.page_size, 31);
 	hflags[0] = hflags[1] = 0;
 
@@ -965,7 +965,7 @@ static u64 mem_free_kib(void)
 /* VMs and windows go away with pages in flight: every page comes back. */
 static void test_teardown(void)
 {
-	struct vmq_stats s0 = vmq_stats(), s1;
+	struct vmq_stats s0 = vmqt_stats(), s1;
 	u64 free0 = 0, free1, slack;
 	int round;
 
@@ -981,32 +981,32 @@ static void test_teardown(void)
 			free0 = mem_free_kib();
 		a = pvm_create("ta", page_size_arg);
 		b = pvm_create("tb", page_size_arg);
-		vmq_allow(a.g.id, b.g.id);
-		vmq_allow(b.g.id, a.g.id);
-		TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0), "free");
-		TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 1), 0, 0, 0), "free");
+		vmqt_allow(a.g.id, b.g.id);
+		vmqt_allow(b.g.id, a.g.id);
+		TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0), "free");
+		TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 1), 0, 0, 0), "free");
 		TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 0), 1), "send");
 		TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 1), 2), "send");
-		TEST_ASSERT(vmq_stats().pages_in_flight == s0.pages_in_flight + 2,
+		TEST_ASSERT(vmqt_stats().pages_in_flight == s0.pages_in_flight + 2,
 			    "in flight");
 		/* Even rounds: sender first; odd rounds: receiver first. */
 		if (round % 2 == 0) {
-			vmq_gvm_free(&a.g);
-			TEST_ASSERT(vmq_stats().pages_in_flight ==
+			vmqt_gvm_free(&a.g);
+			TEST_ASSERT(vmqt_stats().pages_in_flight ==
 				    s0.pages_in_flight + 2, "receiver still holds them");
-			vmq_gvm_free(&b.g);
+			vmqt_gvm_free(&b.g);
 		} else {
-			vmq_gvm_free(&b.g);
-			TEST_ASSERT(vmq_stats().pages_in_flight == s0.pages_in_flight,
+			vmqt_gvm_free(&b.g);
+			TEST_ASSERT(vmqt_stats().pages_in_flight == s0.pages_in_flight,
 				    "receiver gone: nothing in flight");
-			vmq_gvm_free(&a.g);
+			vmqt_gvm_free(&a.g);
 		}
 		/* The VMMs still map their windows: the pages are theirs. */
-		TEST_ASSERT(vmq_stats().live_windows == s0.live_windows + 2, "windows");
-		vmq_window_unmap(&a.w);
-		vmq_window_unmap(&b.w);
+		TEST_ASSERT(vmqt_stats().live_windows == s0.live_windows + 2, "windows");
+		vmqt_window_unmap(&a.w);
+		vmqt_window_unmap(&b.w);
 	}
-	s1 = vmq_stats();
+	s1 = vmqt_stats();
 	TEST_ASSERT(s1.live_windows == s0.live_windows, "live_windows %lu",
 		    (unsigned long)s1.live_windows);
 	TEST_ASSERT(s1.window_pages == s0.window_pages, "window_pages %lu",
@@ -1038,18 +1038,18 @@ static void test_window_create_errors(void)
 	void *p;
 
 	wc.page_size = 8192;
-	TEST_ASSERT(ioctl(vmq_dev(), VMQ_IOC_WINDOW_CREATE, &wc) && errno == EINVAL,
+	TEST_ASSERT(ioctl(vmqt_dev(), VMQ_IOC_WINDOW_CREATE, &wc) && errno == EINVAL,
 		    "page size 8192");
 	wc.page_size = 4096;
 	wc.size = 6000;
-	TEST_ASSERT(ioctl(vmq_dev(), VMQ_IOC_WINDOW_CREATE, &wc) && errno == EINVAL,
+	TEST_ASSERT(ioctl(vmqt_dev(), VMQ_IOC_WINDOW_CREATE, &wc) && errno == EINVAL,
 		    "size not a multiple");
 	wc.size = 8192;
 	wc.flags = 1;
-	TEST_ASSERT(ioctl(vmq_dev(), VMQ_IOC_WINDOW_CREATE, &wc) && errno == EINVAL,
+	TEST_ASSERT(ioctl(vmqt_dev(), VMQ_IOC_WINDOW_CREATE, &wc) && errno == EINVAL,
 		    "flags");
 	wc.flags = 0;
-	TEST_ASSERT(!ioctl(vmq_dev(), VMQ_IOC_WINDOW_CREATE, &wc), "create");
+	TEST_ASSERT(!ioctl(vmqt_dev(), VMQ_IOC_WINDOW_CREATE, &wc), "create");
 	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, wc.fd, 0);
 	TEST_ASSERT(p == MAP_FAILED && errno == EINVAL, "private mapping refused");
 	p = mmap(NULL, 3 * 4096, PROT_READ, MAP_SHARED, wc.fd, 0);
@@ -1063,11 +1063,11 @@ static void test_window_create_errors(void)
  * no size and cannot be truncated, and the mapping is MAP_FIXED into an
  * aligned reservation.
  */
-static struct vmq_win node_window(u64 page_size, u64 size)
+static struct vmqt_win node_window(u64 page_size, u64 size)
 {
 	const char *path = page_size == 4096 ? "/dev/vmq-window" :
 			   "/dev/vmq-window-2m";
-	struct vmq_win w = { .size = size, .page_size = page_size };
+	struct vmqt_win w = { .size = size, .page_size = page_size };
 	u8 *resv, *at;
 	void *p;
 
@@ -1111,22 +1111,22 @@ static struct vmq_win node_window(u64 page_size, u64 size)
  */
 static void test_window_node(void)
 {
-	struct vmq_stats s0 = vmq_stats(), s1;
+	struct vmq_stats s0 = vmqt_stats(), s1;
 	u64 size = WIN_SLOTS * page_size_arg, gpa;
-	struct vmq_win w = node_window(page_size_arg, size);
+	struct vmqt_win w = node_window(page_size_arg, size);
 	struct pvm q, b;
 
-	s1 = vmq_stats();
+	s1 = vmqt_stats();
 	TEST_ASSERT(s1.live_windows == s0.live_windows + 1, "live_windows");
 	TEST_ASSERT(s1.window_pages == s0.window_pages + size / 4096,
 		    "window_pages %lu", (unsigned long)s1.window_pages);
 	q = pvm_create_with("qn", page_size_arg, &w);
 	b = pvm_create("qb", page_size_arg);
-	vmq_allow(q.g.id, b.g.id);
-	vmq_allow(b.g.id, q.g.id);
-	TEST_ASSERT(!vmq_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0),
+	vmqt_allow(q.g.id, b.g.id);
+	vmqt_allow(b.g.id, q.g.id);
+	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0),
 		    "PAGE_FREE");
-	TEST_ASSERT(!vmq_gvm_hc(&q.g, VMQ_HC_PAGE_FREE, slot_gpa(&q, 3), 0, 0, 0),
+	TEST_ASSERT(!vmqt_gvm_hc(&q.g, VMQ_HC_PAGE_FREE, slot_gpa(&q, 3), 0, 0, 0),
 		    "PAGE_FREE");
 
 	guest_op(&q, OP_FILL, slot_gpa(&q, 1), q.page_size, 21);
@@ -1143,7 +1143,7 @@ static void test_window_node(void)
 			    "window node's 2 MiB page not mapped large");
 	pvm_free(&q);
 	pvm_free(&b);
-	s1 = vmq_stats();
+	s1 = vmqt_stats();
 	TEST_ASSERT(s1.live_windows == s0.live_windows &&
 		    s1.window_pages == s0.window_pages &&
 		    s1.pages_in_flight == s0.pages_in_flight,
@@ -1181,13 +1181,13 @@ int main(void)
 
 	ksft_print_header();
 	ksft_set_plan(1 + ARRAY_SIZE(sizes) * ARRAY_SIZE(cases));
-	vmq_run_case("window creation errors", test_window_create_errors);
+	vmqt_run_case("window creation errors", test_window_create_errors);
 	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
 		page_size_arg = sizes[s];
 		for (i = 0; i < ARRAY_SIZE(cases); i++) {
 			snprintf(name, sizeof(name), "%s (%s pages)",
 				 cases[i].name, s ? "2 MiB" : "4 KiB");
-			vmq_run_case(name, cases[i].fn);
+			vmqt_run_case(name, cases[i].fn);
 		}
 	}
 	ksft_finished();

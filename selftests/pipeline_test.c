@@ -18,7 +18,7 @@ int main(void)
 	int rc;
 
 	ksft_print_header();
-	vmq_dev();
+	vmqt_dev();
 	ksft_set_plan(6);
 	demo_out = stdout;
 	rc = demo_run(&o, &res);

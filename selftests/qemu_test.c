@@ -113,7 +113,7 @@ static u32 vm_of(pid_t pid)
 		memset(&i, 0, sizeof(i));
 		i.id = id;
 		i.flags = VMQ_INFO_NEXT;
-		if (ioctl(vmq_dev(), VMQ_IOC_VM_INFO, &i))
+		if (ioctl(vmqt_dev(), VMQ_IOC_VM_INFO, &i))
 			return 0;
 		if (i.pid == pid)
 			return i.id;
@@ -138,9 +138,9 @@ int main(void)
 	struct vmq_stats s0, s1;
 	const struct vmq_msg_hdr *m;
 	struct vmq_page_msg pm;
-	struct vmq_gmem rx;
-	struct vmq_win w;
-	struct vmq_gvm b;
+	struct vmqt_gmem rx;
+	struct vmqt_win w;
+	struct vmqt_gvm b;
 	time_t t0;
 	u32 q = 0, i, *page;
 	int status = 0, r;
@@ -149,17 +149,17 @@ int main(void)
 
 	ksft_print_header();
 	ksft_set_plan(4);
-	vmq_dev();
-	s0 = vmq_stats();
+	vmqt_dev();
+	s0 = vmqt_stats();
 
 	/* Our VM: a window whose slot 0 is free, slot 1 holds the reply. */
-	b = vmq_gvm_create();
-	vmq_attach(&b, QG_PEER);
-	rx = vmq_rx_setup(&b, 16384);
-	w = vmq_window_map(b.vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS, QG_PAGE_SIZE);
-	TEST_ASSERT(!vmq_gvm_hc(&b, VMQ_HC_WINDOW_BIND, WIN_GPA, w.size, 0, 0),
+	b = vmqt_gvm_create();
+	vmqt_attach(&b, QG_PEER);
+	rx = vmqt_rx_setup(&b, 16384);
+	w = vmqt_window_map(b.vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS, QG_PAGE_SIZE);
+	TEST_ASSERT(!vmqt_gvm_hc(&b, VMQ_HC_WINDOW_BIND, WIN_GPA, w.size, 0, 0),
 		    "VMQ_HC_WINDOW_BIND");
-	TEST_ASSERT(!vmq_gvm_hc(&b, VMQ_HC_PAGE_FREE, WIN_GPA, 0, 0, 0),
+	TEST_ASSERT(!vmqt_gvm_hc(&b, VMQ_HC_PAGE_FREE, WIN_GPA, 0, 0, 0),
 		    "VMQ_HC_PAGE_FREE");
 	page = (u32 *)((u8 *)w.map + QG_PAGE_SIZE);
 	for (i = 0; i < QG_PAGE_SIZE / 4; i++)
@@ -183,21 +183,21 @@ int main(void)
 		       q ? "QEMU's guest made its first hypercall" :
 		       exited ? "QEMU exited" : "still no hypercall from QEMU's guest");
 	if (q) {
-		vmq_allow(q, b.id);
-		vmq_allow(b.id, q);
+		vmqt_allow(q, b.id);
+		vmqt_allow(b.id, q);
 	}
 	ksft_test_result(q, "QEMU's VM adopted as %u, allowed to reach %s (%u)\n",
 			 q, QG_PEER, b.id);
 
 	/* Its first page arrives in our slot 0, as the guest wrote it. */
-	while (q && !exited && !(m = vmq_host_peek(&rx)) &&
+	while (q && !exited && !(m = vmqt_host_peek(&rx)) &&
 	       time(NULL) - t0 < TIMEOUT_S) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			exited = true;
 		else
 			usleep(100000);
 	}
-	m = q ? vmq_host_peek(&rx) : NULL;
+	m = q ? vmqt_host_peek(&rx) : NULL;
 	if (q)
 		ksft_print_msg("%lds: %s\n", (long)(time(NULL) - t0),
 			       m ? "a message arrived" : "no message arrived");
@@ -205,7 +205,7 @@ int main(void)
 	     m->tag == QG_TAG_OUT && m->len == sizeof(pm);
 	if (ok) {
 		memcpy(&pm, m + 1, sizeof(pm));
-		vmq_host_consume(&rx, m);
+		vmqt_host_consume(&rx, m);
 		ok = pm.gpa == WIN_GPA && pm.size == QG_PAGE_SIZE;
 		for (i = 0; ok && i < QG_PAGE_SIZE / 4; i++)
 			ok = ((u32 *)w.map)[i] == qg_pattern(QG_SEED_OUT, i);
@@ -215,8 +215,8 @@ int main(void)
 	/* Ours goes back once the guest has given a slot to its pool. */
 	r = -EAGAIN;
 	while (ok && !exited && r == -EAGAIN && time(NULL) - t0 < TIMEOUT_S) {
-		r = vmq_gvm_hc(&b, VMQ_HC_PAGE_SEND, q, WIN_GPA + QG_PAGE_SIZE,
-			       QG_TAG_BACK, 0);
+		r = vmqt_gvm_hc(&b, VMQ_HC_PAGE_SEND, q, WIN_GPA + QG_PAGE_SIZE,
+				QG_TAG_BACK, 0);
 		if (r == -EAGAIN)
 			usleep(100000);
 	}
@@ -237,11 +237,11 @@ int main(void)
 			 "the guest got our page intact (send %d, QEMU status %#x)\n",
 			 r, status);
 
-	vmq_window_unmap(&w);
-	vmq_gvm_free(&b);
+	vmqt_window_unmap(&w);
+	vmqt_gvm_free(&b);
 	/* VM teardown may finish in a worker: look a bounded number of times. */
 	for (i = 0; i < 200; i++) {
-		s1 = vmq_stats();
+		s1 = vmqt_stats();
 		if (s1.live_windows == s0.live_windows && s1.live_vms == s0.live_vms)
 			break;
 		usleep(10000);

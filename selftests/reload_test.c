@@ -130,14 +130,14 @@ static void *run_vcpu(void *arg)
 
 static void rvm_start(struct rvm *v)
 {
-	struct vmq_gmem rx, buf;
+	struct vmqt_gmem rx, buf;
 	int c;
 
 	v->vm = vm_create_with_vcpus(NR_VCPUS, reload_guest, v->vcpu);
-	rx = vmq_gmem_alloc(v->vm, RX_BYTES);
-	buf = vmq_gmem_alloc(v->vm, 4096);
+	rx = vmqt_gmem_alloc(v->vm, RX_BYTES);
+	buf = vmqt_gmem_alloc(v->vm, 4096);
 	for (c = 0; c < NR_VCPUS; c++) {
-		struct vmq_gmem tx = vmq_gmem_alloc(v->vm, TX_BYTES);
+		struct vmqt_gmem tx = vmqt_gmem_alloc(v->vm, TX_BYTES);
 		vm_vaddr_t gva = vm_vaddr_alloc_page(v->vm);
 		struct rl *p = addr_gva2hva(v->vm, gva);
 
@@ -199,16 +199,16 @@ static void cycle(int i)
 	for (v = 0; v < NR_VMS; v++)
 		for (c = 0; c < NR_VCPUS; c++)
 			mark[v][c] = READ_ONCE(vms[v].p[c]->progress);
-	TEST_ASSERT(vmq_settle(progressed, NULL),
+	TEST_ASSERT(vmqt_settle(progressed, NULL),
 		    "cycle %d: the guests make no progress", i);
 	/* Let each VM's sends through, so that rings fill and flow. */
 	for (v = 0; v < NR_VMS; v++) {
 		u32 id = READ_ONCE(vms[v].p[0]->id);
-		int ret = __vmq_pair(VMQ_IOC_ALLOW, id, id);
+		int ret = __vmqt_pair(VMQ_IOC_ALLOW, id, id);
 
 		TEST_ASSERT(!ret || ret == -ESRCH, "allow %u: %d", id, ret);
 	}
-	vmq_dev_close();
+	vmqt_dev_close();
 
 	if (i % 2) {
 		doomed = &vms[i / 2 % NR_VMS];
@@ -216,13 +216,13 @@ static void cycle(int i)
 		TEST_ASSERT(!pthread_create(&killer, NULL, free_vm, doomed->vm),
 			    "destroyer");
 	}
-	TEST_ASSERT(vmq_settle(vmq_unload_module, NULL), "cycle %d: delete_module: %s", i,
+	TEST_ASSERT(vmqt_settle(vmqt_unload_module, NULL), "cycle %d: delete_module: %s", i,
 		    strerror(errno));
 	if (doomed) {
 		TEST_ASSERT(!pthread_join(killer, NULL), "join destroyer");
 		rvm_start(doomed);
 	}
-	vmq_load_module();
+	vmqt_load_module();
 }
 
 static void test_reload_cycles(void)
@@ -240,9 +240,9 @@ static void test_reload_cycles(void)
 		rvm_stop(&vms[v]);
 		kvm_vm_free(vms[v].vm);
 	}
-	TEST_ASSERT(vmq_settle(vmq_stats_live_at, &(struct vmq_stats){ 0 }),
+	TEST_ASSERT(vmqt_settle(vmqt_stats_live_at, &(struct vmq_stats){ 0 }),
 		    "live objects left after the VMs are gone");
-	s = vmq_stats();
+	s = vmqt_stats();
 	ksft_print_msg("%d cycles; last module: %llu VMs adopted, %llu released\n",
 		       cycles, s.vms_created, s.vms_destroyed);
 }
@@ -257,7 +257,7 @@ int main(void)
 		ksft_test_result_skip("fresh VMs after the cycles\n");
 		ksft_finished();
 	}
-	vmq_run_case("unload and reload while VMs use vmq", test_reload_cycles);
-	vmq_run_case("fresh VMs after the cycles", vmq_one_message);
+	vmqt_run_case("unload and reload while VMs use vmq", test_reload_cycles);
+	vmqt_run_case("fresh VMs after the cycles", vmqt_one_message);
 	ksft_finished();
 }

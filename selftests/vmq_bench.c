@@ -293,15 +293,15 @@ struct bvm {
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
 	struct bparam *p;
-	struct vmq_gmem rx, tx, buf;
+	struct vmqt_gmem rx, tx, buf;
 	u64 big_used;		/* bytes of the big slot handed out */
 	u32 id;
 };
 
 /* Page-aligned guest memory, physically contiguous, from the big slot. */
-static struct vmq_gmem bvm_alloc(struct bvm *b, size_t bytes)
+static struct vmqt_gmem bvm_alloc(struct bvm *b, size_t bytes)
 {
-	struct vmq_gmem m;
+	struct vmqt_gmem m;
 
 	bytes = (bytes + 4095) & ~4095UL;
 	TEST_ASSERT(b->big_used + bytes <= BIG_PAGES * 4096UL, "big slot full");
@@ -332,7 +332,7 @@ static double now_s(void)
 
 static s64 bvm_run(struct bvm *b)
 {
-	return vmq_vcpu_sync(b->vcpu);
+	return vmqt_vcpu_sync(b->vcpu);
 }
 
 static s64 bvm_op(struct bvm *b, u64 op)
@@ -356,7 +356,7 @@ static void bvm_create(struct bvm *b)
 	b->p = addr_gva2hva(b->vm, p);
 	memset(b->p, 0, sizeof(*b->p));
 	vcpu_args_set(b->vcpu, 1, p);
-	TEST_ASSERT(!__vmq_attach(b->vm, NULL, &b->id), "VMQ_IOC_ATTACH_VM");
+	TEST_ASSERT(!__vmqt_attach(b->vm, NULL, &b->id), "VMQ_IOC_ATTACH_VM");
 
 	b->rx = bvm_alloc(b, VMQ_RING_HDR_SIZE + RX_DATA);
 	b->p->rx_gva = b->rx.gva;
@@ -373,7 +373,7 @@ static void bvm_create(struct bvm *b)
 	TEST_ASSERT(!r, "VMQ_HC_TX_REGISTER: %ld", (long)r);
 
 	b->buf = bvm_alloc(b, MAX_MSG);
-	vmq_fill(b->buf.hva, MAX_MSG, b->id, 0);
+	vmqt_fill(b->buf.hva, MAX_MSG, b->id, 0);
 	b->p->buf_gpa = b->buf.gpa;
 }
 
@@ -387,15 +387,15 @@ static void pair_create(struct bvm *a, struct bvm *b)
 {
 	bvm_create(a);
 	bvm_create(b);
-	vmq_allow(a->id, b->id);
-	vmq_allow(b->id, a->id);
+	vmqt_allow(a->id, b->id);
+	vmqt_allow(b->id, a->id);
 	a->p->peer = b->id;
 	b->p->peer = a->id;
 }
 
 static void stall_report(const char *who, struct bvm *b)
 {
-	struct vmq_vm_info i = vmq_info_of(b->id);
+	struct vmq_vm_info i = vmqt_info_of(b->id);
 	struct vmq_ring_hdr *h = b->rx.hva;
 
 	fprintf(stderr,
@@ -403,13 +403,13 @@ static void stall_report(const char *who, struct bvm *b)
 		who, b->id, READ_ONCE(b->p->progress), b->p->n, b->p->retries,
 		i.counters[VMQ_CTR_WAITS], i.queue_msgs, h->prod_head, h->prod_msgs,
 		h->cons_tail, h->cons_msgs, i.counters[VMQ_CTR_TX_MSGS],
-		i.counters[VMQ_CTR_RX_MSGS], vmq_stats().live_waits);
+		i.counters[VMQ_CTR_RX_MSGS], vmqt_stats().live_waits);
 }
 
 /* The sender's guest reported no failure and the receiver got everything. */
 static void check_sent(const char *bench, struct bvm *s, struct bvm *r, u64 n)
 {
-	u64 got = vmq_ctr(r->id, VMQ_CTR_RX_MSGS);
+	u64 got = vmqt_ctr(r->id, VMQ_CTR_RX_MSGS);
 
 	if (s->p->errors || got < n) {
 		stall_report("sender", s);
@@ -423,7 +423,7 @@ static void check_sent(const char *bench, struct bvm *s, struct bvm *r, u64 n)
 /* Host thread that consumes a receive ring as it fills. */
 struct drainer {
 	pthread_t thread;
-	struct vmq_gmem *ring;
+	struct vmqt_gmem *ring;
 	u64 want;
 	bool done;		/* the sender finished: stop once empty */
 	u64 got;
@@ -435,7 +435,7 @@ static void *drain_fn(void *arg)
 	struct drainer *d = arg;
 
 	while (d->got < d->want) {
-		const struct vmq_msg_hdr *m = vmq_host_peek(d->ring);
+		const struct vmq_msg_hdr *m = vmqt_host_peek(d->ring);
 
 		if (!m) {
 			if (__atomic_load_n(&d->done, __ATOMIC_ACQUIRE))
@@ -445,12 +445,12 @@ static void *drain_fn(void *arg)
 		}
 		d->got++;
 		d->bytes += m->len;
-		vmq_host_consume(d->ring, m);
+		vmqt_host_consume(d->ring, m);
 	}
 	return NULL;
 }
 
-static void drain_start(struct drainer *d, struct vmq_gmem *ring, u64 want)
+static void drain_start(struct drainer *d, struct vmqt_gmem *ring, u64 want)
 {
 	d->ring = ring;
 	d->want = want;
@@ -529,11 +529,11 @@ static void tx_send(const char *bench, u64 op, u64 batch, u64 n)
 	s.p->n = n;
 	s.p->retries = 0;
 	drain_start(&d, &r.rx, n);
-	exits = vmq_vcpu_stat(s.vcpu, "exits");
+	exits = vmqt_vcpu_stat(s.vcpu, "exits");
 	t = now_s();
 	bvm_op(&s, op);
 	t = now_s() - t;
-	exits = vmq_vcpu_stat(s.vcpu, "exits") - exits;
+	exits = vmqt_vcpu_stat(s.vcpu, "exits") - exits;
 	drain_join(&d);
 	check_sent(bench, &s, &r, n + 64);
 
@@ -612,10 +612,10 @@ static void bench_round_trip(void)
 /* --- page transfer ------------------------------------------------------------ */
 
 /* Give @b a page window of WIN_SLOTS pages of @page_size at WIN_GPA. */
-static struct vmq_win bvm_window(struct bvm *b, u64 page_size)
+static struct vmqt_win bvm_window(struct bvm *b, u64 page_size)
 {
-	struct vmq_win w = vmq_window_map(b->vm, WIN_SLOT, WIN_GPA, WIN_SLOTS,
-					  page_size);
+	struct vmqt_win w = vmqt_window_map(b->vm, WIN_SLOT, WIN_GPA, WIN_SLOTS,
+					    page_size);
 	s64 r;
 
 	b->p->page_size = page_size;
@@ -627,7 +627,7 @@ static struct vmq_win bvm_window(struct bvm *b, u64 page_size)
 static void page_transfer(const char *bench, u64 page_size, u64 n)
 {
 	const u64 warm = 2 * WIN_SLOTS;
-	struct vmq_win ws, wr;
+	struct vmqt_win ws, wr;
 	struct bvm s, r;
 	pthread_t ts, tr;
 	u64 copied;
@@ -645,22 +645,22 @@ static void page_transfer(const char *bench, u64 page_size, u64 n)
 		s.p->op = B_PAGE_SEND;
 		r.p->op = B_PAGE_SINK;
 		s.p->retries = 0;
-		copied = vmq_stats().bytes_copied;
+		copied = vmqt_stats().bytes_copied;
 		t = now_s();
 		TEST_ASSERT(!pthread_create(&tr, NULL, run_fn, &r) &&
 			    !pthread_create(&ts, NULL, run_fn, &s), "threads");
 		join_watch(ts, &s, &r);
 		join_watch(tr, &s, &r);
 		t = now_s() - t;
-		copied = vmq_stats().bytes_copied - copied;
+		copied = vmqt_stats().bytes_copied - copied;
 		TEST_ASSERT(!s.p->errors && !r.p->errors,
 			    "%s: sender errors %lu (last %ld), receiver errors %lu (last %ld)",
 			    bench, s.p->errors, (long)s.p->last_error,
 			    r.p->errors, (long)r.p->last_error);
 	}
-	TEST_ASSERT(vmq_ctr(r.id, VMQ_CTR_PAGES_RX) == n + warm,
+	TEST_ASSERT(vmqt_ctr(r.id, VMQ_CTR_PAGES_RX) == n + warm,
 		    "%s: receiver got %lu pages of %lu", bench,
-		    (unsigned long)vmq_ctr(r.id, VMQ_CTR_PAGES_RX), n + warm);
+		    (unsigned long)vmqt_ctr(r.id, VMQ_CTR_PAGES_RX), n + warm);
 
 	report(bench, "pages_per_second", n / t, "pages/s");
 	report(bench, "throughput", (double)page_size * n / t / (1024.0 * MiB),
@@ -670,8 +670,8 @@ static void page_transfer(const char *bench, u64 page_size, u64 n)
 	       "retries/page");
 	bvm_free(&s);
 	bvm_free(&r);
-	vmq_window_unmap(&ws);
-	vmq_window_unmap(&wr);
+	vmqt_window_unmap(&ws);
+	vmqt_window_unmap(&wr);
 }
 
 static void bench_page_transfer(void)
@@ -746,7 +746,7 @@ int main(int argc, char **argv)
 
 	if (sc && strtoul(sc, NULL, 0) > 0)
 		scale = strtoul(sc, NULL, 0);
-	vmq_dev();
+	vmqt_dev();
 	report_env();
 	for (i = 0; i < ARRAY_SIZE(benches); i++)
 		if (selected(benches[i].name, argc, argv))

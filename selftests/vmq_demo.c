@@ -598,7 +598,7 @@ struct demo_vm {
 	struct kvm_vcpu *vcpu;
 	struct demo_page *p;
 	pthread_t thread;
-	struct vmq_win w;	/* page window; w.fd -1 if none */
+	struct vmqt_win w;	/* page window; w.fd -1 if none */
 	u32 id;
 	int status;		/* 0: GUEST_DONE; -1: failed */
 	char why[256];
@@ -675,16 +675,16 @@ static void *demo_vcpu_thread(void *arg)
 
 static void demo_vm_create(struct demo_vm *d, enum role r, u64 blocks)
 {
-	struct vmq_gmem page, rx, tx, buf;
+	struct vmqt_gmem page, rx, tx, buf;
 
 	memset(d, 0, sizeof(*d));
 	d->vm = vm_create_with_one_vcpu(&d->vcpu, guest_code);
 	vm_init_descriptor_tables(d->vm);
 	vcpu_init_descriptor_tables(d->vcpu);
-	page = vmq_gmem_alloc(d->vm, 4096);
-	rx = vmq_gmem_alloc(d->vm, VMQ_RING_HDR_SIZE + RX_DATA);
-	tx = vmq_gmem_alloc(d->vm, TX_BYTES);
-	buf = vmq_gmem_alloc(d->vm, TX_DESC * BLOCK_SIZE);
+	page = vmqt_gmem_alloc(d->vm, 4096);
+	rx = vmqt_gmem_alloc(d->vm, VMQ_RING_HDR_SIZE + RX_DATA);
+	tx = vmqt_gmem_alloc(d->vm, TX_BYTES);
+	buf = vmqt_gmem_alloc(d->vm, TX_DESC * BLOCK_SIZE);
 	d->p = page.hva;
 	d->p->role = r;
 	d->p->nr_blocks = blocks;
@@ -700,11 +700,11 @@ static void demo_vm_create(struct demo_vm *d, enum role r, u64 blocks)
 	d->w.fd = -1;
 	if (r != READER) {
 		/* A page window, as a VMM sets one up; the guest binds it. */
-		d->w = vmq_window_map(d->vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS, 4096);
+		d->w = vmqt_window_map(d->vm, WIN_MEMSLOT, WIN_GPA, WIN_SLOTS, 4096);
 		d->p->win = 1;
 	}
 	/* Known to vmq, but unnamed and allowed nothing: vmqctl does that. */
-	TEST_ASSERT(!__vmq_attach(d->vm, NULL, &d->id), "VMQ_IOC_ATTACH_VM");
+	TEST_ASSERT(!__vmqt_attach(d->vm, NULL, &d->id), "VMQ_IOC_ATTACH_VM");
 }
 
 /* The vmqctl binary: $VMQCTL, else "vmqctl" from $PATH. */
@@ -777,7 +777,7 @@ static int demo_run(const struct demo_opts *o, struct demo_result *res)
 	int i, rc = 0;
 
 	memset(res, 0, sizeof(*res));
-	copied = vmq_stats().bytes_copied;
+	copied = vmqt_stats().bytes_copied;
 	demo_say("vmq demo: read -> decode -> play, %lu blocks of %u bytes\n",
 		 (unsigned long)o->blocks, BLOCK_SIZE);
 	for (i = 0; i < NR_ROLES; i++) {
@@ -785,7 +785,7 @@ static int demo_run(const struct demo_opts *o, struct demo_result *res)
 		snprintf(ids[i], sizeof(ids[i]), "%u", d[i].id);
 	}
 	for (i = 0; i < NR_ROLES; i++) {
-		exits_before[i] = vmq_vcpu_stat(d[i].vcpu, "exits");
+		exits_before[i] = vmqt_vcpu_stat(d[i].vcpu, "exits");
 		TEST_ASSERT(!pthread_create(&d[i].thread, NULL, demo_vcpu_thread,
 					    &d[i]), "pthread_create");
 	}
@@ -855,7 +855,7 @@ static int demo_run(const struct demo_opts *o, struct demo_result *res)
 
 	/* Tally: guests' own counts, the kernel's error counters, KVM's exits. */
 	for (i = 0; i < NR_ROLES; i++) {
-		struct vmq_vm_info vi = vmq_info_of(d[i].id);
+		struct vmq_vm_info vi = vmqt_info_of(d[i].id);
 		int c;
 
 		if (d[i].status) {
@@ -875,9 +875,9 @@ static int demo_run(const struct demo_opts *o, struct demo_result *res)
 		res->lazy += vi.counters[VMQ_CTR_LAZY_MSGS];
 		res->pages += vi.counters[VMQ_CTR_PAGES_TX];
 		res->waits += vi.counters[VMQ_CTR_WAITS];
-		res->exits += vmq_vcpu_stat(d[i].vcpu, "exits") - exits_before[i];
+		res->exits += vmqt_vcpu_stat(d[i].vcpu, "exits") - exits_before[i];
 	}
-	res->copied = vmq_stats().bytes_copied - copied;
+	res->copied = vmqt_stats().bytes_copied - copied;
 	res->blocks = d[PLAYER].p->blocks;
 	res->verdict = d[PLAYER].p->verdict;
 	res->same_stream = d[READER].p->blocks == o->blocks &&
@@ -933,7 +933,7 @@ static int demo_run(const struct demo_opts *o, struct demo_result *res)
 	for (i = 0; i < NR_ROLES; i++) {
 		kvm_vm_free(d[i].vm);
 		if (d[i].w.fd >= 0)
-			vmq_window_unmap(&d[i].w);
+			vmqt_window_unmap(&d[i].w);
 	}
 	return rc;
 }
@@ -977,7 +977,7 @@ int main(int argc, char **argv)
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	vmq_dev();
+	vmqt_dev();
 	rc = demo_run(&o, &res);
 	printf("vmq demo: %s\n", rc ? "FAILED" : "ok");
 	return rc ? 1 : 0;

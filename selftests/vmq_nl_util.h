@@ -32,14 +32,14 @@
  * Where a test is, for a watchdog's report: a test may point this at
  * memory its parent can read (a MAP_SHARED page); NULL: not kept.
  */
-static char *vnl_stage;
+static char *vmqt_stage;
 
-#define vnl_set_stage(fmt, ...) do {					\
-	if (vnl_stage)							\
-		snprintf(vnl_stage, 128, fmt, ##__VA_ARGS__);		\
+#define vmqt_set_stage(fmt, ...) do {					\
+	if (vmqt_stage)							\
+		snprintf(vmqt_stage, 128, fmt, ##__VA_ARGS__);		\
 } while (0)
 
-struct vnl {
+struct vmqt_nl {
 	struct nl_sock *sk;
 	int family;
 	/* Result of the last request. */
@@ -56,33 +56,33 @@ struct vnl {
 };
 
 /* One VM as VMQ_CMD_GET_VM reports it. */
-#define VNL_MAX_PEERS 16
-struct vnl_vm {
+#define VMQT_NL_MAX_PEERS 16
+struct vmqt_nl_vm {
 	u32 id;
 	bool has_name;
 	char name[VMQ_NAME_MAX];
 	u32 pid;
 	u32 queue_size, queue_bytes, queue_msgs;
 	bool has_peers, has_quotas, has_counters;
-	u32 peers[VNL_MAX_PEERS];
+	u32 peers[VMQT_NL_MAX_PEERS];
 	int nr_peers;
 	u32 max_msg, max_queue;
 	u64 ctr[VMQ_CTR_NR];
 	int nr_ctr;
 };
 
-#define VNL_MAX_VMS 64
-struct vnl_vms {
-	struct vnl_vm vm[VNL_MAX_VMS];
+#define VMQT_NL_MAX_VMS 64
+struct vmqt_nl_vms {
+	struct vmqt_nl_vm vm[VMQT_NL_MAX_VMS];
 	int n;
 };
 
-static inline int vnl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e,
-			     void *arg)
+static inline int vmqt_nl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e,
+				 void *arg)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	struct vnl *v = arg;
+	struct vmqt_nl *v = arg;
 	int off = sizeof(*e);
 
 	v->done = true;
@@ -104,9 +104,9 @@ static inline int vnl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e,
 	return NL_STOP;
 }
 
-static inline int vnl_ack_cb(struct nl_msg *msg, void *arg)
+static inline int vmqt_nl_ack_cb(struct nl_msg *msg, void *arg)
 {
-	struct vnl *v = arg;
+	struct vmqt_nl *v = arg;
 
 	v->done = true;
 	return NL_STOP;
@@ -116,12 +116,12 @@ static inline int vnl_ack_cb(struct nl_msg *msg, void *arg)
  * NLMSG_DONE: a dump that failed carries its errno there, and with
  * NLM_F_ACK_TLVS the extended ACK's attributes right after it.
  */
-static inline int vnl_done_cb(struct nl_msg *msg, void *arg)
+static inline int vmqt_nl_done_cb(struct nl_msg *msg, void *arg)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 	int len = nlh->nlmsg_len - NLMSG_HDRLEN - (int)sizeof(int);
-	struct vnl *v = arg;
+	struct vmqt_nl *v = arg;
 
 	v->done = true;
 	if (len < 0)
@@ -137,7 +137,7 @@ static inline int vnl_done_cb(struct nl_msg *msg, void *arg)
 }
 
 /* Connect, resolve the family, turn on extended ACKs. -ENOENT: no vmq. */
-static inline int vnl_open(struct vnl *v)
+static inline int vmqt_nl_open(struct vmqt_nl *v)
 {
 	int one = 1;
 
@@ -157,14 +157,14 @@ static inline int vnl_open(struct vnl *v)
 	return 0;
 }
 
-static inline void vnl_close(struct vnl *v)
+static inline void vmqt_nl_close(struct vmqt_nl *v)
 {
 	if (v->sk)
 		nl_socket_free(v->sk);
 	v->sk = NULL;
 }
 
-static inline struct nl_msg *vnl_msg(struct vnl *v, u8 cmd, int flags)
+static inline struct nl_msg *vmqt_nl_msg(struct vmqt_nl *v, u8 cmd, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 
@@ -179,8 +179,8 @@ static inline struct nl_msg *vnl_msg(struct vnl *v, u8 cmd, int flags)
  * Send @msg (consumed), hand every reply to @parse, wait for the ACK, the end
  * of the dump, or the error. Returns 0 or the kernel's negative errno.
  */
-static inline int vnl_xfer(struct vnl *v, struct nl_msg *msg,
-			   nl_recvmsg_msg_cb_t parse, void *arg)
+static inline int vmqt_nl_xfer(struct vmqt_nl *v, struct nl_msg *msg,
+			       nl_recvmsg_msg_cb_t parse, void *arg)
 {
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 	int ret;
@@ -190,13 +190,13 @@ static inline int vnl_xfer(struct vnl *v, struct nl_msg *msg,
 	v->err = 0;
 	v->msg[0] = '\0';
 	v->offs = -1;
-	nl_cb_err(cb, NL_CB_CUSTOM, vnl_err_cb, v);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, vnl_ack_cb, v);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, vnl_done_cb, v);
+	nl_cb_err(cb, NL_CB_CUSTOM, vmqt_nl_err_cb, v);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, vmqt_nl_ack_cb, v);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, vmqt_nl_done_cb, v);
 	if (parse)
 		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, parse, arg);
-	vnl_set_stage("netlink command %u",
-		      ((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd);
+	vmqt_set_stage("netlink command %u",
+		       ((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd);
 	ret = nl_send_auto(v->sk, msg);
 	nlmsg_free(msg);
 	if (ret < 0 && v->lenient) {
@@ -215,26 +215,26 @@ static inline int vnl_xfer(struct vnl *v, struct nl_msg *msg,
 			    nl_geterror(ret));
 	}
 	nl_cb_put(cb);
-	vnl_set_stage("-");
+	vmqt_set_stage("-");
 	return v->err;
 }
 
 /* The attribute the last error pointed at (its offset in our request). */
-static inline bool vnl_msg_is(struct vnl *v, const char *text)
+static inline bool vmqt_nl_msg_is(struct vmqt_nl *v, const char *text)
 {
 	return !strcmp(v->msg, text);
 }
 
-static inline int vnl_parse_vm(struct nl_msg *msg, void *arg)
+static inline int vmqt_nl_parse_vm(struct nl_msg *msg, void *arg)
 {
-	struct vnl_vms *vms = arg;
+	struct vmqt_nl_vms *vms = arg;
 	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
 	struct nlattr *tb[VMQ_A_MAX + 1], *a;
-	struct vnl_vm *vm;
+	struct vmqt_nl_vm *vm;
 	int rem;
 
 	TEST_ASSERT(gh->cmd == VMQ_CMD_GET_VM, "reply cmd %u", gh->cmd);
-	TEST_ASSERT(vms->n < VNL_MAX_VMS, "too many VMs");
+	TEST_ASSERT(vms->n < VMQT_NL_MAX_VMS, "too many VMs");
 	vm = &vms->vm[vms->n++];
 	memset(vm, 0, sizeof(*vm));
 	TEST_ASSERT(!nla_parse(tb, VMQ_A_MAX, genlmsg_attrdata(gh, 0),
@@ -260,7 +260,7 @@ static inline int vnl_parse_vm(struct nl_msg *msg, void *arg)
 		nla_for_each_nested(a, tb[VMQ_A_VM_PEERS], rem) {
 			TEST_ASSERT(nla_type(a) == VMQ_A_PEER_ID,
 				    "peer list holds attribute %d", nla_type(a));
-			TEST_ASSERT(vm->nr_peers < VNL_MAX_PEERS, "peers");
+			TEST_ASSERT(vm->nr_peers < VMQT_NL_MAX_PEERS, "peers");
 			vm->peers[vm->nr_peers++] = nla_get_u32(a);
 		}
 	}
@@ -297,11 +297,11 @@ static inline int vnl_parse_vm(struct nl_msg *msg, void *arg)
 }
 
 /* VMQ_CMD_GET_VM (do) by id (non-zero) or name. */
-static inline int vnl_get(struct vnl *v, u32 id, const char *name,
-			  struct vnl_vm *out)
+static inline int vmqt_nl_get(struct vmqt_nl *v, u32 id, const char *name,
+			      struct vmqt_nl_vm *out)
 {
-	static struct vnl_vms vms;
-	struct nl_msg *msg = vnl_msg(v, VMQ_CMD_GET_VM, 0);
+	static struct vmqt_nl_vms vms;
+	struct nl_msg *msg = vmqt_nl_msg(v, VMQ_CMD_GET_VM, 0);
 	int ret;
 
 	if (id)
@@ -309,7 +309,7 @@ static inline int vnl_get(struct vnl *v, u32 id, const char *name,
 	if (name)
 		NLA_PUT_STRING(msg, VMQ_A_VM_NAME, name);
 	vms.n = 0;
-	ret = vnl_xfer(v, msg, vnl_parse_vm, &vms);
+	ret = vmqt_nl_xfer(v, msg, vmqt_nl_parse_vm, &vms);
 	if (!ret) {
 		TEST_ASSERT(vms.n == 1, "GET_VM do: %d replies", vms.n);
 		if (out)
@@ -321,25 +321,25 @@ nla_put_failure:
 	return -ENOMEM;
 }
 
-static inline struct vnl_vm vnl_get_ok(struct vnl *v, u32 id)
+static inline struct vmqt_nl_vm vmqt_nl_get_ok(struct vmqt_nl *v, u32 id)
 {
-	struct vnl_vm vm;
-	int ret = vnl_get(v, id, NULL, &vm);
+	struct vmqt_nl_vm vm;
+	int ret = vmqt_nl_get(v, id, NULL, &vm);
 
 	TEST_ASSERT(!ret, "GET_VM %u: %d (%s)", id, ret, v->msg);
 	return vm;
 }
 
 /* VMQ_CMD_GET_VM dump into @vms. */
-static inline int vnl_dump(struct vnl *v, struct vnl_vms *vms)
+static inline int vmqt_nl_dump(struct vmqt_nl *v, struct vmqt_nl_vms *vms)
 {
 	vms->n = 0;
-	return vnl_xfer(v, vnl_msg(v, VMQ_CMD_GET_VM, NLM_F_DUMP),
-			vnl_parse_vm, vms);
+	return vmqt_nl_xfer(v, vmqt_nl_msg(v, VMQ_CMD_GET_VM, NLM_F_DUMP),
+			    vmqt_nl_parse_vm, vms);
 }
 
-static inline void vnl_put_vm(struct nl_msg *msg, u32 id, const char *name,
-			      int id_attr, int name_attr)
+static inline void vmqt_nl_put_vm(struct nl_msg *msg, u32 id, const char *name,
+				  int id_attr, int name_attr)
 {
 	if (id)
 		TEST_ASSERT(!nla_put_u32(msg, id_attr, id), "nla_put");
@@ -348,31 +348,31 @@ static inline void vnl_put_vm(struct nl_msg *msg, u32 id, const char *name,
 }
 
 /* VMQ_CMD_ALLOW / REVOKE / INTRODUCE by ids or names. */
-static inline int vnl_pair(struct vnl *v, u8 cmd, u32 id, const char *name,
-			   u32 peer, const char *peer_name)
+static inline int vmqt_nl_pair(struct vmqt_nl *v, u8 cmd, u32 id, const char *name,
+			       u32 peer, const char *peer_name)
 {
-	struct nl_msg *msg = vnl_msg(v, cmd, 0);
+	struct nl_msg *msg = vmqt_nl_msg(v, cmd, 0);
 
-	vnl_put_vm(msg, id, name, VMQ_A_VM_ID, VMQ_A_VM_NAME);
-	vnl_put_vm(msg, peer, peer_name, VMQ_A_PEER_ID, VMQ_A_PEER_NAME);
-	return vnl_xfer(v, msg, NULL, NULL);
+	vmqt_nl_put_vm(msg, id, name, VMQ_A_VM_ID, VMQ_A_VM_NAME);
+	vmqt_nl_put_vm(msg, peer, peer_name, VMQ_A_PEER_ID, VMQ_A_PEER_NAME);
+	return vmqt_nl_xfer(v, msg, NULL, NULL);
 }
 
-static inline void vnl_pair_ok(struct vnl *v, u8 cmd, u32 id, u32 peer)
+static inline void vmqt_nl_pair_ok(struct vmqt_nl *v, u8 cmd, u32 id, u32 peer)
 {
-	int ret = vnl_pair(v, cmd, id, NULL, peer, NULL);
+	int ret = vmqt_nl_pair(v, cmd, id, NULL, peer, NULL);
 
 	TEST_ASSERT(!ret, "pair command %u %u->%u: %d (%s)", cmd, id, peer,
 		    ret, v->msg);
 }
 
 /* VMQ_CMD_SET_VM: @name and/or quotas (a negative quota is left out). */
-static inline int vnl_set(struct vnl *v, u32 id, const char *name,
-			  long long max_msg, long long max_queue)
+static inline int vmqt_nl_set(struct vmqt_nl *v, u32 id, const char *name,
+			      long long max_msg, long long max_queue)
 {
-	struct nl_msg *msg = vnl_msg(v, VMQ_CMD_SET_VM, 0);
+	struct nl_msg *msg = vmqt_nl_msg(v, VMQ_CMD_SET_VM, 0);
 
-	vnl_put_vm(msg, id, name, VMQ_A_VM_ID, VMQ_A_VM_NAME);
+	vmqt_nl_put_vm(msg, id, name, VMQ_A_VM_ID, VMQ_A_VM_NAME);
 	if (max_msg >= 0 || max_queue >= 0) {
 		struct nlattr *nest = nla_nest_start(msg, VMQ_A_VM_QUOTAS);
 
@@ -385,46 +385,46 @@ static inline int vnl_set(struct vnl *v, u32 id, const char *name,
 						 max_queue), "nla_put");
 		nla_nest_end(msg, nest);
 	}
-	return vnl_xfer(v, msg, NULL, NULL);
+	return vmqt_nl_xfer(v, msg, NULL, NULL);
 }
 
 /* VMQ_CMD_RESET_COUNTERS; @id 0: every VM. */
-static inline int vnl_reset(struct vnl *v, u32 id)
+static inline int vmqt_nl_reset(struct vmqt_nl *v, u32 id)
 {
-	struct nl_msg *msg = vnl_msg(v, VMQ_CMD_RESET_COUNTERS, 0);
+	struct nl_msg *msg = vmqt_nl_msg(v, VMQ_CMD_RESET_COUNTERS, 0);
 
 	if (id)
 		TEST_ASSERT(!nla_put_u32(msg, VMQ_A_VM_ID, id), "nla_put");
-	return vnl_xfer(v, msg, NULL, NULL);
+	return vmqt_nl_xfer(v, msg, NULL, NULL);
 }
 
 /* Events: a second socket in the "events" multicast group. */
-struct vnl_event {
+struct vmqt_nl_event {
 	u32 event, vm, peer;
 	s32 error;
 	bool has_peer, has_error;
 };
 
-#define VNL_MAX_EVENTS 256
-struct vnl_events {
+#define VMQT_NL_MAX_EVENTS 256
+struct vmqt_nl_events {
 	struct nl_sock *sk;
-	struct vnl_event ev[VNL_MAX_EVENTS];
+	struct vmqt_nl_event ev[VMQT_NL_MAX_EVENTS];
 	int n;
 };
 
-static inline int vnl_event_cb(struct nl_msg *msg, void *arg)
+static inline int vmqt_nl_event_cb(struct nl_msg *msg, void *arg)
 {
-	struct vnl_events *e = arg;
+	struct vmqt_nl_events *e = arg;
 	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
 	struct nlattr *tb[VMQ_A_MAX + 1];
-	struct vnl_event *ev;
+	struct vmqt_nl_event *ev;
 
 	TEST_ASSERT(gh->cmd == VMQ_CMD_EVENT, "multicast cmd %u", gh->cmd);
 	TEST_ASSERT(!nla_parse(tb, VMQ_A_MAX, genlmsg_attrdata(gh, 0),
 			       genlmsg_attrlen(gh, 0), NULL), "nla_parse");
 	TEST_ASSERT(tb[VMQ_A_EVENT] && tb[VMQ_A_VM_ID],
 		    "event without VMQ_A_EVENT or VMQ_A_VM_ID");
-	if (e->n >= VNL_MAX_EVENTS)
+	if (e->n >= VMQT_NL_MAX_EVENTS)
 		return NL_OK;
 	ev = &e->ev[e->n++];
 	memset(ev, 0, sizeof(*ev));
@@ -441,7 +441,7 @@ static inline int vnl_event_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static inline void vnl_events_open(struct vnl_events *e)
+static inline void vmqt_nl_events_open(struct vmqt_nl_events *e)
 {
 	int grp;
 
@@ -455,11 +455,11 @@ static inline void vnl_events_open(struct vnl_events *e)
 		    VMQ_GENL_MCGRP_EVENTS, nl_geterror(grp));
 	TEST_ASSERT(!nl_socket_add_membership(e->sk, grp), "add_membership");
 	TEST_ASSERT(!nl_socket_set_nonblocking(e->sk), "nonblocking");
-	nl_socket_modify_cb(e->sk, NL_CB_VALID, NL_CB_CUSTOM, vnl_event_cb, e);
+	nl_socket_modify_cb(e->sk, NL_CB_VALID, NL_CB_CUSTOM, vmqt_nl_event_cb, e);
 }
 
 /* Read every event queued on the socket now. */
-static inline void vnl_events_drain(struct vnl_events *e)
+static inline void vmqt_nl_events_drain(struct vmqt_nl_events *e)
 {
 	int ret;
 
@@ -469,8 +469,8 @@ static inline void vnl_events_drain(struct vnl_events *e)
 	TEST_ASSERT(ret == -NLE_AGAIN, "events: %s", nl_geterror(ret));
 }
 
-static inline struct vnl_event *vnl_events_find(struct vnl_events *e, u32 ev,
-						u32 vm)
+static inline struct vmqt_nl_event *vmqt_nl_events_find(struct vmqt_nl_events *e, u32 ev,
+							u32 vm)
 {
 	int i;
 
@@ -485,16 +485,16 @@ static inline struct vnl_event *vnl_events_find(struct vnl_events *e, u32 ev,
  * operation that causes them, so it is normally queued already; a VM's
  * teardown may finish a little later, hence the (generous) poll.
  */
-static inline struct vnl_event *vnl_events_wait(struct vnl_events *e, u32 ev,
-						u32 vm)
+static inline struct vmqt_nl_event *vmqt_nl_events_wait(struct vmqt_nl_events *e, u32 ev,
+							u32 vm)
 {
 	struct pollfd p = { .fd = nl_socket_get_fd(e->sk), .events = POLLIN };
-	struct vnl_event *r;
+	struct vmqt_nl_event *r;
 	int tries;
 
 	for (tries = 0; tries < 60; tries++) {
-		vnl_events_drain(e);
-		r = vnl_events_find(e, ev, vm);
+		vmqt_nl_events_drain(e);
+		r = vmqt_nl_events_find(e, ev, vm);
 		if (r)
 			return r;
 		poll(&p, 1, 1000);
@@ -502,7 +502,7 @@ static inline struct vnl_event *vnl_events_wait(struct vnl_events *e, u32 ev,
 	return NULL;
 }
 
-static inline void vnl_events_close(struct vnl_events *e)
+static inline void vmqt_nl_events_close(struct vmqt_nl_events *e)
 {
 	nl_socket_free(e->sk);
 	e->sk = NULL;

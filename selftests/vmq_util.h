@@ -37,13 +37,13 @@
  * stalls has shown how far it got, and so a forked case inherits no
  * unflushed output to print a second time.
  */
-static void __attribute__((constructor)) vmq_stdout_line_buffered(void)
+static void __attribute__((constructor)) vmqt_stdout_line_buffered(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
 /* Commands a command guest executes. */
-enum vmq_op {
+enum vmqt_op {
 	OP_HC,			/* raw hypercall: a[0] nr, a[1..4] args */
 	OP_INFO_LOOP,		/* a[0] VMQ_HC_INFO calls */
 	OP_READ_LOOP,		/* a[0] rounds of reading the queue, no exits */
@@ -51,7 +51,7 @@ enum vmq_op {
 	OP_INFO,		/* VMQ_HC_INFO; out[0..3] = RBX, RCX, RDX, RSI */
 	/*
 	 * OP_SEND_LOOP: a[0] dest, a[1] buffer gva, a[2] buffer gpa, a[3] tag0,
-	 * a[4] n, x[0] base length, x[1] fill id; see vmq_send_loop_len().
+	 * a[4] n, x[0] base length, x[1] fill id; see vmqt_send_loop_len().
 	 */
 	OP_SEND_LOOP,
 	OP_RX_SCAN,		/* a[0] rounds of reading the whole queue, no exits */
@@ -62,7 +62,7 @@ enum vmq_op {
 				 * VMQ_HC_SEND result or 0 */
 };
 
-struct vmq_guest_cmd {
+struct vmqt_cmd {
 	u64 op;
 	u64 a[5];
 	/* Guest-side views, set up by OP_HC registrations' callers. */
@@ -77,22 +77,22 @@ struct vmq_guest_cmd {
 
 /*
  * Payload convention of OP_SEND_LOOP and OP_RX_DRAIN: message @n of a loop
- * is vmq_send_loop_len(base, n) bytes of vmq_fill(fill id, n), tag tag0 + n.
+ * is vmqt_send_loop_len(base, n) bytes of vmqt_fill(fill id, n), tag tag0 + n.
  */
-static inline u32 vmq_send_loop_len(u64 base, u64 n)
+static inline u32 vmqt_send_loop_len(u64 base, u64 n)
 {
 	return base + (n % 8) * 17;
 }
 
-struct vmq_gvm {
+struct vmqt_gvm {
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
-	struct vmq_guest_cmd *cmd;	/* host view of the command page */
+	struct vmqt_cmd *cmd;	/* host view of the command page */
 	u32 id;
 };
 
 /* Guest memory the test can see from both sides. */
-struct vmq_gmem {
+struct vmqt_gmem {
 	vm_vaddr_t gva;
 	vm_paddr_t gpa;
 	void *hva;
@@ -100,11 +100,11 @@ struct vmq_gmem {
 };
 
 /* Payload pattern helpers (below), used by guest code too. */
-static inline void vmq_fill(void *buf, u32 len, u32 s, u32 n);
-static inline bool vmq_check_fill(const void *buf, u32 len, u32 s, u32 n);
+static inline void vmqt_fill(void *buf, u32 len, u32 s, u32 n);
+static inline bool vmqt_check_fill(const void *buf, u32 len, u32 s, u32 n);
 
 /* The guest's consumer view of the ring the harness registered for it. */
-static inline struct vmqg_rx vmq_guest_rx(struct vmq_guest_cmd *c)
+static inline struct vmqg_rx vmqt_guest_rx(struct vmqt_cmd *c)
 {
 	struct vmqg_rx rx;
 
@@ -115,8 +115,8 @@ static inline struct vmqg_rx vmq_guest_rx(struct vmq_guest_cmd *c)
 }
 
 /* Guest side: publish one transmit descriptor, no exit. */
-static inline void vmq_guest_tx_post1(struct vmq_guest_cmd *c, u32 dest, u64 gpa,
-				      u32 len, u64 tag)
+static inline void vmqt_guest_tx_post1(struct vmqt_cmd *c, u32 dest, u64 gpa,
+				       u32 len, u64 tag)
 {
 	struct vmq_tx_hdr *h = (void *)c->tx_gva;
 	struct vmq_tx_desc *d = (void *)(c->tx_gva + VMQ_RING_HDR_SIZE);
@@ -132,7 +132,7 @@ static inline void vmq_guest_tx_post1(struct vmq_guest_cmd *c, u32 dest, u64 gpa
 	__atomic_store_n(&h->prod, (u32)c->tx_prod, __ATOMIC_RELEASE);
 }
 
-static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
+static inline void vmqt_guest_cmd_loop(struct vmqt_cmd *c)
 {
 	for (;;) {
 		s64 r = 0;
@@ -165,9 +165,9 @@ static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 		}
 		case OP_TX_POST:
 			for (i = 0; i < c->a[4]; i++)
-				vmq_guest_tx_post1(c, c->a[0],
-						   c->a[1] + i * c->tx_stride,
-						   c->a[2], c->a[3] + i);
+				vmqt_guest_tx_post1(c, c->a[0],
+						    c->a[1] + i * c->tx_stride,
+						    c->a[2], c->a[3] + i);
 			r = c->tx_prod;
 			break;
 		case OP_TX_MIX: {
@@ -184,8 +184,8 @@ static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 						err = s;
 					continue;
 				}
-				vmq_guest_tx_post1(c, c->a[0], gpa, c->a[2],
-						   c->a[3] + i);
+				vmqt_guest_tx_post1(c, c->a[0], gpa, c->a[2],
+						    c->a[3] + i);
 			}
 			c->out[0] = err;
 			r = vmqg_tx_flush();
@@ -204,9 +204,9 @@ static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 		}
 		case OP_SEND_LOOP:
 			for (i = 0; i < c->a[4]; i++) {
-				u32 len = vmq_send_loop_len(c->x[0], i);
+				u32 len = vmqt_send_loop_len(c->x[0], i);
 
-				vmq_fill((void *)c->a[1], len, c->x[1], i);
+				vmqt_fill((void *)c->a[1], len, c->x[1], i);
 				r = vmqg_send(c->a[0], c->a[2], len, c->a[3] + i);
 				if (r)
 					break;
@@ -214,7 +214,7 @@ static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 			c->out[0] = i;	/* messages sent */
 			break;
 		case OP_RX_SCAN: {
-			struct vmqg_rx rx = vmq_guest_rx(c);
+			struct vmqg_rx rx = vmqt_guest_rx(c);
 			u64 bytes = 0, recs = 0, tags = 0;
 
 			for (i = 0; i < c->a[0]; i++) {
@@ -242,7 +242,7 @@ static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 			break;
 		}
 		case OP_RX_DRAIN: {
-			struct vmqg_rx rx = vmq_guest_rx(c);
+			struct vmqg_rx rx = vmqt_guest_rx(c);
 			const struct vmq_msg_hdr *m;
 			u64 bytes = 0, tags = 0, bad = 0;
 
@@ -250,8 +250,8 @@ static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 				r++;
 				bytes += m->len;
 				tags += m->tag;
-				bad += !vmq_check_fill(vmqg_msg_payload(m), m->len,
-						       m->sender, (u32)m->tag);
+				bad += !vmqt_check_fill(vmqg_msg_payload(m), m->len,
+							m->sender, (u32)m->tag);
 				vmqg_rx_consume(&rx, m);
 			}
 			c->out[0] = bytes;
@@ -266,14 +266,14 @@ static inline void vmq_guest_cmd_loop(struct vmq_guest_cmd *c)
 	}
 }
 
-static void vmq_cmd_guest(struct vmq_guest_cmd *c)
+static void vmqt_cmd_guest(struct vmqt_cmd *c)
 {
-	vmq_guest_cmd_loop(c);
+	vmqt_guest_cmd_loop(c);
 }
 
-static inline struct vmq_gmem vmq_gmem_alloc(struct kvm_vm *vm, size_t bytes)
+static inline struct vmqt_gmem vmqt_gmem_alloc(struct kvm_vm *vm, size_t bytes)
 {
-	struct vmq_gmem m;
+	struct vmqt_gmem m;
 
 	m.bytes = bytes;
 	m.gva = vm_vaddr_alloc(vm, bytes, 0x100000);
@@ -286,12 +286,12 @@ static inline struct vmq_gmem vmq_gmem_alloc(struct kvm_vm *vm, size_t bytes)
 	return m;
 }
 
-static inline struct vmq_gvm vmq_gvm_create(void)
+static inline struct vmqt_gvm vmqt_gvm_create(void)
 {
-	struct vmq_gvm g;
+	struct vmqt_gvm g;
 	vm_vaddr_t cmd;
 
-	g.vm = vm_create_with_one_vcpu(&g.vcpu, vmq_cmd_guest);
+	g.vm = vm_create_with_one_vcpu(&g.vcpu, vmqt_cmd_guest);
 	cmd = vm_vaddr_alloc_page(g.vm);
 	g.cmd = addr_gva2hva(g.vm, cmd);
 	memset(g.cmd, 0, sizeof(*g.cmd));
@@ -304,14 +304,14 @@ static inline struct vmq_gvm vmq_gvm_create(void)
  * A command guest whose VM has no in-kernel irqchip, so its vCPU has no
  * in-kernel local APIC: __vm_create() without vm_create_irqchip().
  */
-static inline struct vmq_gvm vmq_gvm_create_no_lapic(void)
+static inline struct vmqt_gvm vmqt_gvm_create_no_lapic(void)
 {
-	struct vmq_gvm g = { 0 };
+	struct vmqt_gvm g = { 0 };
 	vm_vaddr_t cmd;
 
 	g.vm = ____vm_create(VM_MODE_DEFAULT, 1024);
 	kvm_vm_elf_load(g.vm, program_invocation_name);
-	g.vcpu = vm_vcpu_add(g.vm, 0, vmq_cmd_guest);
+	g.vcpu = vm_vcpu_add(g.vm, 0, vmqt_cmd_guest);
 	cmd = vm_vaddr_alloc_page(g.vm);
 	g.cmd = addr_gva2hva(g.vm, cmd);
 	memset(g.cmd, 0, sizeof(*g.cmd));
@@ -320,7 +320,7 @@ static inline struct vmq_gvm vmq_gvm_create_no_lapic(void)
 }
 
 /* Run @vcpu until its next GUEST_SYNC and return the synced value. */
-static inline s64 vmq_vcpu_sync(struct kvm_vcpu *vcpu)
+static inline s64 vmqt_vcpu_sync(struct kvm_vcpu *vcpu)
 {
 	struct kvm_regs regs;
 	struct ucall uc;
@@ -340,13 +340,13 @@ static inline s64 vmq_vcpu_sync(struct kvm_vcpu *vcpu)
 	return 0;
 }
 
-static inline s64 vmq_gvm_run(struct vmq_gvm *g)
+static inline s64 vmqt_gvm_run(struct vmqt_gvm *g)
 {
-	return vmq_vcpu_sync(g->vcpu);
+	return vmqt_vcpu_sync(g->vcpu);
 }
 
-static inline s64 vmq_gvm_hc(struct vmq_gvm *g, u64 nr, u64 a0, u64 a1,
-			     u64 a2, u64 a3)
+static inline s64 vmqt_gvm_hc(struct vmqt_gvm *g, u64 nr, u64 a0, u64 a1,
+			      u64 a2, u64 a3)
 {
 	g->cmd->op = OP_HC;
 	g->cmd->a[0] = nr;
@@ -354,19 +354,19 @@ static inline s64 vmq_gvm_hc(struct vmq_gvm *g, u64 nr, u64 a0, u64 a1,
 	g->cmd->a[2] = a1;
 	g->cmd->a[3] = a2;
 	g->cmd->a[4] = a3;
-	return vmq_gvm_run(g);
+	return vmqt_gvm_run(g);
 }
 
 /* Register a transmit ring of @pages descriptor pages for @g's vCPU. */
-static inline struct vmq_gmem vmq_tx_setup(struct vmq_gvm *g, u32 pages)
+static inline struct vmqt_gmem vmqt_tx_setup(struct vmqt_gvm *g, u32 pages)
 {
-	struct vmq_gmem t = vmq_gmem_alloc(g->vm, VMQ_RING_HDR_SIZE +
-					   pages * 4096);
+	struct vmqt_gmem t = vmqt_gmem_alloc(g->vm, VMQ_RING_HDR_SIZE +
+					     pages * 4096);
 	struct vmq_tx_hdr *h = t.hva;
 	s64 ret;
 
 	h->magic = VMQ_TX_MAGIC;
-	ret = vmq_gvm_hc(g, VMQ_HC_TX_REGISTER, t.gpa, t.bytes, 0, 0);
+	ret = vmqt_gvm_hc(g, VMQ_HC_TX_REGISTER, t.gpa, t.bytes, 0, 0);
 	TEST_ASSERT(!ret, "VMQ_HC_TX_REGISTER: %ld", (long)ret);
 	TEST_ASSERT(h->nr_desc == pages * 4096 / sizeof(struct vmq_tx_desc),
 		    "nr_desc %u", h->nr_desc);
@@ -375,69 +375,69 @@ static inline struct vmq_gmem vmq_tx_setup(struct vmq_gvm *g, u32 pages)
 	return t;
 }
 
-static inline void vmq_gvm_free(struct vmq_gvm *g)
+static inline void vmqt_gvm_free(struct vmqt_gvm *g)
 {
 	kvm_vm_free(g->vm);
 	g->vm = NULL;
 }
 
 /* /dev/vmq, opened on first use. */
-static int vmq_dev_fd = -1;
+static int vmqt_dev_fd = -1;
 
-static inline int vmq_dev(void)
+static inline int vmqt_dev(void)
 {
-	if (vmq_dev_fd < 0) {
-		vmq_dev_fd = open("/dev/vmq", O_RDWR);
-		__TEST_REQUIRE(vmq_dev_fd >= 0,
+	if (vmqt_dev_fd < 0) {
+		vmqt_dev_fd = open("/dev/vmq", O_RDWR);
+		__TEST_REQUIRE(vmqt_dev_fd >= 0,
 			       "/dev/vmq not available (is vmq loaded?)");
 	}
-	return vmq_dev_fd;
+	return vmqt_dev_fd;
 }
 
-/* Only for tests that unload the module: vmq_dev() reopens lazily after. */
-static inline void vmq_dev_close(void)
+/* Only for tests that unload the module: vmqt_dev() reopens lazily after. */
+static inline void vmqt_dev_close(void)
 {
-	if (vmq_dev_fd >= 0)
-		close(vmq_dev_fd);
-	vmq_dev_fd = -1;
+	if (vmqt_dev_fd >= 0)
+		close(vmqt_dev_fd);
+	vmqt_dev_fd = -1;
 }
 
-static inline int __vmq_attach(struct kvm_vm *vm, const char *name, u32 *id)
+static inline int __vmqt_attach(struct kvm_vm *vm, const char *name, u32 *id)
 {
 	struct vmq_attach a = { .vm_fd = vm->fd };
 
 	if (name)
 		snprintf(a.name, sizeof(a.name), "%s", name);
-	if (ioctl(vmq_dev(), VMQ_IOC_ATTACH_VM, &a))
+	if (ioctl(vmqt_dev(), VMQ_IOC_ATTACH_VM, &a))
 		return -errno;
 	*id = a.id;
 	return 0;
 }
 
-static inline u32 vmq_attach(struct vmq_gvm *g, const char *name)
+static inline u32 vmqt_attach(struct vmqt_gvm *g, const char *name)
 {
-	int ret = __vmq_attach(g->vm, name, &g->id);
+	int ret = __vmqt_attach(g->vm, name, &g->id);
 
 	TEST_ASSERT(!ret, "VMQ_IOC_ATTACH_VM: %d", ret);
 	return g->id;
 }
 
-static inline int __vmq_pair(unsigned long cmd, u32 s, u32 r)
+static inline int __vmqt_pair(unsigned long cmd, u32 s, u32 r)
 {
 	struct vmq_pair p = { s, r };
 
-	return ioctl(vmq_dev(), cmd, &p) ? -errno : 0;
+	return ioctl(vmqt_dev(), cmd, &p) ? -errno : 0;
 }
 
-static inline void vmq_allow(u32 s, u32 r)
+static inline void vmqt_allow(u32 s, u32 r)
 {
-	int ret = __vmq_pair(VMQ_IOC_ALLOW, s, r);
+	int ret = __vmqt_pair(VMQ_IOC_ALLOW, s, r);
 
 	TEST_ASSERT(!ret, "VMQ_IOC_ALLOW %u->%u: %d", s, r, ret);
 }
 
 /* A page window as a VMM sets one up: vmq's pages, mapped, in a memslot. */
-struct vmq_win {
+struct vmqt_win {
 	int fd;
 	void *map;		/* the VMM's view */
 	u64 size, page_size, gpa;
@@ -448,8 +448,8 @@ struct vmq_win {
  * the guest at the same virtual address, with 2 MiB guest mappings for
  * 2 MiB pages (so that shadow paging can map them large too).
  */
-static inline void vmq_window_plug(struct kvm_vm *vm, struct vmq_win *w,
-				   u32 memslot, u64 gpa)
+static inline void vmqt_window_plug(struct kvm_vm *vm, struct vmqt_win *w,
+				    u32 memslot, u64 gpa)
 {
 	w->gpa = gpa;
 	vm_set_user_memory_region(vm, memslot, 0, gpa, w->size, w->map);
@@ -461,65 +461,65 @@ static inline void vmq_window_plug(struct kvm_vm *vm, struct vmq_win *w,
  * Create a window of @slots pages of @page_size, map it and plug it into
  * @vm at @gpa. The guest still has to bind it.
  */
-static inline struct vmq_win vmq_window_map(struct kvm_vm *vm, u32 memslot,
-					    u64 gpa, u64 slots, u64 page_size)
+static inline struct vmqt_win vmqt_window_map(struct kvm_vm *vm, u32 memslot,
+					      u64 gpa, u64 slots, u64 page_size)
 {
 	struct vmq_window_create wc = {
 		.size = slots * page_size,
 		.page_size = page_size,
 	};
-	struct vmq_win w = { .size = wc.size, .page_size = page_size };
+	struct vmqt_win w = { .size = wc.size, .page_size = page_size };
 
-	TEST_ASSERT(!ioctl(vmq_dev(), VMQ_IOC_WINDOW_CREATE, &wc),
+	TEST_ASSERT(!ioctl(vmqt_dev(), VMQ_IOC_WINDOW_CREATE, &wc),
 		    "VMQ_IOC_WINDOW_CREATE: %d", -errno);
 	w.fd = wc.fd;
 	w.map = mmap(NULL, w.size, PROT_READ | PROT_WRITE, MAP_SHARED, w.fd, 0);
 	TEST_ASSERT(w.map != MAP_FAILED, "mmap window: %d", -errno);
 	TEST_ASSERT(!((uintptr_t)w.map & (page_size - 1)),
 		    "window mapping %p not aligned to its page size", w.map);
-	vmq_window_plug(vm, &w, memslot, gpa);
+	vmqt_window_plug(vm, &w, memslot, gpa);
 	return w;
 }
 
 /* The VMM's side only: the memslot goes with the VM. */
-static inline void vmq_window_unmap(struct vmq_win *w)
+static inline void vmqt_window_unmap(struct vmqt_win *w)
 {
 	munmap(w->map, w->size);
 	close(w->fd);
 	w->fd = -1;
 }
 
-static inline struct vmq_stats vmq_stats(void)
+static inline struct vmq_stats vmqt_stats(void)
 {
 	struct vmq_stats s;
 
-	TEST_ASSERT(!ioctl(vmq_dev(), VMQ_IOC_STATS, &s), "VMQ_IOC_STATS");
+	TEST_ASSERT(!ioctl(vmqt_dev(), VMQ_IOC_STATS, &s), "VMQ_IOC_STATS");
 	return s;
 }
 
-static inline struct vmq_vm_info vmq_info_of(u32 id)
+static inline struct vmq_vm_info vmqt_info_of(u32 id)
 {
 	struct vmq_vm_info i = { .id = id };
 
-	TEST_ASSERT(!ioctl(vmq_dev(), VMQ_IOC_VM_INFO, &i),
+	TEST_ASSERT(!ioctl(vmqt_dev(), VMQ_IOC_VM_INFO, &i),
 		    "VMQ_IOC_VM_INFO %u: %d", id, -errno);
 	return i;
 }
 
-static inline u64 vmq_ctr(u32 id, enum vmq_counter c)
+static inline u64 vmqt_ctr(u32 id, enum vmq_counter c)
 {
-	return vmq_info_of(id).counters[c];
+	return vmqt_info_of(id).counters[c];
 }
 
 /* A receive ring in @g's memory: one header page + @data_bytes. */
-static inline struct vmq_gmem vmq_rx_setup(struct vmq_gvm *g, u32 data_bytes)
+static inline struct vmqt_gmem vmqt_rx_setup(struct vmqt_gvm *g, u32 data_bytes)
 {
-	struct vmq_gmem r = vmq_gmem_alloc(g->vm, VMQ_RING_HDR_SIZE + data_bytes);
+	struct vmqt_gmem r = vmqt_gmem_alloc(g->vm, VMQ_RING_HDR_SIZE + data_bytes);
 	struct vmq_ring_hdr *h = r.hva;
 	s64 ret;
 
 	h->magic = VMQ_RING_MAGIC;
-	ret = vmq_gvm_hc(g, VMQ_HC_QUEUE_REGISTER, r.gpa, r.bytes, 0, 0);
+	ret = vmqt_gvm_hc(g, VMQ_HC_QUEUE_REGISTER, r.gpa, r.bytes, 0, 0);
 	TEST_ASSERT(!ret, "VMQ_HC_QUEUE_REGISTER: %ld", (long)ret);
 	TEST_ASSERT(h->data_size == data_bytes, "data_size %u", h->data_size);
 	g->cmd->rx_gva = r.gva;
@@ -527,7 +527,7 @@ static inline struct vmq_gmem vmq_rx_setup(struct vmq_gvm *g, u32 data_bytes)
 }
 
 /* Host-side consumer of a receive ring, as a guest would consume it. */
-static inline const struct vmq_msg_hdr *vmq_host_peek(struct vmq_gmem *r)
+static inline const struct vmq_msg_hdr *vmqt_host_peek(struct vmqt_gmem *r)
 {
 	struct vmq_ring_hdr *h = r->hva;
 	u8 *data = (u8 *)r->hva + VMQ_RING_HDR_SIZE;
@@ -548,8 +548,8 @@ static inline const struct vmq_msg_hdr *vmq_host_peek(struct vmq_gmem *r)
 	}
 }
 
-static inline void vmq_host_consume(struct vmq_gmem *r,
-				    const struct vmq_msg_hdr *m)
+static inline void vmqt_host_consume(struct vmqt_gmem *r,
+				     const struct vmq_msg_hdr *m)
 {
 	struct vmq_ring_hdr *h = r->hva;
 
@@ -558,7 +558,7 @@ static inline void vmq_host_consume(struct vmq_gmem *r,
 			 __ATOMIC_RELEASE);
 }
 
-static inline u32 vmq_host_pending(struct vmq_gmem *r)
+static inline u32 vmqt_host_pending(struct vmqt_gmem *r)
 {
 	struct vmq_ring_hdr *h = r->hva;
 
@@ -566,7 +566,7 @@ static inline u32 vmq_host_pending(struct vmq_gmem *r)
 }
 
 /* Deterministic payload bytes for message @n of sender @s. */
-static inline void vmq_fill(void *buf, u32 len, u32 s, u32 n)
+static inline void vmqt_fill(void *buf, u32 len, u32 s, u32 n)
 {
 	u8 *p = buf;
 	u32 i;
@@ -575,7 +575,7 @@ static inline void vmq_fill(void *buf, u32 len, u32 s, u32 n)
 		p[i] = (u8)(s * 131 + n * 31 + i * 7 + (i >> 8));
 }
 
-static inline bool vmq_check_fill(const void *buf, u32 len, u32 s, u32 n)
+static inline bool vmqt_check_fill(const void *buf, u32 len, u32 s, u32 n)
 {
 	const u8 *p = buf;
 	u32 i;
@@ -587,7 +587,7 @@ static inline bool vmq_check_fill(const void *buf, u32 len, u32 s, u32 n)
 }
 
 /* One vCPU statistic by name, from KVM's binary stats interface. */
-static inline u64 vmq_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
+static inline u64 vmqt_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
 {
 	struct kvm_stats_header header;
 	struct kvm_stats_desc *descs, *d;
@@ -613,13 +613,13 @@ static inline u64 vmq_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
 }
 
 /* VMQ_HC_INFO from @g's guest, all four result registers. */
-static inline struct vmqg_info vmq_gvm_info(struct vmq_gvm *g)
+static inline struct vmqg_info vmqt_gvm_info(struct vmqt_gvm *g)
 {
 	struct vmqg_info info;
 	s64 ret;
 
 	g->cmd->op = OP_INFO;
-	ret = vmq_gvm_run(g);
+	ret = vmqt_gvm_run(g);
 	TEST_ASSERT(!ret, "VMQ_HC_INFO: %ld", (long)ret);
 	info.abi_version = g->cmd->out[0];
 	info.vm_id = g->cmd->out[1];
@@ -639,7 +639,7 @@ static inline struct vmqg_info vmq_gvm_info(struct vmq_gvm *g)
  * The sandbox runner holds such VMs for its whole run (kvm_anchor); this
  * covers a test started by hand.
  */
-static inline void vmq_hold_kvm(void)
+static inline void vmqt_hold_kvm(void)
 {
 	static struct kvm_vm *idle;
 
@@ -648,12 +648,12 @@ static inline void vmq_hold_kvm(void)
 }
 
 /* Run @fn as one TAP test point; a TEST_ASSERT failure ends it as failed. */
-static inline void vmq_run_case(const char *name, void (*fn)(void))
+static inline void vmqt_run_case(const char *name, void (*fn)(void))
 {
 	pid_t pid;
 	int status;
 
-	vmq_hold_kvm();
+	vmqt_hold_kvm();
 	/* Or the child prints the parent's buffered TAP lines again. */
 	fflush(stdout);
 	fflush(stderr);
@@ -678,36 +678,36 @@ static inline void vmq_run_case(const char *name, void (*fn)(void))
 				 WEXITSTATUS(status) == KSFT_PASS, "%s\n", name);
 }
 
-/* In a case of vmq_run_case(): skip it, saying why. */
-#define vmq_case_skip(fmt, ...) do {					\
+/* In a case of vmqt_run_case(): skip it, saying why. */
+#define vmqt_case_skip(fmt, ...) do {					\
 	ksft_print_msg("SKIP: " fmt "\n", ##__VA_ARGS__);		\
 	exit(KSFT_SKIP);						\
 } while (0)
 
-static inline void vmq_revoke(u32 s, u32 r)
+static inline void vmqt_revoke(u32 s, u32 r)
 {
-	int ret = __vmq_pair(VMQ_IOC_REVOKE, s, r);
+	int ret = __vmqt_pair(VMQ_IOC_REVOKE, s, r);
 
 	TEST_ASSERT(!ret, "VMQ_IOC_REVOKE %u->%u: %d", s, r, ret);
 }
 
 /* VMQ_IOC_VM_INFO for VM @id; 0 or -errno. */
-static inline int __vmq_info_of(u32 id, struct vmq_vm_info *i)
+static inline int __vmqt_info_of(u32 id, struct vmq_vm_info *i)
 {
 	memset(i, 0, sizeof(*i));
 	i->id = id;
-	return ioctl(vmq_dev(), VMQ_IOC_VM_INFO, i) ? -errno : 0;
+	return ioctl(vmqt_dev(), VMQ_IOC_VM_INFO, i) ? -errno : 0;
 }
 
 /* First guest-physical address above the VM's RAM (memslot 0, from 0). */
-static inline u64 vmq_ram_end(struct kvm_vm *vm)
+static inline u64 vmqt_ram_end(struct kvm_vm *vm)
 {
 	struct userspace_mem_region *r = memslot2region(vm, 0);
 
 	return r->region.guest_phys_addr + r->region.memory_size;
 }
 
-static inline bool vmq_ctr_is_error(int c)
+static inline bool vmqt_ctr_is_error(int c)
 {
 	return (c >= VMQ_CTR_ERR_NODEST && c <= VMQ_CTR_ERR_PERM) ||
 	       c == VMQ_CTR_ERR_QUOTA || c == VMQ_CTR_ERR_BUSY;
@@ -718,10 +718,10 @@ static inline bool vmq_ctr_is_error(int c)
  * expected), every other error counter stayed put, and VMQ_CTR_HYPERCALLS
  * rose by @calls.
  */
-static inline void vmq_check_err_ctrs(u32 id, const struct vmq_vm_info *before,
-				      int ctr, u64 n, u64 calls)
+static inline void vmqt_check_err_ctrs(u32 id, const struct vmq_vm_info *before,
+				       int ctr, u64 n, u64 calls)
 {
-	struct vmq_vm_info now = vmq_info_of(id);
+	struct vmq_vm_info now = vmqt_info_of(id);
 	u64 d;
 	int c;
 
@@ -730,7 +730,7 @@ static inline void vmq_check_err_ctrs(u32 id, const struct vmq_vm_info *before,
 		if (c == ctr)
 			TEST_ASSERT(d == n, "VM %u counter %d rose by %lu, not %lu",
 				    id, c, (unsigned long)d, (unsigned long)n);
-		else if (vmq_ctr_is_error(c))
+		else if (vmqt_ctr_is_error(c))
 			TEST_ASSERT(!d, "VM %u error counter %d rose by %lu",
 				    id, c, (unsigned long)d);
 	}
@@ -740,19 +740,19 @@ static inline void vmq_check_err_ctrs(u32 id, const struct vmq_vm_info *before,
 }
 
 /* VMQ_HC_SEND from @g's guest; returns RAX. */
-static inline s64 vmq_gvm_send(struct vmq_gvm *g, u32 dest, u64 gpa, u32 len,
-			       u64 tag)
+static inline s64 vmqt_gvm_send(struct vmqt_gvm *g, u32 dest, u64 gpa, u32 len,
+				u64 tag)
 {
-	return vmq_gvm_hc(g, VMQ_HC_SEND, dest, gpa, len, tag);
+	return vmqt_gvm_hc(g, VMQ_HC_SEND, dest, gpa, len, tag);
 }
 
 /*
  * OP_SEND_LOOP: @n messages from @buf (guest memory of @g) to @dest, see
- * vmq_send_loop_len(); returns the last VMQ_HC_SEND result, sets *@sent.
+ * vmqt_send_loop_len(); returns the last VMQ_HC_SEND result, sets *@sent.
  */
-static inline s64 vmq_gvm_send_loop(struct vmq_gvm *g, struct vmq_gmem *buf,
-				    u32 dest, u64 tag0, u32 n, u32 base_len,
-				    u32 fill_id, u32 *sent)
+static inline s64 vmqt_gvm_send_loop(struct vmqt_gvm *g, struct vmqt_gmem *buf,
+				     u32 dest, u64 tag0, u32 n, u32 base_len,
+				     u32 fill_id, u32 *sent)
 {
 	s64 ret;
 
@@ -764,19 +764,19 @@ static inline s64 vmq_gvm_send_loop(struct vmq_gvm *g, struct vmq_gmem *buf,
 	g->cmd->a[4] = n;
 	g->cmd->x[0] = base_len;
 	g->cmd->x[1] = fill_id;
-	ret = vmq_gvm_run(g);
+	ret = vmqt_gvm_run(g);
 	*sent = g->cmd->out[0];
 	return ret;
 }
 
 /*
  * Take the oldest message off @r and check it: a DATA record from @sender
- * with @tag, @len bytes of vmq_fill(@sender, @fill_n). Returns its seq.
+ * with @tag, @len bytes of vmqt_fill(@sender, @fill_n). Returns its seq.
  */
-static inline u32 vmq_host_expect(struct vmq_gmem *r, u32 sender, u64 tag,
-				  u32 len, u32 fill_n)
+static inline u32 vmqt_host_expect(struct vmqt_gmem *r, u32 sender, u64 tag,
+				   u32 len, u32 fill_n)
 {
-	const struct vmq_msg_hdr *m = vmq_host_peek(r);
+	const struct vmq_msg_hdr *m = vmqt_host_peek(r);
 	u32 seq;
 
 	TEST_ASSERT(m, "queue empty, expected tag 0x%lx from %u",
@@ -790,11 +790,11 @@ static inline u32 vmq_host_expect(struct vmq_gmem *r, u32 sender, u64 tag,
 		    (unsigned long)m->tag, (unsigned long)tag);
 	TEST_ASSERT(m->len == len, "len %u, expected %u (tag 0x%lx)", m->len,
 		    len, (unsigned long)tag);
-	TEST_ASSERT(vmq_check_fill(vmqg_msg_payload(m), len, sender, fill_n),
+	TEST_ASSERT(vmqt_check_fill(vmqg_msg_payload(m), len, sender, fill_n),
 		    "payload of tag 0x%lx (len %u) corrupt", (unsigned long)tag,
 		    len);
 	seq = m->seq;
-	vmq_host_consume(r, m);
+	vmqt_host_consume(r, m);
 	return seq;
 }
 
@@ -803,7 +803,7 @@ static inline u32 vmq_host_expect(struct vmq_gmem *r, u32 sender, u64 tag,
  * closed may finish in a worker) until @done(@arg) holds; false if it
  * never does. Bounded by a count of tries, not by a deadline.
  */
-static inline bool vmq_settle(bool (*done)(void *arg), void *arg)
+static inline bool vmqt_settle(bool (*done)(void *arg), void *arg)
 {
 	int i;
 
@@ -819,7 +819,7 @@ static inline bool vmq_settle(bool (*done)(void *arg), void *arg)
  * The scheduler state of thread @tid of process @pid ('R', 'S', 'D', ...,
  * from /proc), or '?' when it cannot be read.
  */
-static inline char vmq_task_state(pid_t pid, pid_t tid)
+static inline char vmqt_task_state(pid_t pid, pid_t tid)
 {
 	char path[64], buf[512], *p;
 	ssize_t n;
@@ -839,28 +839,28 @@ static inline char vmq_task_state(pid_t pid, pid_t tid)
 }
 
 /* Two fresh VMs exchange one message, checked byte for byte. */
-static inline void vmq_one_message(void)
+static inline void vmqt_one_message(void)
 {
-	struct vmq_gvm a = vmq_gvm_create(), b = vmq_gvm_create();
-	struct vmq_gmem rb, buf;
+	struct vmqt_gvm a = vmqt_gvm_create(), b = vmqt_gvm_create();
+	struct vmqt_gmem rb, buf;
 	s64 ret;
 
-	vmq_attach(&a, NULL);
-	vmq_attach(&b, NULL);
-	vmq_allow(a.id, b.id);
-	rb = vmq_rx_setup(&b, 4096);
-	buf = vmq_gmem_alloc(a.vm, 4096);
-	vmq_fill(buf.hva, 333, a.id, 1);
-	ret = vmq_gvm_send(&a, b.id, buf.gpa, 333, 0xabcdef);
+	vmqt_attach(&a, NULL);
+	vmqt_attach(&b, NULL);
+	vmqt_allow(a.id, b.id);
+	rb = vmqt_rx_setup(&b, 4096);
+	buf = vmqt_gmem_alloc(a.vm, 4096);
+	vmqt_fill(buf.hva, 333, a.id, 1);
+	ret = vmqt_gvm_send(&a, b.id, buf.gpa, 333, 0xabcdef);
 	TEST_ASSERT(!ret, "send: %ld", (long)ret);
-	TEST_ASSERT(vmq_host_expect(&rb, a.id, 0xabcdef, 333, 1) == 0, "seq");
-	TEST_ASSERT(!vmq_host_peek(&rb), "extra message");
-	vmq_gvm_free(&a);
-	vmq_gvm_free(&b);
+	TEST_ASSERT(vmqt_host_expect(&rb, a.id, 0xabcdef, 333, 1) == 0, "seq");
+	TEST_ASSERT(!vmqt_host_peek(&rb), "extra message");
+	vmqt_gvm_free(&a);
+	vmqt_gvm_free(&b);
 }
 
 /* Load vmq from $VMQ_KO (tests that unload it). */
-static inline void vmq_load_module(void)
+static inline void vmqt_load_module(void)
 {
 	const char *ko = getenv("VMQ_KO");
 	int fd, ret;
@@ -873,20 +873,20 @@ static inline void vmq_load_module(void)
 	close(fd);
 }
 
-/* vmq_settle() condition: vmq unloaded (nothing of ours holds it). */
-static inline bool vmq_unload_module(void *arg)
+/* vmqt_settle() condition: vmq unloaded (nothing of ours holds it). */
+static inline bool vmqt_unload_module(void *arg)
 {
 	return !syscall(__NR_delete_module, "vmq", 0);
 }
 
 /*
- * vmq_settle() condition: every live-object count of VMQ_IOC_STATS is back
+ * vmqt_settle() condition: every live-object count of VMQ_IOC_STATS is back
  * at the one in @arg (a struct vmq_stats).
  */
-static inline bool vmq_stats_live_at(void *arg)
+static inline bool vmqt_stats_live_at(void *arg)
 {
 	const struct vmq_stats *b = arg;
-	struct vmq_stats s = vmq_stats();
+	struct vmq_stats s = vmqt_stats();
 
 	return s.live_vms == b->live_vms && s.live_queues == b->live_queues &&
 	       s.pinned_pages == b->pinned_pages &&
@@ -903,7 +903,7 @@ static inline bool vmq_stats_live_at(void *arg)
  * userfaultfd, so that whatever touches it first (the host, for the guest)
  * sleeps in the fault until the test resolves it.
  */
-struct vmq_uffd {
+struct vmqt_uffd {
 	int fd;
 	void *hva;
 	u64 gpa, bytes;
@@ -913,22 +913,22 @@ struct vmq_uffd {
  * A case that needs userfaultfd skips where the kernel has none (the debug
  * kernel is built without CONFIG_USERFAULTFD).
  */
-static inline void vmq_require_uffd(void)
+static inline void vmqt_require_uffd(void)
 {
 	int fd = syscall(__NR_userfaultfd, O_CLOEXEC);
 
 	if (fd < 0 && errno == ENOSYS)
-		vmq_case_skip("this kernel has no userfaultfd");
+		vmqt_case_skip("this kernel has no userfaultfd");
 	if (fd >= 0)
 		close(fd);
 }
 
-static inline struct vmq_uffd vmq_uffd_slot(struct kvm_vm *vm, u32 memslot,
-					    u64 gpa, u64 bytes)
+static inline struct vmqt_uffd vmqt_uffd_slot(struct kvm_vm *vm, u32 memslot,
+					      u64 gpa, u64 bytes)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-	struct vmq_uffd u = { .gpa = gpa, .bytes = bytes };
+	struct vmqt_uffd u = { .gpa = gpa, .bytes = bytes };
 
 	u.fd = syscall(__NR_userfaultfd, O_CLOEXEC);
 	TEST_ASSERT(u.fd >= 0, "userfaultfd: %d", -errno);
@@ -945,7 +945,7 @@ static inline struct vmq_uffd vmq_uffd_slot(struct kvm_vm *vm, u32 memslot,
 }
 
 /* Block until something faults on @u; returns the faulting address. */
-static inline u64 vmq_uffd_wait_fault(struct vmq_uffd *u)
+static inline u64 vmqt_uffd_wait_fault(struct vmqt_uffd *u)
 {
 	struct uffd_msg msg;
 
@@ -956,7 +956,7 @@ static inline u64 vmq_uffd_wait_fault(struct vmq_uffd *u)
 }
 
 /* Back all of @u with zeroes and wake whoever waits for it. */
-static inline void vmq_uffd_resolve(struct vmq_uffd *u)
+static inline void vmqt_uffd_resolve(struct vmqt_uffd *u)
 {
 	struct uffdio_zeropage z = {
 		.range = { .start = (uintptr_t)u->hva, .len = u->bytes },

@@ -27,9 +27,9 @@ static const char *vmqctl_path;
 
 /* A command guest with a payload buffer and, optionally, a receive queue. */
 struct tvm {
-	struct vmq_gvm g;
-	struct vmq_gmem buf;
-	struct vmq_gmem rx;
+	struct vmqt_gvm g;
+	struct vmqt_gmem buf;
+	struct vmqt_gmem rx;
 };
 
 /* @name NULL: attached unnamed; @adopt: not attached, adopted by VMQ_HC_INFO. */
@@ -37,23 +37,23 @@ static struct tvm tvm_new(const char *name, bool adopt, u32 rx_bytes)
 {
 	struct tvm t;
 
-	t.g = vmq_gvm_create();
+	t.g = vmqt_gvm_create();
 	if (adopt)
-		t.g.id = vmq_gvm_info(&t.g).vm_id;
+		t.g.id = vmqt_gvm_info(&t.g).vm_id;
 	else
-		vmq_attach(&t.g, name);
+		vmqt_attach(&t.g, name);
 	TEST_ASSERT(t.g.id, "VM without an id");
-	t.buf = vmq_gmem_alloc(t.g.vm, PAYLOAD_BYTES);
+	t.buf = vmqt_gmem_alloc(t.g.vm, PAYLOAD_BYTES);
 	memset(&t.rx, 0, sizeof(t.rx));
 	if (rx_bytes)
-		t.rx = vmq_rx_setup(&t.g, rx_bytes);
+		t.rx = vmqt_rx_setup(&t.g, rx_bytes);
 	return t;
 }
 
 static s64 tvm_send(struct tvm *t, u32 dest, u32 len, u32 n)
 {
-	vmq_fill(t->buf.hva, len, t->g.id, n);
-	return vmq_gvm_hc(&t->g, VMQ_HC_SEND, dest, t->buf.gpa, len, n);
+	vmqt_fill(t->buf.hva, len, t->g.id, n);
+	return vmqt_gvm_hc(&t->g, VMQ_HC_SEND, dest, t->buf.gpa, len, n);
 }
 
 #define SEND_EXPECT(t, dest, len, n, want) do {				\
@@ -462,7 +462,7 @@ static void check_counter_list(const char *list, const struct vmq_vm_info *vi)
 
 static void check_json_vm(struct jv *o, const struct want *w)
 {
-	struct vmq_vm_info vi = vmq_info_of(w->id);
+	struct vmq_vm_info vi = vmqt_info_of(w->id);
 	struct jv *name = jget(o, "name"), *peers = jget(o, "peers");
 	struct jv *ctrs = jget(o, "counters");
 	int i, c;
@@ -527,7 +527,7 @@ static bool dump_find(char *dump, u32 id, char **fields)
 
 static void check_dump(const char *dump, const struct want *w)
 {
-	struct vmq_vm_info vi = vmq_info_of(w->id);
+	struct vmq_vm_info vi = vmqt_info_of(w->id);
 	char *copy = strdup(dump), *f[10], peers[64] = "";
 	int i;
 
@@ -585,7 +585,7 @@ static char *show_field(const char *show, const char *key)
 /* "  NAME   VALUE" counter lines of show/stats, checked against the ioctl. */
 static void check_counter_lines(const char *text, u32 id)
 {
-	struct vmq_vm_info vi = vmq_info_of(id);
+	struct vmq_vm_info vi = vmqt_info_of(id);
 	const char *p = text;
 	int seen = 0;
 
@@ -624,15 +624,15 @@ static void test_views(void)
 	struct jv j, *o;
 	int i, rows = 0;
 
-	vmq_allow(a.g.id, b.g.id);
-	vmq_allow(d.g.id, b.g.id);
+	vmqt_allow(a.g.id, b.g.id);
+	vmqt_allow(d.g.id, b.g.id);
 	for (i = 0; i < 3; i++)
 		SEND_EXPECT(&a, b.g.id, 100, i, 0);
 	SEND_EXPECT(&a, c.g.id, 10, 9, -EACCES);
 	SEND_EXPECT(&d, b.g.id, 50, 0, 0);
-	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_TX_MSGS) == 3 &&
-		    vmq_ctr(a.g.id, VMQ_CTR_ERR_DENIED) == 1 &&
-		    vmq_ctr(b.g.id, VMQ_CTR_RX_BYTES) == 350, "sends not counted");
+	TEST_ASSERT(vmqt_ctr(a.g.id, VMQ_CTR_TX_MSGS) == 3 &&
+		    vmqt_ctr(a.g.id, VMQ_CTR_ERR_DENIED) == 1 &&
+		    vmqt_ctr(b.g.id, VMQ_CTR_RX_BYTES) == 350, "sends not counted");
 
 	wa = (struct want){ a.g.id, "ctl-a", 4096, 0, 0, { b.g.id }, 1 };
 	wb = (struct want){ b.g.id, "ctl-b", 8192,
@@ -757,16 +757,16 @@ static void test_views(void)
 		    "JSON stats counters of ctl-a");
 	free(out);
 
-	vmq_gvm_free(&a.g);
-	vmq_gvm_free(&b.g);
-	vmq_gvm_free(&c.g);
-	vmq_gvm_free(&d.g);
+	vmqt_gvm_free(&a.g);
+	vmqt_gvm_free(&b.g);
+	vmqt_gvm_free(&c.g);
+	vmqt_gvm_free(&d.g);
 }
 
 /* The oldest record of @r must be an identity of @id/@name from the host. */
-static void expect_identity(struct vmq_gmem *r, u32 id, const char *name)
+static void expect_identity(struct vmqt_gmem *r, u32 id, const char *name)
 {
-	const struct vmq_msg_hdr *m = vmq_host_peek(r);
+	const struct vmq_msg_hdr *m = vmqt_host_peek(r);
 	const struct vmq_identity *idn;
 
 	TEST_ASSERT(m, "no identity record");
@@ -777,7 +777,7 @@ static void expect_identity(struct vmq_gmem *r, u32 id, const char *name)
 	TEST_ASSERT(idn->id == id && !strcmp(idn->name, name),
 		    "identity %u \"%s\", expected %u \"%s\"", idn->id, idn->name,
 		    id, name);
-	vmq_host_consume(r, m);
+	vmqt_host_consume(r, m);
 }
 
 static void test_changes(void)
@@ -791,20 +791,20 @@ static void test_changes(void)
 
 	/* name: rename, refuse a taken name, unname, by id and by name. */
 	free(ctl_ok("name", "chg-a", "chg-a2", NULL));
-	TEST_ASSERT(!strcmp(vmq_info_of(a.g.id).name, "chg-a2"), "renamed");
+	TEST_ASSERT(!strcmp(vmqt_info_of(a.g.id).name, "chg-a2"), "renamed");
 	CTL_FAILS(1, "another VM has this name", "name", u32s(b.g.id), "chg-a2");
-	TEST_ASSERT(!strcmp(vmq_info_of(b.g.id).name, "chg-b"), "b renamed");
+	TEST_ASSERT(!strcmp(vmqt_info_of(b.g.id).name, "chg-b"), "b renamed");
 	free(ctl_ok("name", u32s(a.g.id), "-", NULL));
-	TEST_ASSERT(!vmq_info_of(a.g.id).name[0], "not unnamed");
+	TEST_ASSERT(!vmqt_info_of(a.g.id).name[0], "not unnamed");
 	free(ctl_ok("name", u32s(a.g.id), "chg-a", NULL));
-	TEST_ASSERT(!strcmp(vmq_info_of(a.g.id).name, "chg-a"), "renamed back");
+	TEST_ASSERT(!strcmp(vmqt_info_of(a.g.id).name, "chg-a"), "renamed back");
 
 	/* allow / revoke, checked with real sends. */
 	SEND_EXPECT(&a, b.g.id, 40, 0, -EACCES);
 	free(ctl_ok("allow", "chg-a", "chg-b", NULL));
 	SEND_EXPECT(&a, b.g.id, 40, 1, 0);
 	SEND_EXPECT(&b, a.g.id, 40, 0, -EACCES);	/* one direction only */
-	vmq_host_expect(&b.rx, a.g.id, 1, 40, 1);
+	vmqt_host_expect(&b.rx, a.g.id, 1, 40, 1);
 	free(ctl_ok("revoke", u32s(a.g.id), "chg-b", NULL));
 	SEND_EXPECT(&a, b.g.id, 40, 2, -EACCES);
 	CTL_FAILS(1, "not allowed", "revoke", "chg-a", "chg-b");
@@ -813,24 +813,24 @@ static void test_changes(void)
 	free(ctl_ok("introduce", "chg-a", "chg-b", NULL));
 	expect_identity(&a.rx, b.g.id, "chg-b");
 	expect_identity(&b.rx, a.g.id, "chg-a");
-	TEST_ASSERT(!vmq_host_peek(&a.rx) && !vmq_host_peek(&b.rx),
+	TEST_ASSERT(!vmqt_host_peek(&a.rx) && !vmqt_host_peek(&b.rx),
 		    "more than one record per introduction");
 	SEND_EXPECT(&a, b.g.id, 33, 3, 0);
 	SEND_EXPECT(&b, a.g.id, 34, 4, 0);
-	vmq_host_expect(&b.rx, a.g.id, 3, 33, 3);
-	vmq_host_expect(&a.rx, b.g.id, 4, 34, 4);
+	vmqt_host_expect(&b.rx, a.g.id, 3, 33, 3);
+	vmqt_host_expect(&a.rx, b.g.id, 4, 34, 4);
 	CTL_FAILS(1, "receive queue", "introduce", "chg-a", "chg-c");
-	TEST_ASSERT(vmq_info_of(a.g.id).queue_msgs == 0, "failed introduction delivered");
+	TEST_ASSERT(vmqt_info_of(a.g.id).queue_msgs == 0, "failed introduction delivered");
 
 	/* quota: shown, enforced, refused above the module's limit. */
 	free(ctl_ok("quota", "chg-a", "max-msg", "64", NULL));
-	vi = vmq_info_of(a.g.id);
+	vi = vmqt_info_of(a.g.id);
 	TEST_ASSERT(vi.quota_max_msg == 64, "max-msg quota %u", vi.quota_max_msg);
 	SEND_EXPECT(&a, b.g.id, 65, 5, -EMSGSIZE);
 	SEND_EXPECT(&a, b.g.id, 64, 6, 0);
-	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_ERR_QUOTA) == 1, "quota not counted");
+	TEST_ASSERT(vmqt_ctr(a.g.id, VMQ_CTR_ERR_QUOTA) == 1, "quota not counted");
 	free(ctl_ok("quota", "chg-a", "max-queue", "8k", NULL));
-	vi = vmq_info_of(a.g.id);
+	vi = vmqt_info_of(a.g.id);
 	TEST_ASSERT(vi.quota_max_msg == 64 && vi.quota_max_queue == 8192,
 		    "quotas %u %u", vi.quota_max_msg, vi.quota_max_queue);
 	out = ctl_ok("quota", "chg-a", NULL);
@@ -843,31 +843,31 @@ static void test_changes(void)
 		    "show quotas: %s", out);
 	free(out);
 	CTL_FAILS(1, "max_msg_size", "quota", "chg-a", "max-msg", "4000000000");
-	TEST_ASSERT(vmq_info_of(a.g.id).quota_max_msg == 64, "quota changed");
+	TEST_ASSERT(vmqt_info_of(a.g.id).quota_max_msg == 64, "quota changed");
 	CTL_FAILS(2, "max-msg", "quota", "chg-a", "max-msg");
 	CTL_FAILS(2, "bogus", "quota", "chg-a", "bogus", "1");
 	free(ctl_ok("quota", "chg-a", "max-msg", "0", "max-queue", "0", NULL));
-	vi = vmq_info_of(a.g.id);
+	vi = vmqt_info_of(a.g.id);
 	TEST_ASSERT(!vi.quota_max_msg && !vi.quota_max_queue, "quotas not reset");
 	SEND_EXPECT(&a, b.g.id, 200, 7, 0);
 
 	/* reset: one VM's counters, not the others'. */
-	TEST_ASSERT(vmq_ctr(a.g.id, VMQ_CTR_TX_MSGS) && vmq_ctr(b.g.id, VMQ_CTR_RX_MSGS),
+	TEST_ASSERT(vmqt_ctr(a.g.id, VMQ_CTR_TX_MSGS) && vmqt_ctr(b.g.id, VMQ_CTR_RX_MSGS),
 		    "no counts to reset");
 	free(ctl_ok("reset", "chg-a", NULL));
-	vi = vmq_info_of(a.g.id);
+	vi = vmqt_info_of(a.g.id);
 	for (i = 0; i < VMQ_CTR_NR; i++)
 		TEST_ASSERT(!vi.counters[i], "counter %d not reset: %lu", i,
 			    (unsigned long)vi.counters[i]);
-	TEST_ASSERT(vmq_ctr(b.g.id, VMQ_CTR_RX_MSGS) == 4,
+	TEST_ASSERT(vmqt_ctr(b.g.id, VMQ_CTR_RX_MSGS) == 4,
 		    "reset of chg-a touched chg-b");
 	out = ctl_ok("stats", "chg-a", NULL);
 	check_counter_lines(out, a.g.id);
 	free(out);
 
-	vmq_gvm_free(&a.g);
-	vmq_gvm_free(&b.g);
-	vmq_gvm_free(&c.g);
+	vmqt_gvm_free(&a.g);
+	vmqt_gvm_free(&b.g);
+	vmqt_gvm_free(&c.g);
 }
 
 static void test_errors(void)
@@ -905,7 +905,7 @@ static void test_errors(void)
 			    strstr(r.out, "monitor"), "vmqctl help: %d", r.status);
 		ctl_free(&r);
 	}
-	vmq_gvm_free(&a.g);
+	vmqt_gvm_free(&a.g);
 }
 
 /* ---- monitor ------------------------------------------------------------------ */
@@ -965,7 +965,7 @@ static bool no_vms(void *arg)
 	struct vmq_vm_info vi = { .id = 0, .flags = VMQ_INFO_NEXT };
 
 	(void)arg;
-	return ioctl(vmq_dev(), VMQ_IOC_VM_INFO, &vi) && errno == ESRCH;
+	return ioctl(vmqt_dev(), VMQ_IOC_VM_INFO, &vi) && errno == ESRCH;
 }
 
 /* Start "vmqctl ARGS..." in the background; return once it listens. */
@@ -976,7 +976,7 @@ static struct monitor monitor_start(char **argv)
 	int i;
 
 	/* Earlier VMs going away now would add events to the scenario's. */
-	TEST_ASSERT(vmq_settle(no_vms, NULL), "VMs of earlier tests never went away");
+	TEST_ASSERT(vmqt_settle(no_vms, NULL), "VMs of earlier tests never went away");
 	TEST_ASSERT(!group_has_member(grp), "someone already listens");
 	m.pid = ctl_spawn(argv, &m.fd, NULL);
 	monitor_pid = m.pid;
@@ -1031,13 +1031,13 @@ static void test_monitor(void)
 	y = tvm_new(NULL, true, 4096);			/* attached y (adopted) */
 	yid = y.g.id;
 	SEND_EXPECT(&x, yid, 16, 0, -EACCES);		/* denied x y */
-	vmq_allow(x.g.id, yid);
+	vmqt_allow(x.g.id, yid);
 	free(ctl_ok("quota", "mon-x", "max-msg", "32", NULL));
 	SEND_EXPECT(&x, yid, 100, 1, -EMSGSIZE);	/* quota x y */
-	TEST_ASSERT(!vmq_gvm_hc(&y.g, VMQ_HC_QUEUE_UNREGISTER, 0, 0, 0, 0),
+	TEST_ASSERT(!vmqt_gvm_hc(&y.g, VMQ_HC_QUEUE_UNREGISTER, 0, 0, 0, 0),
 		    "unregister");
 	SEND_EXPECT(&x, yid, 8, 2, -ENOTCONN);		/* drop x y */
-	vmq_gvm_free(&y.g);				/* gone y */
+	vmqt_gvm_free(&y.g);				/* gone y */
 
 	out = monitor_finish(&m);
 	snprintf(expect, sizeof(expect),
@@ -1051,7 +1051,7 @@ static void test_monitor(void)
 	TEST_ASSERT(!strcmp(out, expect), "monitor printed:\n%s\nexpected:\n%s",
 		    out, expect);
 	free(out);
-	vmq_gvm_free(&x.g);
+	vmqt_gvm_free(&x.g);
 }
 
 static void test_monitor_json(void)
@@ -1067,7 +1067,7 @@ static void test_monitor_json(void)
 	z = tvm_new("mon-z", false, 4096);
 	zid = z.g.id;
 	SEND_EXPECT(&z, zid, 8, 0, -EACCES);	/* not even to itself */
-	vmq_gvm_free(&z.g);
+	vmqt_gvm_free(&z.g);
 
 	out = monitor_finish(&m);
 	for (line = strtok_r(out, "\n", &save); line;
@@ -1096,15 +1096,15 @@ int main(void)
 	ksft_print_header();
 	if (access(vmqctl_path, X_OK))
 		ksft_exit_skip("%s not found (set VMQCTL)\n", vmqctl_path);
-	vmq_dev();
+	vmqt_dev();
 	ksft_set_plan(5);
 
-	vmq_run_case("vmqctl list, dump, show, stats, --json", test_views);
-	vmq_run_case("vmqctl name, allow, revoke, introduce, quota, reset",
-		     test_changes);
-	vmq_run_case("vmqctl errors: exit status and messages", test_errors);
-	vmq_run_case("vmqctl monitor", test_monitor);
-	vmq_run_case("vmqctl monitor --json", test_monitor_json);
+	vmqt_run_case("vmqctl list, dump, show, stats, --json", test_views);
+	vmqt_run_case("vmqctl name, allow, revoke, introduce, quota, reset",
+		      test_changes);
+	vmqt_run_case("vmqctl errors: exit status and messages", test_errors);
+	vmqt_run_case("vmqctl monitor", test_monitor);
+	vmqt_run_case("vmqctl monitor --json", test_monitor_json);
 
 	ksft_finished();
 }

@@ -23,33 +23,33 @@
 #define MSG_LEN		40
 
 struct wt {
-	struct vmq_gvm r, s;
-	struct vmq_gmem rx, buf;
+	struct vmqt_gvm r, s;
+	struct vmqt_gmem rx, buf;
 };
 
 static void wt_setup(struct wt *w)
 {
-	w->r = vmq_gvm_create();
-	w->s = vmq_gvm_create();
-	vmq_attach(&w->r, NULL);
-	vmq_attach(&w->s, NULL);
-	vmq_allow(w->s.id, w->r.id);
-	w->rx = vmq_rx_setup(&w->r, 4096);
-	w->buf = vmq_gmem_alloc(w->s.vm, 4096);
-	vmq_fill(w->buf.hva, MSG_LEN, w->s.id, 0);
+	w->r = vmqt_gvm_create();
+	w->s = vmqt_gvm_create();
+	vmqt_attach(&w->r, NULL);
+	vmqt_attach(&w->s, NULL);
+	vmqt_allow(w->s.id, w->r.id);
+	w->rx = vmqt_rx_setup(&w->r, 4096);
+	w->buf = vmqt_gmem_alloc(w->s.vm, 4096);
+	vmqt_fill(w->buf.hva, MSG_LEN, w->s.id, 0);
 }
 
 static void send_one(struct wt *w, u64 tag)
 {
-	s64 r = vmq_gvm_hc(&w->s, VMQ_HC_SEND, w->r.id, w->buf.gpa, MSG_LEN,
-			   tag);
+	s64 r = vmqt_gvm_hc(&w->s, VMQ_HC_SEND, w->r.id, w->buf.gpa, MSG_LEN,
+			    tag);
 
 	TEST_ASSERT(r == 0, "VMQ_HC_SEND: %ld", (long)r);
 }
 
 static void expect_msg(struct wt *w, u64 tag)
 {
-	const struct vmq_msg_hdr *m = vmq_host_peek(&w->rx);
+	const struct vmq_msg_hdr *m = vmqt_host_peek(&w->rx);
 
 	TEST_ASSERT(m, "message with tag %lu missing", (unsigned long)tag);
 	TEST_ASSERT(m->type == VMQ_MSG_DATA && m->sender == w->s.id &&
@@ -57,14 +57,14 @@ static void expect_msg(struct wt *w, u64 tag)
 		    "message: type %u sender %u (want %u) len %u tag %lu (want %lu)",
 		    m->type, m->sender, w->s.id, m->len, (unsigned long)m->tag,
 		    (unsigned long)tag);
-	TEST_ASSERT(vmq_check_fill(vmqg_msg_payload(m), MSG_LEN, w->s.id, 0),
+	TEST_ASSERT(vmqt_check_fill(vmqg_msg_payload(m), MSG_LEN, w->s.id, 0),
 		    "payload differs");
-	vmq_host_consume(&w->rx, m);
+	vmqt_host_consume(&w->rx, m);
 }
 
 static void expect_empty(struct wt *w)
 {
-	TEST_ASSERT(!vmq_host_peek(&w->rx) && !vmq_host_pending(&w->rx),
+	TEST_ASSERT(!vmqt_host_peek(&w->rx) && !vmqt_host_pending(&w->rx),
 		    "queue not empty");
 }
 
@@ -83,7 +83,7 @@ static u64 now_ns(clockid_t clk)
 
 /* The receiver's vCPU thread: one VMQ_HC_WAIT, measured. */
 struct waiter {
-	struct vmq_gvm *g;
+	struct vmqt_gvm *g;
 	u64 timeout;
 	bool raw;		/* one bare KVM_RUN, no retry on EINTR */
 	pthread_t thread;
@@ -106,7 +106,7 @@ static void *waiter_fn(void *arg)
 		wa->raw_rc = ioctl(wa->g->vcpu->fd, KVM_RUN, NULL);
 		wa->raw_errno = errno;
 	} else {
-		wa->ret = vmq_gvm_run(wa->g);
+		wa->ret = vmqt_gvm_run(wa->g);
 	}
 	wa->cpu_ns = now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 	wa->wall_ns = now_ns(CLOCK_MONOTONIC) - w0;
@@ -115,7 +115,7 @@ static void *waiter_fn(void *arg)
 }
 
 /* Start the receiver's VMQ_HC_WAIT(@timeout) in its own thread. */
-static void waiter_start(struct waiter *wa, struct vmq_gvm *g, u64 timeout,
+static void waiter_start(struct waiter *wa, struct vmqt_gvm *g, u64 timeout,
 			 bool raw)
 {
 	memset(wa, 0, sizeof(*wa));
@@ -133,7 +133,7 @@ static void waiter_start(struct waiter *wa, struct vmq_gvm *g, u64 timeout,
 /* Re-enter KVM_RUN on a vCPU whose guest is inside VMQ_HC_WAIT. */
 static void waiter_resume(struct waiter *wa, bool raw)
 {
-	struct vmq_gvm *g = wa->g;
+	struct vmqt_gvm *g = wa->g;
 	u64 timeout = wa->timeout;
 
 	memset(wa, 0, sizeof(*wa));
@@ -162,13 +162,13 @@ static void waiter_join(struct waiter *wa)
 /* The vCPU of @g is halted in VMQ_HC_WAIT and its thread sleeps. */
 static void wait_blocked(struct waiter *wa, u64 live0, u64 waits0)
 {
-	struct vmq_gvm *g = wa->g;
+	struct vmqt_gvm *g = wa->g;
 
-	POLL_UNTIL(vmq_stats().live_waits == live0 + 1 &&
-		   vmq_ctr(g->id, VMQ_CTR_WAITS) == waits0 + 1,
+	POLL_UNTIL(vmqt_stats().live_waits == live0 + 1 &&
+		   vmqt_ctr(g->id, VMQ_CTR_WAITS) == waits0 + 1,
 		   "live_waits +1 and VMQ_CTR_WAITS +1");
 	/* After halt polling, KVM puts the thread to sleep. */
-	POLL_UNTIL(wa->tid && (vmq_task_state(getpid(), wa->tid) == 'S' || wa->done),
+	POLL_UNTIL(wa->tid && (vmqt_task_state(getpid(), wa->tid) == 'S' || wa->done),
 		   "vCPU thread asleep");
 	TEST_ASSERT(!wa->done, "the wait returned by itself (ret %ld)",
 		    (long)wa->ret);
@@ -181,8 +181,8 @@ static void test_wake_by_message(void)
 	struct wt w;
 
 	wt_setup(&w);
-	live0 = vmq_stats().live_waits;
-	waits0 = vmq_ctr(w.r.id, VMQ_CTR_WAITS);
+	live0 = vmqt_stats().live_waits;
+	waits0 = vmqt_ctr(w.r.id, VMQ_CTR_WAITS);
 
 	waiter_start(&wa, &w.r, VMQ_WAIT_MAX_NS, false);
 	wait_blocked(&wa, live0, waits0);
@@ -192,13 +192,13 @@ static void test_wake_by_message(void)
 	 * The send itself ends the wait: the receiver is off the waiters as
 	 * soon as VMQ_HC_SEND returned, long before a 10 s timeout.
 	 */
-	TEST_ASSERT(vmq_stats().live_waits == live0,
+	TEST_ASSERT(vmqt_stats().live_waits == live0,
 		    "the message did not end the wait");
 	waiter_join(&wa);
 	TEST_ASSERT(wa.ret == 0, "VMQ_HC_WAIT returned %ld, want 0", (long)wa.ret);
 	expect_msg(&w, 77);
 	expect_empty(&w);
-	TEST_ASSERT(vmq_ctr(w.r.id, VMQ_CTR_WAITS) == waits0 + 1, "VMQ_CTR_WAITS");
+	TEST_ASSERT(vmqt_ctr(w.r.id, VMQ_CTR_WAITS) == waits0 + 1, "VMQ_CTR_WAITS");
 }
 
 /*
@@ -207,7 +207,7 @@ static void test_wake_by_message(void)
  */
 static void test_wake_by_lazy_send(void)
 {
-	struct vmq_gmem tx;
+	struct vmqt_gmem tx;
 	struct vmq_tx_hdr *h;
 	struct vmq_tx_desc *d;
 	struct waiter wa;
@@ -216,15 +216,15 @@ static void test_wake_by_lazy_send(void)
 	s64 r;
 
 	wt_setup(&w);
-	tx = vmq_gmem_alloc(w.s.vm, 2 * 4096);
+	tx = vmqt_gmem_alloc(w.s.vm, 2 * 4096);
 	h = tx.hva;
 	d = (void *)((u8 *)tx.hva + VMQ_RING_HDR_SIZE);
 	h->magic = VMQ_TX_MAGIC;
-	r = vmq_gvm_hc(&w.s, VMQ_HC_TX_REGISTER, tx.gpa, tx.bytes, 0, 0);
+	r = vmqt_gvm_hc(&w.s, VMQ_HC_TX_REGISTER, tx.gpa, tx.bytes, 0, 0);
 	TEST_ASSERT(r == 0, "VMQ_HC_TX_REGISTER: %ld", (long)r);
 
-	live0 = vmq_stats().live_waits;
-	waits0 = vmq_ctr(w.r.id, VMQ_CTR_WAITS);
+	live0 = vmqt_stats().live_waits;
+	waits0 = vmqt_ctr(w.r.id, VMQ_CTR_WAITS);
 	waiter_start(&wa, &w.r, VMQ_WAIT_MAX_NS, false);
 	wait_blocked(&wa, live0, waits0);
 
@@ -238,11 +238,11 @@ static void test_wake_by_lazy_send(void)
 	__atomic_store_n(&h->prod, 1, __ATOMIC_RELEASE);
 	w.s.cmd->op = OP_INFO_LOOP;
 	w.s.cmd->a[0] = 0;
-	TEST_ASSERT(vmq_gvm_run(&w.s) == 0, "OP_INFO_LOOP(0)");
+	TEST_ASSERT(vmqt_gvm_run(&w.s) == 0, "OP_INFO_LOOP(0)");
 	TEST_ASSERT(__atomic_load_n(&h->cons, __ATOMIC_ACQUIRE) == 1 &&
 		    d[0].status == 0, "descriptor: cons %u status %d", h->cons,
 		    d[0].status);
-	TEST_ASSERT(vmq_stats().live_waits == live0,
+	TEST_ASSERT(vmqt_stats().live_waits == live0,
 		    "the lazy message did not end the wait");
 	waiter_join(&wa);
 	TEST_ASSERT(wa.ret == 0, "VMQ_HC_WAIT returned %ld, want 0", (long)wa.ret);
@@ -258,8 +258,8 @@ static void test_timeout(void)
 	struct wt w;
 
 	wt_setup(&w);
-	live0 = vmq_stats().live_waits;
-	waits0 = vmq_ctr(w.r.id, VMQ_CTR_WAITS);
+	live0 = vmqt_stats().live_waits;
+	waits0 = vmqt_ctr(w.r.id, VMQ_CTR_WAITS);
 
 	waiter_start(&wa, &w.r, timeout, false);
 	waiter_join(&wa);
@@ -268,14 +268,14 @@ static void test_timeout(void)
 		    "returned after %lu ns, before the %lu ns timeout",
 		    (unsigned long)wa.wall_ns, (unsigned long)timeout);
 	expect_empty(&w);
-	TEST_ASSERT(vmq_ctr(w.r.id, VMQ_CTR_WAITS) == waits0 + 1, "VMQ_CTR_WAITS");
-	TEST_ASSERT(vmq_stats().live_waits == live0, "live_waits after timeout");
+	TEST_ASSERT(vmqt_ctr(w.r.id, VMQ_CTR_WAITS) == waits0 + 1, "VMQ_CTR_WAITS");
+	TEST_ASSERT(vmqt_stats().live_waits == live0, "live_waits after timeout");
 }
 
 static void test_pending_and_errors(void)
 {
 	u64 waits0, inval0, noq0;
-	u64 live0 = vmq_stats().live_waits;
+	u64 live0 = vmqt_stats().live_waits;
 	struct wt w;
 	s64 r;
 	int i;
@@ -283,70 +283,70 @@ static void test_pending_and_errors(void)
 	wt_setup(&w);
 	for (i = 0; i < 3; i++)
 		send_one(&w, 500 + i);
-	waits0 = vmq_ctr(w.r.id, VMQ_CTR_WAITS);
+	waits0 = vmqt_ctr(w.r.id, VMQ_CTR_WAITS);
 
 	/* Messages waiting: their number, at once, no halt. */
-	r = vmq_gvm_hc(&w.r, VMQ_HC_WAIT, 1000 * 1000 * 1000ULL, 0, 0, 0);
+	r = vmqt_gvm_hc(&w.r, VMQ_HC_WAIT, 1000 * 1000 * 1000ULL, 0, 0, 0);
 	TEST_ASSERT(r == 3, "VMQ_HC_WAIT with 3 waiting: %ld", (long)r);
-	r = vmq_gvm_hc(&w.r, VMQ_HC_WAIT, VMQ_WAIT_MAX_NS, 0, 0, 0);
+	r = vmqt_gvm_hc(&w.r, VMQ_HC_WAIT, VMQ_WAIT_MAX_NS, 0, 0, 0);
 	TEST_ASSERT(r == 3, "VMQ_HC_WAIT(VMQ_WAIT_MAX_NS) with 3 waiting: %ld",
 		    (long)r);
 	expect_msg(&w, 500);
-	r = vmq_gvm_hc(&w.r, VMQ_HC_WAIT, 1000 * 1000 * 1000ULL, 0, 0, 0);
+	r = vmqt_gvm_hc(&w.r, VMQ_HC_WAIT, 1000 * 1000 * 1000ULL, 0, 0, 0);
 	TEST_ASSERT(r == 2, "VMQ_HC_WAIT with 2 waiting: %ld", (long)r);
-	TEST_ASSERT(vmq_ctr(w.r.id, VMQ_CTR_WAITS) == waits0,
+	TEST_ASSERT(vmqt_ctr(w.r.id, VMQ_CTR_WAITS) == waits0,
 		    "VMQ_HC_WAIT halted with messages waiting");
 	expect_msg(&w, 501);
 	expect_msg(&w, 502);
 	expect_empty(&w);
 
 	/* A zero timeout on an empty queue only looks. */
-	r = vmq_gvm_hc(&w.r, VMQ_HC_WAIT, 0, 0, 0, 0);
+	r = vmqt_gvm_hc(&w.r, VMQ_HC_WAIT, 0, 0, 0, 0);
 	TEST_ASSERT(r == 0, "VMQ_HC_WAIT(0): %ld", (long)r);
 
-	inval0 = vmq_ctr(w.r.id, VMQ_CTR_ERR_INVAL);
-	r = vmq_gvm_hc(&w.r, VMQ_HC_WAIT, VMQ_WAIT_MAX_NS + 1, 0, 0, 0);
+	inval0 = vmqt_ctr(w.r.id, VMQ_CTR_ERR_INVAL);
+	r = vmqt_gvm_hc(&w.r, VMQ_HC_WAIT, VMQ_WAIT_MAX_NS + 1, 0, 0, 0);
 	TEST_ASSERT(r == -EINVAL, "VMQ_HC_WAIT(max + 1): %ld", (long)r);
-	r = vmq_gvm_hc(&w.r, VMQ_HC_WAIT, ~0ULL, 0, 0, 0);
+	r = vmqt_gvm_hc(&w.r, VMQ_HC_WAIT, ~0ULL, 0, 0, 0);
 	TEST_ASSERT(r == -EINVAL, "VMQ_HC_WAIT(~0): %ld", (long)r);
-	TEST_ASSERT(vmq_ctr(w.r.id, VMQ_CTR_ERR_INVAL) == inval0 + 2,
+	TEST_ASSERT(vmqt_ctr(w.r.id, VMQ_CTR_ERR_INVAL) == inval0 + 2,
 		    "VMQ_CTR_ERR_INVAL");
 
 	/* s has no receive queue. */
-	noq0 = vmq_ctr(w.s.id, VMQ_CTR_ERR_NOQUEUE);
-	r = vmq_gvm_hc(&w.s, VMQ_HC_WAIT, 1000, 0, 0, 0);
+	noq0 = vmqt_ctr(w.s.id, VMQ_CTR_ERR_NOQUEUE);
+	r = vmqt_gvm_hc(&w.s, VMQ_HC_WAIT, 1000, 0, 0, 0);
 	TEST_ASSERT(r == -ENOTCONN, "VMQ_HC_WAIT without a queue: %ld", (long)r);
-	r = vmq_gvm_hc(&w.s, VMQ_HC_WAIT, 0, 0, 0, 0);
+	r = vmqt_gvm_hc(&w.s, VMQ_HC_WAIT, 0, 0, 0, 0);
 	TEST_ASSERT(r == -ENOTCONN, "VMQ_HC_WAIT(0) without a queue: %ld",
 		    (long)r);
-	TEST_ASSERT(vmq_ctr(w.s.id, VMQ_CTR_ERR_NOQUEUE) == noq0 + 2,
+	TEST_ASSERT(vmqt_ctr(w.s.id, VMQ_CTR_ERR_NOQUEUE) == noq0 + 2,
 		    "VMQ_CTR_ERR_NOQUEUE");
-	TEST_ASSERT(vmq_ctr(w.r.id, VMQ_CTR_WAITS) == waits0 &&
-		    vmq_ctr(w.s.id, VMQ_CTR_WAITS) == 0, "a failed wait halted");
-	TEST_ASSERT(vmq_stats().live_waits == live0, "live_waits");
+	TEST_ASSERT(vmqt_ctr(w.r.id, VMQ_CTR_WAITS) == waits0 &&
+		    vmqt_ctr(w.s.id, VMQ_CTR_WAITS) == 0, "a failed wait halted");
+	TEST_ASSERT(vmqt_stats().live_waits == live0, "live_waits");
 }
 
 /* A VM whose local APIC is in userspace: HLT would exit to the VMM. */
 static void test_no_lapic(void)
 {
-	struct vmq_gvm g = vmq_gvm_create_no_lapic();
+	struct vmqt_gvm g = vmqt_gvm_create_no_lapic();
 	u64 inval0;
 	s64 r;
 
-	vmq_attach(&g, NULL);
-	vmq_rx_setup(&g, 4096);
+	vmqt_attach(&g, NULL);
+	vmqt_rx_setup(&g, 4096);
 
-	inval0 = vmq_ctr(g.id, VMQ_CTR_ERR_INVAL);
-	r = vmq_gvm_hc(&g, VMQ_HC_WAIT, 1000 * 1000, 0, 0, 0);
+	inval0 = vmqt_ctr(g.id, VMQ_CTR_ERR_INVAL);
+	r = vmqt_gvm_hc(&g, VMQ_HC_WAIT, 1000 * 1000, 0, 0, 0);
 	TEST_ASSERT(r == -EOPNOTSUPP, "VMQ_HC_WAIT without an in-kernel LAPIC: %ld",
 		    (long)r);
-	TEST_ASSERT(vmq_ctr(g.id, VMQ_CTR_ERR_INVAL) == inval0 + 1,
+	TEST_ASSERT(vmqt_ctr(g.id, VMQ_CTR_ERR_INVAL) == inval0 + 1,
 		    "VMQ_CTR_ERR_INVAL");
-	TEST_ASSERT(vmq_ctr(g.id, VMQ_CTR_WAITS) == 0, "halted");
+	TEST_ASSERT(vmqt_ctr(g.id, VMQ_CTR_WAITS) == 0, "halted");
 	/* The VM still works: the same vCPU runs on. */
-	r = vmq_gvm_hc(&g, VMQ_HC_INFO, 0, 0, 0, 0);
+	r = vmqt_gvm_hc(&g, VMQ_HC_INFO, 0, 0, 0, 0);
 	TEST_ASSERT(r == 0, "VMQ_HC_INFO: %ld", (long)r);
-	vmq_gvm_free(&g);
+	vmqt_gvm_free(&g);
 }
 
 static void test_cpu_idle(void)
@@ -387,8 +387,8 @@ static void test_signal_and_immediate_exit(void)
 	TEST_ASSERT(!sigaction(SIGUSR1, &sa, NULL), "sigaction");
 	wt_setup(&w);
 	run = w.r.vcpu->run;
-	live0 = vmq_stats().live_waits;
-	waits0 = vmq_ctr(w.r.id, VMQ_CTR_WAITS);
+	live0 = vmqt_stats().live_waits;
+	waits0 = vmqt_ctr(w.r.id, VMQ_CTR_WAITS);
 
 	waiter_start(&wa, &w.r, VMQ_WAIT_MAX_NS, true);
 	wait_blocked(&wa, live0, waits0);
@@ -399,7 +399,7 @@ static void test_signal_and_immediate_exit(void)
 		    "KVM_RUN after a signal: rc %d errno %d exit_reason %u",
 		    wa.raw_rc, wa.raw_errno, run->exit_reason);
 	/* Still halted in the wait, as after HLT. */
-	TEST_ASSERT(vmq_stats().live_waits == live0 + 1,
+	TEST_ASSERT(vmqt_stats().live_waits == live0 + 1,
 		    "the signal ended the wait");
 	expect_empty(&w);
 
@@ -410,33 +410,33 @@ static void test_signal_and_immediate_exit(void)
 		    "KVM_RUN with immediate_exit: rc %d errno %d exit_reason %u",
 		    rc, errno, run->exit_reason);
 	run->immediate_exit = 0;
-	TEST_ASSERT(vmq_stats().live_waits == live0 + 1,
+	TEST_ASSERT(vmqt_stats().live_waits == live0 + 1,
 		    "immediate_exit ended the wait");
 
 	/* Re-entering goes on waiting... */
 	waiter_resume(&wa, false);
-	POLL_UNTIL(wa.tid && (vmq_task_state(getpid(), wa.tid) == 'S' || wa.done),
+	POLL_UNTIL(wa.tid && (vmqt_task_state(getpid(), wa.tid) == 'S' || wa.done),
 		   "vCPU thread asleep again");
 	TEST_ASSERT(!wa.done, "re-entered KVM_RUN did not wait (ret %ld)",
 		    (long)wa.ret);
-	TEST_ASSERT(vmq_stats().live_waits == live0 + 1, "live_waits");
+	TEST_ASSERT(vmqt_stats().live_waits == live0 + 1, "live_waits");
 
 	/* ...until the message: the guest sees 0 and finds it. */
 	send_one(&w, 88);
-	TEST_ASSERT(vmq_stats().live_waits == live0,
+	TEST_ASSERT(vmqt_stats().live_waits == live0,
 		    "the message did not end the wait");
 	waiter_join(&wa);
 	TEST_ASSERT(wa.ret == 0, "VMQ_HC_WAIT returned %ld, want 0", (long)wa.ret);
 	expect_msg(&w, 88);
 	expect_empty(&w);
-	TEST_ASSERT(vmq_ctr(w.r.id, VMQ_CTR_WAITS) == waits0 + 1,
+	TEST_ASSERT(vmqt_ctr(w.r.id, VMQ_CTR_WAITS) == waits0 + 1,
 		    "VMQ_CTR_WAITS rose by %lu",
-		    (unsigned long)(vmq_ctr(w.r.id, VMQ_CTR_WAITS) - waits0));
+		    (unsigned long)(vmqt_ctr(w.r.id, VMQ_CTR_WAITS) - waits0));
 }
 
 static void test_kill_vmm(void)
 {
-	struct vmq_stats base = vmq_stats(), s;
+	struct vmq_stats base = vmqt_stats(), s;
 	int status, i;
 	pid_t pid;
 
@@ -445,16 +445,16 @@ static void test_kill_vmm(void)
 	pid = fork();
 	TEST_ASSERT(pid >= 0, "fork");
 	if (!pid) {
-		struct vmq_gvm g = vmq_gvm_create();
+		struct vmqt_gvm g = vmqt_gvm_create();
 
-		vmq_attach(&g, NULL);
-		vmq_rx_setup(&g, 4096);
-		vmq_gvm_hc(&g, VMQ_HC_WAIT, VMQ_WAIT_MAX_NS, 0, 0, 0);
+		vmqt_attach(&g, NULL);
+		vmqt_rx_setup(&g, 4096);
+		vmqt_gvm_hc(&g, VMQ_HC_WAIT, VMQ_WAIT_MAX_NS, 0, 0, 0);
 		exit(KSFT_FAIL);	/* the parent kills it before */
 	}
-	POLL_UNTIL(vmq_stats().live_waits == base.live_waits + 1,
+	POLL_UNTIL(vmqt_stats().live_waits == base.live_waits + 1,
 		   "the child's vCPU blocked in VMQ_HC_WAIT");
-	s = vmq_stats();
+	s = vmqt_stats();
 	TEST_ASSERT(s.live_vms == base.live_vms + 1 &&
 		    s.live_queues == base.live_queues + 1 &&
 		    s.pinned_pages > base.pinned_pages, "child's VM not counted");
@@ -465,7 +465,7 @@ static void test_kill_vmm(void)
 
 	/* VM teardown may end in a worker: let it, then judge. */
 	for (i = 0; i < 6000; i++) {
-		s = vmq_stats();
+		s = vmqt_stats();
 		if (s.live_vms == base.live_vms &&
 		    s.live_waits == base.live_waits &&
 		    s.live_queues == base.live_queues &&
@@ -489,21 +489,21 @@ int main(void)
 {
 	ksft_print_header();
 	ksft_set_plan(8);
-	vmq_run_case("wait: a message from another VM ends the wait",
-		     test_wake_by_message);
-	vmq_run_case("wait: a lazy send from another VM's exit ends the wait",
-		     test_wake_by_lazy_send);
-	vmq_run_case("wait: times out, no sooner than asked, queue empty",
-		     test_timeout);
-	vmq_run_case("wait: pending count at once; -EINVAL; -ENOTCONN",
-		     test_pending_and_errors);
-	vmq_run_case("wait: -EOPNOTSUPP without an in-kernel local APIC",
-		     test_no_lapic);
-	vmq_run_case("wait: the vCPU thread uses little CPU while blocked",
-		     test_cpu_idle);
-	vmq_run_case("wait: signal and immediate_exit end KVM_RUN, wait goes on",
-		     test_signal_and_immediate_exit);
-	vmq_run_case("wait: killing the VMM mid-wait leaves nothing behind",
-		     test_kill_vmm);
+	vmqt_run_case("wait: a message from another VM ends the wait",
+		      test_wake_by_message);
+	vmqt_run_case("wait: a lazy send from another VM's exit ends the wait",
+		      test_wake_by_lazy_send);
+	vmqt_run_case("wait: times out, no sooner than asked, queue empty",
+		      test_timeout);
+	vmqt_run_case("wait: pending count at once; -EINVAL; -ENOTCONN",
+		      test_pending_and_errors);
+	vmqt_run_case("wait: -EOPNOTSUPP without an in-kernel local APIC",
+		      test_no_lapic);
+	vmqt_run_case("wait: the vCPU thread uses little CPU while blocked",
+		      test_cpu_idle);
+	vmqt_run_case("wait: signal and immediate_exit end KVM_RUN, wait goes on",
+		      test_signal_and_immediate_exit);
+	vmqt_run_case("wait: killing the VMM mid-wait leaves nothing behind",
+		      test_kill_vmm);
 	ksft_finished();
 }

@@ -27,11 +27,11 @@ struct snap {
 static struct snap snap(struct kvm_vcpu *vcpu)
 {
 	struct snap s = {
-		.exits = vmq_vcpu_stat(vcpu, "exits"),
-		.io_exits = vmq_vcpu_stat(vcpu, "io_exits"),
-		.irq_exits = vmq_vcpu_stat(vcpu, "irq_exits"),
-		.hypercalls = vmq_vcpu_stat(vcpu, "hypercalls"),
-		.pf_taken = vmq_vcpu_stat(vcpu, "pf_taken"),
+		.exits = vmqt_vcpu_stat(vcpu, "exits"),
+		.io_exits = vmqt_vcpu_stat(vcpu, "io_exits"),
+		.irq_exits = vmqt_vcpu_stat(vcpu, "irq_exits"),
+		.hypercalls = vmqt_vcpu_stat(vcpu, "hypercalls"),
+		.pf_taken = vmqt_vcpu_stat(vcpu, "pf_taken"),
 	};
 	return s;
 }
@@ -40,14 +40,14 @@ static struct snap snap(struct kvm_vcpu *vcpu)
  * Run @g's current command once and check that it caused no exit but the
  * GUEST_SYNC's own; returns the guest's result.
  */
-static s64 run_no_exits(struct vmq_gvm *g, const char *what)
+static s64 run_no_exits(struct vmqt_gvm *g, const char *what)
 {
 	struct snap a, b;
 	u64 extra;
 	s64 r;
 
 	a = snap(g->vcpu);
-	r = vmq_gvm_run(g);
+	r = vmqt_gvm_run(g);
 	b = snap(g->vcpu);
 	TEST_ASSERT(b.io_exits - a.io_exits == 1,
 		    "%s: %lu I/O exits, expected the GUEST_SYNC only", what,
@@ -66,8 +66,8 @@ static s64 run_no_exits(struct vmq_gvm *g, const char *what)
 }
 
 struct pair {
-	struct vmq_gvm s, r;
-	struct vmq_gmem ring, buf;
+	struct vmqt_gvm s, r;
+	struct vmqt_gmem ring, buf;
 	u64 tags;
 	u32 bytes;
 };
@@ -75,25 +75,25 @@ struct pair {
 /* Receiver r with a 64 KiB ring, sender s allowed to send to it. */
 static void pair_setup(struct pair *p)
 {
-	p->s = vmq_gvm_create();
-	p->r = vmq_gvm_create();
-	vmq_attach(&p->s, NULL);
-	vmq_attach(&p->r, NULL);
-	vmq_allow(p->s.id, p->r.id);
-	p->ring = vmq_rx_setup(&p->r, 64 * 1024);
-	p->buf = vmq_gmem_alloc(p->s.vm, 4096);
+	p->s = vmqt_gvm_create();
+	p->r = vmqt_gvm_create();
+	vmqt_attach(&p->s, NULL);
+	vmqt_attach(&p->r, NULL);
+	vmqt_allow(p->s.id, p->r.id);
+	p->ring = vmqt_rx_setup(&p->r, 64 * 1024);
+	p->buf = vmqt_gmem_alloc(p->s.vm, 4096);
 	p->tags = 0;
 	p->bytes = 0;
 }
 
-/* Message @n: 10 + 97 n bytes of vmq_fill(sender, n), tag n. */
+/* Message @n: 10 + 97 n bytes of vmqt_fill(sender, n), tag n. */
 static void pair_send(struct pair *p, u32 n)
 {
 	u32 len = 10 + 97 * n;
 	s64 ret;
 
-	vmq_fill(p->buf.hva, len, p->s.id, n);
-	ret = vmq_gvm_send(&p->s, p->r.id, p->buf.gpa, len, n);
+	vmqt_fill(p->buf.hva, len, p->s.id, n);
+	ret = vmqt_gvm_send(&p->s, p->r.id, p->buf.gpa, len, n);
 	TEST_ASSERT(!ret, "send %u: %ld", n, (long)ret);
 	p->tags += n;
 	p->bytes += VMQ_MSG_RECORD_SIZE(len);
@@ -101,8 +101,8 @@ static void pair_send(struct pair *p, u32 n)
 
 static void pair_free(struct pair *p)
 {
-	vmq_gvm_free(&p->s);
-	vmq_gvm_free(&p->r);
+	vmqt_gvm_free(&p->s);
+	vmqt_gvm_free(&p->r);
 }
 
 /* OP_READ_LOOP: the message count, read with no exit. */
@@ -118,7 +118,7 @@ static void test_read_count(void)
 
 	p.r.cmd->op = OP_READ_LOOP;
 	p.r.cmd->a[0] = 100;
-	TEST_ASSERT(vmq_gvm_run(&p.r) == 100 * NR_MSGS, "warm-up");
+	TEST_ASSERT(vmqt_gvm_run(&p.r) == 100 * NR_MSGS, "warm-up");
 
 	p.r.cmd->a[0] = ROUNDS;
 	r = run_no_exits(&p.r, "read count");
@@ -137,7 +137,7 @@ static void test_read_count(void)
 /* OP_RX_SCAN: count, byte length and every record, with no exit. */
 static void test_scan(void)
 {
-	struct vmq_guest_cmd *c;
+	struct vmqt_cmd *c;
 	struct pair p;
 	s64 r;
 	u32 i;
@@ -149,7 +149,7 @@ static void test_scan(void)
 
 	c->op = OP_RX_SCAN;
 	c->a[0] = 10;
-	TEST_ASSERT(vmq_gvm_run(&p.r) == 10 * NR_MSGS, "warm-up");
+	TEST_ASSERT(vmqt_gvm_run(&p.r) == 10 * NR_MSGS, "warm-up");
 
 	c->a[0] = ROUNDS / 10;
 	r = run_no_exits(&p.r, "scan queue");
@@ -166,7 +166,7 @@ static void test_scan(void)
 /* OP_RX_DRAIN: consume and check every message, with no exit. */
 static void test_drain(void)
 {
-	struct vmq_guest_cmd *c;
+	struct vmqt_cmd *c;
 	struct pair p;
 	u64 bytes = 0;
 	s64 r;
@@ -177,7 +177,7 @@ static void test_drain(void)
 	/* Warm-up: one message drained, touching the code and the pages. */
 	pair_send(&p, 0);
 	c->op = OP_RX_DRAIN;
-	TEST_ASSERT(vmq_gvm_run(&p.r) == 1 && !c->out[2], "warm-up");
+	TEST_ASSERT(vmqt_gvm_run(&p.r) == 1 && !c->out[2], "warm-up");
 
 	p.tags = 0;
 	for (i = 1; i <= NR_MSGS; i++) {
@@ -192,44 +192,44 @@ static void test_drain(void)
 		    (unsigned long)c->out[1], (unsigned long)p.tags,
 		    (unsigned long)c->out[2]);
 	/* The host sees the queue empty now. */
-	TEST_ASSERT(vmq_info_of(p.r.id).queue_msgs == 0 &&
-		    vmq_info_of(p.r.id).queue_bytes == 0, "queue not empty");
+	TEST_ASSERT(vmqt_info_of(p.r.id).queue_msgs == 0 &&
+		    vmqt_info_of(p.r.id).queue_bytes == 0, "queue not empty");
 	pair_free(&p);
 }
 
 /* Control: the counter does count exits, one per hypercall at least. */
 static void test_control(void)
 {
-	struct vmq_gvm g = vmq_gvm_create();
+	struct vmqt_gvm g = vmqt_gvm_create();
 	struct snap a, b;
 	const u64 n = 50;
 
-	vmq_attach(&g, NULL);
+	vmqt_attach(&g, NULL);
 	g.cmd->op = OP_INFO_LOOP;
 	g.cmd->a[0] = 2;
-	TEST_ASSERT(vmq_gvm_run(&g) == 0, "warm-up");
+	TEST_ASSERT(vmqt_gvm_run(&g) == 0, "warm-up");
 
 	g.cmd->a[0] = n;
 	a = snap(g.vcpu);
-	TEST_ASSERT(vmq_gvm_run(&g) == 0, "INFO loop");
+	TEST_ASSERT(vmqt_gvm_run(&g) == 0, "INFO loop");
 	b = snap(g.vcpu);
 	TEST_ASSERT(b.hypercalls - a.hypercalls == n, "hypercalls +%lu, expected %lu",
 		    (unsigned long)(b.hypercalls - a.hypercalls), (unsigned long)n);
 	TEST_ASSERT(b.exits - a.exits >= n + 1, "exits +%lu, expected >= %lu",
 		    (unsigned long)(b.exits - a.exits), (unsigned long)n + 1);
-	TEST_ASSERT(vmq_ctr(g.id, VMQ_CTR_HYPERCALLS) == n + 2,
+	TEST_ASSERT(vmqt_ctr(g.id, VMQ_CTR_HYPERCALLS) == n + 2,
 		    "vmq counted %lu hypercalls",
-		    (unsigned long)vmq_ctr(g.id, VMQ_CTR_HYPERCALLS));
-	vmq_gvm_free(&g);
+		    (unsigned long)vmqt_ctr(g.id, VMQ_CTR_HYPERCALLS));
+	vmqt_gvm_free(&g);
 }
 
 int main(void)
 {
 	ksft_print_header();
 	ksft_set_plan(4);
-	vmq_run_case("control: N hypercalls raise the exit counter by >= N", test_control);
-	vmq_run_case("queue length read with zero exits", test_read_count);
-	vmq_run_case("queue scanned (bytes, records) with zero exits", test_scan);
-	vmq_run_case("queue drained and checked with zero exits", test_drain);
+	vmqt_run_case("control: N hypercalls raise the exit counter by >= N", test_control);
+	vmqt_run_case("queue length read with zero exits", test_read_count);
+	vmqt_run_case("queue scanned (bytes, records) with zero exits", test_scan);
+	vmqt_run_case("queue drained and checked with zero exits", test_drain);
 	ksft_finished();
 }
