@@ -59,7 +59,7 @@ static inline void vmqg_hypercall_regs(struct vmqg_hc_regs *r)
 }
 
 static inline __s64 vmqg_hypercall(__u64 nr, __u64 a0, __u64 a1, __u64 a2,
-				  __u64 a3)
+				   __u64 a3)
 {
 	struct vmqg_hc_regs r = { nr, a0, a1, a2, a3 };
 
@@ -106,7 +106,7 @@ struct vmqg_rx {
  * negative error.
  */
 static inline __s64 vmqg_rx_register(struct vmqg_rx *rx, void *ring,
-				    __u64 gpa, __u64 ring_bytes)
+				     __u64 gpa, __u64 ring_bytes)
 {
 	struct vmq_ring_hdr *hdr = (struct vmq_ring_hdr *)ring;
 	__s64 ret;
@@ -166,7 +166,7 @@ static inline const struct vmq_msg_hdr *vmqg_rx_peek(struct vmqg_rx *rx)
 
 /* Hand the space of @m, the message vmqg_rx_peek() returned, back. */
 static inline void vmqg_rx_consume(struct vmqg_rx *rx,
-				  const struct vmq_msg_hdr *m)
+				   const struct vmq_msg_hdr *m)
 {
 	__u32 tail = __atomic_load_n(&rx->hdr->cons_tail, __ATOMIC_RELAXED);
 
@@ -207,7 +207,7 @@ struct vmqg_tx {
 };
 
 static inline __s64 vmqg_tx_register(struct vmqg_tx *tx, void *ring,
-				    __u64 gpa, __u64 ring_bytes)
+				     __u64 gpa, __u64 ring_bytes)
 {
 	struct vmq_tx_hdr *hdr = (struct vmq_tx_hdr *)ring;
 	__s64 ret;
@@ -232,19 +232,16 @@ static inline __u32 vmqg_tx_inflight(const struct vmqg_tx *tx)
 }
 
 /*
- * Queue one lazy send: no hypercall, no exit. Returns the descriptor (its
- * status turns from VMQ_TX_PENDING to the result once the host consumed
- * it), or NULL when the ring is full.
+ * Fill the next descriptor and publish it, with no check for room: for a
+ * caller that knows there is some (or that overfills on purpose, as a test
+ * may). Returns the descriptor.
  */
 static inline struct vmq_tx_desc *
-__vmqg_tx_post(struct vmqg_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag,
+__vmqg_tx_put(struct vmqg_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag,
 	      __u32 flags)
 {
-	struct vmq_tx_desc *d;
+	struct vmq_tx_desc *d = &tx->desc[tx->prod & (tx->nr - 1)];
 
-	if (vmqg_tx_inflight(tx) >= tx->nr)
-		return NULL;
-	d = &tx->desc[tx->prod & (tx->nr - 1)];
 	d->dest = dest;
 	d->len = len;
 	d->gpa = gpa;
@@ -254,6 +251,20 @@ __vmqg_tx_post(struct vmqg_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag,
 	tx->prod++;
 	__atomic_store_n(&tx->hdr->prod, tx->prod, __ATOMIC_RELEASE);
 	return d;
+}
+
+/*
+ * Queue one lazy send: no hypercall, no exit. Returns the descriptor (its
+ * status turns from VMQ_TX_PENDING to the result once the host consumed
+ * it), or NULL when the ring is full.
+ */
+static inline struct vmq_tx_desc *
+__vmqg_tx_post(struct vmqg_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag,
+	       __u32 flags)
+{
+	if (vmqg_tx_inflight(tx) >= tx->nr)
+		return NULL;
+	return __vmqg_tx_put(tx, dest, gpa, len, tag, flags);
 }
 
 static inline struct vmq_tx_desc *
