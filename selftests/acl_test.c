@@ -17,7 +17,7 @@
 
 #include <sys/eventfd.h>
 
-#include "vmq_util.h"
+#include "vmqt.h"
 
 #define UNKNOWN_ID	0xfffffff0U
 

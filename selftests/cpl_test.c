@@ -19,7 +19,7 @@
  * happened and IRETQs to a CPL 0 continuation on a fresh kernel stack, which
  * reports with GUEST_SYNC.
  */
-#include "vmq_util.h"
+#include "vmqt.h"
 
 #define UD_VEC		6
 #define GP_VEC		13

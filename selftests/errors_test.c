@@ -11,7 +11,7 @@
  * Cast: A sends, B has a 4 KiB receive queue, C has no queue; A may send to
  * B and to C, nobody else may send anywhere.
  */
-#include "vmq_util.h"
+#include "vmqt.h"
 
 #define KVM_ENOSYS_RET	(-1000)		/* -KVM_ENOSYS, <linux/kvm_para.h> */
 #define NOT_RAM		(1ULL << 40)

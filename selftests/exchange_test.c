@@ -19,7 +19,7 @@
  */
 #include <pthread.h>
 
-#include "vmq_util.h"
+#include "vmqt.h"
 
 #define SEND_OFF	4089	/* odd offset: payloads cross guest pages */
 
@@ -399,8 +399,8 @@ static void test_counters(void)
 	wa[VMQ_CTR_RX_MSGS]++;
 
 	/* Ten INFO calls: hypercalls only. */
-	a.cmd->op = OP_INFO_LOOP;
-	a.cmd->a[0] = 10;
+	a.cmd->op = VMQT_OP_INFO_LOOP;
+	a.cmd->loop.n = 10;
 	TEST_ASSERT(vmqt_gvm_run(&a) == 0, "INFO loop");
 	wa[VMQ_CTR_HYPERCALLS] += 10;
 

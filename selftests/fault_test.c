@@ -27,8 +27,8 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 
-#include "vmq_util.h"
-#include "vmq_nl_util.h"
+#include "vmqt.h"
+#include "vmqt_nl.h"
 
 #define WIN_GPA		0x40000000UL
 #define WIN_MEMSLOT	20
@@ -105,12 +105,7 @@ static long guest_hc(struct vmqt_gvm *g, u64 nr, u64 a0, u64 a1, u64 a2)
 	struct ucall uc;
 	int ret, tries = 0;
 
-	g->cmd->op = OP_HC;
-	g->cmd->a[0] = nr;
-	g->cmd->a[1] = a0;
-	g->cmd->a[2] = a1;
-	g->cmd->a[3] = a2;
-	g->cmd->a[4] = 0;
+	vmqt_cmd_set_hc(g->cmd, nr, a0, a1, a2, 0);
 	/* Raw KVM_RUN: _vcpu_run() reads registers before we could disarm. */
 	ret = ioctl(g->vcpu->fd, KVM_RUN, NULL);
 	disarm();
@@ -137,9 +132,7 @@ static struct vmqt_gvm warm_gvm(void)
 {
 	struct vmqt_gvm g = vmqt_gvm_create();
 
-	g.cmd->op = OP_INFO_LOOP;
-	g.cmd->a[0] = 0;
-	TEST_ASSERT(!vmqt_gvm_run(&g), "warm-up");
+	TEST_ASSERT(!vmqt_gvm_natural_exit(&g), "warm-up");
 	return g;
 }
 

@@ -16,7 +16,7 @@
  *    accepted message exactly once, in order, with consecutive seq numbers,
  *    and none of the refused ones.
  */
-#include "vmq_util.h"
+#include "vmqt.h"
 
 #define RING	4096u
 #define MAX_SENT	256

@@ -38,7 +38,7 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "vmq_util.h"
+#include "vmqt.h"
 
 #define BATCH		100
 #define ARENA_PAGES	16
@@ -402,7 +402,7 @@ static void fuzz_guest(struct fuzz *f)
 
 	if (!f->vcpu) {
 		s64 r = vmqg_hypercall(VMQ_HC_WINDOW_BIND, f->win_gpa,
-				      f->win_size, 0, 0);
+				       f->win_size, 0, 0);
 
 		/* Another vCPU's random call may have bound it already. */
 		GUEST_ASSERT_1(!r || r == -EBUSY, r);
@@ -806,7 +806,7 @@ int main(int argc, char *argv[])
 	const struct vmq_msg_hdr *m;
 	struct vmq_stats base, now;
 	u64 i, next_churn, churns = 0;
-	int v, c, arrived = 0;
+	int v, arrived = 0;
 	s64 r;
 
 	parse_args(argc, argv);
@@ -898,12 +898,8 @@ int main(int argc, char *argv[])
 	vmqt_gvm_free(&run.b);
 	vmqt_window_unmap(&run.b_win);
 	/* VM teardown may finish in a worker: look a bounded number of times. */
-	for (c = 0; c < 500; c++) {
-		now = vmqt_stats();
-		if (stats_equal(&now, &base, false))
-			break;
-		usleep(10000);
-	}
+	vmqt_settle(vmqt_stats_live_at, &base);
+	TEST_ASSERT(!ioctl(vmqt_dev(), VMQ_IOC_STATS, &now), "VMQ_IOC_STATS");
 	ksft_test_result(stats_equal(&now, &base, true),
 			 "live objects back at baseline after the VMs are freed\n");
 	ksft_finished();

@@ -10,8 +10,8 @@
  */
 #include <stddef.h>
 
-#include "vmq_util.h"
-#include "vmq_nl_util.h"
+#include "vmqt.h"
+#include "vmqt_nl.h"
 
 #define RING_DATA	4096
 #define MSG_LEN		48
@@ -77,7 +77,7 @@ static void guest_code(struct ident_page *p)
 	int i;
 
 	GUEST_ASSERT(!vmqg_rx_register(&rx, (void *)p->rx_gva, p->rx_gpa,
-				      VMQ_RING_HDR_SIZE + RING_DATA));
+				       VMQ_RING_HDR_SIZE + RING_DATA));
 	p->lookup_before = guest_lookup(p, p->absent,
 					offsetof(struct ident_page, absent));
 	GUEST_SYNC(1);		/* the host introduces us now */
@@ -96,7 +96,7 @@ static void guest_code(struct ident_page *p)
 	for (i = 0; i < MSG_LEN; i++)
 		p->out[i] = (u8)(p->self[3] * 7 + i);
 	GUEST_ASSERT(!vmqg_send(p->learned_id, PAGE_GPA(p, out), MSG_LEN,
-			       0x1d00 + p->self[3]));
+				0x1d00 + p->self[3]));
 	GUEST_SYNC(2);
 
 	m = guest_next(&rx);
@@ -116,9 +116,9 @@ static void guest_code(struct ident_page *p)
 	p->lookup_nobody = guest_lookup(p, p->nobody,
 					offsetof(struct ident_page, nobody));
 	p->lookup_long = vmqg_hypercall(VMQ_HC_LOOKUP, PAGE_GPA(p, self),
-				       VMQ_NAME_MAX, 0, 0);
+					VMQ_NAME_MAX, 0, 0);
 	p->lookup_empty = vmqg_hypercall(VMQ_HC_LOOKUP, PAGE_GPA(p, self), 0,
-					0, 0);
+					 0, 0);
 	GUEST_DONE();
 }
 

@@ -20,7 +20,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 
-#include "vmq_util.h"
+#include "vmqt.h"
 
 #define MSG_LEN		48
 #define MSG_STRIDE	64
@@ -47,7 +47,6 @@ static void lz_setup(struct lz *p)
 	p->buf = vmqt_gmem_alloc(p->s.vm, NR_MSGS * MSG_STRIDE);
 	for (i = 0; i < NR_MSGS; i++)
 		vmqt_fill((u8 *)p->buf.hva + i * MSG_STRIDE, MSG_LEN, p->s.id, i);
-	p->s.cmd->tx_stride = MSG_STRIDE;
 	p->seq = 0;
 }
 
@@ -85,27 +84,13 @@ static void expect_empty(struct lz *p)
 static struct vmq_tx_desc *host_post(struct lz *p, u32 dest, u64 gpa, u32 len,
 				     u64 tag, u32 flags)
 {
-	struct vmq_tx_hdr *h = p->tx.hva;
-	struct vmq_tx_desc *d = (void *)((u8 *)p->tx.hva + VMQ_RING_HDR_SIZE);
-	struct vmq_tx_desc *e = &d[p->s.cmd->tx_prod & (h->nr_desc - 1)];
-
-	e->dest = dest;
-	e->gpa = gpa;
-	e->len = len;
-	e->tag = tag;
-	e->flags = flags;
-	e->status = VMQ_TX_PENDING;
-	p->s.cmd->tx_prod++;
-	__atomic_store_n(&h->prod, (u32)p->s.cmd->tx_prod, __ATOMIC_RELEASE);
-	return e;
+	return vmqt_tx_put(p->s.cmd, p->tx.hva, dest, gpa, len, tag, flags);
 }
 
 /* One natural exit of s: GUEST_SYNC and nothing else (no hypercall). */
 static void natural_exit(struct vmqt_gvm *g)
 {
-	g->cmd->op = OP_INFO_LOOP;
-	g->cmd->a[0] = 0;
-	TEST_ASSERT(vmqt_gvm_run(g) == 0, "OP_INFO_LOOP(0)");
+	TEST_ASSERT(vmqt_gvm_natural_exit(g) == 0, "natural exit (INFO_LOOP(0))");
 }
 
 static u32 tx_cons(struct lz *p)
@@ -124,35 +109,27 @@ static u32 tx_cons(struct lz *p)
 			    tx_cons(p), (n));				\
 	} while (0)
 
-struct exit_stats {
-	u64 exits, irq, io, hc, pf, halt;
-};
-
-static struct exit_stats exit_stats(struct kvm_vcpu *vcpu)
+/* s's next VMQT_OP_TX_POST or _MIX: @n of the messages to r, tags from @tag0. */
+static void tx_op(struct lz *p, u64 tag0, u32 n)
 {
-	struct exit_stats e = {
-		.exits = vmqt_vcpu_stat(vcpu, "exits"),
-		.irq = vmqt_vcpu_stat(vcpu, "irq_exits"),
-		.io = vmqt_vcpu_stat(vcpu, "io_exits"),
-		.hc = vmqt_vcpu_stat(vcpu, "hypercalls"),
-		.pf = vmqt_vcpu_stat(vcpu, "pf_taken"),
-		.halt = vmqt_vcpu_stat(vcpu, "halt_exits"),
-	};
-	return e;
+	struct vmqt_op_tx *t = &p->s.cmd->tx;
+
+	t->dest = p->r.id;
+	t->gpa = p->buf.gpa;
+	t->stride = MSG_STRIDE;
+	t->len = MSG_LEN;
+	t->tag0 = tag0;
+	t->n = n;
 }
 
 static void post_burst(struct lz *p, u64 tag0)
 {
 	s64 r;
 
-	p->s.cmd->op = OP_TX_POST;
-	p->s.cmd->a[0] = p->r.id;
-	p->s.cmd->a[1] = p->buf.gpa;
-	p->s.cmd->a[2] = MSG_LEN;
-	p->s.cmd->a[3] = tag0;
-	p->s.cmd->a[4] = NR_MSGS;
+	p->s.cmd->op = VMQT_OP_TX_POST;
+	tx_op(p, tag0, NR_MSGS);
 	r = vmqt_gvm_run(&p->s);
-	TEST_ASSERT(r == (s64)p->s.cmd->tx_prod, "OP_TX_POST: %ld", (long)r);
+	TEST_ASSERT(r == (s64)p->s.cmd->tx_prod, "VMQT_OP_TX_POST: %ld", (long)r);
 }
 
 /*
@@ -162,7 +139,7 @@ static void post_burst(struct lz *p, u64 tag0)
 static void test_burst_one_exit(void)
 {
 	struct vmq_tx_desc *d;
-	struct exit_stats e0, e1;
+	struct vmqt_exits e0, e1;
 	u64 hc0, lazy0, lazyx0, rx0;
 	struct lz p;
 	u32 i;
@@ -181,18 +158,18 @@ static void test_burst_one_exit(void)
 	lazy0 = vmqt_ctr(p.s.id, VMQ_CTR_LAZY_MSGS);
 	lazyx0 = vmqt_ctr(p.s.id, VMQ_CTR_LAZY_EXITS);
 	rx0 = vmqt_ctr(p.r.id, VMQ_CTR_RX_MSGS);
-	e0 = exit_stats(p.s.vcpu);
+	e0 = vmqt_exits(p.s.vcpu);
 
 	post_burst(&p, 5000);
 
-	e1 = exit_stats(p.s.vcpu);
+	e1 = vmqt_exits(p.s.vcpu);
 	ksft_print_msg("burst: exits %lu irq %lu io %lu hypercalls %lu pf %lu halt %lu, lazy exits %lu\n",
 		       (unsigned long)(e1.exits - e0.exits),
-		       (unsigned long)(e1.irq - e0.irq),
-		       (unsigned long)(e1.io - e0.io),
-		       (unsigned long)(e1.hc - e0.hc),
-		       (unsigned long)(e1.pf - e0.pf),
-		       (unsigned long)(e1.halt - e0.halt),
+		       (unsigned long)(e1.irq_exits - e0.irq_exits),
+		       (unsigned long)(e1.io_exits - e0.io_exits),
+		       (unsigned long)(e1.hypercalls - e0.hypercalls),
+		       (unsigned long)(e1.pf_taken - e0.pf_taken),
+		       (unsigned long)(e1.halt_exits - e0.halt_exits),
 		       (unsigned long)(vmqt_ctr(p.s.id, VMQ_CTR_LAZY_EXITS) - lazyx0));
 
 	TEST_ASSERT(tx_cons(&p) == 2 * NR_MSGS, "cons %u", tx_cons(&p));
@@ -212,14 +189,15 @@ static void test_burst_one_exit(void)
 	TEST_ASSERT(vmqt_ctr(p.r.id, VMQ_CTR_RX_MSGS) == rx0 + NR_MSGS,
 		    "receiver VMQ_CTR_RX_MSGS");
 	/* The guest caused exactly one exit: the GUEST_SYNC port access. */
-	TEST_ASSERT(e1.hc == e0.hc, "KVM hypercalls stat moved");
-	TEST_ASSERT(e1.io - e0.io == 1, "io_exits rose by %lu",
-		    (unsigned long)(e1.io - e0.io));
-	TEST_ASSERT(e1.exits - e0.exits <= 1 + (e1.irq - e0.irq) + (e1.pf - e0.pf),
+	TEST_ASSERT(e1.hypercalls == e0.hypercalls, "KVM hypercalls stat moved");
+	TEST_ASSERT(e1.io_exits - e0.io_exits == 1, "io_exits rose by %lu",
+		    (unsigned long)(e1.io_exits - e0.io_exits));
+	TEST_ASSERT(e1.exits - e0.exits <= 1 + (e1.irq_exits - e0.irq_exits) +
+						(e1.pf_taken - e0.pf_taken),
 		    "exits rose by %lu: more than 1 + %lu host interrupts + %lu page faults",
 		    (unsigned long)(e1.exits - e0.exits),
-		    (unsigned long)(e1.irq - e0.irq),
-		    (unsigned long)(e1.pf - e0.pf));
+		    (unsigned long)(e1.irq_exits - e0.irq_exits),
+		    (unsigned long)(e1.pf_taken - e0.pf_taken));
 }
 
 /* Sends by VMQ_HC_SEND (bits set) and lazy ones, mixed; the last 3 lazy. */
@@ -231,17 +209,13 @@ static s64 run_mix(struct lz *p, u64 mix, u32 n, u64 tag0)
 {
 	s64 r;
 
-	p->s.cmd->op = OP_TX_MIX;
-	p->s.cmd->a[0] = p->r.id;
-	p->s.cmd->a[1] = p->buf.gpa;
-	p->s.cmd->a[2] = MSG_LEN;
-	p->s.cmd->a[3] = tag0;
-	p->s.cmd->a[4] = n;
-	p->s.cmd->tx_mix = mix;
-	p->s.cmd->out[0] = 0xdead;
+	p->s.cmd->op = VMQT_OP_TX_MIX;
+	tx_op(p, tag0, n);
+	p->s.cmd->tx.mix = mix;
+	p->s.cmd->tx.first_err = 0xdead;
 	r = vmqt_gvm_run(&p->s);
-	TEST_ASSERT(p->s.cmd->out[0] == 0, "a VMQ_HC_SEND failed: %ld",
-		    (long)p->s.cmd->out[0]);
+	TEST_ASSERT(p->s.cmd->tx.first_err == 0, "a VMQ_HC_SEND failed: %ld",
+		    (long)p->s.cmd->tx.first_err);
 	return r;
 }
 
@@ -284,11 +258,11 @@ static void test_interleave_and_flush(void)
 	 * then only r <= 8 holds; a few tries give a clean one.
 	 */
 	for (try = 0; try < 8 && !clean; try++) {
-		struct exit_stats e0 = exit_stats(p.s.vcpu), e1;
+		struct vmqt_exits e0 = vmqt_exits(p.s.vcpu), e1;
 
 		hc0 = vmqt_ctr(p.s.id, VMQ_CTR_HYPERCALLS);
 		r = run_mix(&p, 0, 8, 200 + try * 8);
-		e1 = exit_stats(p.s.vcpu);
+		e1 = vmqt_exits(p.s.vcpu);
 		TEST_ASSERT(vmqt_ctr(p.s.id, VMQ_CTR_HYPERCALLS) == hc0 + 1,
 			    "one hypercall");
 		for (i = 0; i < 8; i++)

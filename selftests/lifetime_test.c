@@ -23,7 +23,7 @@
 #include <pthread.h>
 #include <sys/syscall.h>
 
-#include "vmq_util.h"
+#include "vmqt.h"
 
 #define NR_VMS	3
 

@@ -1,63 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * netlink_test - every command of the "vmq" generic netlink family, with raw
- * libnl-genl-3 calls (vmq_nl_util.h), against real VMs: GET_VM do and dump,
+ * libnl-genl-3 calls (lib/nl.c), against real VMs: GET_VM do and dump,
  * SET_VM (name, quotas, and the quotas enforced), ALLOW, REVOKE, INTRODUCE,
  * RESET_COUNTERS, the "events" multicast group, and the refusals with their
  * extended-ACK text: unknown VM, bad attributes, missing attributes, and a
  * caller without CAP_NET_ADMIN.
  */
-#include <dirent.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "vmq_util.h"
-#include "vmq_nl_util.h"
+#include "vmqt.h"
+#include "vmqt_nl.h"
 
-#define PAYLOAD_PAGES	4
-
-/* A command guest with a payload buffer in its memory. */
-struct tvm {
-	struct vmqt_gvm g;
-	struct vmqt_gmem buf;
-	struct vmqt_gmem rx;
-};
-
-static struct tvm tvm_new(const char *name, u32 rx_bytes)
-{
-	struct tvm t;
-
-	vmqt_set_stage("creating VM %s", name ? name : "(unnamed)");
-	t.g = vmqt_gvm_create();
-	vmqt_attach(&t.g, name);
-	t.buf = vmqt_gmem_alloc(t.g.vm, PAYLOAD_PAGES * 4096);
-	memset(&t.rx, 0, sizeof(t.rx));
-	if (rx_bytes)
-		t.rx = vmqt_rx_setup(&t.g, rx_bytes);
-	vmqt_set_stage("-");
-	return t;
-}
-
-/* VMQ_HC_SEND of @len bytes of pattern @n to @dest. */
-static s64 tvm_send(struct tvm *t, u32 dest, u32 len, u32 n)
-{
-	s64 r;
-
-	vmqt_fill(t->buf.hva, len, t->g.id, n);
-	vmqt_set_stage("VM %u: send to %u", t->g.id, dest);
-	r = vmqt_gvm_hc(&t->g, VMQ_HC_SEND, dest, t->buf.gpa, len, n);
-	vmqt_set_stage("-");
-	return r;
-}
-
-static void tvm_send_ok(struct tvm *t, u32 dest, u32 len, u32 n)
-{
-	s64 r = tvm_send(t, dest, len, n);
-
-	TEST_ASSERT(!r, "send %u -> %u, %u bytes: %ld", t->g.id, dest, len,
-		    (long)r);
-}
+#define PAYLOAD_BYTES	(4 * 4096)
 
 static void open_nl(struct vmqt_nl *v)
 {
@@ -86,9 +43,9 @@ static bool has_peer(const struct vmqt_nl_vm *vm, u32 peer)
 /* GET_VM do (by id and by name) and dump, checked against real VMs. */
 static void case_get_vm(void)
 {
-	struct tvm a = tvm_new("nl-get-a", 8192);
-	struct tvm b = tvm_new("nl-get-b", 4096);
-	struct tvm c = tvm_new(NULL, 0);
+	struct vmqt_tvm a = vmqt_tvm_new("nl-get-a", false, 8192, PAYLOAD_BYTES);
+	struct vmqt_tvm b = vmqt_tvm_new("nl-get-b", false, 4096, PAYLOAD_BYTES);
+	struct vmqt_tvm c = vmqt_tvm_new(NULL, false, 0, PAYLOAD_BYTES);
 	struct vmqt_nl_vm va, vb, vc, byname;
 	struct vmqt_nl_vms *vms = calloc(1, sizeof(*vms));
 	struct vmq_vm_info ia;
@@ -101,7 +58,7 @@ static void case_get_vm(void)
 	vmqt_allow(a.g.id, b.g.id);
 	vmqt_allow(a.g.id, c.g.id);
 	for (i = 0; i < 3; i++)
-		tvm_send_ok(&a, b.g.id, 100 + i, i);
+		vmqt_tvm_send_ok(&a, b.g.id, 100 + i, i);
 
 	va = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(va.id == a.g.id, "id %u", va.id);
@@ -208,9 +165,9 @@ static void case_get_vm(void)
 /* SET_VM: rename, quotas, and the quotas enforced. */
 static void case_set_vm(void)
 {
-	struct tvm a = tvm_new("nl-set-a", 8192);
-	struct tvm b = tvm_new("nl-set-b", 8192);
-	struct tvm c = tvm_new("nl-set-c", 0);
+	struct vmqt_tvm a = vmqt_tvm_new("nl-set-a", false, 8192, PAYLOAD_BYTES);
+	struct vmqt_tvm b = vmqt_tvm_new("nl-set-b", false, 8192, PAYLOAD_BYTES);
+	struct vmqt_tvm c = vmqt_tvm_new("nl-set-c", false, 0, PAYLOAD_BYTES);
 	struct vmqt_gmem ring;
 	struct vmqt_nl_vm vm;
 	struct vmqt_nl v;
@@ -253,9 +210,9 @@ static void case_set_vm(void)
 	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(vm.max_msg == 64 && vm.max_queue == 0, "quotas %u %u",
 		    vm.max_msg, vm.max_queue);
-	r = tvm_send(&a, b.g.id, 65, 1);
+	r = vmqt_tvm_send(&a, b.g.id, 65, 1);
 	TEST_ASSERT(r == -EMSGSIZE, "send over max-msg: %ld", (long)r);
-	tvm_send_ok(&a, b.g.id, 64, 2);
+	vmqt_tvm_send_ok(&a, b.g.id, 64, 2);
 	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(vm.ctr[VMQ_CTR_ERR_QUOTA] == 1 &&
 		    vm.ctr[VMQ_CTR_TX_MSGS] == 1, "quota counter %lu, tx %lu",
@@ -272,7 +229,7 @@ static void case_set_vm(void)
 	}
 	/* 0: back to the module's limit. */
 	TEST_ASSERT(!vmqt_nl_set(&v, a.g.id, NULL, 0, -1), "quota 0: %s", v.msg);
-	tvm_send_ok(&a, b.g.id, 200, 3);
+	vmqt_tvm_send_ok(&a, b.g.id, 200, 3);
 	EXPECT_ERR(&v, vmqt_nl_set(&v, a.g.id, NULL, 0xffffffffLL, -1), -ERANGE,
 		   "vmq: quota above the module's max_msg_size");
 
@@ -298,20 +255,20 @@ static void case_set_vm(void)
 /* ALLOW and REVOKE, by id and by name; the sends follow. */
 static void case_allow_revoke(void)
 {
-	struct tvm a = tvm_new("nl-acl-a", 0);
-	struct tvm b = tvm_new("nl-acl-b", 4096);
+	struct vmqt_tvm a = vmqt_tvm_new("nl-acl-a", false, 0, PAYLOAD_BYTES);
+	struct vmqt_tvm b = vmqt_tvm_new("nl-acl-b", false, 4096, PAYLOAD_BYTES);
 	struct vmqt_nl_vm vm;
 	struct vmqt_nl v;
 	s64 r;
 
 	open_nl(&v);
-	r = tvm_send(&a, b.g.id, 16, 1);
+	r = vmqt_tvm_send(&a, b.g.id, 16, 1);
 	TEST_ASSERT(r == -EACCES, "send before ALLOW: %ld", (long)r);
 	TEST_ASSERT(!vmqt_nl_pair(&v, VMQ_CMD_ALLOW, 0, "nl-acl-a", 0, "nl-acl-b"),
 		    "ALLOW by names: %s", v.msg);
 	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(vm.nr_peers == 1 && vm.peers[0] == b.g.id, "a's peers");
-	tvm_send_ok(&a, b.g.id, 16, 2);
+	vmqt_tvm_send_ok(&a, b.g.id, 16, 2);
 	/* One direction only. */
 	vm = vmqt_nl_get_ok(&v, b.g.id);
 	TEST_ASSERT(vm.nr_peers == 0, "b got peers from a's ALLOW");
@@ -320,7 +277,7 @@ static void case_allow_revoke(void)
 	vmqt_nl_pair_ok(&v, VMQ_CMD_REVOKE, a.g.id, b.g.id);
 	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(vm.nr_peers == 0, "peers after REVOKE: %d", vm.nr_peers);
-	r = tvm_send(&a, b.g.id, 16, 3);
+	r = vmqt_tvm_send(&a, b.g.id, 16, 3);
 	TEST_ASSERT(r == -EACCES, "send after REVOKE: %ld", (long)r);
 	EXPECT_ERR(&v, vmqt_nl_pair(&v, VMQ_CMD_REVOKE, a.g.id, NULL, 0, "nl-acl-b"),
 		   -ENOENT, "vmq: the pair was not allowed");
@@ -332,35 +289,6 @@ static void case_allow_revoke(void)
 	vmqt_nl_close(&v);
 }
 
-/* @buf (VMQ_NAME_MAX bytes) holds @name and zeroes after it. */
-static bool name_padded(const char *buf, const char *name)
-{
-	char want[VMQ_NAME_MAX] = { 0 };
-
-	strncpy(want, name, sizeof(want) - 1);
-	return !memcmp(buf, want, sizeof(want));
-}
-
-static void check_identity(struct vmqt_gmem *rx, u32 id, const char *name)
-{
-	const struct vmq_msg_hdr *m = vmqt_host_peek(rx);
-	const struct vmq_identity *idn;
-
-	TEST_ASSERT(m, "no identity record");
-	TEST_ASSERT(m->type == VMQ_MSG_IDENTITY && m->sender == 0 &&
-		    m->len == sizeof(*idn), "record type %u sender %u len %u",
-		    m->type, m->sender, m->len);
-	idn = vmqg_msg_payload(m);
-	TEST_ASSERT(idn->id == id && !strcmp(idn->name, name),
-		    "identity %u \"%.32s\", expected %u \"%s\"", idn->id,
-		    idn->name, id, name);
-	/* Every byte past the name is zero: nothing of an older name. */
-	TEST_ASSERT(name_padded(idn->name, name), "identity of %u: stale bytes after \"%s\"",
-		    id, name);
-	TEST_ASSERT(!idn->reserved, "identity reserved %u", idn->reserved);
-	vmqt_host_consume(rx, m);
-}
-
 /*
  * INTRODUCE: identities delivered, both directions allowed. a was renamed
  * from a longer name first: neither its identity record nor VM_INFO may
@@ -368,9 +296,9 @@ static void check_identity(struct vmqt_gmem *rx, u32 id, const char *name)
  */
 static void case_introduce(void)
 {
-	struct tvm a = tvm_new("nl-intro-a-was-longer", 4096);
-	struct tvm b = tvm_new("nl-intro-b", 4096);
-	struct tvm c = tvm_new("nl-intro-c", 0);
+	struct vmqt_tvm a = vmqt_tvm_new("nl-intro-a-was-longer", false, 4096, PAYLOAD_BYTES);
+	struct vmqt_tvm b = vmqt_tvm_new("nl-intro-b", false, 4096, PAYLOAD_BYTES);
+	struct vmqt_tvm c = vmqt_tvm_new("nl-intro-c", false, 0, PAYLOAD_BYTES);
 	struct vmqt_nl_vm vm;
 	struct vmqt_nl v;
 	s64 r;
@@ -378,7 +306,7 @@ static void case_introduce(void)
 	open_nl(&v);
 	TEST_ASSERT(!vmqt_nl_set(&v, a.g.id, "nl-intro-a", -1, -1), "rename: %s",
 		    v.msg);
-	TEST_ASSERT(name_padded(vmqt_info_of(a.g.id).name, "nl-intro-a"),
+	TEST_ASSERT(vmqt_name_padded(vmqt_info_of(a.g.id).name, "nl-intro-a"),
 		    "VMQ_IOC_VM_INFO: stale bytes after the new name");
 	EXPECT_ERR(&v, vmqt_nl_pair(&v, VMQ_CMD_INTRODUCE, a.g.id, NULL, c.g.id,
 				    NULL), -ENOTCONN,
@@ -392,15 +320,15 @@ static void case_introduce(void)
 
 	TEST_ASSERT(!vmqt_nl_pair(&v, VMQ_CMD_INTRODUCE, 0, "nl-intro-a", 0,
 				  "nl-intro-b"), "INTRODUCE: %s", v.msg);
-	check_identity(&a.rx, b.g.id, "nl-intro-b");
-	check_identity(&b.rx, a.g.id, "nl-intro-a");
+	vmqt_host_expect_identity(&a.rx, b.g.id, "nl-intro-b");
+	vmqt_host_expect_identity(&b.rx, a.g.id, "nl-intro-a");
 	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(vm.nr_peers == 1 && vm.peers[0] == b.g.id, "a's peers");
 	vm = vmqt_nl_get_ok(&v, b.g.id);
 	TEST_ASSERT(vm.nr_peers == 1 && vm.peers[0] == a.g.id, "b's peers");
-	tvm_send_ok(&a, b.g.id, 40, 1);
-	tvm_send_ok(&b, a.g.id, 40, 2);
-	r = tvm_send(&c, a.g.id, 40, 3);
+	vmqt_tvm_send_ok(&a, b.g.id, 40, 1);
+	vmqt_tvm_send_ok(&b, a.g.id, 40, 2);
+	r = vmqt_tvm_send(&c, a.g.id, 40, 3);
 	TEST_ASSERT(r == -EACCES, "c was not introduced: %ld", (long)r);
 	vmqt_nl_close(&v);
 }
@@ -408,16 +336,16 @@ static void case_introduce(void)
 /* RESET_COUNTERS for one VM and for all. */
 static void case_reset(void)
 {
-	struct tvm a = tvm_new("nl-rst-a", 0);
-	struct tvm b = tvm_new("nl-rst-b", 4096);
+	struct vmqt_tvm a = vmqt_tvm_new("nl-rst-a", false, 0, PAYLOAD_BYTES);
+	struct vmqt_tvm b = vmqt_tvm_new("nl-rst-b", false, 4096, PAYLOAD_BYTES);
 	struct vmqt_nl_vm vm;
 	struct vmqt_nl v;
 	int i;
 
 	open_nl(&v);
 	vmqt_allow(a.g.id, b.g.id);
-	tvm_send_ok(&a, b.g.id, 10, 1);
-	TEST_ASSERT(tvm_send(&b, a.g.id, 10, 2) == -EACCES, "b -> a");
+	vmqt_tvm_send_ok(&a, b.g.id, 10, 1);
+	TEST_ASSERT(vmqt_tvm_send(&b, a.g.id, 10, 2) == -EACCES, "b -> a");
 	TEST_ASSERT(!vmqt_nl_reset(&v, b.g.id), "reset b: %s", v.msg);
 	vm = vmqt_nl_get_ok(&v, b.g.id);
 	for (i = 0; i < VMQ_CTR_NR; i++)
@@ -431,7 +359,7 @@ static void case_reset(void)
 		TEST_ASSERT(!vm.ctr[i], "a's counter %d is %lu after reset all",
 			    i, (unsigned long)vm.ctr[i]);
 	/* Counting goes on from zero. */
-	tvm_send_ok(&a, b.g.id, 10, 3);
+	vmqt_tvm_send_ok(&a, b.g.id, 10, 3);
 	vm = vmqt_nl_get_ok(&v, a.g.id);
 	TEST_ASSERT(vm.ctr[VMQ_CTR_TX_MSGS] == 1 && vm.ctr[VMQ_CTR_TX_BYTES] == 10,
 		    "a after reset and one send");
@@ -456,24 +384,24 @@ static void expect_event(struct vmqt_nl_events *e, u32 ev, u32 vm, u32 peer,
 static void case_events(void)
 {
 	struct vmqt_nl_events *e = calloc(1, sizeof(*e));
-	struct tvm a, b, c;
+	struct vmqt_tvm a, b, c;
 	u32 gone;
 	s64 r;
 
 	vmqt_nl_events_open(e);
-	a = tvm_new("nl-ev-a", 0);
-	b = tvm_new("nl-ev-b", 4096);
-	c = tvm_new("nl-ev-c", 0);
+	a = vmqt_tvm_new("nl-ev-a", false, 0, PAYLOAD_BYTES);
+	b = vmqt_tvm_new("nl-ev-b", false, 4096, PAYLOAD_BYTES);
+	c = vmqt_tvm_new("nl-ev-c", false, 0, PAYLOAD_BYTES);
 	expect_event(e, VMQ_EVENT_VM_ATTACHED, a.g.id, 0, 0);
 	expect_event(e, VMQ_EVENT_VM_ATTACHED, b.g.id, 0, 0);
 	expect_event(e, VMQ_EVENT_VM_ATTACHED, c.g.id, 0, 0);
 
-	r = tvm_send(&a, b.g.id, 8, 1);
+	r = vmqt_tvm_send(&a, b.g.id, 8, 1);
 	TEST_ASSERT(r == -EACCES, "denied send: %ld", (long)r);
 	expect_event(e, VMQ_EVENT_DENIED, a.g.id, b.g.id, -EACCES);
 
 	vmqt_allow(a.g.id, c.g.id);
-	r = tvm_send(&a, c.g.id, 8, 2);
+	r = vmqt_tvm_send(&a, c.g.id, 8, 2);
 	TEST_ASSERT(r == -ENOTCONN, "send to no queue: %ld", (long)r);
 	expect_event(e, VMQ_EVENT_DROP, a.g.id, c.g.id, -ENOTCONN);
 
@@ -486,7 +414,7 @@ static void case_events(void)
 		TEST_ASSERT(!vmqt_nl_set(&v, c.g.id, NULL, -1, 4096), "quota");
 		vmqt_nl_close(&v);
 	}
-	r = tvm_send(&a, b.g.id, 17, 3);
+	r = vmqt_tvm_send(&a, b.g.id, 17, 3);
 	TEST_ASSERT(r == -EMSGSIZE, "send over quota: %ld", (long)r);
 	expect_event(e, VMQ_EVENT_QUOTA, a.g.id, b.g.id, -EMSGSIZE);
 	{
@@ -500,7 +428,7 @@ static void case_events(void)
 		expect_event(e, VMQ_EVENT_QUOTA, c.g.id, 0, -ENOSPC);
 	}
 	/* A successful send is no event. */
-	tvm_send_ok(&a, b.g.id, 8, 4);
+	vmqt_tvm_send_ok(&a, b.g.id, 8, 4);
 	vmqt_nl_events_drain(e);
 	TEST_ASSERT(!vmqt_nl_events_find(e, VMQ_EVENT_DROP, a.g.id) &&
 		    !vmqt_nl_events_find(e, VMQ_EVENT_DENIED, a.g.id),
@@ -516,7 +444,7 @@ static void case_events(void)
 /* Refusals and their extended-ACK text. */
 static void case_errors(void)
 {
-	struct tvm a = tvm_new("nl-err-a", 0);
+	struct vmqt_tvm a = vmqt_tvm_new("nl-err-a", false, 0, PAYLOAD_BYTES);
 	struct nl_msg *msg;
 	char long_name[VMQ_NAME_MAX + 8];
 	struct vmqt_nl v;
@@ -617,8 +545,8 @@ static void case_errors(void)
  */
 static void case_perm(void)
 {
-	struct tvm a = tvm_new("nl-perm-a", 0);
-	struct tvm b = tvm_new("nl-perm-b", 0);
+	struct vmqt_tvm a = vmqt_tvm_new("nl-perm-a", false, 0, PAYLOAD_BYTES);
+	struct vmqt_tvm b = vmqt_tvm_new("nl-perm-b", false, 0, PAYLOAD_BYTES);
 	int status;
 	pid_t pid;
 
@@ -691,78 +619,6 @@ static const struct {
 	{ "CAP_NET_ADMIN required to read, listen and change", case_perm },
 };
 
-/* Print what every thread of @pid is blocked in, as TAP diagnostics. */
-static void dump_tasks(pid_t pid)
-{
-	static const char * const files[] = { "wchan", "syscall", "stack" };
-	char path[384], line[256];
-	struct dirent *de;
-	unsigned int f;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		for (f = 0; f < ARRAY_SIZE(files); f++) {
-			FILE *fp;
-
-			snprintf(path, sizeof(path), "/proc/%d/task/%s/%s", pid,
-				 de->d_name, files[f]);
-			fp = fopen(path, "r");
-			if (!fp)
-				continue;
-			while (fgets(line, sizeof(line), fp))
-				printf("# task %s %s: %s%s", de->d_name, files[f],
-				       line, strchr(line, '\n') ? "" : "\n");
-			fclose(fp);
-		}
-	}
-	closedir(d);
-}
-
-/*
- * vmqt_run_case() with a watchdog: a case that has not ended after
- * WATCHDOG_S seconds (each takes a few seconds even under TCG) fails with
- * a report of where it is stuck, rather than hanging the whole run.
- */
-#define WATCHDOG_S 240
-
-static void run_case(const char *name, void (*fn)(void))
-{
-	int status = 0, tick;
-	pid_t pid, r = 0;
-
-	fflush(stdout);
-	strcpy(vmqt_stage, "-");
-	pid = fork();
-	TEST_ASSERT(pid >= 0, "fork");
-	if (!pid) {
-		fn();
-		exit(KSFT_PASS);
-	}
-	for (tick = 0; tick < WATCHDOG_S * 10; tick++) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r)
-			break;
-		usleep(100000);
-	}
-	if (r != pid) {
-		printf("# %s: no end after %d s, at \"%s\"\n", name, WATCHDOG_S,
-		       vmqt_stage);
-		dump_tasks(pid);
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		ksft_test_result_fail("%s (hung)\n", name);
-		return;
-	}
-	ksft_test_result(WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS,
-			 "%s\n", name);
-}
-
 int main(void)
 {
 	struct vmqt_nl v;
@@ -773,11 +629,14 @@ int main(void)
 	if (vmqt_nl_open(&v))
 		ksft_exit_skip("generic netlink family \"vmq\" not found\n");
 	vmqt_nl_close(&v);
-	vmqt_stage = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	TEST_ASSERT(vmqt_stage != MAP_FAILED, "mmap");
+	/*
+	 * A case that has not ended after 240 s (each takes a few seconds
+	 * even under TCG) fails with a report of where it is stuck, rather
+	 * than hanging the whole run.
+	 */
+	vmqt_set_watchdog(240);
 	ksft_set_plan(ARRAY_SIZE(cases));
 	for (i = 0; i < (int)ARRAY_SIZE(cases); i++)
-		run_case(cases[i].name, cases[i].fn);
+		vmqt_run_case(cases[i].name, cases[i].fn);
 	ksft_finished();
 }

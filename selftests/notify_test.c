@@ -10,7 +10,7 @@
  * VMM (this test) wires the eventfd to that guest's interrupt the way a real
  * VMM would: an MSI route aimed at the vCPU's APIC id and a vector
  * (KVM_SET_GSI_ROUTING), and KVM_IRQFD on the route's GSI. The sender is a
- * vmq_util command guest in a second VM.
+ * command guest (lib/guest.c) in a second VM.
  *
  * What vmq promises, one signal per empty->non-empty transition while the
  * flag is set and none otherwise, is checked exactly: on the eventfd itself
@@ -23,7 +23,7 @@
 #include <pthread.h>
 #include <sys/eventfd.h>
 
-#include "vmq_util.h"
+#include "vmqt.h"
 #include "apic.h"
 
 #define NOTIFY_VECTOR	0xe3
@@ -155,7 +155,7 @@ static void rx_guest(struct rstate *st)
 			xapic_write_reg(APIC_LVTT, BACKSTOP_VECTOR); /* one-shot */
 			st->apic_id = GET_APIC_ID_FIELD(xapic_read_reg(APIC_ID));
 			r = vmqg_rx_register(&grx, (void *)st->ring_gva,
-					    st->ring_gpa, st->ring_bytes);
+					     st->ring_gpa, st->ring_bytes);
 			vmqg_rx_set_notify(&grx, st->arg);
 			break;
 		case RC_FLAG:

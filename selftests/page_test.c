@@ -25,74 +25,11 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 
-#include "vmq_util.h"
+#include "vmqt.h"
 
 #define WIN_GPA		0x40000000UL	/* identity-mapped in every guest */
 #define WIN_MEMSLOT	20
 #define WIN_SLOTS	4
-
-enum {
-	OP_FILL = 100,		/* a[0] gva, a[1] bytes, a[2] seed */
-	OP_CHECK,		/* a[0] gva, a[1] bytes, a[2] seed (0: zeroes) */
-	OP_STORE,		/* a[0] gva, a[1] value */
-	/* One descriptor: a[0] dest, a[1] gpa, a[2] len, a[3] tag, a[4] flags. */
-	OP_TX_RAW,
-};
-
-static inline u64 pattern(u64 seed, u64 i)
-{
-	return seed ? (seed * 0x9e3779b97f4a7c15ULL) ^ (i * 0xbf58476d1ce4e5b9ULL) : 0;
-}
-
-static void page_guest(struct vmqt_cmd *c)
-{
-	for (;;) {
-		u64 *p = (u64 *)c->a[0], n = c->a[1] / 8, i;
-		s64 r = 0;
-
-		switch (c->op) {
-		case OP_HC:
-			r = vmqg_hypercall(c->a[0], c->a[1], c->a[2], c->a[3],
-					  c->a[4]);
-			break;
-		case OP_FILL:
-			for (i = 0; i < n; i++)
-				p[i] = pattern(c->a[2], i);
-			break;
-		case OP_CHECK:
-			/* 0, or 1 + the index of the first wrong word. */
-			for (i = 0; i < n; i++) {
-				if (p[i] != pattern(c->a[2], i)) {
-					r = i + 1;
-					break;
-				}
-			}
-			break;
-		case OP_STORE:
-			__atomic_store_n(p, c->a[1], __ATOMIC_RELEASE);
-			break;
-		case OP_TX_RAW: {
-			struct vmq_tx_hdr *h = (void *)c->tx_gva;
-			struct vmq_tx_desc *d = (void *)(c->tx_gva + VMQ_RING_HDR_SIZE);
-			struct vmq_tx_desc *e = &d[c->tx_prod & (h->nr_desc - 1)];
-
-			e->dest = c->a[0];
-			e->gpa = c->a[1];
-			e->len = c->a[2];
-			e->tag = c->a[3];
-			e->flags = c->a[4];
-			e->status = VMQ_TX_PENDING;
-			r = c->tx_prod++;
-			/* Published; GUEST_SYNC's exit is the "natural" one. */
-			__atomic_store_n(&h->prod, (u32)c->tx_prod, __ATOMIC_RELEASE);
-			break;
-		}
-		default:
-			r = -1;
-		}
-		GUEST_SYNC(r);
-	}
-}
 
 /* The second vCPU: reads the page until it must see zeroes. */
 static void spin_guest(u64 *page, u64 *sent, u64 *started)
@@ -128,13 +65,8 @@ static struct pvm pvm_create_with(const char *name, u64 page_size,
 				  const struct vmqt_win *w)
 {
 	struct pvm v = { .page_size = page_size };
-	vm_vaddr_t cmd;
 
-	v.g.vm = vm_create_with_one_vcpu(&v.g.vcpu, page_guest);
-	cmd = vm_vaddr_alloc_page(v.g.vm);
-	v.g.cmd = addr_gva2hva(v.g.vm, cmd);
-	memset(v.g.cmd, 0, sizeof(*v.g.cmd));
-	vcpu_args_set(v.g.vcpu, 1, cmd);
+	v.g = vmqt_gvm_create();
 	vmqt_attach(&v.g, name);
 
 	if (w) {
@@ -167,13 +99,26 @@ static u64 slot_gpa(struct pvm *v, int slot)
 	return WIN_GPA + slot * v->page_size;
 }
 
-static s64 guest_op(struct pvm *v, u64 op, u64 a0, u64 a1, u64 a2)
+/*
+ * VMQT_OP_MEM_FILL or VMQT_OP_MEM_CHECK (@op) of @bytes at @gva in @v's
+ * guest with pattern @seed.
+ */
+static s64 guest_mem(struct pvm *v, u64 op, u64 gva, u64 bytes, u64 seed)
 {
 	v->g.cmd->op = op;
-	v->g.cmd->a[0] = a0;
-	v->g.cmd->a[1] = a1;
-	v->g.cmd->a[2] = a2;
+	v->g.cmd->mem.gva = gva;
+	v->g.cmd->mem.bytes = bytes;
+	v->g.cmd->mem.seed = seed;
 	return vmqt_gvm_run(&v->g);
+}
+
+/* A store-release of @value at @gva from @v's guest. */
+static void guest_store(struct pvm *v, u64 gva, u64 value)
+{
+	v->g.cmd->op = VMQT_OP_STORE;
+	v->g.cmd->store.gva = gva;
+	v->g.cmd->store.value = value;
+	vmqt_gvm_run(&v->g);
 }
 
 static s64 page_send(struct pvm *from, struct pvm *to, u64 gpa, u64 tag)
@@ -204,14 +149,14 @@ static u64 take_page_msg(struct pvm *v, u32 sender, u64 tag)
 
 static void expect_bytes(struct pvm *v, u64 gpa, u64 seed, const char *what)
 {
-	s64 r = guest_op(v, OP_CHECK, gpa, v->page_size, seed);
+	s64 r = guest_mem(v, VMQT_OP_MEM_CHECK, gpa, v->page_size, seed);
 	const u64 *host = (const u64 *)(v->win + (gpa - WIN_GPA));
 	u64 i;
 
 	TEST_ASSERT(!r, "%s: guest word %ld differs", what, (long)r - 1);
 	/* The VMM's mapping of the window shows the same page. */
 	for (i = 0; i < v->page_size / 8; i++)
-		TEST_ASSERT(host[i] == pattern(seed, i),
+		TEST_ASSERT(host[i] == vmqt_pattern(seed, i),
 			    "%s: host word %lu differs", what, (unsigned long)i);
 }
 
@@ -271,8 +216,8 @@ static void test_transfer(void)
 	for (i = 0; i < WIN_SLOTS; i++)
 		TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
 					 0, 0, 0), "PAGE_FREE");
-	guest_op(&a, OP_FILL, slot_gpa(&a, 1), a.page_size, 7);
-	guest_op(&a, OP_FILL, slot_gpa(&a, 2), a.page_size, 8);
+	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 1), a.page_size, 7);
+	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 2), a.page_size, 8);
 
 	s0 = vmqt_stats();
 	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 1), 42), "PAGE_SEND 1");
@@ -304,25 +249,16 @@ static void test_transfer(void)
 	pvm_free(&b);
 }
 
-static s32 tx_status(struct vmqt_gmem *tx, s64 idx)
-{
-	struct vmq_tx_hdr *h = tx->hva;
-	struct vmq_tx_desc *d = tx->hva + VMQ_RING_HDR_SIZE;
-
-	return __atomic_load_n(&d[idx & (h->nr_desc - 1)].status,
-			       __ATOMIC_ACQUIRE);
-}
-
 /* Publish one transmit descriptor from the guest; its index. */
 static s64 tx_raw(struct pvm *v, u32 dest, u64 gpa, u32 len, u64 tag,
 		  u32 flags)
 {
-	v->g.cmd->op = OP_TX_RAW;
-	v->g.cmd->a[0] = dest;
-	v->g.cmd->a[1] = gpa;
-	v->g.cmd->a[2] = len;
-	v->g.cmd->a[3] = tag;
-	v->g.cmd->a[4] = flags;
+	v->g.cmd->op = VMQT_OP_TX_DESC;
+	v->g.cmd->desc.dest = dest;
+	v->g.cmd->desc.gpa = gpa;
+	v->g.cmd->desc.len = len;
+	v->g.cmd->desc.tag = tag;
+	v->g.cmd->desc.flags = flags;
 	return vmqt_gvm_run(&v->g);
 }
 
@@ -350,18 +286,18 @@ static void test_lazy_pages(void)
 	tx = vmqt_tx_setup(&a.g, 1);
 	buf = vmqt_gmem_alloc(a.g.vm, 64);
 	memset(buf.hva, 0x5a, 64);
-	guest_op(&a, OP_FILL, slot_gpa(&a, 1), a.page_size, 11);
+	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 1), a.page_size, 11);
 
 	/* One page descriptor; the SYNC exit after it is all it gets. */
 	s0 = vmqt_stats();
 	hcalls = vmqt_ctr(a.g.id, VMQ_CTR_HYPERCALLS);
 	i0 = tx_raw(&a, b.g.id, slot_gpa(&a, 1), 0, 77, VMQ_TX_F_PAGE);
 	/* A worker moves it: bounded, so a lost descriptor fails, not hangs. */
-	for (spins = 0; tx_status(&tx, i0) == VMQ_TX_PENDING && spins < 100000;
+	for (spins = 0; vmqt_host_tx_status(&tx, i0) == VMQ_TX_PENDING && spins < 100000;
 	     spins++)
 		usleep(100);
-	TEST_ASSERT(tx_status(&tx, i0) == 0, "lazy page send status %d",
-		    tx_status(&tx, i0));
+	TEST_ASSERT(vmqt_host_tx_status(&tx, i0) == 0, "lazy page send status %d",
+		    vmqt_host_tx_status(&tx, i0));
 	TEST_ASSERT(vmqt_ctr(a.g.id, VMQ_CTR_HYPERCALLS) == hcalls,
 		    "a lazy page send made a hypercall");
 	s1 = vmqt_stats();
@@ -372,20 +308,20 @@ static void test_lazy_pages(void)
 	TEST_ASSERT(vmqt_ctr(a.g.id, VMQ_CTR_LAZY_MSGS) == 1, "LAZY_MSGS");
 
 	/* Page, then a copy, then two bad ones: TX_FLUSH keeps ring order. */
-	guest_op(&a, OP_FILL, slot_gpa(&a, 2), a.page_size, 12);
-	guest_op(&a, OP_FILL, slot_gpa(&a, 3), a.page_size, 13);
+	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 2), a.page_size, 12);
+	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 3), a.page_size, 13);
 	i1 = tx_raw(&a, b.g.id, slot_gpa(&a, 2), 0, 78, VMQ_TX_F_PAGE);
 	i2 = tx_raw(&a, b.g.id, buf.gpa, 64, 79, 0);
 	/* A page send has no length; 2 is no flag. */
 	i3 = tx_raw(&a, b.g.id, slot_gpa(&a, 3), 8, 80, VMQ_TX_F_PAGE);
 	tx_raw(&a, b.g.id, slot_gpa(&a, 3), 0, 81, 2);
 	TEST_ASSERT(vmqt_gvm_hc(&a.g, VMQ_HC_TX_FLUSH, 0, 0, 0, 0) >= 0, "flush");
-	TEST_ASSERT(tx_status(&tx, i1) == 0 && tx_status(&tx, i2) == 0,
-		    "statuses %d %d", tx_status(&tx, i1), tx_status(&tx, i2));
-	TEST_ASSERT(tx_status(&tx, i3) == -EINVAL &&
-		    tx_status(&tx, i3 + 1) == -EINVAL,
-		    "bad descriptors: %d %d, want -EINVAL", tx_status(&tx, i3),
-		    tx_status(&tx, i3 + 1));
+	TEST_ASSERT(vmqt_host_tx_status(&tx, i1) == 0 && vmqt_host_tx_status(&tx, i2) == 0,
+		    "statuses %d %d", vmqt_host_tx_status(&tx, i1), vmqt_host_tx_status(&tx, i2));
+	TEST_ASSERT(vmqt_host_tx_status(&tx, i3) == -EINVAL &&
+		    vmqt_host_tx_status(&tx, i3 + 1) == -EINVAL,
+		    "bad descriptors: %d %d, want -EINVAL", vmqt_host_tx_status(&tx, i3),
+		    vmqt_host_tx_status(&tx, i3 + 1));
 	gpa = take_page_msg(&b, a.g.id, 78);
 	expect_bytes(&b, gpa, 12, "second lazily sent page");
 	m = vmqt_host_peek(&b.rx);
@@ -413,7 +349,7 @@ static void test_forward_and_reuse(void)
 	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 3), 0, 0, 0), "free");
 	TEST_ASSERT(!vmqt_gvm_hc(&c.g, VMQ_HC_PAGE_FREE, slot_gpa(&c, 2), 0, 0, 0), "free");
 
-	guest_op(&a, OP_FILL, slot_gpa(&a, 0), a.page_size, 11);
+	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 0), a.page_size, 11);
 	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 0), 1), "A->B");
 	gb = take_page_msg(&b, a.g.id, 1);
 	TEST_ASSERT(gb == slot_gpa(&b, 3), "landed in B's only free slot");
@@ -429,7 +365,7 @@ static void test_forward_and_reuse(void)
 	/* C gives the page back; the next one lands in the same slot. */
 	TEST_ASSERT(!vmqt_gvm_hc(&c.g, VMQ_HC_PAGE_FREE, gc, 0, 0, 0), "free");
 	TEST_ASSERT(vmqt_info_of(b.g.id).pages_in_flight == 0, "freed");
-	guest_op(&b, OP_FILL, slot_gpa(&b, 0), b.page_size, 12);
+	guest_mem(&b, VMQT_OP_MEM_FILL, slot_gpa(&b, 0), b.page_size, 12);
 	TEST_ASSERT(!page_send(&b, &c, slot_gpa(&b, 0), 3), "B->C again");
 	gc2 = take_page_msg(&c, b.g.id, 3);
 	TEST_ASSERT(gc2 == gc, "pool slot reused");
@@ -447,7 +383,7 @@ static void test_errors(void)
 	u64 full0 = vmqt_ctr(a.g.id, VMQ_CTR_ERR_FULL);
 	struct vmq_stats s0 = vmqt_stats();
 
-	guest_op(&a, OP_FILL, slot_gpa(&a, 0), a.page_size, 21);
+	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 0), a.page_size, 21);
 	TEST_ASSERT(page_send(&a, &b, slot_gpa(&a, 0), 1) == -EACCES, "denied");
 	vmqt_allow(a.g.id, b.g.id);
 	/* B freed nothing: its pool is empty. */
@@ -543,7 +479,7 @@ static void test_ring_in_window(void)
 		    (unsigned long)s1.live_tx_rings);
 
 	/* The slot that held the would-be ring moves like any other page. */
-	guest_op(&a, OP_FILL, gpa, a.page_size, 31);
+	guest_mem(&a, VMQT_OP_MEM_FILL, gpa, a.page_size, 31);
 	TEST_ASSERT(!page_send(&a, &b, gpa, 7), "PAGE_SEND");
 	expect_bytes(&b, take_page_msg(&b, a.g.id, 7), 31, "page at the receiver");
 	expect_bytes(&a, gpa, 0, "sender's old slot");
@@ -618,8 +554,8 @@ static void test_host_reference(void)
 	for (i = 0; i < WIN_SLOTS; i++)
 		TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
 					 0, 0, 0), "PAGE_FREE");
-	guest_op(&a, OP_FILL, slot_gpa(&a, 1), a.page_size, 51);
-	guest_op(&a, OP_FILL, slot_gpa(&a, 2), a.page_size, 52);
+	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 1), a.page_size, 51);
+	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 2), a.page_size, 52);
 
 	/* The sender's page is referenced by the host. */
 	h = host_ref_slots(&a, 1 << 1);
@@ -634,7 +570,7 @@ static void test_host_reference(void)
 		expect_bytes(&b, slot_gpa(&b, i), 0, "receiver's free slot");
 	host_unref(&h, first);
 	for (i = 0; i < 4096 / 8; i++)
-		TEST_ASSERT(first[i] == pattern(51, i),
+		TEST_ASSERT(first[i] == vmqt_pattern(51, i),
 			    "the pipe's view of the page, word %d", i);
 	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 1), 1), "send after unref");
 	gpa = take_page_msg(&b, a.g.id, 1);
@@ -677,7 +613,7 @@ static void test_memslot_change(void)
 	for (i = 0; i < WIN_SLOTS - 1; i++)
 		TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, i),
 					 0, 0, 0), "PAGE_FREE");
-	guest_op(&a, OP_FILL, slot_gpa(&a, 1), a.page_size, 61);
+	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 1), a.page_size, 61);
 
 	/* Moved: same memory, another guest-physical address. */
 	vm_set_user_memory_region(a.g.vm, WIN_MEMSLOT, 0, moved, size, a.w.map);
@@ -724,7 +660,7 @@ static void test_quota(void)
 					 0, 0, 0), "PAGE_FREE");
 	set_page_quota(a.g.id, 2);
 	TEST_ASSERT(vmqt_info_of(a.g.id).quota_max_pages == 2, "quota set");
-	guest_op(&a, OP_FILL, slot_gpa(&a, 2), a.page_size, 41);
+	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 2), a.page_size, 41);
 	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 0), 1), "first");
 	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 1), 2), "second");
 	TEST_ASSERT(page_send(&a, &b, slot_gpa(&a, 2), 3) == -ENOSPC, "over quota");
@@ -750,7 +686,7 @@ static void racer_guest(u64 bind_size, u64 dest, u64 gpa)
 {
 	if (bind_size)
 		GUEST_SYNC(vmqg_hypercall(VMQ_HC_WINDOW_BIND, WIN_GPA, bind_size,
-					 0, 0));
+					  0, 0));
 	for (;;)
 		GUEST_SYNC(vmqg_hypercall(VMQ_HC_PAGE_SEND, dest, gpa, gpa, 0));
 }
@@ -878,7 +814,7 @@ static void test_no_stale_view(void)
 
 	vmqt_allow(a.g.id, b.g.id);
 	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0), "free");
-	guest_op(&a, OP_FILL, slot_gpa(&a, 1), a.page_size, 31);
+	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 1), a.page_size, 31);
 	hflags[0] = hflags[1] = 0;
 
 	sp.vcpu = vm_vcpu_add(a.g.vm, 1, spin_guest);
@@ -890,7 +826,7 @@ static void test_no_stale_view(void)
 	TEST_ASSERT(hflags[1], "spinner never started");
 
 	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 1), 9), "send under a reader");
-	guest_op(&a, OP_STORE, flags, 1, 0);
+	guest_store(&a, flags, 1);
 	pthread_join(t, NULL);
 	TEST_ASSERT(sp.ok, "the second vCPU saw the old page after the send");
 	expect_bytes(&b, take_page_msg(&b, a.g.id, 9), 31, "moved page");
@@ -1129,7 +1065,7 @@ static void test_window_node(void)
 	TEST_ASSERT(!vmqt_gvm_hc(&q.g, VMQ_HC_PAGE_FREE, slot_gpa(&q, 3), 0, 0, 0),
 		    "PAGE_FREE");
 
-	guest_op(&q, OP_FILL, slot_gpa(&q, 1), q.page_size, 21);
+	guest_mem(&q, VMQT_OP_MEM_FILL, slot_gpa(&q, 1), q.page_size, 21);
 	TEST_ASSERT(!page_send(&q, &b, slot_gpa(&q, 1), 61), "PAGE_SEND out");
 	gpa = take_page_msg(&b, q.g.id, 61);
 	expect_bytes(&b, gpa, 21, "page from the window node");

@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "vmq_util.h"
+#include "vmqt.h"
 #include "qemu_guest.h"
 
 #define WIN_GPA		0x40000000ULL

@@ -23,7 +23,7 @@
 #include <pthread.h>
 #include <sys/syscall.h>
 
-#include "vmq_util.h"
+#include "vmqt.h"
 
 #define NR_VMS		2
 #define NR_VCPUS	2
@@ -63,10 +63,10 @@ static void reload_guest(struct rl *p)
 		if (info.vm_id != last) {
 			if (!p->vcpu &&
 			    vmqg_rx_register(&rx, (void *)p->rx_gva, p->rx_gpa,
-					    RX_BYTES))
+					     RX_BYTES))
 				rx.size = 0;
 			if (vmqg_tx_register(&tx, (void *)p->tx_gva, p->tx_gpa,
-					    TX_BYTES))
+					     TX_BYTES))
 				tx.nr = 0;
 			last = info.vm_id;
 		}

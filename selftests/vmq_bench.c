@@ -45,7 +45,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
-#include "vmq_util.h"
+#include "vmqt.h"
 
 #define MiB		(1024 * 1024)
 #define RX_DATA		(1 * MiB)	/* receive ring data area */
@@ -200,11 +200,11 @@ static void bench_guest(struct bparam *p)
 		switch (p->op) {
 		case B_RX_REGISTER:
 			r = vmqg_rx_register(&grx, (void *)p->rx_gva, p->rx_gpa,
-					    p->rx_bytes);
+					     p->rx_bytes);
 			break;
 		case B_TX_REGISTER:
 			r = vmqg_tx_register(&gtx, (void *)p->tx_gva, p->tx_gpa,
-					    p->tx_bytes);
+					     p->tx_bytes);
 			break;
 		case B_SEND:
 			for (i = 0; i < p->n; i++)
@@ -213,7 +213,7 @@ static void bench_guest(struct bparam *p)
 		case B_IMMEDIATE:
 			for (i = 0; i < p->n; i++) {
 				d = vmqg_tx_post(&gtx, p->peer, p->buf_gpa,
-						p->len, i);
+						 p->len, i);
 				GUEST_ASSERT(d);
 				/* 0 when an exit in between delivered it already. */
 				r = vmqg_tx_flush();
@@ -226,8 +226,8 @@ static void bench_guest(struct bparam *p)
 			for (i = 0; i < p->n; i += p->batch) {
 				for (j = i; j < i + p->batch && j < p->n; j++)
 					GUEST_ASSERT(vmqg_tx_post(&gtx, p->peer,
-								 p->buf_gpa,
-								 p->len, j));
+								  p->buf_gpa,
+								  p->len, j));
 				/* Any exit delivers them; CPUID is a cheap one. */
 				do {
 					guest_cpuid_exit();
@@ -255,13 +255,13 @@ static void bench_guest(struct bparam *p)
 			break;
 		case B_BIND:
 			r = vmqg_hypercall(VMQ_HC_WINDOW_BIND, WIN_GPA,
-					  WIN_SLOTS * p->page_size, 0, 0);
+					   WIN_SLOTS * p->page_size, 0, 0);
 			break;
 		case B_POOL:
 			for (i = 0; i < WIN_SLOTS && !r; i++)
 				r = vmqg_hypercall(VMQ_HC_PAGE_FREE,
-						  WIN_GPA + i * p->page_size,
-						  0, 0, 0);
+						   WIN_GPA + i * p->page_size,
+						   0, 0, 0);
 			break;
 		case B_PAGE_SEND:
 			for (i = 0; i < p->n; i++) {

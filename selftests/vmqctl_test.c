@@ -17,7 +17,7 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 
-#include "vmq_util.h"
+#include "vmqt.h"
 
 extern char **environ;
 
@@ -25,39 +25,8 @@ static const char *vmqctl_path;
 
 #define PAYLOAD_BYTES	4096
 
-/* A command guest with a payload buffer and, optionally, a receive queue. */
-struct tvm {
-	struct vmqt_gvm g;
-	struct vmqt_gmem buf;
-	struct vmqt_gmem rx;
-};
-
-/* @name NULL: attached unnamed; @adopt: not attached, adopted by VMQ_HC_INFO. */
-static struct tvm tvm_new(const char *name, bool adopt, u32 rx_bytes)
-{
-	struct tvm t;
-
-	t.g = vmqt_gvm_create();
-	if (adopt)
-		t.g.id = vmqt_gvm_info(&t.g).vm_id;
-	else
-		vmqt_attach(&t.g, name);
-	TEST_ASSERT(t.g.id, "VM without an id");
-	t.buf = vmqt_gmem_alloc(t.g.vm, PAYLOAD_BYTES);
-	memset(&t.rx, 0, sizeof(t.rx));
-	if (rx_bytes)
-		t.rx = vmqt_rx_setup(&t.g, rx_bytes);
-	return t;
-}
-
-static s64 tvm_send(struct tvm *t, u32 dest, u32 len, u32 n)
-{
-	vmqt_fill(t->buf.hva, len, t->g.id, n);
-	return vmqt_gvm_hc(&t->g, VMQ_HC_SEND, dest, t->buf.gpa, len, n);
-}
-
 #define SEND_EXPECT(t, dest, len, n, want) do {				\
-	s64 __r = tvm_send(t, dest, len, n);				\
+	s64 __r = vmqt_tvm_send(t, dest, len, n);			\
 									\
 	TEST_ASSERT(__r == (want), "send %u -> %u (%u bytes): %ld, expected %d", \
 		    (t)->g.id, dest, len, (long)__r, (int)(want));	\
@@ -615,10 +584,10 @@ static void check_counter_lines(const char *text, u32 id)
 
 static void test_views(void)
 {
-	struct tvm a = tvm_new("ctl-a", false, 4096);
-	struct tvm b = tvm_new("ctl-b", false, 8192);
-	struct tvm c = tvm_new(NULL, false, 0);
-	struct tvm d = tvm_new(NULL, true, 4096);
+	struct vmqt_tvm a = vmqt_tvm_new("ctl-a", false, 4096, PAYLOAD_BYTES);
+	struct vmqt_tvm b = vmqt_tvm_new("ctl-b", false, 8192, PAYLOAD_BYTES);
+	struct vmqt_tvm c = vmqt_tvm_new(NULL, false, 0, PAYLOAD_BYTES);
+	struct vmqt_tvm d = vmqt_tvm_new(NULL, true, 4096, PAYLOAD_BYTES);
 	struct want wa, wb, wc, wd;
 	char *out, *line, *save, exp[64];
 	struct jv j, *o;
@@ -764,27 +733,11 @@ static void test_views(void)
 }
 
 /* The oldest record of @r must be an identity of @id/@name from the host. */
-static void expect_identity(struct vmqt_gmem *r, u32 id, const char *name)
-{
-	const struct vmq_msg_hdr *m = vmqt_host_peek(r);
-	const struct vmq_identity *idn;
-
-	TEST_ASSERT(m, "no identity record");
-	TEST_ASSERT(m->type == VMQ_MSG_IDENTITY && m->sender == 0 &&
-		    m->len == sizeof(*idn), "record type %u sender %u len %u",
-		    m->type, m->sender, m->len);
-	idn = vmqg_msg_payload(m);
-	TEST_ASSERT(idn->id == id && !strcmp(idn->name, name),
-		    "identity %u \"%s\", expected %u \"%s\"", idn->id, idn->name,
-		    id, name);
-	vmqt_host_consume(r, m);
-}
-
 static void test_changes(void)
 {
-	struct tvm a = tvm_new("chg-a", false, 4096);
-	struct tvm b = tvm_new("chg-b", false, 4096);
-	struct tvm c = tvm_new("chg-c", false, 0);
+	struct vmqt_tvm a = vmqt_tvm_new("chg-a", false, 4096, PAYLOAD_BYTES);
+	struct vmqt_tvm b = vmqt_tvm_new("chg-b", false, 4096, PAYLOAD_BYTES);
+	struct vmqt_tvm c = vmqt_tvm_new("chg-c", false, 0, PAYLOAD_BYTES);
 	struct vmq_vm_info vi;
 	char *out;
 	int i;
@@ -811,8 +764,8 @@ static void test_changes(void)
 
 	/* introduce: identities in both queues, both directions allowed. */
 	free(ctl_ok("introduce", "chg-a", "chg-b", NULL));
-	expect_identity(&a.rx, b.g.id, "chg-b");
-	expect_identity(&b.rx, a.g.id, "chg-a");
+	vmqt_host_expect_identity(&a.rx, b.g.id, "chg-b");
+	vmqt_host_expect_identity(&b.rx, a.g.id, "chg-a");
 	TEST_ASSERT(!vmqt_host_peek(&a.rx) && !vmqt_host_peek(&b.rx),
 		    "more than one record per introduction");
 	SEND_EXPECT(&a, b.g.id, 33, 3, 0);
@@ -872,7 +825,7 @@ static void test_changes(void)
 
 static void test_errors(void)
 {
-	struct tvm a = tvm_new("err-a", false, 0);
+	struct vmqt_tvm a = vmqt_tvm_new("err-a", false, 0, PAYLOAD_BYTES);
 	char msg[64];
 
 	/* Unknown VMs: exit 1, stderr names what was not found. */
@@ -1023,12 +976,12 @@ static void test_monitor(void)
 	char *argv[] = { "vmqctl", "monitor", "--count", "6", NULL };
 	struct monitor m = monitor_start(argv);
 	char expect[512], *out;
-	struct tvm x, y;
+	struct vmqt_tvm x, y;
 	u32 yid;
 
 	/* The scenario: six events, in this order. */
-	x = tvm_new("mon-x", false, 0);			/* attached x */
-	y = tvm_new(NULL, true, 4096);			/* attached y (adopted) */
+	x = vmqt_tvm_new("mon-x", false, 0, PAYLOAD_BYTES);	/* attached x */
+	y = vmqt_tvm_new(NULL, true, 4096, PAYLOAD_BYTES);	/* attached y (adopted) */
 	yid = y.g.id;
 	SEND_EXPECT(&x, yid, 16, 0, -EACCES);		/* denied x y */
 	vmqt_allow(x.g.id, yid);
@@ -1060,11 +1013,11 @@ static void test_monitor_json(void)
 	struct monitor m = monitor_start(argv);
 	char *out, *line, *save;
 	struct jv ev[3];
-	struct tvm z;
+	struct vmqt_tvm z;
 	u32 zid;
 	int n = 0;
 
-	z = tvm_new("mon-z", false, 4096);
+	z = vmqt_tvm_new("mon-z", false, 4096, PAYLOAD_BYTES);
 	zid = z.g.id;
 	SEND_EXPECT(&z, zid, 8, 0, -EACCES);	/* not even to itself */
 	vmqt_gvm_free(&z.g);

@@ -18,7 +18,7 @@
 #include <signal.h>
 #include <time.h>
 
-#include "vmq_util.h"
+#include "vmqt.h"
 
 #define MSG_LEN		40
 
@@ -122,10 +122,7 @@ static void waiter_start(struct waiter *wa, struct vmqt_gvm *g, u64 timeout,
 	wa->g = g;
 	wa->timeout = timeout;
 	wa->raw = raw;
-	g->cmd->op = OP_HC;
-	g->cmd->a[0] = VMQ_HC_WAIT;
-	g->cmd->a[1] = timeout;
-	g->cmd->a[2] = g->cmd->a[3] = g->cmd->a[4] = 0;
+	vmqt_cmd_set_hc(g->cmd, VMQ_HC_WAIT, timeout, 0, 0, 0);
 	TEST_ASSERT(!pthread_create(&wa->thread, NULL, waiter_fn, wa),
 		    "pthread_create");
 }
@@ -236,9 +233,7 @@ static void test_wake_by_lazy_send(void)
 	d[0].flags = 0;
 	d[0].status = VMQ_TX_PENDING;
 	__atomic_store_n(&h->prod, 1, __ATOMIC_RELEASE);
-	w.s.cmd->op = OP_INFO_LOOP;
-	w.s.cmd->a[0] = 0;
-	TEST_ASSERT(vmqt_gvm_run(&w.s) == 0, "OP_INFO_LOOP(0)");
+	TEST_ASSERT(vmqt_gvm_natural_exit(&w.s) == 0, "natural exit");
 	TEST_ASSERT(__atomic_load_n(&h->cons, __ATOMIC_ACQUIRE) == 1 &&
 		    d[0].status == 0, "descriptor: cons %u status %d", h->cons,
 		    d[0].status);

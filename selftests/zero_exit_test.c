@@ -7,34 +7,18 @@
  * counters (binary stats fd) must show that the only exit in the whole run
  * was the harness's: the GUEST_SYNC port I/O, plus any exit that a host
  * interrupt forced (irq_exits). Proved for reading the message count
- * (OP_READ_LOOP), for reading the count, the byte length and every record
- * header (OP_RX_SCAN), and for consuming every message and checking its
- * payload (OP_RX_DRAIN); each also returns the right answer, so the guest
- * really saw the queue. A control shows the counter works: N VMQ_HC_INFO
+ * (VMQT_OP_READ_LOOP), for reading the count, the byte length and every
+ * record header (VMQT_OP_RX_SCAN), and for consuming every message and
+ * checking its payload (VMQT_OP_RX_DRAIN); each also returns the right
+ * answer, so the guest really saw the queue. A control shows the counter works: N VMQ_HC_INFO
  * hypercalls raise "hypercalls" by exactly N and "exits" by at least N.
  * Each measurement follows a warm-up run of the same code, so first-touch
  * faults (shadow paging with npt=0) are not counted.
  */
-#include "vmq_util.h"
+#include "vmqt.h"
 
 #define NR_MSGS		5
 #define ROUNDS		20000
-
-struct snap {
-	u64 exits, io_exits, irq_exits, hypercalls, pf_taken;
-};
-
-static struct snap snap(struct kvm_vcpu *vcpu)
-{
-	struct snap s = {
-		.exits = vmqt_vcpu_stat(vcpu, "exits"),
-		.io_exits = vmqt_vcpu_stat(vcpu, "io_exits"),
-		.irq_exits = vmqt_vcpu_stat(vcpu, "irq_exits"),
-		.hypercalls = vmqt_vcpu_stat(vcpu, "hypercalls"),
-		.pf_taken = vmqt_vcpu_stat(vcpu, "pf_taken"),
-	};
-	return s;
-}
 
 /*
  * Run @g's current command once and check that it caused no exit but the
@@ -42,13 +26,13 @@ static struct snap snap(struct kvm_vcpu *vcpu)
  */
 static s64 run_no_exits(struct vmqt_gvm *g, const char *what)
 {
-	struct snap a, b;
+	struct vmqt_exits a, b;
 	u64 extra;
 	s64 r;
 
-	a = snap(g->vcpu);
+	a = vmqt_exits(g->vcpu);
 	r = vmqt_gvm_run(g);
-	b = snap(g->vcpu);
+	b = vmqt_exits(g->vcpu);
 	TEST_ASSERT(b.io_exits - a.io_exits == 1,
 		    "%s: %lu I/O exits, expected the GUEST_SYNC only", what,
 		    (unsigned long)(b.io_exits - a.io_exits));
@@ -105,7 +89,7 @@ static void pair_free(struct pair *p)
 	vmqt_gvm_free(&p->r);
 }
 
-/* OP_READ_LOOP: the message count, read with no exit. */
+/* VMQT_OP_READ_LOOP: the message count, read with no exit. */
 static void test_read_count(void)
 {
 	struct pair p;
@@ -116,11 +100,11 @@ static void test_read_count(void)
 	for (i = 0; i < NR_MSGS; i++)
 		pair_send(&p, i);
 
-	p.r.cmd->op = OP_READ_LOOP;
-	p.r.cmd->a[0] = 100;
+	p.r.cmd->op = VMQT_OP_READ_LOOP;
+	p.r.cmd->loop.n = 100;
 	TEST_ASSERT(vmqt_gvm_run(&p.r) == 100 * NR_MSGS, "warm-up");
 
-	p.r.cmd->a[0] = ROUNDS;
+	p.r.cmd->loop.n = ROUNDS;
 	r = run_no_exits(&p.r, "read count");
 	TEST_ASSERT(r == (s64)ROUNDS * NR_MSGS, "guest saw %ld, expected %ld",
 		    (long)r, (long)ROUNDS * NR_MSGS);
@@ -134,50 +118,50 @@ static void test_read_count(void)
 	pair_free(&p);
 }
 
-/* OP_RX_SCAN: count, byte length and every record, with no exit. */
+/* VMQT_OP_RX_SCAN: count, byte length and every record, with no exit. */
 static void test_scan(void)
 {
-	struct vmqt_cmd *c;
+	struct vmqt_op_rx_scan *c;
 	struct pair p;
 	s64 r;
 	u32 i;
 
 	pair_setup(&p);
-	c = p.r.cmd;
+	c = &p.r.cmd->rx_scan;
 	for (i = 0; i < NR_MSGS; i++)
 		pair_send(&p, i);
 
-	c->op = OP_RX_SCAN;
-	c->a[0] = 10;
+	p.r.cmd->op = VMQT_OP_RX_SCAN;
+	c->rounds = 10;
 	TEST_ASSERT(vmqt_gvm_run(&p.r) == 10 * NR_MSGS, "warm-up");
 
-	c->a[0] = ROUNDS / 10;
+	c->rounds = ROUNDS / 10;
 	r = run_no_exits(&p.r, "scan queue");
-	TEST_ASSERT(r == (s64)c->a[0] * NR_MSGS, "count %ld", (long)r);
-	TEST_ASSERT(c->out[0] == c->a[0] * p.bytes, "bytes %lu, expected %lu",
-		    (unsigned long)c->out[0], (unsigned long)(c->a[0] * p.bytes));
-	TEST_ASSERT(c->out[1] == c->a[0] * NR_MSGS, "records %lu",
-		    (unsigned long)c->out[1]);
-	TEST_ASSERT(c->out[2] == c->a[0] * p.tags, "tags %lu",
-		    (unsigned long)c->out[2]);
+	TEST_ASSERT(r == (s64)c->rounds * NR_MSGS, "count %ld", (long)r);
+	TEST_ASSERT(c->bytes == c->rounds * p.bytes, "bytes %lu, expected %lu",
+		    (unsigned long)c->bytes, (unsigned long)(c->rounds * p.bytes));
+	TEST_ASSERT(c->recs == c->rounds * NR_MSGS, "records %lu",
+		    (unsigned long)c->recs);
+	TEST_ASSERT(c->tags == c->rounds * p.tags, "tags %lu",
+		    (unsigned long)c->tags);
 	pair_free(&p);
 }
 
-/* OP_RX_DRAIN: consume and check every message, with no exit. */
+/* VMQT_OP_RX_DRAIN: consume and check every message, with no exit. */
 static void test_drain(void)
 {
-	struct vmqt_cmd *c;
+	struct vmqt_op_rx_drain *c;
 	struct pair p;
 	u64 bytes = 0;
 	s64 r;
 	u32 i;
 
 	pair_setup(&p);
-	c = p.r.cmd;
+	c = &p.r.cmd->rx_drain;
 	/* Warm-up: one message drained, touching the code and the pages. */
 	pair_send(&p, 0);
-	c->op = OP_RX_DRAIN;
-	TEST_ASSERT(vmqt_gvm_run(&p.r) == 1 && !c->out[2], "warm-up");
+	p.r.cmd->op = VMQT_OP_RX_DRAIN;
+	TEST_ASSERT(vmqt_gvm_run(&p.r) == 1 && !c->bad, "warm-up");
 
 	p.tags = 0;
 	for (i = 1; i <= NR_MSGS; i++) {
@@ -186,11 +170,11 @@ static void test_drain(void)
 	}
 	r = run_no_exits(&p.r, "drain queue");
 	TEST_ASSERT(r == NR_MSGS, "drained %ld", (long)r);
-	TEST_ASSERT(c->out[0] == bytes && c->out[1] == p.tags && !c->out[2],
+	TEST_ASSERT(c->bytes == bytes && c->tags == p.tags && !c->bad,
 		    "bytes %lu (want %lu), tags %lu (want %lu), %lu corrupt",
-		    (unsigned long)c->out[0], (unsigned long)bytes,
-		    (unsigned long)c->out[1], (unsigned long)p.tags,
-		    (unsigned long)c->out[2]);
+		    (unsigned long)c->bytes, (unsigned long)bytes,
+		    (unsigned long)c->tags, (unsigned long)p.tags,
+		    (unsigned long)c->bad);
 	/* The host sees the queue empty now. */
 	TEST_ASSERT(vmqt_info_of(p.r.id).queue_msgs == 0 &&
 		    vmqt_info_of(p.r.id).queue_bytes == 0, "queue not empty");
@@ -201,18 +185,18 @@ static void test_drain(void)
 static void test_control(void)
 {
 	struct vmqt_gvm g = vmqt_gvm_create();
-	struct snap a, b;
+	struct vmqt_exits a, b;
 	const u64 n = 50;
 
 	vmqt_attach(&g, NULL);
-	g.cmd->op = OP_INFO_LOOP;
-	g.cmd->a[0] = 2;
+	g.cmd->op = VMQT_OP_INFO_LOOP;
+	g.cmd->loop.n = 2;
 	TEST_ASSERT(vmqt_gvm_run(&g) == 0, "warm-up");
 
-	g.cmd->a[0] = n;
-	a = snap(g.vcpu);
+	g.cmd->loop.n = n;
+	a = vmqt_exits(g.vcpu);
 	TEST_ASSERT(vmqt_gvm_run(&g) == 0, "INFO loop");
-	b = snap(g.vcpu);
+	b = vmqt_exits(g.vcpu);
 	TEST_ASSERT(b.hypercalls - a.hypercalls == n, "hypercalls +%lu, expected %lu",
 		    (unsigned long)(b.hypercalls - a.hypercalls), (unsigned long)n);
 	TEST_ASSERT(b.exits - a.exits >= n + 1, "exits +%lu, expected >= %lu",

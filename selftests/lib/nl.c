@@ -1,84 +1,18 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
- * vmq_nl_util.h: raw libnl-genl-3 access to vmq's generic netlink family for
- * the selftests. Deliberately independent of userspace/libvmq, so that the
- * tests check the kernel's interface and not a client library's reading of
- * it.
- *
- * Every request asks for an ACK and turns on NETLINK_EXT_ACK; the error
- * callback keeps the kernel's errno and its extended-ACK text
- * (NLMSGERR_ATTR_MSG) and attribute offset (NLMSGERR_ATTR_OFFS).
+ * Raw access to vmq's generic netlink family. See vmqt_nl.h.
  */
-#ifndef _VMQ_NL_UTIL_H
-#define _VMQ_NL_UTIL_H
-
 #include <errno.h>
 #include <poll.h>
-#include <stdbool.h>
 #include <string.h>
 #include <linux/netlink.h>
-#include <linux/vmq.h>
 #include <netlink/genl/ctrl.h>
-#include <netlink/genl/genl.h>
-#include <netlink/netlink.h>
 
-#include "test_util.h"
+#include "vmqt_case.h"
+#include "vmqt_nl.h"
 
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
-
-/*
- * Where a test is, for a watchdog's report: a test may point this at
- * memory its parent can read (a MAP_SHARED page); NULL: not kept.
- */
-static char *vmqt_stage;
-
-#define vmqt_set_stage(fmt, ...) do {					\
-	if (vmqt_stage)							\
-		snprintf(vmqt_stage, 128, fmt, ##__VA_ARGS__);		\
-} while (0)
-
-struct vmqt_nl {
-	struct nl_sock *sk;
-	int family;
-	/* Result of the last request. */
-	bool done;
-	int err;		/* 0 or the kernel's negative errno */
-	char msg[256];		/* extended ACK message, "" if none */
-	int offs;		/* NLMSGERR_ATTR_OFFS, -1 if none */
-	/*
-	 * A socket-level failure (no memory for the request or the reply,
-	 * as under fault injection) ends the request with -ENOMEM instead
-	 * of failing the test.
-	 */
-	bool lenient;
-};
-
-/* One VM as VMQ_CMD_GET_VM reports it. */
-#define VMQT_NL_MAX_PEERS 16
-struct vmqt_nl_vm {
-	u32 id;
-	bool has_name;
-	char name[VMQ_NAME_MAX];
-	u32 pid;
-	u32 queue_size, queue_bytes, queue_msgs;
-	bool has_peers, has_quotas, has_counters;
-	u32 peers[VMQT_NL_MAX_PEERS];
-	int nr_peers;
-	u32 max_msg, max_queue;
-	u64 ctr[VMQ_CTR_NR];
-	int nr_ctr;
-};
-
-#define VMQT_NL_MAX_VMS 64
-struct vmqt_nl_vms {
-	struct vmqt_nl_vm vm[VMQT_NL_MAX_VMS];
-	int n;
-};
-
-static inline int vmqt_nl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e,
-				 void *arg)
+static int vmqt_nl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e,
+			  void *arg)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
@@ -104,7 +38,7 @@ static inline int vmqt_nl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e,
 	return NL_STOP;
 }
 
-static inline int vmqt_nl_ack_cb(struct nl_msg *msg, void *arg)
+static int vmqt_nl_ack_cb(struct nl_msg *msg, void *arg)
 {
 	struct vmqt_nl *v = arg;
 
@@ -116,7 +50,7 @@ static inline int vmqt_nl_ack_cb(struct nl_msg *msg, void *arg)
  * NLMSG_DONE: a dump that failed carries its errno there, and with
  * NLM_F_ACK_TLVS the extended ACK's attributes right after it.
  */
-static inline int vmqt_nl_done_cb(struct nl_msg *msg, void *arg)
+static int vmqt_nl_done_cb(struct nl_msg *msg, void *arg)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
@@ -136,8 +70,7 @@ static inline int vmqt_nl_done_cb(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
-/* Connect, resolve the family, turn on extended ACKs. -ENOENT: no vmq. */
-static inline int vmqt_nl_open(struct vmqt_nl *v)
+int vmqt_nl_open(struct vmqt_nl *v)
 {
 	int one = 1;
 
@@ -157,14 +90,14 @@ static inline int vmqt_nl_open(struct vmqt_nl *v)
 	return 0;
 }
 
-static inline void vmqt_nl_close(struct vmqt_nl *v)
+void vmqt_nl_close(struct vmqt_nl *v)
 {
 	if (v->sk)
 		nl_socket_free(v->sk);
 	v->sk = NULL;
 }
 
-static inline struct nl_msg *vmqt_nl_msg(struct vmqt_nl *v, u8 cmd, int flags)
+struct nl_msg *vmqt_nl_msg(struct vmqt_nl *v, u8 cmd, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 
@@ -175,12 +108,8 @@ static inline struct nl_msg *vmqt_nl_msg(struct vmqt_nl *v, u8 cmd, int flags)
 	return msg;
 }
 
-/*
- * Send @msg (consumed), hand every reply to @parse, wait for the ACK, the end
- * of the dump, or the error. Returns 0 or the kernel's negative errno.
- */
-static inline int vmqt_nl_xfer(struct vmqt_nl *v, struct nl_msg *msg,
-			       nl_recvmsg_msg_cb_t parse, void *arg)
+int vmqt_nl_xfer(struct vmqt_nl *v, struct nl_msg *msg,
+		 nl_recvmsg_msg_cb_t parse, void *arg)
 {
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 	int ret;
@@ -219,13 +148,12 @@ static inline int vmqt_nl_xfer(struct vmqt_nl *v, struct nl_msg *msg,
 	return v->err;
 }
 
-/* The attribute the last error pointed at (its offset in our request). */
-static inline bool vmqt_nl_msg_is(struct vmqt_nl *v, const char *text)
+bool vmqt_nl_msg_is(struct vmqt_nl *v, const char *text)
 {
 	return !strcmp(v->msg, text);
 }
 
-static inline int vmqt_nl_parse_vm(struct nl_msg *msg, void *arg)
+static int vmqt_nl_parse_vm(struct nl_msg *msg, void *arg)
 {
 	struct vmqt_nl_vms *vms = arg;
 	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
@@ -296,9 +224,8 @@ static inline int vmqt_nl_parse_vm(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-/* VMQ_CMD_GET_VM (do) by id (non-zero) or name. */
-static inline int vmqt_nl_get(struct vmqt_nl *v, u32 id, const char *name,
-			      struct vmqt_nl_vm *out)
+int vmqt_nl_get(struct vmqt_nl *v, u32 id, const char *name,
+		struct vmqt_nl_vm *out)
 {
 	static struct vmqt_nl_vms vms;
 	struct nl_msg *msg = vmqt_nl_msg(v, VMQ_CMD_GET_VM, 0);
@@ -321,7 +248,7 @@ nla_put_failure:
 	return -ENOMEM;
 }
 
-static inline struct vmqt_nl_vm vmqt_nl_get_ok(struct vmqt_nl *v, u32 id)
+struct vmqt_nl_vm vmqt_nl_get_ok(struct vmqt_nl *v, u32 id)
 {
 	struct vmqt_nl_vm vm;
 	int ret = vmqt_nl_get(v, id, NULL, &vm);
@@ -330,16 +257,15 @@ static inline struct vmqt_nl_vm vmqt_nl_get_ok(struct vmqt_nl *v, u32 id)
 	return vm;
 }
 
-/* VMQ_CMD_GET_VM dump into @vms. */
-static inline int vmqt_nl_dump(struct vmqt_nl *v, struct vmqt_nl_vms *vms)
+int vmqt_nl_dump(struct vmqt_nl *v, struct vmqt_nl_vms *vms)
 {
 	vms->n = 0;
 	return vmqt_nl_xfer(v, vmqt_nl_msg(v, VMQ_CMD_GET_VM, NLM_F_DUMP),
 			    vmqt_nl_parse_vm, vms);
 }
 
-static inline void vmqt_nl_put_vm(struct nl_msg *msg, u32 id, const char *name,
-				  int id_attr, int name_attr)
+static void vmqt_nl_put_vm(struct nl_msg *msg, u32 id, const char *name,
+			   int id_attr, int name_attr)
 {
 	if (id)
 		TEST_ASSERT(!nla_put_u32(msg, id_attr, id), "nla_put");
@@ -347,9 +273,8 @@ static inline void vmqt_nl_put_vm(struct nl_msg *msg, u32 id, const char *name,
 		TEST_ASSERT(!nla_put_string(msg, name_attr, name), "nla_put");
 }
 
-/* VMQ_CMD_ALLOW / REVOKE / INTRODUCE by ids or names. */
-static inline int vmqt_nl_pair(struct vmqt_nl *v, u8 cmd, u32 id, const char *name,
-			       u32 peer, const char *peer_name)
+int vmqt_nl_pair(struct vmqt_nl *v, u8 cmd, u32 id, const char *name,
+		 u32 peer, const char *peer_name)
 {
 	struct nl_msg *msg = vmqt_nl_msg(v, cmd, 0);
 
@@ -358,7 +283,7 @@ static inline int vmqt_nl_pair(struct vmqt_nl *v, u8 cmd, u32 id, const char *na
 	return vmqt_nl_xfer(v, msg, NULL, NULL);
 }
 
-static inline void vmqt_nl_pair_ok(struct vmqt_nl *v, u8 cmd, u32 id, u32 peer)
+void vmqt_nl_pair_ok(struct vmqt_nl *v, u8 cmd, u32 id, u32 peer)
 {
 	int ret = vmqt_nl_pair(v, cmd, id, NULL, peer, NULL);
 
@@ -366,9 +291,8 @@ static inline void vmqt_nl_pair_ok(struct vmqt_nl *v, u8 cmd, u32 id, u32 peer)
 		    ret, v->msg);
 }
 
-/* VMQ_CMD_SET_VM: @name and/or quotas (a negative quota is left out). */
-static inline int vmqt_nl_set(struct vmqt_nl *v, u32 id, const char *name,
-			      long long max_msg, long long max_queue)
+int vmqt_nl_set(struct vmqt_nl *v, u32 id, const char *name,
+		long long max_msg, long long max_queue)
 {
 	struct nl_msg *msg = vmqt_nl_msg(v, VMQ_CMD_SET_VM, 0);
 
@@ -388,8 +312,7 @@ static inline int vmqt_nl_set(struct vmqt_nl *v, u32 id, const char *name,
 	return vmqt_nl_xfer(v, msg, NULL, NULL);
 }
 
-/* VMQ_CMD_RESET_COUNTERS; @id 0: every VM. */
-static inline int vmqt_nl_reset(struct vmqt_nl *v, u32 id)
+int vmqt_nl_reset(struct vmqt_nl *v, u32 id)
 {
 	struct nl_msg *msg = vmqt_nl_msg(v, VMQ_CMD_RESET_COUNTERS, 0);
 
@@ -398,21 +321,7 @@ static inline int vmqt_nl_reset(struct vmqt_nl *v, u32 id)
 	return vmqt_nl_xfer(v, msg, NULL, NULL);
 }
 
-/* Events: a second socket in the "events" multicast group. */
-struct vmqt_nl_event {
-	u32 event, vm, peer;
-	s32 error;
-	bool has_peer, has_error;
-};
-
-#define VMQT_NL_MAX_EVENTS 256
-struct vmqt_nl_events {
-	struct nl_sock *sk;
-	struct vmqt_nl_event ev[VMQT_NL_MAX_EVENTS];
-	int n;
-};
-
-static inline int vmqt_nl_event_cb(struct nl_msg *msg, void *arg)
+static int vmqt_nl_event_cb(struct nl_msg *msg, void *arg)
 {
 	struct vmqt_nl_events *e = arg;
 	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
@@ -441,7 +350,7 @@ static inline int vmqt_nl_event_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static inline void vmqt_nl_events_open(struct vmqt_nl_events *e)
+void vmqt_nl_events_open(struct vmqt_nl_events *e)
 {
 	int grp;
 
@@ -458,8 +367,7 @@ static inline void vmqt_nl_events_open(struct vmqt_nl_events *e)
 	nl_socket_modify_cb(e->sk, NL_CB_VALID, NL_CB_CUSTOM, vmqt_nl_event_cb, e);
 }
 
-/* Read every event queued on the socket now. */
-static inline void vmqt_nl_events_drain(struct vmqt_nl_events *e)
+void vmqt_nl_events_drain(struct vmqt_nl_events *e)
 {
 	int ret;
 
@@ -469,8 +377,8 @@ static inline void vmqt_nl_events_drain(struct vmqt_nl_events *e)
 	TEST_ASSERT(ret == -NLE_AGAIN, "events: %s", nl_geterror(ret));
 }
 
-static inline struct vmqt_nl_event *vmqt_nl_events_find(struct vmqt_nl_events *e, u32 ev,
-							u32 vm)
+struct vmqt_nl_event *vmqt_nl_events_find(struct vmqt_nl_events *e, u32 ev,
+					  u32 vm)
 {
 	int i;
 
@@ -480,13 +388,8 @@ static inline struct vmqt_nl_event *vmqt_nl_events_find(struct vmqt_nl_events *e
 	return NULL;
 }
 
-/*
- * The event @ev about @vm: events are multicast synchronously by the
- * operation that causes them, so it is normally queued already; a VM's
- * teardown may finish a little later, hence the (generous) poll.
- */
-static inline struct vmqt_nl_event *vmqt_nl_events_wait(struct vmqt_nl_events *e, u32 ev,
-							u32 vm)
+struct vmqt_nl_event *vmqt_nl_events_wait(struct vmqt_nl_events *e, u32 ev,
+					  u32 vm)
 {
 	struct pollfd p = { .fd = nl_socket_get_fd(e->sk), .events = POLLIN };
 	struct vmqt_nl_event *r;
@@ -502,10 +405,8 @@ static inline struct vmqt_nl_event *vmqt_nl_events_wait(struct vmqt_nl_events *e
 	return NULL;
 }
 
-static inline void vmqt_nl_events_close(struct vmqt_nl_events *e)
+void vmqt_nl_events_close(struct vmqt_nl_events *e)
 {
 	nl_socket_free(e->sk);
 	e->sk = NULL;
 }
-
-#endif /* _VMQ_NL_UTIL_H */
