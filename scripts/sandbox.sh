@@ -22,7 +22,7 @@
 #                 else built once by scripts/debug-kernel/build.sh into
 #                 ~/.cache/vmq/debug-kernel; vmq.ko is rebuilt for it
 #   --canary      harness self-test of the debug tier (implies --debug):
-#                 load selftests/canary (one use-after-free, one leak) instead
+#                 load selftests/guards/canary (one use-after-free, one leak) instead
 #                 of running tests; passes only if the report scanner finds
 #                 both the KASAN report and the kmemleak report
 #
@@ -143,7 +143,7 @@ fi
 if [[ $mode == canary ]]; then
 	cbuild=$sb/canary-build
 	rm -rf "$cbuild"
-	cp -r "$repo/selftests/canary" "$cbuild"
+	cp -r "$repo/selftests/guards/canary" "$cbuild"
 	make -C "$dout/usr/src/linux-headers-$kver" M="$cbuild" modules >"$sb/canary-build.log" 2>&1 ||
 		{ tail -n 40 "$sb/canary-build.log"; die "building the canary module failed"; }
 fi
@@ -316,7 +316,7 @@ unload_vmq() {
 }
 
 # kvm_anchor holds a VM and vCPUs for as long as kvm_amd is loaded, so that
-# KVM's static keys never flip while tests run (see selftests/kvm_anchor.c:
+# KVM's static keys never flip while tests run (see selftests/guards/kvm_anchor.c:
 # TCG can lock up on the live text patching).
 anchor=
 start_anchor() {

@@ -9,11 +9,12 @@
  *   -object memory-backend-file,mem-path=/dev/vmq-window-2m,share=on,align=2M
  *   -device ivshmem-plain
  *
- * and boots qemu_guest (a 32-bit multiboot kernel) with -kernel. QEMU knows
- * nothing of vmq: its VM is adopted on the guest's first hypercall. The
- * test finds that VM by QEMU's pid, allows both directions between it and
- * its own VM named QG_PEER, checks the page the guest sends, sends one
- * back and waits for QEMU to exit with the guest's verdict (isa-debug-exit).
+ * and boots qemu_guest.elf (a 32-bit multiboot kernel, qemu_guest/) with
+ * -kernel. QEMU knows nothing of vmq: its VM is adopted on the guest's
+ * first hypercall. The test finds that VM by QEMU's pid, allows both
+ * directions between it and its own VM named QG_PEER, checks the page the
+ * guest sends, sends one back and waits for QEMU to exit with the guest's
+ * verdict (isa-debug-exit).
  * The window, its pages and the pages in flight must all be gone after.
  *
  * In the sandbox the host's root is at /host (9p) and QEMU runs from there
@@ -26,7 +27,7 @@
 #include <time.h>
 
 #include "vmqt.h"
-#include "qemu_guest.h"
+#include "qemu_guest/qemu_guest.h"
 
 #define WIN_GPA		0x40000000ULL
 #define WIN_MEMSLOT	20
@@ -54,7 +55,7 @@ static char *path_in_root(const char *p)
 	return s;
 }
 
-/* The directory qemu_test was started from: qemu_guest is installed there. */
+/* The directory qemu_test was started from: qemu_guest.elf is installed there. */
 static char *guest_kernel(void)
 {
 	char self[4096], *s;
@@ -63,7 +64,7 @@ static char *guest_kernel(void)
 	TEST_ASSERT(n > 0, "readlink /proc/self/exe");
 	self[n] = 0;
 	*strrchr(self, '/') = 0;
-	TEST_ASSERT(asprintf(&s, "%s/qemu_guest", self) > 0, "asprintf");
+	TEST_ASSERT(asprintf(&s, "%s/qemu_guest.elf", self) > 0, "asprintf");
 	return s;
 }
 
