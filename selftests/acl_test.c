@@ -425,10 +425,7 @@ static void test_vm_handle(void)
 	vmqt_gvm_free(&other);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} cases[] = {
+static const struct vmqt_case cases[] = {
 	{ "default deny: unallowed sends get -EACCES", test_default_deny },
 	{ "ALLOW lets a send through, REVOKE stops it", test_allow_revoke },
 	{ "pairs are one direction", test_one_direction },
@@ -441,12 +438,8 @@ static const struct {
 
 int main(void)
 {
-	unsigned int i;
-
 	ksft_print_header();
-	ksft_set_plan(ARRAY_SIZE(cases));
 	vmqt_dev();
-	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		vmqt_run_case(cases[i].name, cases[i].fn);
+	vmqt_run_cases(cases, ARRAY_SIZE(cases));
 	ksft_finished();
 }

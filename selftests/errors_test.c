@@ -470,10 +470,7 @@ static void test_lookup(void)
 	fx_free(&f);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} cases[] = {
+static const struct vmqt_case cases[] = {
 	{ "SEND: unknown destination gives -EACCES, as a forbidden one",
 	  test_unknown_dest },
 	{ "SEND: pair not allowed gives -EACCES", test_eacces },
@@ -492,12 +489,8 @@ static const struct {
 
 int main(void)
 {
-	unsigned int i;
-
 	ksft_print_header();
-	ksft_set_plan(ARRAY_SIZE(cases));
 	vmqt_dev();
-	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		vmqt_run_case(cases[i].name, cases[i].fn);
+	vmqt_run_cases(cases, ARRAY_SIZE(cases));
 	ksft_finished();
 }

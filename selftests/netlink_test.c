@@ -605,10 +605,7 @@ static void case_perm(void)
 	}
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} cases[] = {
+static const struct vmqt_case cases[] = {
 	{ "GET_VM do and dump", case_get_vm },
 	{ "SET_VM name and quotas, quotas enforced", case_set_vm },
 	{ "ALLOW and REVOKE", case_allow_revoke },
@@ -622,7 +619,6 @@ static const struct {
 int main(void)
 {
 	struct vmqt_nl v;
-	int i;
 
 	ksft_print_header();
 	vmqt_dev();
@@ -635,8 +631,6 @@ int main(void)
 	 * than hanging the whole run.
 	 */
 	vmqt_set_watchdog(240);
-	ksft_set_plan(ARRAY_SIZE(cases));
-	for (i = 0; i < (int)ARRAY_SIZE(cases); i++)
-		vmqt_run_case(cases[i].name, cases[i].fn);
+	vmqt_run_cases(cases, ARRAY_SIZE(cases));
 	ksft_finished();
 }

@@ -48,6 +48,22 @@ static inline void vmqt_run_case(const char *name, void (*fn)(void))
 	}
 }
 
+/* A test's cases, in a table. */
+struct vmqt_case {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* The TAP plan for @n cases, then each of them with vmqt_run_case(). */
+static inline void vmqt_run_cases(const struct vmqt_case *cases, unsigned int n)
+{
+	unsigned int i;
+
+	ksft_set_plan(n);
+	for (i = 0; i < n; i++)
+		vmqt_run_case(cases[i].name, cases[i].fn);
+}
+
 /* The watchdog of vmqt_run_case(), in seconds; 0 (the default): none. */
 void vmqt_set_watchdog(unsigned int seconds);
 
