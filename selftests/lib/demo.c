@@ -280,6 +280,19 @@ static void gidentity(struct demo_page *p, const struct vmq_msg_hdr *m)
 	}
 }
 
+/* The next record that is not an identity, taking identities on the way. */
+static const struct vmq_msg_hdr *grecv_data(struct demo_page *p,
+					    struct vmqg_rx *rx)
+{
+	const struct vmq_msg_hdr *m;
+
+	while ((m = grecv(rx))->type == VMQ_MSG_IDENTITY) {
+		gidentity(p, m);
+		vmqg_rx_consume(rx, m);
+	}
+	return m;
+}
+
 static void guest_reader(struct demo_page *p, struct vmqg_rx *rx,
 			 struct gsend *s)
 {
@@ -387,14 +400,9 @@ static void guest_decoder(struct demo_page *p, struct vmqg_rx *rx,
 	struct gpages g = { };
 
 	for (;;) {
-		const struct vmq_msg_hdr *m = grecv(rx);
+		const struct vmq_msg_hdr *m = grecv_data(p, rx);
 		const u8 *in = vmqg_msg_payload(m);
 
-		if (m->type == VMQ_MSG_IDENTITY) {
-			gidentity(p, m);
-			vmqg_rx_consume(rx, m);
-			continue;
-		}
 		if (!p->peer_in || !p->peer_out || m->sender != p->peer_in) {
 			p->errors++;
 			vmqg_rx_consume(rx, m);
@@ -447,14 +455,9 @@ static void guest_player(struct demo_page *p, struct vmqg_rx *rx,
 	s64 reader;
 
 	for (;;) {
-		const struct vmq_msg_hdr *m = grecv(rx);
+		const struct vmq_msg_hdr *m = grecv_data(p, rx);
 		const u8 *in = vmqg_msg_payload(m);
 
-		if (m->type == VMQ_MSG_IDENTITY) {
-			gidentity(p, m);
-			vmqg_rx_consume(rx, m);
-			continue;
-		}
 		if (m->sender != p->peer_in) {
 			p->errors++;
 			vmqg_rx_consume(rx, m);
