@@ -678,17 +678,10 @@ static void test_per_vcpu(void)
 		struct vmq_tx_hdr *h = t[i].hva;
 
 		d[i] = (void *)((u8 *)t[i].hva + VMQ_RING_HDR_SIZE);
-		for (j = 0; j < 2; j++) {
-			d[i][j] = (struct vmq_tx_desc) {
-				.dest = r.id,
-				.gpa = buf.gpa + (2 * i + j) * MSG_STRIDE,
-				.len = MSG_LEN,
-				.tag = 10 * i + j,
-				.status = VMQ_TX_PENDING,
-			};
-		}
-		__atomic_store_n(&h->prod, 2, __ATOMIC_RELEASE);
-		v[i].cmd->tx_prod = 2;
+		for (j = 0; j < 2; j++)
+			vmqt_tx_put(v[i].cmd, h, r.id,
+				    buf.gpa + (2 * i + j) * MSG_STRIDE, MSG_LEN,
+				    10 * i + j, 0);
 	}
 
 	/* vCPU 1 exits: its ring only. */

@@ -210,15 +210,10 @@ static void test_wake_by_lazy_send(void)
 	struct waiter wa;
 	u64 live0, waits0;
 	struct wt w;
-	s64 r;
 
 	wt_setup(&w);
-	tx = vmqt_gmem_alloc(w.s.vm, 2 * 4096);
+	tx = vmqt_tx_setup(&w.s, 1);
 	h = tx.hva;
-	d = (void *)((u8 *)tx.hva + VMQ_RING_HDR_SIZE);
-	h->magic = VMQ_TX_MAGIC;
-	r = vmqt_gvm_hc(&w.s, VMQ_HC_TX_REGISTER, tx.gpa, tx.bytes, 0, 0);
-	TEST_ASSERT(r == 0, "VMQ_HC_TX_REGISTER: %ld", (long)r);
 
 	live0 = vmqt_stats().live_waits;
 	waits0 = vmqt_ctr(w.r.id, VMQ_CTR_WAITS);
@@ -226,17 +221,11 @@ static void test_wake_by_lazy_send(void)
 	wait_blocked(&wa, live0, waits0);
 
 	/* Publish one descriptor (as the guest would), then a plain exit. */
-	d[0].dest = w.r.id;
-	d[0].gpa = w.buf.gpa;
-	d[0].len = MSG_LEN;
-	d[0].tag = 99;
-	d[0].flags = 0;
-	d[0].status = VMQ_TX_PENDING;
-	__atomic_store_n(&h->prod, 1, __ATOMIC_RELEASE);
+	d = vmqt_tx_put(w.s.cmd, tx.hva, w.r.id, w.buf.gpa, MSG_LEN, 99, 0);
 	TEST_ASSERT(vmqt_gvm_natural_exit(&w.s) == 0, "natural exit");
 	TEST_ASSERT(__atomic_load_n(&h->cons, __ATOMIC_ACQUIRE) == 1 &&
-		    d[0].status == 0, "descriptor: cons %u status %d", h->cons,
-		    d[0].status);
+		    d->status == 0, "descriptor: cons %u status %d", h->cons,
+		    d->status);
 	TEST_ASSERT(vmqt_stats().live_waits == live0,
 		    "the lazy message did not end the wait");
 	waiter_join(&wa);
