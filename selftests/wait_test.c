@@ -146,6 +146,23 @@ static void waiter_join(struct waiter *wa)
 	TEST_ASSERT(!pthread_join(wa->thread, NULL), "pthread_join");
 }
 
+/*
+ * The message with @tag, just sent, ended @wa's wait (@why: how it was
+ * sent): the receiver is off the waiters at once, its VMQ_HC_WAIT returned
+ * 0, and the message is all its queue holds.
+ */
+static void expect_woken(struct wt *w, struct waiter *wa, u64 live0, u64 tag,
+			 const char *why)
+{
+	TEST_ASSERT(vmqt_stats().live_waits == live0,
+		    "%s did not end the wait", why);
+	waiter_join(wa);
+	TEST_ASSERT(wa->ret == 0, "VMQ_HC_WAIT returned %ld, want 0",
+		    (long)wa->ret);
+	expect_msg(w, tag);
+	expect_empty(w);
+}
+
 /* Bounded polling: a hang becomes a failure, never a timing verdict. */
 #define POLL_UNTIL(cond, what)						\
 	do {								\
@@ -189,12 +206,7 @@ static void test_wake_by_message(void)
 	 * The send itself ends the wait: the receiver is off the waiters as
 	 * soon as VMQ_HC_SEND returned, long before a 10 s timeout.
 	 */
-	TEST_ASSERT(vmqt_stats().live_waits == live0,
-		    "the message did not end the wait");
-	waiter_join(&wa);
-	TEST_ASSERT(wa.ret == 0, "VMQ_HC_WAIT returned %ld, want 0", (long)wa.ret);
-	expect_msg(&w, 77);
-	expect_empty(&w);
+	expect_woken(&w, &wa, live0, 77, "the message");
 	TEST_ASSERT(vmqt_ctr(w.r.id, VMQ_CTR_WAITS) == waits0 + 1, "VMQ_CTR_WAITS");
 }
 
@@ -226,12 +238,7 @@ static void test_wake_by_lazy_send(void)
 	TEST_ASSERT(__atomic_load_n(&h->cons, __ATOMIC_ACQUIRE) == 1 &&
 		    d->status == 0, "descriptor: cons %u status %d", h->cons,
 		    d->status);
-	TEST_ASSERT(vmqt_stats().live_waits == live0,
-		    "the lazy message did not end the wait");
-	waiter_join(&wa);
-	TEST_ASSERT(wa.ret == 0, "VMQ_HC_WAIT returned %ld, want 0", (long)wa.ret);
-	expect_msg(&w, 99);
-	expect_empty(&w);
+	expect_woken(&w, &wa, live0, 99, "the lazy message");
 }
 
 static void test_timeout(void)
@@ -407,12 +414,7 @@ static void test_signal_and_immediate_exit(void)
 
 	/* ...until the message: the guest sees 0 and finds it. */
 	send_one(&w, 88);
-	TEST_ASSERT(vmqt_stats().live_waits == live0,
-		    "the message did not end the wait");
-	waiter_join(&wa);
-	TEST_ASSERT(wa.ret == 0, "VMQ_HC_WAIT returned %ld, want 0", (long)wa.ret);
-	expect_msg(&w, 88);
-	expect_empty(&w);
+	expect_woken(&w, &wa, live0, 88, "the message");
 	TEST_ASSERT(vmqt_ctr(w.r.id, VMQ_CTR_WAITS) == waits0 + 1,
 		    "VMQ_CTR_WAITS rose by %lu",
 		    (unsigned long)(vmqt_ctr(w.r.id, VMQ_CTR_WAITS) - waits0));

@@ -11,7 +11,8 @@
 #include "kvm_util.h"
 
 #define VMQT_DEMO_BLOCK_SIZE	1024	/* payload bytes per block */
-#define VMQT_DEMO_PAGE_BLOCKS	(4096 / VMQT_DEMO_BLOCK_SIZE)	/* blocks per page */
+/* Blocks per page. */
+#define VMQT_DEMO_PAGE_BLOCKS	(4096 / VMQT_DEMO_BLOCK_SIZE)
 #define VMQT_DEMO_BLOCKS_FULL	16384
 #define VMQT_DEMO_BLOCKS_SMALL	66	/* not a multiple of PAGE_BLOCKS */
 

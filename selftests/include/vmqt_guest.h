@@ -43,7 +43,10 @@ struct vmqt_op_hc {
 	u64 nr, a0, a1, a2, a3;
 };
 
-/* VMQT_OP_INFO_LOOP, VMQT_OP_READ_LOOP: result = OR of the calls / messages seen. */
+/*
+ * VMQT_OP_INFO_LOOP: @n VMQ_HC_INFO calls, the result is their results ORed;
+ * VMQT_OP_READ_LOOP: @n reads of the queue length, the result their sum.
+ */
 struct vmqt_op_loop {
 	u64 n;
 };

@@ -38,7 +38,7 @@ void vmqt_host_expect_identity(struct vmqt_gmem *r, u32 id, const char *name);
 /* @buf (VMQ_NAME_MAX bytes) holds @name and zeroes after it. */
 bool vmqt_name_padded(const char *buf, const char *name);
 
-/* The status of transmit descriptor @idx of the ring at @tx, as the host sees it. */
+/* The status of descriptor @idx of the transmit ring @tx, read by the host. */
 s32 vmqt_host_tx_status(struct vmqt_gmem *tx, s64 idx);
 
 #endif /* SELFTEST_VMQT_RING_H */

@@ -34,9 +34,10 @@
  * guest exits only when it has nothing to do (and the player once per page
  * it gives back).
  *
- * vmqt_demo_run() prints a progress line every second and a summary: messages, bytes, pages
- * moved (and the bytes vmq copied meanwhile), VM exits per message (KVM's
- * "exits" vCPU statistic), errors (must be 0) and the player's verdict.
+ * vmqt_demo_run() prints a progress line every second and a summary:
+ * messages, bytes, pages moved (and the bytes vmq copied meanwhile), VM
+ * exits per message (KVM's "exits" vCPU statistic), errors (must be 0) and
+ * the player's verdict.
  * It returns 0 only if everything checked out.
  *
  * Two programs link it: vmq_demo (the demo, "make demo") and pipeline_test
