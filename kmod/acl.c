@@ -64,7 +64,7 @@ int vmq_acl_allow(u32 sender, u32 receiver)
 		return 0;
 	}
 	hash_add_rcu(vmq_acl, &e->node, key);
-	atomic64_inc(&vmq_stats.live_pairs);
+	atomic64_inc(&vmq_stats[VMQ_STAT_LIVE_PAIRS]);
 	mutex_unlock(&vmq_acl_lock);
 	return 0;
 }
@@ -74,7 +74,7 @@ static void vmq_acl_remove(struct vmq_acl_entry *e)
 	lockdep_assert_held(&vmq_acl_lock);
 	hash_del_rcu(&e->node);
 	kfree_rcu(e, rcu);
-	atomic64_dec(&vmq_stats.live_pairs);
+	atomic64_dec(&vmq_stats[VMQ_STAT_LIVE_PAIRS]);
 }
 
 int vmq_acl_revoke(u32 sender, u32 receiver)

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * chardev.c: /dev/vmq, through which the host (the VMM, or an administrator)
- * attaches VMs, names them and decides who may send to whom. Every ioctl is
- * documented in <linux/vmq.h>. Layer: entry points (see vmq.h): it checks
+ * attaches VMs, gives them arrival eventfds and creates page windows: what
+ * hands over a file descriptor. Who may send to whom, names, quotas and
+ * reading VMs are netlink's (netlink.c). Every ioctl is documented in
+ * <linux/vmq.h>. Layer: entry points (see vmq.h): it checks
  * who asks and calls control.c and lifetime.c.
  *
  * What a descriptor may do depends on who opened it: with CAP_SYS_ADMIN
@@ -21,9 +23,9 @@
 
 #include "chardev.h"
 #include "handle.h"
-#include "control.h"
 #include "lifetime.h"
 #include "vm.h"
+#include "window.h"
 
 static int vmq_dev_open(struct inode *inode, struct file *file)
 {
@@ -82,27 +84,6 @@ out_fdput:
 	return ret;
 }
 
-static long vmq_ioctl_pair(unsigned int cmd, struct vmq_pair __user *uarg)
-{
-	struct vmq_pair pair;
-
-	if (copy_from_user(&pair, uarg, sizeof(pair)))
-		return -EFAULT;
-	if (!pair.sender || !pair.receiver)
-		return -EINVAL;
-	if (cmd == VMQ_IOC_ALLOW)
-		return vmq_ctl_allow(pair.sender, pair.receiver);
-	return vmq_ctl_revoke(pair.sender, pair.receiver);
-}
-
-static long vmq_ioctl_stats(struct vmq_stats __user *uarg)
-{
-	struct vmq_stats s;
-
-	vmq_ctl_stats(&s);
-	return copy_to_user(uarg, &s, sizeof(s)) ? -EFAULT : 0;
-}
-
 static long vmq_dev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -112,15 +93,14 @@ static long vmq_dev_ioctl(struct file *file, unsigned int cmd,
 		return vmq_ioctl_attach(file, uarg);
 	if (!vmq_dev_admin(file))
 		return -EPERM;
+	/* Only what hands over a file descriptor: the rest is netlink's. */
 	switch (cmd) {
-	case VMQ_IOC_ALLOW:
-	case VMQ_IOC_REVOKE:
-		return vmq_ioctl_pair(cmd, uarg);
-	case VMQ_IOC_STATS:
-		return vmq_ioctl_stats(uarg);
+	case VMQ_IOC_SET_NOTIFY:
+		return vmq_ioctl_set_notify(uarg, 0);
+	case VMQ_IOC_WINDOW_CREATE:
+		return vmq_window_create_ioctl(uarg);
 	default:
-		/* The ioctls a VM handle takes too, here for any VM. */
-		return vmq_vm_ioctl(cmd, uarg, 0);
+		return -ENOTTY;
 	}
 }
 

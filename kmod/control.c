@@ -185,14 +185,15 @@ int vmq_ctl_set_notify(u32 id, int fd)
 	return 0;
 }
 
-int vmq_ctl_vm_info(struct vmq_vm_info *info)
+/* VM @info->id, or with @next the one with the next higher id. */
+int vmq_ctl_vm_info(struct vmq_vm_info *info, bool next)
 {
 	unsigned long index = info->id;
 	struct vmq_vm *vm;
 	int i;
 
 	mutex_lock(&vmq_vms_lock);
-	if (info->flags & VMQ_INFO_NEXT) {
+	if (next) {
 		index++;
 		vm = vmq_vm_next_locked(&index);
 	} else {
@@ -221,20 +222,11 @@ int vmq_ctl_vm_info(struct vmq_vm_info *info)
 	return 0;
 }
 
-/* The module-wide live-object counters, for VMQ_IOC_STATS. */
-void vmq_ctl_stats(struct vmq_stats *s)
+/* The module-wide statistics (VMQ_CMD_GET_STATS), by enum vmq_stat. */
+void vmq_ctl_stats(u64 s[VMQ_STAT_NR])
 {
-	memset(s, 0, sizeof(*s));
-	s->live_vms = atomic64_read(&vmq_stats.live_vms);
-	s->live_queues = atomic64_read(&vmq_stats.live_queues);
-	s->pinned_pages = atomic64_read(&vmq_stats.pinned_pages);
-	s->live_pairs = atomic64_read(&vmq_stats.live_pairs);
-	s->vms_created = atomic64_read(&vmq_stats.vms_created);
-	s->vms_destroyed = atomic64_read(&vmq_stats.vms_destroyed);
-	s->live_tx_rings = atomic64_read(&vmq_stats.live_tx_rings);
-	s->live_waits = atomic64_read(&vmq_stats.live_waits);
-	s->bytes_copied = atomic64_read(&vmq_stats.bytes_copied);
-	s->live_windows = atomic64_read(&vmq_stats.live_windows);
-	s->window_pages = atomic64_read(&vmq_stats.window_pages);
-	s->pages_in_flight = atomic64_read(&vmq_stats.pages_in_flight);
+	int i;
+
+	for (i = 0; i < VMQ_STAT_NR; i++)
+		s[i] = atomic64_read(&vmq_stats[i]);
 }

@@ -8,7 +8,8 @@
 
 #include <linux/types.h>
 
-struct vmq_stats;
+#include <linux/vmq.h>
+
 struct vmq_vm_info;
 
 int vmq_ctl_allow(u32 sender, u32 receiver);
@@ -19,7 +20,7 @@ int vmq_ctl_set_quotas(u32 id, const u32 *max_msg, const u32 *max_queue,
 		       const u32 *max_pages);
 int vmq_ctl_reset_counters(u32 id);
 int vmq_ctl_set_notify(u32 id, int fd);
-int vmq_ctl_vm_info(struct vmq_vm_info *info);
-void vmq_ctl_stats(struct vmq_stats *s);
+int vmq_ctl_vm_info(struct vmq_vm_info *info, bool next);
+void vmq_ctl_stats(u64 s[VMQ_STAT_NR]);
 
 #endif /* _VMQ_CONTROL_H */

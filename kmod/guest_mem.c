@@ -29,7 +29,7 @@
 static void vmq_gbuf_unpin(struct page **pages, unsigned int npages)
 {
 	unpin_user_pages_dirty_lock(pages, npages, true);
-	atomic64_sub(npages, &vmq_stats.pinned_pages);
+	atomic64_sub(npages, &vmq_stats[VMQ_STAT_PINNED_PAGES]);
 }
 
 /*
@@ -61,7 +61,7 @@ static int vmq_gbuf_pin(struct kvm_vcpu *vcpu, gfn_t gfn, struct page **pages,
 			unpin_user_page(pages[i]);
 			goto err_unpin;
 		}
-		atomic64_inc(&vmq_stats.pinned_pages);
+		atomic64_inc(&vmq_stats[VMQ_STAT_PINNED_PAGES]);
 	}
 	return 0;
 

@@ -3,9 +3,10 @@
  * handle.c: VM handles, a VMM's file descriptor for its own VM. Layer:
  * entry points (see vmq.h).
  *
- * /dev/vmq is the administrator's: with CAP_SYS_ADMIN its holder may allow
- * any pair, read any VM and point any VM's arrival eventfd anywhere. A VMM
- * needs far less, and a compromised VMM must not get more: so
+ * The administrator reaches every VM: netlink (CAP_NET_ADMIN) allows any
+ * pair and reads any VM, /dev/vmq (CAP_SYS_ADMIN) names VMs and points any
+ * VM's arrival eventfd anywhere. A VMM needs far less, and a compromised
+ * VMM must not get more: so
  * VMQ_IOC_ATTACH_VM with VMQ_ATTACH_HANDLE returns a handle that acts on
  * the attached VM only. Handing in the VM's KVM file descriptor is what
  * proves that the caller runs that VM, so attaching for a handle needs no
@@ -25,8 +26,8 @@
 #include <linux/module.h>
 #include <linux/uaccess.h>
 
-#include "handle.h"
 #include "control.h"
+#include "handle.h"
 #include "vm.h"
 #include "window.h"
 
@@ -36,7 +37,11 @@ static int vmq_handle_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static long vmq_ioctl_set_notify(struct vmq_notify __user *uarg, u32 only)
+/*
+ * VMQ_IOC_SET_NOTIFY, for the handle's VM (@only) or, from /dev/vmq, for
+ * any VM (@only 0). In a handle's call an id of 0 names its own VM.
+ */
+long vmq_ioctl_set_notify(struct vmq_notify __user *uarg, u32 only)
 {
 	struct vmq_notify n;
 
@@ -49,6 +54,7 @@ static long vmq_ioctl_set_notify(struct vmq_notify __user *uarg, u32 only)
 	return vmq_ctl_set_notify(only ?: n.id, n.eventfd);
 }
 
+/* VMQ_IOC_VM_INFO: a handle's own VM (@only) and no other. */
 static long vmq_ioctl_vm_info(struct vmq_vm_info __user *uarg, u32 only)
 {
 	struct vmq_vm_info *info;
@@ -58,15 +64,13 @@ static long vmq_ioctl_vm_info(struct vmq_vm_info __user *uarg, u32 only)
 	if (IS_ERR(info))
 		return PTR_ERR(info);
 	ret = -EINVAL;
-	/* A handle sees its own VM, and lists nothing. */
-	if (info->flags & ~(only ? 0 : VMQ_INFO_NEXT))
+	if (info->flags)
 		goto out_free;
 	ret = -EPERM;
-	if (only && info->id && info->id != only)
+	if (info->id && info->id != only)
 		goto out_free;
-	if (only)
-		info->id = only;
-	ret = vmq_ctl_vm_info(info);
+	info->id = only;
+	ret = vmq_ctl_vm_info(info, false);
 	if (!ret && copy_to_user(uarg, info, sizeof(*info)))
 		ret = -EFAULT;
 out_free:
@@ -74,31 +78,22 @@ out_free:
 	return ret;
 }
 
-/*
- * The ioctls that act on one VM: a handle's, on its VM (@only), and the
- * same on /dev/vmq for the administrator, on any VM (@only 0). In a
- * handle's calls an id of 0 names the handle's own VM.
- */
-long vmq_vm_ioctl(unsigned int cmd, void __user *uarg, u32 only)
+static long vmq_handle_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
 {
+	struct vmq_vm *vm = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
 	switch (cmd) {
 	case VMQ_IOC_SET_NOTIFY:
-		return vmq_ioctl_set_notify(uarg, only);
+		return vmq_ioctl_set_notify(uarg, vm->id);
 	case VMQ_IOC_VM_INFO:
-		return vmq_ioctl_vm_info(uarg, only);
+		return vmq_ioctl_vm_info(uarg, vm->id);
 	case VMQ_IOC_WINDOW_CREATE:
 		return vmq_window_create_ioctl(uarg);
 	default:
 		return -ENOTTY;
 	}
-}
-
-static long vmq_handle_ioctl(struct file *file, unsigned int cmd,
-			     unsigned long arg)
-{
-	struct vmq_vm *vm = file->private_data;
-
-	return vmq_vm_ioctl(cmd, (void __user *)arg, vm->id);
 }
 
 static const struct file_operations vmq_handle_fops = {

@@ -8,7 +8,9 @@
 
 struct vmq_vm;
 
+struct vmq_notify;
+
 int vmq_handle_create(struct vmq_vm *vm);
-long vmq_vm_ioctl(unsigned int cmd, void __user *uarg, u32 only);
+long vmq_ioctl_set_notify(struct vmq_notify __user *uarg, u32 only);
 
 #endif /* _VMQ_HANDLE_H */

@@ -80,9 +80,9 @@ static void vmq_vm_finish_release(struct vmq_vm *vm)
 	vmq_kvm_untrack_memslots(&vm->hook);
 	vmq_window_unbind(vm);
 	vmq_event(VMQ_EVENT_VM_GONE, vm->id, 0, 0);
-	atomic64_dec(&vmq_stats.live_vms);
-	atomic64_inc(&vmq_stats.vms_destroyed);
-	wake_up_var(&vmq_stats.live_vms);
+	atomic64_dec(&vmq_stats[VMQ_STAT_LIVE_VMS]);
+	atomic64_inc(&vmq_stats[VMQ_STAT_VMS_DESTROYED]);
+	wake_up_var(&vmq_stats[VMQ_STAT_LIVE_VMS]);
 	vmq_vm_put(vm);
 }
 
@@ -190,6 +190,7 @@ void vmq_vm_memslot_gone(struct vmq_kvm_hook *hook, gfn_t base, u64 npages)
  */
 void vmq_lifetime_exit(void)
 {
+	atomic64_t *live_vms = &vmq_stats[VMQ_STAT_LIVE_VMS];
 	struct vmq_vm *vm;
 	unsigned long index;
 
@@ -216,9 +217,8 @@ void vmq_lifetime_exit(void)
 			continue;
 		}
 		/* kvm_destroy_vm() is on its way to our ->destroy(). */
-		live = atomic64_read(&vmq_stats.live_vms);
+		live = atomic64_read(live_vms);
 		mutex_unlock(&vmq_vms_lock);
-		wait_var_event(&vmq_stats.live_vms,
-			       atomic64_read(&vmq_stats.live_vms) != live);
+		wait_var_event(live_vms, atomic64_read(live_vms) != live);
 	}
 }

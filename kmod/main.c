@@ -23,7 +23,7 @@
 #include "vmq.h"
 #include "window.h"
 
-struct vmq_global_stats vmq_stats;
+atomic64_t vmq_stats[VMQ_STAT_NR];
 struct workqueue_struct *vmq_wq;
 
 /* The largest payload VMQ_HC_SEND accepts; a record is at most half a ring. */

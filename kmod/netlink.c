@@ -38,6 +38,13 @@ static const struct nla_policy vmq_vm_policy[VMQ_A_MAX + 1] = {
 	[VMQ_A_VM_NAME] = { .type = NLA_NUL_STRING, .len = VMQ_NAME_MAX - 1 },
 };
 
+static const struct nla_policy vmq_stats_policy[VMQ_A_MAX + 1] = {
+	[1 ... VMQ_A_MAX] = {
+		.type = NLA_REJECT,
+		.reject_message = "vmq: VMQ_CMD_GET_STATS takes no attributes",
+	},
+};
+
 static const struct nla_policy vmq_set_policy[VMQ_A_MAX + 1] = {
 	[VMQ_A_VM_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[VMQ_A_VM_NAME] = { .type = NLA_NUL_STRING, .len = VMQ_NAME_MAX - 1 },
@@ -107,7 +114,8 @@ static int vmq_nl_put_vm(struct sk_buff *skb, const struct vmq_vm_info *vi,
 	    nla_put_u32(skb, VMQ_A_VM_PID, vi->pid) ||
 	    nla_put_u32(skb, VMQ_A_VM_QUEUE_SIZE, vi->queue_size) ||
 	    nla_put_u32(skb, VMQ_A_VM_QUEUE_BYTES, vi->queue_bytes) ||
-	    nla_put_u32(skb, VMQ_A_VM_QUEUE_MSGS, vi->queue_msgs))
+	    nla_put_u32(skb, VMQ_A_VM_QUEUE_MSGS, vi->queue_msgs) ||
+	    nla_put_u32(skb, VMQ_A_VM_PAGES_IN_FLIGHT, vi->pages_in_flight))
 		goto err_cancel;
 
 	nest = nla_nest_start(skb, VMQ_A_VM_PEERS);
@@ -156,7 +164,7 @@ static int vmq_nl_get_vm_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = vmq_nl_vm(info, VMQ_A_VM_ID, VMQ_A_VM_NAME, &vi->id);
 	if (ret)
 		goto out_free;
-	ret = vmq_ctl_vm_info(vi);
+	ret = vmq_ctl_vm_info(vi, false);
 	if (ret) {
 		NL_SET_ERR_MSG(info->extack, "vmq: VM not found");
 		goto out_free;
@@ -211,8 +219,7 @@ static int vmq_nl_get_vm_dumpit(struct sk_buff *skb,
 	for (;;) {
 		memset(vi, 0, sizeof(*vi));
 		vi->id = cb->args[0];
-		vi->flags = VMQ_INFO_NEXT;
-		if (vmq_ctl_vm_info(vi))
+		if (vmq_ctl_vm_info(vi, true))
 			break;		/* no more VMs */
 		ret = vmq_nl_put_vm(skb, vi, NETLINK_CB(cb->skb).portid,
 				    cb->nlh->nlmsg_seq, NLM_F_MULTI);
@@ -357,6 +364,39 @@ static int vmq_nl_reset(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+static int vmq_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	u64 stats[VMQ_STAT_NR];
+	struct sk_buff *msg;
+	struct nlattr *nest;
+	void *hdr;
+	int i;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &vmq_genl_family, 0,
+				VMQ_CMD_GET_STATS);
+	if (!hdr)
+		goto err_free;
+	vmq_ctl_stats(stats);
+	/* Types are index + 1, as for counters: type 0 stays padding. */
+	nest = nla_nest_start(msg, VMQ_A_STATS);
+	if (!nest)
+		goto err_free;
+	for (i = 0; i < VMQ_STAT_NR; i++)
+		if (nla_put_u64_64bit(msg, i + 1, stats[i], 0))
+			goto err_free;
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_free:
+	nlmsg_free(msg);
+	NL_SET_ERR_MSG(info->extack, "vmq: reply too large");
+	return -EMSGSIZE;
+}
+
 static int vmq_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 			   struct genl_info *info)
 {
@@ -401,6 +441,12 @@ static const struct genl_ops vmq_genl_ops[] = {
 		.policy = vmq_pair_policy,
 		.maxattr = VMQ_A_MAX,
 		.internal_flags = VMQ_NL_CHANGE,
+	},
+	{
+		.cmd = VMQ_CMD_GET_STATS,
+		.doit = vmq_nl_get_stats,
+		.policy = vmq_stats_policy,
+		.maxattr = VMQ_A_MAX,
 	},
 	{
 		.cmd = VMQ_CMD_RESET_COUNTERS,

@@ -75,7 +75,7 @@ int vmq_queue_register(struct vmq_queue *q, struct kvm_vcpu *vcpu,
 	q->seq = 0;
 	q->hdr = hdr;
 	spin_unlock(&q->lock);
-	atomic64_inc(&vmq_stats.live_queues);
+	atomic64_inc(&vmq_stats[VMQ_STAT_LIVE_QUEUES]);
 	ret = 0;
 out_unlock:
 	mutex_unlock(&q->reg_lock);
@@ -95,7 +95,7 @@ static void __vmq_queue_teardown(struct vmq_queue *q)
 	memset(&q->buf, 0, sizeof(q->buf));
 	spin_unlock(&q->lock);
 	vmq_gbuf_unmap(&buf);
-	atomic64_dec(&vmq_stats.live_queues);
+	atomic64_dec(&vmq_stats[VMQ_STAT_LIVE_QUEUES]);
 }
 
 int vmq_queue_unregister(struct vmq_queue *q)

@@ -85,7 +85,7 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 		goto out_put;
 	}
 
-	atomic64_add(a->len, &vmq_stats.bytes_copied);
+	atomic64_add(a->len, &vmq_stats[VMQ_STAT_BYTES_COPIED]);
 	vmq_count(src, VMQ_CTR_TX_MSGS, 1);
 	vmq_count(src, VMQ_CTR_TX_BYTES, a->len);
 	vmq_count(dest, VMQ_CTR_RX_MSGS, 1);

@@ -168,7 +168,7 @@ static void vmq_tx_unmap(struct vmq_vcpu *vcv)
 	vmq_gbuf_unmap(&vcv->tx);
 	vcv->txh = NULL;
 	vcv->txd = NULL;
-	atomic64_dec(&vmq_stats.live_tx_rings);
+	atomic64_dec(&vmq_stats[VMQ_STAT_LIVE_TX_RINGS]);
 }
 
 /* The VM is gone (or vmq is): no vCPU runs, no hook can reach @vcv. */
@@ -215,7 +215,7 @@ long vmq_tx_register(struct vmq_vcpu *vcv, u64 gpa, u64 size, u64 flags)
 	vcv->tx_cons = 0;
 	vcv->tx_cons_exit = 0;
 	vcv->tx_broken = false;
-	atomic64_inc(&vmq_stats.live_tx_rings);
+	atomic64_inc(&vmq_stats[VMQ_STAT_LIVE_TX_RINGS]);
 	ret = 0;
 out_unlock:
 	vmq_tx_unlock(vcv);

@@ -207,8 +207,8 @@ void vmq_vm_publish(struct vmq_vm *vm)
 	lockdep_assert_held(&vmq_vms_lock);
 	xa_store(&vmq_vms, vm->id, vm, GFP_KERNEL_ACCOUNT);
 	hash_add_rcu(vmq_vm_by_kvm, &vm->kvm_node, (unsigned long)vm->kvm);
-	atomic64_inc(&vmq_stats.live_vms);
-	atomic64_inc(&vmq_stats.vms_created);
+	atomic64_inc(&vmq_stats[VMQ_STAT_LIVE_VMS]);
+	atomic64_inc(&vmq_stats[VMQ_STAT_VMS_CREATED]);
 	vmq_event(VMQ_EVENT_VM_ATTACHED, vm->id, 0, 0);
 }
 

@@ -24,24 +24,10 @@
 #include <linux/atomic.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
+#include <linux/vmq.h>
 
-/* Module-wide live-object counters (struct vmq_stats). */
-struct vmq_global_stats {
-	atomic64_t live_vms;
-	atomic64_t live_queues;
-	atomic64_t pinned_pages;
-	atomic64_t live_pairs;
-	atomic64_t vms_created;
-	atomic64_t vms_destroyed;
-	atomic64_t live_tx_rings;
-	atomic64_t live_waits;
-	atomic64_t bytes_copied;
-	atomic64_t live_windows;
-	atomic64_t window_pages;
-	atomic64_t pages_in_flight;
-};
-
-extern struct vmq_global_stats vmq_stats;
+/* Module-wide statistics, by enum vmq_stat (VMQ_CMD_GET_STATS). */
+extern atomic64_t vmq_stats[VMQ_STAT_NR];
 extern struct workqueue_struct *vmq_wq;
 extern unsigned int vmq_max_msg_size;
 

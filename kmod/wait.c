@@ -46,7 +46,7 @@ void vmq_wait_end(struct vmq_vcpu *vcv)
 	spin_lock_irqsave(&vm->lock, flags);
 	if (!list_empty(&vcv->wait_node)) {
 		list_del_init(&vcv->wait_node);
-		atomic64_dec(&vmq_stats.live_waits);
+		atomic64_dec(&vmq_stats[VMQ_STAT_LIVE_WAITS]);
 		hrtimer_try_to_cancel(&vcv->timer);
 	}
 	spin_unlock_irqrestore(&vm->lock, flags);
@@ -78,7 +78,7 @@ void vmq_wake_waiters(struct vmq_vm *vm, struct vmq_vcpu *only)
 		if (only && vcv != only)
 			continue;
 		list_del_init(&vcv->wait_node);
-		atomic64_dec(&vmq_stats.live_waits);
+		atomic64_dec(&vmq_stats[VMQ_STAT_LIVE_WAITS]);
 		if (vcv != only)
 			hrtimer_try_to_cancel(&vcv->timer);
 		vmq_vcpu_unhalt(vcv->vcpu);
@@ -143,7 +143,7 @@ long vmq_wait(struct vmq_vcpu *vcv, u64 timeout_ns)
 	spin_lock_irqsave(&vm->lock, flags);
 	if (list_empty(&vcv->wait_node)) {
 		list_add_tail(&vcv->wait_node, &vm->waiters);
-		atomic64_inc(&vmq_stats.live_waits);
+		atomic64_inc(&vmq_stats[VMQ_STAT_LIVE_WAITS]);
 	}
 	spin_unlock_irqrestore(&vm->lock, flags);
 	/* Pairs with the smp_mb() in vmq_arrival(): a sender sees us or we see it. */

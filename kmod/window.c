@@ -132,7 +132,7 @@ static void vmq_uncharge(u32 id)
 
 	if (!id)
 		return;
-	atomic64_dec(&vmq_stats.pages_in_flight);
+	atomic64_dec(&vmq_stats[VMQ_STAT_PAGES_IN_FLIGHT]);
 	vm = vmq_vm_get(id);
 	if (vm) {
 		atomic_dec(&vm->pages_in_flight);
@@ -151,7 +151,8 @@ static void vmq_window_depopulate(struct vmq_window *w)
 		if (w->pages[i]) {
 			vmq_page_set_movable(w->pages[i], false);
 			put_page(w->pages[i]);
-			atomic64_sub(1 << w->order, &vmq_stats.window_pages);
+			atomic64_sub(1 << w->order,
+				     &vmq_stats[VMQ_STAT_WINDOW_PAGES]);
 		}
 	}
 	bitmap_free(w->free);
@@ -167,7 +168,7 @@ static void vmq_window_depopulate(struct vmq_window *w)
 static void vmq_window_free(struct vmq_window *w)
 {
 	vmq_window_depopulate(w);
-	atomic64_dec(&vmq_stats.live_windows);
+	atomic64_dec(&vmq_stats[VMQ_STAT_LIVE_WINDOWS]);
 	kfree(w);
 }
 
@@ -209,7 +210,7 @@ static struct vmq_window *vmq_window_alloc(unsigned int order)
 		return NULL;
 	mutex_init(&w->lock);
 	w->order = order;
-	atomic64_inc(&vmq_stats.live_windows);
+	atomic64_inc(&vmq_stats[VMQ_STAT_LIVE_WINDOWS]);
 	return w;
 }
 
@@ -237,7 +238,7 @@ static int vmq_window_populate(struct vmq_window *w, u64 size)
 		w->pages[i] = vmq_page_alloc(w->order);
 		if (!w->pages[i])
 			goto err_depopulate;
-		atomic64_add(1 << w->order, &vmq_stats.window_pages);
+		atomic64_add(1 << w->order, &vmq_stats[VMQ_STAT_WINDOW_PAGES]);
 		if (fatal_signal_pending(current))
 			goto err_depopulate;
 		cond_resched();
@@ -573,7 +574,7 @@ static long vmq_page_move(struct vmq_vm *src, struct vmq_vm *dest,
 	vmq_uncharge(ws->charge[s]);
 	ws->charge[s] = 0;
 	wr->charge[r] = src->id;	/* src->pages_in_flight: reserved */
-	atomic64_inc(&vmq_stats.pages_in_flight);
+	atomic64_inc(&vmq_stats[VMQ_STAT_PAGES_IN_FLIGHT]);
 out_unlock:
 	unlock_page(pr);
 	unlock_page(ps);

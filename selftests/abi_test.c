@@ -6,7 +6,8 @@
  * Pins the size and every field offset of each structure that crosses the
  * guest or user boundary (rings, descriptors, records, ioctl arguments),
  * the ioctl numbers (which encode their argument's size), the hypercall
- * numbers, the ring magics and the indexes of the per-VM counters. A change
+ * numbers, the ring magics, the indexes of the per-VM counters and of the
+ * module-wide statistics, and the netlink command and attribute numbers. A change
  * to any of them fails here, where it must be a deliberate ABI change
  * (VMQ_ABI_VERSION, the documentation) rather than a side effect: adding a
  * counter, for one, must leave VMQ_IOC_VM_INFO's number alone, which is
@@ -69,9 +70,6 @@ static const struct pin pins[] = {
 	OFF(vmq_attach, id, 8),
 	OFF(vmq_attach, handle, 12),
 	OFF(vmq_attach, name, 16),
-	SIZE(vmq_pair, 8),
-	OFF(vmq_pair, sender, 0),
-	OFF(vmq_pair, receiver, 4),
 	SIZE(vmq_vm_info, 592),
 	OFF(vmq_vm_info, id, 0),
 	OFF(vmq_vm_info, flags, 4),
@@ -96,15 +94,9 @@ static const struct pin pins[] = {
 	OFF(vmq_window_create, flags, 12),
 	OFF(vmq_window_create, fd, 16),
 	OFF(vmq_window_create, reserved, 20),
-	SIZE(vmq_stats, 256),
-	OFF(vmq_stats, live_vms, 0),
-	OFF(vmq_stats, pages_in_flight, 88),
-	OFF(vmq_stats, reserved, 96),
+	/* 0x4008b801, 0x4008b802 and 0x8100b804 are retired, never reused. */
 	IOC(VMQ_IOC_ATTACH_VM, 0xc030b800),
-	IOC(VMQ_IOC_ALLOW, 0x4008b801),
-	IOC(VMQ_IOC_REVOKE, 0x4008b802),
 	IOC(VMQ_IOC_VM_INFO, 0xc250b803),
-	IOC(VMQ_IOC_STATS, 0x8100b804),
 	IOC(VMQ_IOC_SET_NOTIFY, 0x4008b805),
 	IOC(VMQ_IOC_WINDOW_CREATE, 0xc018b806),
 	VAL(VMQ_ABI_VERSION, 1),
@@ -129,8 +121,23 @@ static const struct pin pins[] = {
 	VAL(VMQ_CTR_ERR_BUSY, 21),
 	VAL(VMQ_CTR_LAZY_DEFERRED, 22),
 	VAL(VMQ_GENL_VERSION, 1),
+	VAL(VMQ_CMD_GET_VM, 1),
+	VAL(VMQ_CMD_RESET_COUNTERS, 6),
 	VAL(VMQ_CMD_EVENT, 7),
+	VAL(VMQ_CMD_GET_STATS, 8),
+	VAL(VMQ_A_VM_ID, 1),
+	VAL(VMQ_A_VM_COUNTERS, 9),
+	VAL(VMQ_A_PEER_ID, 10),
+	VAL(VMQ_A_EVENT_ERROR, 13),
 	VAL(VMQ_A_PAD, 14),
+	VAL(VMQ_A_VM_PAGES_IN_FLIGHT, 15),
+	VAL(VMQ_A_STATS, 16),
+	VAL(VMQ_A_QUOTA_MAX_PAGES, 3),
+	VAL(VMQ_EVENT_QUOTA, 5),
+	VAL(VMQ_STAT_LIVE_VMS, 0),
+	VAL(VMQ_STAT_BYTES_COPIED, 8),
+	VAL(VMQ_STAT_PAGES_IN_FLIGHT, 11),
+	VAL(VMQ_STAT_NR, 12),
 };
 
 int main(void)

@@ -3,15 +3,17 @@
  * acl_test - the host decides who may send to whom, and only root may ask.
  *
  * Default deny: a send between attached VMs is refused with -EACCES (and
- * counted as ERR_DENIED) until VMQ_IOC_ALLOW allows that pair, in that
+ * counted as ERR_DENIED) until VMQ_CMD_ALLOW allows that pair, in that
  * direction only; it arrives, stamped with the sender's id, while allowed,
- * and is refused again after VMQ_IOC_REVOKE. REVOKE of a pair that was
- * never allowed gives -ENOENT, a pair naming an unknown VM -ESRCH, a zero
- * id -EINVAL. VMQ_IOC_STATS' live_pairs follows every change, and a VM that
- * goes away takes every pair naming it along. /dev/vmq cannot be opened by
- * an unprivileged user, and root without CAP_SYS_ADMIN only gets VM handles
- * through it, each reaching its own VM only; the window nodes need
- * CAP_SYS_ADMIN; the fd root already holds keeps working.
+ * and is refused again after VMQ_CMD_REVOKE. REVOKE of a pair that was
+ * never allowed gives -ENOENT, a pair naming an unknown VM -ESRCH, a
+ * missing id -EINVAL. VMQ_STAT_LIVE_PAIRS follows every change, and a VM
+ * that goes away takes every pair naming it along. /dev/vmq cannot be
+ * opened by an unprivileged user, and root without CAP_SYS_ADMIN only gets
+ * VM handles through it, each reaching its own VM only; the window nodes
+ * need CAP_SYS_ADMIN; the fd root already holds keeps working, for what
+ * hands over a file descriptor only: the ioctls retired in favour of
+ * netlink (pairs, statistics, VM_INFO on /dev/vmq) answer -ENOTTY.
  */
 #include <linux/capability.h>
 
@@ -20,6 +22,18 @@
 #include "vmqt.h"
 
 #define UNKNOWN_ID	0xfffffff0U
+
+/*
+ * The ioctls /dev/vmq had in early drafts, retired in favour of netlink
+ * (_IOW(0xB8, 1 and 2, 8 bytes), _IOR(0xB8, 4, 256 bytes)): never reused.
+ */
+#define RETIRED_IOC_ALLOW	0x4008b801UL
+#define RETIRED_IOC_REVOKE	0x4008b802UL
+#define RETIRED_IOC_STATS	0x8100b804UL
+
+struct retired_pair {
+	__u32 sender, receiver;
+};
 
 struct fx {
 	struct vmqt_gvm a, b;
@@ -150,37 +164,37 @@ static void test_one_direction(void)
 	fx_free(&f);
 }
 
-static void test_ioctl_errors(void)
+static void test_pair_errors(void)
 {
 	u64 p0 = live_pairs();
 	struct fx f;
 	int r;
 
 	fx_init(&f);
-	r = __vmqt_pair(VMQ_IOC_REVOKE, f.a.id, f.b.id);
+	r = __vmqt_pair(VMQ_CMD_REVOKE, f.a.id, f.b.id);
 	TEST_ASSERT(r == -ENOENT, "REVOKE never allowed: %d", r);
 	vmqt_allow(f.a.id, f.b.id);
 	vmqt_allow(f.a.id, f.b.id);
 	TEST_ASSERT(live_pairs() == p0 + 1, "ALLOW twice made two pairs");
 	vmqt_revoke(f.a.id, f.b.id);
-	r = __vmqt_pair(VMQ_IOC_REVOKE, f.a.id, f.b.id);
+	r = __vmqt_pair(VMQ_CMD_REVOKE, f.a.id, f.b.id);
 	TEST_ASSERT(r == -ENOENT, "REVOKE twice: %d", r);
-	r = __vmqt_pair(VMQ_IOC_REVOKE, f.b.id, f.a.id);
+	r = __vmqt_pair(VMQ_CMD_REVOKE, f.b.id, f.a.id);
 	TEST_ASSERT(r == -ENOENT, "REVOKE of the other direction: %d", r);
 
-	r = __vmqt_pair(VMQ_IOC_ALLOW, f.a.id, UNKNOWN_ID);
+	r = __vmqt_pair(VMQ_CMD_ALLOW, f.a.id, UNKNOWN_ID);
 	TEST_ASSERT(r == -ESRCH, "ALLOW to an unknown id: %d", r);
-	r = __vmqt_pair(VMQ_IOC_ALLOW, UNKNOWN_ID, f.a.id);
+	r = __vmqt_pair(VMQ_CMD_ALLOW, UNKNOWN_ID, f.a.id);
 	TEST_ASSERT(r == -ESRCH, "ALLOW from an unknown id: %d", r);
-	r = __vmqt_pair(VMQ_IOC_REVOKE, f.a.id, UNKNOWN_ID);
+	r = __vmqt_pair(VMQ_CMD_REVOKE, f.a.id, UNKNOWN_ID);
 	TEST_ASSERT(r == -ESRCH, "REVOKE to an unknown id: %d", r);
-	r = __vmqt_pair(VMQ_IOC_REVOKE, UNKNOWN_ID, f.a.id);
+	r = __vmqt_pair(VMQ_CMD_REVOKE, UNKNOWN_ID, f.a.id);
 	TEST_ASSERT(r == -ESRCH, "REVOKE from an unknown id: %d", r);
-	r = __vmqt_pair(VMQ_IOC_ALLOW, 0, f.a.id);
+	r = __vmqt_pair(VMQ_CMD_ALLOW, 0, f.a.id);
 	TEST_ASSERT(r == -EINVAL, "ALLOW from id 0: %d", r);
-	r = __vmqt_pair(VMQ_IOC_REVOKE, f.a.id, 0);
+	r = __vmqt_pair(VMQ_CMD_REVOKE, f.a.id, 0);
 	TEST_ASSERT(r == -EINVAL, "REVOKE to id 0: %d", r);
-	TEST_ASSERT(live_pairs() == p0, "failed ioctls changed live_pairs");
+	TEST_ASSERT(live_pairs() == p0, "failed commands changed live_pairs");
 	fx_free(&f);
 }
 
@@ -208,9 +222,9 @@ static void test_vm_gone(void)
 	vmqt_gvm_free(&f.a);
 	TEST_ASSERT(live_pairs() == p0 + 1, "A's four pairs not removed: %lu",
 		    (unsigned long)(live_pairs() - p0));
-	e = __vmqt_pair(VMQ_IOC_REVOKE, f.b.id, aid);
+	e = __vmqt_pair(VMQ_CMD_REVOKE, f.b.id, aid);
 	TEST_ASSERT(e == -ESRCH, "REVOKE naming the freed VM: %d", e);
-	e = __vmqt_pair(VMQ_IOC_ALLOW, f.b.id, aid);
+	e = __vmqt_pair(VMQ_CMD_ALLOW, f.b.id, aid);
 	TEST_ASSERT(e == -ESRCH, "ALLOW naming the freed VM: %d", e);
 	r = vmqt_gvm_hc(&f.b, VMQ_HC_SEND, aid, f.bufb.gpa, 8, 0);
 	TEST_ASSERT(r == -EACCES, "send to the freed VM: %ld", (long)r);
@@ -281,7 +295,10 @@ static void test_unprivileged(void)
 	static const char *const nodes[] = {
 		"/dev/vmq", "/dev/vmq-window", "/dev/vmq-window-2m",
 	};
-	struct vmq_stats s;
+	struct vmq_window_create wc = { .size = 4096, .page_size = 4096 };
+	struct vmq_vm_info info = { .id = 1 };
+	struct retired_pair pair = { 1, 2 };
+	u64 st[32];
 	int fd = vmqt_dev();
 	int i, r;
 
@@ -303,8 +320,19 @@ static void test_unprivileged(void)
 			    "root without CAP_SYS_ADMIN, %s: %d", nodes[i], r);
 	}
 
-	/* The fd root holds still works. */
-	TEST_ASSERT(!ioctl(fd, VMQ_IOC_STATS, &s), "VMQ_IOC_STATS: %d", -errno);
+	/* The fd root holds still works... */
+	TEST_ASSERT(!ioctl(fd, VMQ_IOC_WINDOW_CREATE, &wc) && wc.fd >= 0,
+		    "VMQ_IOC_WINDOW_CREATE: %d", -errno);
+	close(wc.fd);
+	/* ...for what hands over a descriptor: the rest is netlink's. */
+	TEST_ASSERT(ioctl(fd, RETIRED_IOC_ALLOW, &pair) && errno == ENOTTY,
+		    "retired ALLOW on /dev/vmq: %d", -errno);
+	TEST_ASSERT(ioctl(fd, RETIRED_IOC_REVOKE, &pair) && errno == ENOTTY,
+		    "retired REVOKE on /dev/vmq: %d", -errno);
+	TEST_ASSERT(ioctl(fd, RETIRED_IOC_STATS, st) && errno == ENOTTY,
+		    "retired STATS on /dev/vmq: %d", -errno);
+	TEST_ASSERT(ioctl(fd, VMQ_IOC_VM_INFO, &info) && errno == ENOTTY,
+		    "VM_INFO on /dev/vmq: %d", -errno);
 }
 
 static int handle_ioctl(int fd, unsigned long cmd, void *arg);
@@ -341,10 +369,10 @@ static void test_vm_handle(void)
 	if (!pid) {
 		struct vmq_window_create wc = { .size = 4096, .page_size = 4096 };
 		struct vmq_notify n = { .eventfd = -1 };
-		struct vmq_pair pair = { 1, 2 };
+		struct retired_pair pair = { 1, 2 };
 		struct vmq_attach a = { 0 };
 		struct vmq_vm_info info;
-		struct vmq_stats st;
+		u64 st[32];
 		struct vmqt_gvm own;
 		int dev, h, efd;
 
@@ -371,13 +399,13 @@ static void test_vm_handle(void)
 		TEST_ASSERT(fcntl(h, F_GETFD) & FD_CLOEXEC, "handle not CLOEXEC");
 		pair.sender = a.id;
 		pair.receiver = other_id;
-		TEST_ASSERT(handle_ioctl(dev, VMQ_IOC_ALLOW, &pair) == -EPERM,
+		TEST_ASSERT(handle_ioctl(dev, RETIRED_IOC_ALLOW, &pair) == -EPERM,
 			    "ALLOW");
 		memset(&info, 0, sizeof(info));
 		info.id = other_id;
 		TEST_ASSERT(handle_ioctl(dev, VMQ_IOC_VM_INFO, &info) == -EPERM,
 			    "VM_INFO on /dev/vmq");
-		TEST_ASSERT(handle_ioctl(dev, VMQ_IOC_STATS, &st) == -EPERM,
+		TEST_ASSERT(handle_ioctl(dev, RETIRED_IOC_STATS, st) == -EPERM,
 			    "STATS");
 		n.id = other_id;
 		n.eventfd = efd;
@@ -403,13 +431,13 @@ static void test_vm_handle(void)
 			    info.id == a.id && info.pid == getpid(),
 			    "VM_INFO of its own VM: id %u pid %d", info.id,
 			    info.pid);
-		info.flags = VMQ_INFO_NEXT;
+		info.flags = 1;
 		TEST_ASSERT(handle_ioctl(h, VMQ_IOC_VM_INFO, &info) == -EINVAL,
-			    "VM_INFO listing through a handle");
+			    "VM_INFO with a flag (there is none)");
 		TEST_ASSERT(!handle_ioctl(h, VMQ_IOC_WINDOW_CREATE, &wc) &&
 			    wc.fd >= 0, "WINDOW_CREATE");
 		close(wc.fd);
-		TEST_ASSERT(handle_ioctl(h, VMQ_IOC_ALLOW, &pair) == -ENOTTY,
+		TEST_ASSERT(handle_ioctl(h, RETIRED_IOC_ALLOW, &pair) == -ENOTTY,
 			    "ALLOW on a handle");
 
 		/* The VM goes; the handle stays, and says so. */
@@ -429,7 +457,7 @@ static const struct vmqt_case cases[] = {
 	{ "default deny: unallowed sends get -EACCES", test_default_deny },
 	{ "ALLOW lets a send through, REVOKE stops it", test_allow_revoke },
 	{ "pairs are one direction", test_one_direction },
-	{ "REVOKE -ENOENT, unknown id -ESRCH, id 0 -EINVAL", test_ioctl_errors },
+	{ "REVOKE -ENOENT, unknown id -ESRCH, id 0 -EINVAL", test_pair_errors },
 	{ "a VM that goes away takes its pairs", test_vm_gone },
 	{ "only root with CAP_SYS_ADMIN opens /dev/vmq and the window nodes",
 	  test_unprivileged },

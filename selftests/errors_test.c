@@ -2,7 +2,7 @@
 /*
  * errors_test - every bad-argument class of every vmq hypercall returns the
  * error <linux/vmq.h> documents for it and bumps the per-VM counter
- * documented for that error (enum vmq_counter, read with VMQ_IOC_VM_INFO),
+ * documented for that error (enum vmq_counter, read with VMQ_CMD_GET_VM),
  * and no other error counter; a refused send writes nothing into the
  * receiver's ring; numbers inside vmq's range that the ABI does not define
  * give -EOPNOTSUPP, and numbers outside it reach KVM untouched (-KVM_ENOSYS,
@@ -241,7 +241,7 @@ static void test_epipe(void)
 
 static void test_queue_register(void)
 {
-	struct vmq_stats s0, s1;
+	struct vmqt_stats s0, s1;
 	struct vmqt_gmem r;
 	struct vmq_ring_hdr *h;
 	struct fx f;
@@ -338,7 +338,7 @@ static void test_numbers(void)
 
 static void test_tx(void)
 {
-	struct vmq_stats s0, s1;
+	struct vmqt_stats s0, s1;
 	struct vmqt_gmem t;
 	struct fx f;
 

@@ -15,7 +15,7 @@
  *    padding records occur, and every message still arrives intact;
  *  - a VM never attached is adopted on its first vmq hypercall (its id in
  *    RCX of VMQ_HC_INFO), and attaching it later returns that same id;
- *  - the per-VM counters of VMQ_IOC_VM_INFO match exactly what was sent.
+ *  - the per-VM counters of VMQ_CMD_GET_VM match exactly what was sent.
  */
 #include <pthread.h>
 
@@ -319,7 +319,7 @@ static void *create_vm_thread(void *arg)
 }
 
 /*
- * VMQ_IOC_VM_INFO's pid is the VMM's process (its thread group), also when
+ * VMQ_CMD_GET_VM's pid is the VMM's process (its thread group), also when
  * a worker thread created the VM, as VMMs do.
  */
 static void test_pid_is_tgid(void)

@@ -12,7 +12,7 @@
  * page windows, and the netlink commands (SET_VM, ALLOW, INTRODUCE,
  * GET_VM). Every run must return success or a documented error of that
  * operation, and after each one, once its VMs are gone, every live-object
- * count of VMQ_IOC_STATS is back at its baseline. The sandbox fails the run
+ * count of VMQ_CMD_GET_STATS is back at its baseline. The sandbox fails the run
  * on any kernel report (KASAN, lockdep, kmemleak, WARN).
  *
  * The failures hit KVM's own allocations on the way too (its MMU caches
@@ -362,7 +362,7 @@ static const struct fop *cur;
 static void run_fop(void)
 {
 	const struct fop *f = cur;
-	struct vmq_stats base = vmqt_stats(), before;
+	struct vmqt_stats base = vmqt_stats(), before;
 	struct fx x = { .win_fd = -1 };
 	int n, injected = 0;
 	long r;

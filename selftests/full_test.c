@@ -9,7 +9,7 @@
  *    that still fits the space left is accepted after a refusal;
  *  - a refused send leaves no trace: prod_head, prod_msgs and every byte of
  *    the data area are unchanged, VMQ_CTR_ERR_FULL counts each refusal and
- *    TX/RX counters only the accepted ones; VMQ_IOC_VM_INFO reports the
+ *    TX/RX counters only the accepted ones; VMQ_CMD_GET_VM reports the
  *    queue's messages and bytes;
  *  - after draining part of the queue, sending resumes (across the wrap)
  *    until the queue is full again; draining all of it then yields every

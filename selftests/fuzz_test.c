@@ -21,7 +21,7 @@
  * creates a new one in its place. A well-behaved VM B receives: it drains
  * its queue, gives back the pages it gets and keeps the fuzzers supplied
  * with pages. At the end a valid send from every fuzzing VM arrives intact
- * at B, and once all VMs are freed VMQ_IOC_STATS' live objects are back at
+ * at B, and once all VMs are freed VMQ_CMD_GET_STATS' live objects are back at
  * their baseline.
  *
  * The run is reproducible from its seed in what each vCPU calls (the
@@ -691,8 +691,8 @@ static void churn(void)
 		b = rnd(&run.churn) % (run.nr_vms + 1);
 		a = a == run.nr_vms ? run.b_id : fvms[a].id;
 		b = b == run.nr_vms ? run.b_id : fvms[b].id;
-		ret = __vmqt_pair(rnd(&run.churn) % 2 ? VMQ_IOC_ALLOW :
-				  VMQ_IOC_REVOKE, a, b);
+		ret = __vmqt_pair(rnd(&run.churn) % 2 ? VMQ_CMD_ALLOW :
+				  VMQ_CMD_REVOKE, a, b);
 		TEST_ASSERT(!ret || ret == -ENOENT, "pair %u -> %u: %d", a, b,
 			    ret);
 		return;
@@ -715,25 +715,25 @@ static u64 calls_so_far(void)
 	return n;
 }
 
-/* The counts of live objects in struct vmq_stats, which must not leak. */
+/* The counts of live objects in struct vmqt_stats, which must not leak. */
 static const struct {
 	const char *name;
 	size_t off;
 } live[] = {
-#define LIVE(field) { #field, offsetof(struct vmq_stats, field) }
+#define LIVE(field) { #field, offsetof(struct vmqt_stats, field) }
 	LIVE(live_vms), LIVE(live_queues), LIVE(pinned_pages),
 	LIVE(live_pairs), LIVE(live_tx_rings), LIVE(live_waits),
 	LIVE(live_windows), LIVE(window_pages), LIVE(pages_in_flight),
 #undef LIVE
 };
 
-static u64 live_count(const struct vmq_stats *st, int i)
+static u64 live_count(const struct vmqt_stats *st, int i)
 {
 	return *(const u64 *)((const char *)st + live[i].off);
 }
 
 /* Whether the live counts agree; with @say, which do not and how. */
-static bool stats_equal(const struct vmq_stats *a, const struct vmq_stats *b,
+static bool stats_equal(const struct vmqt_stats *a, const struct vmqt_stats *b,
 			bool say)
 {
 	bool same = true;
@@ -804,7 +804,7 @@ static void parse_args(int argc, char *argv[])
 int main(int argc, char *argv[])
 {
 	const struct vmq_msg_hdr *m;
-	struct vmq_stats base, now;
+	struct vmqt_stats base, now;
 	u64 i, next_churn, churns = 0;
 	int v, arrived = 0;
 	s64 r;
@@ -899,7 +899,7 @@ int main(int argc, char *argv[])
 	vmqt_window_unmap(&run.b_win);
 	/* VM teardown may finish in a worker: look a bounded number of times. */
 	vmqt_settle(vmqt_stats_live_at, &base);
-	TEST_ASSERT(!ioctl(vmqt_dev(), VMQ_IOC_STATS, &now), "VMQ_IOC_STATS");
+	now = vmqt_stats();
 	ksft_test_result(stats_equal(&now, &base, true),
 			 "live objects back at baseline after the VMs are freed\n");
 	ksft_finished();

@@ -413,9 +413,9 @@ static void test_errors_and_broken(void)
 	expect_empty(&p);
 }
 
-static void wait_stats(const struct vmq_stats *base, u64 rings)
+static void wait_stats(const struct vmqt_stats *base, u64 rings)
 {
-	struct vmq_stats s;
+	struct vmqt_stats s;
 	int i;
 
 	/* VM teardown may finish in a worker: give it time, then judge. */
@@ -447,7 +447,7 @@ static void wait_stats(const struct vmq_stats *base, u64 rings)
  */
 static void test_killable_behind_worker(void)
 {
-	struct vmq_stats s0 = vmqt_stats();
+	struct vmqt_stats s0 = vmqt_stats();
 	int sync[2], status = 0, i;
 	char c;
 	pid_t pid;
@@ -536,7 +536,7 @@ static void test_exit_budget(void)
 /* Unregistering delivers what was published; a freed VM leaks no ring. */
 static void test_unregister_and_free(void)
 {
-	struct vmq_stats base = vmqt_stats(), s;
+	struct vmqt_stats base = vmqt_stats(), s;
 	struct vmq_tx_desc *e[5];
 	struct lz p;
 	s64 r;

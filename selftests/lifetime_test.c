@@ -3,7 +3,7 @@
  * lifetime_test - VMs leave vmq without a trace, and vmq unloads cleanly.
  *
  * Proves that:
- *  - VMQ_IOC_STATS counts what live VMs hold (VMs, receive queues, pinned
+ *  - VMQ_CMD_GET_STATS counts what live VMs hold (VMs, receive queues, pinned
  *    ring pages, allowed pairs, transmit rings) exactly while they live;
  *  - destroying the VMs (kvm_vm_free) with undelivered messages still in
  *    their queues, pairs allowed and rings registered brings every live
@@ -27,19 +27,19 @@
 
 #define NR_VMS	3
 
-static struct vmq_stats base;
+static struct vmqt_stats base;
 
 static bool stats_at_base(void *arg)
 {
-	const struct vmq_stats *b = arg;
-	struct vmq_stats s = vmqt_stats();
+	const struct vmqt_stats *b = arg;
+	struct vmqt_stats s = vmqt_stats();
 
 	return vmqt_stats_live_at(arg) &&
 	       s.vms_destroyed - b->vms_destroyed ==
 	       s.vms_created - b->vms_created;
 }
 
-static void print_stats(const char *what, const struct vmq_stats *s)
+static void print_stats(const char *what, const struct vmqt_stats *s)
 {
 	ksft_print_msg("%s: vms %llu queues %llu pinned %llu pairs %llu tx %llu\n",
 		       what, s->live_vms, s->live_queues, s->pinned_pages,
@@ -52,7 +52,7 @@ static void test_destroy(void)
 {
 	struct vmqt_gvm g[NR_VMS];
 	struct vmqt_gmem ring[NR_VMS], buf, tx;
-	struct vmq_stats s;
+	struct vmqt_stats s;
 	u32 i, j, pages = 0;
 	s64 ret;
 
@@ -106,9 +106,9 @@ static void test_destroy(void)
 		vmqt_gvm_free(&g[i]);
 	/* The ids are gone with them. */
 	for (i = 0; i < NR_VMS; i++) {
-		struct vmq_vm_info vi = { .id = g[i].id };
+		struct vmq_vm_info vi;
 
-		TEST_ASSERT(ioctl(vmqt_dev(), VMQ_IOC_VM_INFO, &vi) && errno == ESRCH,
+		TEST_ASSERT(__vmqt_info_of(g[i].id, &vi) == -ESRCH,
 			    "VM %u still known", g[i].id);
 	}
 	TEST_ASSERT(vmqt_settle(stats_at_base, &base), "stats never returned to baseline");
@@ -182,7 +182,7 @@ static void test_wait(void)
 
 static void test_reload(void)
 {
-	struct vmq_stats s;
+	struct vmqt_stats s;
 
 	/* Nothing of ours may hold the module: no /dev/vmq, no VM. */
 	vmqt_dev_close();
@@ -200,7 +200,7 @@ static void test_reload(void)
 	vmqt_one_message();
 	s = vmqt_stats();
 	TEST_ASSERT(s.vms_created == 2, "vms_created %llu", s.vms_created);
-	TEST_ASSERT(vmqt_settle(stats_at_base, &(struct vmq_stats){}),
+	TEST_ASSERT(vmqt_settle(stats_at_base, &(struct vmqt_stats){}),
 		    "fresh module: stats never returned to zero");
 }
 

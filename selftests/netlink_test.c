@@ -49,6 +49,7 @@ static void case_get_vm(void)
 	struct vmqt_nl_vm va, vb, vc, byname;
 	struct vmqt_nl_vms *vms = calloc(1, sizeof(*vms));
 	struct vmq_vm_info ia;
+	int h;
 	bool seen_a = false, seen_b = false, seen_c = false;
 	u32 prev = 0;
 	struct vmqt_nl v;
@@ -85,10 +86,13 @@ static void case_get_vm(void)
 	/* Registering the queue and three sends: four hypercalls. */
 	TEST_ASSERT(va.ctr[VMQ_CTR_HYPERCALLS] == 4, "a's hypercalls %lu",
 		    (unsigned long)va.ctr[VMQ_CTR_HYPERCALLS]);
-	/* The ioctl view agrees. */
-	ia = vmqt_info_of(a.g.id);
-	TEST_ASSERT(!memcmp(ia.counters, va.ctr, sizeof(va.ctr)),
-		    "netlink and VMQ_IOC_VM_INFO counters differ");
+	/* The VMM's view, through its VM handle, agrees. */
+	h = vmqt_handle_of(a.g.vm);
+	ia = vmqt_handle_info(h);
+	close(h);
+	TEST_ASSERT(ia.id == a.g.id && ia.nr_counters == VMQ_CTR_NR &&
+		    !memcmp(ia.counters, va.ctr, sizeof(va.ctr)),
+		    "netlink and the handle's VMQ_IOC_VM_INFO differ");
 
 	vb = vmqt_nl_get_ok(&v, b.g.id);
 	TEST_ASSERT(vb.queue_size == 4096 && vb.queue_msgs == 3 &&
@@ -146,18 +150,10 @@ static void case_get_vm(void)
 	}
 	TEST_ASSERT(seen_a && seen_b && seen_c, "dump of %d VMs misses ours",
 		    vms->n);
-	/* Exactly the VMs that VMQ_IOC_VM_INFO lists. */
-	{
-		struct vmq_vm_info it = { .id = 0, .flags = VMQ_INFO_NEXT };
-		int n = 0;
-
-		while (!ioctl(vmqt_dev(), VMQ_IOC_VM_INFO, &it)) {
-			n++;
-			it.flags = VMQ_INFO_NEXT;
-		}
-		TEST_ASSERT(n == vms->n, "dump has %d VMs, ioctl lists %d",
-			    vms->n, n);
-	}
+	/* Exactly as many VMs as VMQ_CMD_GET_STATS says live. */
+	TEST_ASSERT(vmqt_stats().live_vms == (u64)vms->n,
+		    "dump has %d VMs, VMQ_STAT_LIVE_VMS says %lu", vms->n,
+		    (unsigned long)vmqt_stats().live_vms);
 	free(vms);
 	vmqt_nl_close(&v);
 }
@@ -301,13 +297,16 @@ static void case_introduce(void)
 	struct vmqt_tvm c = vmqt_tvm_new("nl-intro-c", false, 0, PAYLOAD_BYTES);
 	struct vmqt_nl_vm vm;
 	struct vmqt_nl v;
+	int h;
 	s64 r;
 
 	open_nl(&v);
 	TEST_ASSERT(!vmqt_nl_set(&v, a.g.id, "nl-intro-a", -1, -1), "rename: %s",
 		    v.msg);
-	TEST_ASSERT(vmqt_name_padded(vmqt_info_of(a.g.id).name, "nl-intro-a"),
+	h = vmqt_handle_of(a.g.vm);
+	TEST_ASSERT(vmqt_name_padded(vmqt_handle_info(h).name, "nl-intro-a"),
 		    "VMQ_IOC_VM_INFO: stale bytes after the new name");
+	close(h);
 	EXPECT_ERR(&v, vmqt_nl_pair(&v, VMQ_CMD_INTRODUCE, a.g.id, NULL, c.g.id,
 				    NULL), -ENOTCONN,
 		   "vmq: both VMs need a receive queue");

@@ -208,7 +208,7 @@ static void test_transfer(void)
 {
 	struct pvm a = pvm_create("pa", page_size_arg);
 	struct pvm b = pvm_create("pb", page_size_arg);
-	struct vmq_stats s0, s1;
+	struct vmqt_stats s0, s1;
 	u64 gpa, pages_2m;
 	int i;
 
@@ -272,7 +272,7 @@ static void test_lazy_pages(void)
 	struct pvm a = pvm_create("la", page_size_arg);
 	struct pvm b = pvm_create("lb", page_size_arg);
 	struct vmqt_gmem tx, buf;
-	struct vmq_stats s0, s1;
+	struct vmqt_stats s0, s1;
 	const struct vmq_msg_hdr *m;
 	u64 hcalls, gpa;
 	s64 i0, i1, i2, i3;
@@ -381,7 +381,7 @@ static void test_errors(void)
 	struct pvm a = pvm_create("ea", page_size_arg);
 	struct pvm b = pvm_create("eb", page_size_arg);
 	u64 full0 = vmqt_ctr(a.g.id, VMQ_CTR_ERR_FULL);
-	struct vmq_stats s0 = vmqt_stats();
+	struct vmqt_stats s0 = vmqt_stats();
 
 	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 0), a.page_size, 21);
 	TEST_ASSERT(page_send(&a, &b, slot_gpa(&a, 0), 1) == -EACCES, "denied");
@@ -450,7 +450,7 @@ static void test_ring_in_window(void)
 	u64 gpa = slot_gpa(&a, 1), size = 2 * 4096;
 	u32 *hdr = (u32 *)(a.win + (gpa - WIN_GPA));
 	u64 fault0 = vmqt_ctr(a.g.id, VMQ_CTR_ERR_FAULT);
-	struct vmq_stats s0, s1;
+	struct vmqt_stats s0, s1;
 	s64 r;
 
 	vmqt_allow(a.g.id, b.g.id);
@@ -545,7 +545,7 @@ static void test_host_reference(void)
 	struct pvm a = pvm_create("ha", page_size_arg);
 	struct pvm b = pvm_create("hb", page_size_arg);
 	u64 busy0 = vmqt_ctr(a.g.id, VMQ_CTR_ERR_BUSY);
-	struct vmq_stats s0 = vmqt_stats();
+	struct vmqt_stats s0 = vmqt_stats();
 	u64 first[4096 / 8], gpa, held;
 	struct host_refs h;
 	int i;
@@ -901,7 +901,7 @@ static u64 mem_free_kib(void)
 /* VMs and windows go away with pages in flight: every page comes back. */
 static void test_teardown(void)
 {
-	struct vmq_stats s0 = vmqt_stats(), s1;
+	struct vmqt_stats s0 = vmqt_stats(), s1;
 	u64 free0 = 0, free1, slack;
 	int round;
 
@@ -1047,7 +1047,7 @@ static struct vmqt_win node_window(u64 page_size, u64 size)
  */
 static void test_window_node(void)
 {
-	struct vmq_stats s0 = vmqt_stats(), s1;
+	struct vmqt_stats s0 = vmqt_stats(), s1;
 	u64 size = WIN_SLOTS * page_size_arg, gpa;
 	struct vmqt_win w = node_window(page_size_arg, size);
 	struct pvm q, b;

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "vmqt.h"
+#include "vmqt_nl.h"
 #include "qemu_guest/qemu_guest.h"
 
 #define WIN_GPA		0x40000000ULL
@@ -107,19 +108,15 @@ static pid_t start_qemu(const char *serial)
 /* The vmq id of the VM that process @pid created, once it has one. */
 static u32 vm_of(pid_t pid)
 {
-	struct vmq_vm_info i;
-	u32 id = 0;
+	static struct vmqt_nl_vms vms;
+	int i;
 
-	for (;;) {
-		memset(&i, 0, sizeof(i));
-		i.id = id;
-		i.flags = VMQ_INFO_NEXT;
-		if (ioctl(vmqt_dev(), VMQ_IOC_VM_INFO, &i))
-			return 0;
-		if (i.pid == pid)
-			return i.id;
-		id = i.id;
-	}
+	if (vmqt_nl_dump(vmqt_ctl_nl(), &vms))
+		return 0;
+	for (i = 0; i < vms.n; i++)
+		if (vms.vm[i].pid == pid)
+			return vms.vm[i].id;
+	return 0;
 }
 
 static void show_serial(const char *serial)
@@ -136,7 +133,7 @@ static void show_serial(const char *serial)
 int main(void)
 {
 	const char *serial = "/tmp/qemu_test.serial";
-	struct vmq_stats s0, s1;
+	struct vmqt_stats s0, s1;
 	const struct vmq_msg_hdr *m;
 	struct vmq_page_msg pm;
 	struct vmqt_gmem rx;

@@ -204,7 +204,7 @@ static void cycle(int i)
 	/* Let each VM's sends through, so that rings fill and flow. */
 	for (v = 0; v < NR_VMS; v++) {
 		u32 id = READ_ONCE(vms[v].p[0]->id);
-		int ret = __vmqt_pair(VMQ_IOC_ALLOW, id, id);
+		int ret = __vmqt_pair(VMQ_CMD_ALLOW, id, id);
 
 		TEST_ASSERT(!ret || ret == -ESRCH, "allow %u: %d", id, ret);
 	}
@@ -229,7 +229,7 @@ static void test_reload_cycles(void)
 {
 	const char *env = getenv("VMQ_RELOAD_CYCLES");
 	int cycles = env ? atoi(env) : 6;
-	struct vmq_stats s;
+	struct vmqt_stats s;
 	int v, i;
 
 	for (v = 0; v < NR_VMS; v++)
@@ -240,7 +240,7 @@ static void test_reload_cycles(void)
 		rvm_stop(&vms[v]);
 		kvm_vm_free(vms[v].vm);
 	}
-	TEST_ASSERT(vmqt_settle(vmqt_stats_live_at, &(struct vmq_stats){ 0 }),
+	TEST_ASSERT(vmqt_settle(vmqt_stats_live_at, &(struct vmqt_stats){ 0 }),
 		    "live objects left after the VMs are gone");
 	s = vmqt_stats();
 	ksft_print_msg("%d cycles; last module: %llu VMs adopted, %llu released\n",

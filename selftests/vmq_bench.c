@@ -403,7 +403,7 @@ static void stall_report(const char *who, struct bvm *b)
 		who, b->id, READ_ONCE(b->p->progress), b->p->n, b->p->retries,
 		i.counters[VMQ_CTR_WAITS], i.queue_msgs, h->prod_head, h->prod_msgs,
 		h->cons_tail, h->cons_msgs, i.counters[VMQ_CTR_TX_MSGS],
-		i.counters[VMQ_CTR_RX_MSGS], vmqt_stats().live_waits);
+		i.counters[VMQ_CTR_RX_MSGS], (unsigned long long)vmqt_stats().live_waits);
 }
 
 /* The sender's guest reported no failure and the receiver got everything. */

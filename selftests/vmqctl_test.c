@@ -4,7 +4,7 @@
  * not, and one adopted by its first hypercall) send messages, then the test
  * runs vmqctl (/usr/bin/vmqctl, or $VMQCTL) and parses what it printed:
  * list, dump, show, stats and --json against what the VMs did and against
- * VMQ_IOC_VM_INFO; name, allow/revoke (checked with real sends), introduce
+ * VMQ_CMD_GET_VM; name, allow/revoke (checked with real sends), introduce
  * (the identity records in both rings), quota (enforced), reset; failures
  * (exit status and the stderr text naming the VM); and monitor, in the
  * background, against a scripted scenario of events.
@@ -861,6 +861,59 @@ static void test_errors(void)
 	vmqt_gvm_free(&a.g);
 }
 
+/* The value on @name's line of vmqctl status's text, or -1. */
+static long long status_line(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, name, n) && p[n] == ' ')
+			return strtoll(p + n, NULL, 10);
+	return -1;
+}
+
+/*
+ * vmqctl status: every module-wide statistic, as text and as JSON, and the
+ * live counts move with what the test creates.
+ */
+static void test_status(void)
+{
+	struct vmqt_stats before = vmqt_stats(), now;
+	struct vmqt_tvm a = vmqt_tvm_new("status-a", false, 4096, PAYLOAD_BYTES);
+	struct vmqt_tvm b = vmqt_tvm_new("status-b", false, 4096, PAYLOAD_BYTES);
+	char *text, *json;
+	struct jv o;
+
+	vmqt_allow(a.g.id, b.g.id);
+	text = ctl_ok("status", NULL);
+	json = ctl_ok("--json", "status", NULL);
+	now = vmqt_stats();
+	TEST_ASSERT(status_line(text, "live_vms") == (long long)now.live_vms &&
+		    now.live_vms == before.live_vms + 2,
+		    "status live_vms %lld, kernel %lu, before %lu",
+		    status_line(text, "live_vms"), (unsigned long)now.live_vms,
+		    (unsigned long)before.live_vms);
+	TEST_ASSERT(status_line(text, "live_queues") == (long long)now.live_queues &&
+		    status_line(text, "live_pairs") == (long long)now.live_pairs &&
+		    now.live_pairs == before.live_pairs + 1 &&
+		    status_line(text, "vms_created") == (long long)now.vms_created,
+		    "status text:\n%s", text);
+	TEST_ASSERT(status_line(text, "pages_in_flight") >= 0 &&
+		    status_line(text, "bytes_copied") >= 0,
+		    "status lacks a statistic:\n%s", text);
+	o = json_parse(json);
+	TEST_ASSERT(o.t == J_OBJ && jnum(&o, "live_vms") == (long long)now.live_vms &&
+		    jnum(&o, "live_pairs") == (long long)now.live_pairs &&
+		    jnum(&o, "window_pages") == (long long)now.window_pages,
+		    "status --json: %s", json);
+	CTL_FAILS(2, "usage", "status", "extra");
+	free(text);
+	free(json);
+	vmqt_gvm_free(&a.g);
+	vmqt_gvm_free(&b.g);
+}
+
 /* ---- monitor ------------------------------------------------------------------ */
 
 /* The "events" group's id, from the generic netlink controller. */
@@ -915,10 +968,8 @@ static void monitor_kill(void)
 
 static bool no_vms(void *arg)
 {
-	struct vmq_vm_info vi = { .id = 0, .flags = VMQ_INFO_NEXT };
-
 	(void)arg;
-	return ioctl(vmqt_dev(), VMQ_IOC_VM_INFO, &vi) && errno == ESRCH;
+	return !vmqt_stats().live_vms;
 }
 
 /* Start "vmqctl ARGS..." in the background; return once it listens. */
@@ -1050,12 +1101,13 @@ int main(void)
 	if (access(vmqctl_path, X_OK))
 		ksft_exit_skip("%s not found (set VMQCTL)\n", vmqctl_path);
 	vmqt_dev();
-	ksft_set_plan(5);
+	ksft_set_plan(6);
 
 	vmqt_run_case("vmqctl list, dump, show, stats, --json", test_views);
 	vmqt_run_case("vmqctl name, allow, revoke, introduce, quota, reset",
 		      test_changes);
 	vmqt_run_case("vmqctl errors: exit status and messages", test_errors);
+	vmqt_run_case("vmqctl status: module-wide statistics", test_status);
 	vmqt_run_case("vmqctl monitor", test_monitor);
 	vmqt_run_case("vmqctl monitor --json", test_monitor_json);
 

@@ -422,7 +422,7 @@ static void test_signal_and_immediate_exit(void)
 
 static void test_kill_vmm(void)
 {
-	struct vmq_stats base = vmqt_stats(), s;
+	struct vmqt_stats base = vmqt_stats(), s;
 	int status, i;
 	pid_t pid;
 

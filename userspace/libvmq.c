@@ -657,6 +657,33 @@ int libvmq_reset_counters(struct libvmq_ctx *ctx, const struct libvmq_ref *vm)
 	return libvmq_msg_send(ctx, msg, NULL, NULL);
 }
 
+static int parse_stats(struct nl_msg *reply, void *arg)
+{
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(reply));
+	struct nlattr *tb[VMQ_A_MAX + 1], *a;
+	uint64_t *stats = arg;
+	int rem;
+
+	if (nla_parse(tb, VMQ_A_MAX, genlmsg_attrdata(gh, 0),
+		      genlmsg_attrlen(gh, 0), NULL) || !tb[VMQ_A_STATS])
+		return -EPROTO;
+	/* Type 0 is alignment padding; types past ours are newer stats. */
+	nla_for_each_nested(a, tb[VMQ_A_STATS], rem) {
+		int t = nla_type(a);
+
+		if (t >= 1 && t <= VMQ_STAT_NR && nla_len(a) == 8)
+			stats[t - 1] = nla_get_u64(a);
+	}
+	return 0;
+}
+
+int libvmq_get_stats(struct libvmq_ctx *ctx, uint64_t stats[VMQ_STAT_NR])
+{
+	memset(stats, 0, sizeof(uint64_t) * VMQ_STAT_NR);
+	return libvmq_msg_send(ctx, libvmq_msg_new(ctx, VMQ_CMD_GET_STATS, 0),
+			       parse_stats, stats);
+}
+
 /* ---- events -------------------------------------------------------------- */
 
 int libvmq_events_subscribe(struct libvmq_ctx *ctx)
@@ -803,6 +830,26 @@ static const char *const counter_names[VMQ_CTR_NR] = {
 const char *libvmq_counter_name(unsigned int ctr)
 {
 	return ctr < VMQ_CTR_NR ? counter_names[ctr] : NULL;
+}
+
+static const char *const stat_names[VMQ_STAT_NR] = {
+	[VMQ_STAT_LIVE_VMS] = "live_vms",
+	[VMQ_STAT_LIVE_QUEUES] = "live_queues",
+	[VMQ_STAT_PINNED_PAGES] = "pinned_pages",
+	[VMQ_STAT_LIVE_PAIRS] = "live_pairs",
+	[VMQ_STAT_VMS_CREATED] = "vms_created",
+	[VMQ_STAT_VMS_DESTROYED] = "vms_destroyed",
+	[VMQ_STAT_LIVE_TX_RINGS] = "live_tx_rings",
+	[VMQ_STAT_LIVE_WAITS] = "live_waits",
+	[VMQ_STAT_BYTES_COPIED] = "bytes_copied",
+	[VMQ_STAT_LIVE_WINDOWS] = "live_windows",
+	[VMQ_STAT_WINDOW_PAGES] = "window_pages",
+	[VMQ_STAT_PAGES_IN_FLIGHT] = "pages_in_flight",
+};
+
+const char *libvmq_stat_name(unsigned int stat)
+{
+	return stat < VMQ_STAT_NR ? stat_names[stat] : NULL;
 }
 
 static const char *const event_names[__VMQ_EVENT_MAX] = {

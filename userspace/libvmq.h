@@ -116,6 +116,8 @@ int libvmq_introduce(struct libvmq_ctx *ctx, const struct libvmq_ref *vm,
 		     const struct libvmq_ref *peer);
 /* @vm NULL: every VM. */
 int libvmq_reset_counters(struct libvmq_ctx *ctx, const struct libvmq_ref *vm);
+/* VMQ_CMD_GET_STATS: the module-wide statistics, by enum vmq_stat. */
+int libvmq_get_stats(struct libvmq_ctx *ctx, uint64_t stats[VMQ_STAT_NR]);
 
 /*
  * Raw requests, for what the helpers above do not cover (and for tests that
@@ -146,6 +148,7 @@ int libvmq_events_wait(struct libvmq_ctx *ctx, int timeout_ms, libvmq_event_cb c
 
 /* Names for output: "tx_msgs", "attached", ...; NULL when unknown. */
 const char *libvmq_counter_name(unsigned int ctr);
+const char *libvmq_stat_name(unsigned int stat);
 const char *libvmq_event_name(unsigned int event);
 /* "EACCES" for 13 or -13; NULL when unknown. */
 const char *libvmq_errno_name(int err);

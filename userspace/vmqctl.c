@@ -43,11 +43,13 @@ static const char usage_text[] =
 	"  quota VM [max-msg N] [max-queue N] [max-pages N]\n"
 	"                                set quotas (0: no quota); none: show them\n"
 	"  reset [VM]                    zero the counters of a VM (of all without VM)\n"
+	"  status                        module-wide statistics: live objects, totals\n"
 	"  monitor [--count N]           print events, one per line\n"
 	"  help                          this text\n"
 	"\n"
 	"Options:\n"
-	"  -j, --json       JSON output (list, show, dump, stats, quota, monitor)\n"
+	"  -j, --json       JSON output (list, show, dump, stats, quota, status,\n"
+	"                   monitor)\n"
 	"  -n, --numeric    peers as VM ids, errors as numbers, no name lookups\n"
 	"  -h, --help       this text\n"
 	"\n"
@@ -557,6 +559,34 @@ static int cmd_reset(const char *cmd, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_status(const char *cmd, int argc, char **argv)
+{
+	uint64_t st[VMQ_STAT_NR];
+	unsigned int i;
+	int ret;
+
+	(void)cmd;
+	(void)argv;
+	if (argc)
+		usage_error("usage: status");
+	ret = libvmq_get_stats(ctx, st);
+	if (ret)
+		return fail(ret, NULL, NULL, "status");
+	if (opt_json)
+		putchar('{');
+	for (i = 0; i < VMQ_STAT_NR; i++) {
+		if (opt_json)
+			printf("%s\"%s\":%llu", i ? "," : "",
+			       libvmq_stat_name(i), (unsigned long long)st[i]);
+		else
+			printf("%-16s %llu\n", libvmq_stat_name(i),
+			       (unsigned long long)st[i]);
+	}
+	if (opt_json)
+		puts("}");
+	return 0;
+}
+
 struct monitor {
 	unsigned long count;	/* 0: forever */
 	unsigned long seen;
@@ -678,6 +708,7 @@ static const struct subcommand {
 	{ "introduce", cmd_pair },
 	{ "quota", cmd_quota },
 	{ "reset", cmd_reset },
+	{ "status", cmd_status },
 	{ "monitor", cmd_monitor },
 };
 

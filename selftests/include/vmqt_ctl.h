@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmqt_ctl.h: the host's control of vmq through /dev/vmq: attaching VMs,
- * the ACL, VM information and counters, global statistics, loading and
- * unloading the module. foo() asserts; __foo() returns 0 or -errno.
+ * vmqt_ctl.h: the host's control of vmq: attaching VMs (/dev/vmq), the
+ * ACL, VM information and counters, global statistics (netlink, as an
+ * administrator does it), loading and unloading the module. foo() asserts;
+ * __foo() returns 0 or -errno.
  */
 #ifndef SELFTEST_VMQT_CTL_H
 #define SELFTEST_VMQT_CTL_H
@@ -14,19 +15,30 @@
 
 /* /dev/vmq, opened on first use (the test is skipped without it). */
 int vmqt_dev(void);
-/* Only for tests that unload the module: vmqt_dev() reopens lazily after. */
+/*
+ * Only for tests that unload the module: closes /dev/vmq and the netlink
+ * socket, which reopen lazily after (the family's id may change).
+ */
 void vmqt_dev_close(void);
+
+/* The netlink socket that the helpers below use, opened on first use. */
+struct vmqt_nl *vmqt_ctl_nl(void);
 
 int __vmqt_attach(struct kvm_vm *vm, const char *name, u32 *id);
 /* VMQ_IOC_ATTACH_VM of @g's VM, named @name (NULL: unnamed); its id. */
 u32 vmqt_attach(struct vmqt_gvm *g, const char *name);
 
-/* VMQ_IOC_ALLOW / VMQ_IOC_REVOKE (@cmd) of @s -> @r. */
-int __vmqt_pair(unsigned long cmd, u32 s, u32 r);
+/* A VM handle of @vm (VMQ_ATTACH_HANDLE, name kept); the fd. */
+int vmqt_handle_of(struct kvm_vm *vm);
+/* VMQ_IOC_VM_INFO through handle @h: its own VM. */
+struct vmq_vm_info vmqt_handle_info(int h);
+
+/* VMQ_CMD_ALLOW / VMQ_CMD_REVOKE (@cmd) of @s -> @r, by ids. */
+int __vmqt_pair(u8 cmd, u32 s, u32 r);
 void vmqt_allow(u32 s, u32 r);
 void vmqt_revoke(u32 s, u32 r);
 
-/* VMQ_IOC_VM_INFO for VM @id. */
+/* VMQ_CMD_GET_VM for VM @id, in the shape of a handle's VMQ_IOC_VM_INFO. */
 int __vmqt_info_of(u32 id, struct vmq_vm_info *i);
 struct vmq_vm_info vmqt_info_of(u32 id);
 /* Counter @c of VM @id. */
@@ -40,11 +52,26 @@ bool vmqt_ctr_is_error(int c);
 void vmqt_check_err_ctrs(u32 id, const struct vmq_vm_info *before, int ctr,
 			 u64 n, u64 calls);
 
-/* VMQ_IOC_STATS. */
-struct vmq_stats vmqt_stats(void);
+/* VMQ_CMD_GET_STATS, by name (enum vmq_stat, in its order). */
+struct vmqt_stats {
+	u64 live_vms;
+	u64 live_queues;
+	u64 pinned_pages;
+	u64 live_pairs;
+	u64 vms_created;
+	u64 vms_destroyed;
+	u64 live_tx_rings;
+	u64 live_waits;
+	u64 bytes_copied;
+	u64 live_windows;
+	u64 window_pages;
+	u64 pages_in_flight;
+};
+
+struct vmqt_stats vmqt_stats(void);
 /*
- * vmqt_settle() condition: every live-object count of VMQ_IOC_STATS is back
- * at the one in @arg (a struct vmq_stats).
+ * vmqt_settle() condition: every live-object count of VMQ_CMD_GET_STATS is
+ * back at the one in @arg (a struct vmqt_stats).
  */
 bool vmqt_stats_live_at(void *arg);
 

@@ -49,10 +49,11 @@ struct vmqt_nl_vm {
 	char name[VMQ_NAME_MAX];
 	u32 pid;
 	u32 queue_size, queue_bytes, queue_msgs;
+	u32 pages_in_flight;
 	bool has_peers, has_quotas, has_counters;
 	u32 peers[VMQT_NL_MAX_PEERS];
 	int nr_peers;
-	u32 max_msg, max_queue;
+	u32 max_msg, max_queue, max_pages;
 	u64 ctr[VMQ_CTR_NR];
 	int nr_ctr;
 };
@@ -101,6 +102,9 @@ int vmqt_nl_set(struct vmqt_nl *v, u32 id, const char *name,
 
 /* VMQ_CMD_RESET_COUNTERS; @id 0: every VM. */
 int vmqt_nl_reset(struct vmqt_nl *v, u32 id);
+
+/* VMQ_CMD_GET_STATS into @stats, by enum vmq_stat. */
+int vmqt_nl_stats(struct vmqt_nl *v, u64 stats[VMQ_STAT_NR]);
 
 /* Events: a second socket in the "events" multicast group. */
 struct vmqt_nl_event {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The host's control of vmq through /dev/vmq. See vmqt_ctl.h.
+ * The host's control of vmq, through /dev/vmq and netlink. See vmqt_ctl.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +15,10 @@
 #include "test_util.h"
 
 #include "vmqt_ctl.h"
+#include "vmqt_nl.h"
 
 static int dev_fd = -1;
+static struct vmqt_nl ctl_nl;
 
 int vmqt_dev(void)
 {
@@ -33,6 +35,15 @@ void vmqt_dev_close(void)
 	if (dev_fd >= 0)
 		close(dev_fd);
 	dev_fd = -1;
+	vmqt_nl_close(&ctl_nl);
+}
+
+struct vmqt_nl *vmqt_ctl_nl(void)
+{
+	if (!ctl_nl.sk)
+		__TEST_REQUIRE(!vmqt_nl_open(&ctl_nl),
+			       "vmq's netlink family not found (is vmq loaded?)");
+	return &ctl_nl;
 }
 
 int __vmqt_attach(struct kvm_vm *vm, const char *name, u32 *id)
@@ -55,40 +66,82 @@ u32 vmqt_attach(struct vmqt_gvm *g, const char *name)
 	return g->id;
 }
 
-int __vmqt_pair(unsigned long cmd, u32 s, u32 r)
+int vmqt_handle_of(struct kvm_vm *vm)
 {
-	struct vmq_pair p = { s, r };
+	struct vmq_attach a = {
+		.vm_fd = vm->fd,
+		.flags = VMQ_ATTACH_HANDLE,
+	};
 
-	return ioctl(vmqt_dev(), cmd, &p) ? -errno : 0;
+	TEST_ASSERT(!ioctl(vmqt_dev(), VMQ_IOC_ATTACH_VM, &a) && a.handle >= 0,
+		    "VMQ_IOC_ATTACH_VM for a handle: %d", -errno);
+	return a.handle;
+}
+
+struct vmq_vm_info vmqt_handle_info(int h)
+{
+	struct vmq_vm_info i = { 0 };
+
+	TEST_ASSERT(!ioctl(h, VMQ_IOC_VM_INFO, &i), "VMQ_IOC_VM_INFO: %d",
+		    -errno);
+	return i;
+}
+
+int __vmqt_pair(u8 cmd, u32 s, u32 r)
+{
+	return vmqt_nl_pair(vmqt_ctl_nl(), cmd, s, NULL, r, NULL);
 }
 
 void vmqt_allow(u32 s, u32 r)
 {
-	int ret = __vmqt_pair(VMQ_IOC_ALLOW, s, r);
+	int ret = __vmqt_pair(VMQ_CMD_ALLOW, s, r);
 
-	TEST_ASSERT(!ret, "VMQ_IOC_ALLOW %u->%u: %d", s, r, ret);
+	TEST_ASSERT(!ret, "VMQ_CMD_ALLOW %u->%u: %d", s, r, ret);
 }
 
 void vmqt_revoke(u32 s, u32 r)
 {
-	int ret = __vmqt_pair(VMQ_IOC_REVOKE, s, r);
+	int ret = __vmqt_pair(VMQ_CMD_REVOKE, s, r);
 
-	TEST_ASSERT(!ret, "VMQ_IOC_REVOKE %u->%u: %d", s, r, ret);
+	TEST_ASSERT(!ret, "VMQ_CMD_REVOKE %u->%u: %d", s, r, ret);
 }
 
 int __vmqt_info_of(u32 id, struct vmq_vm_info *i)
 {
+	struct vmqt_nl_vm vm;
+	int c, ret;
+
 	memset(i, 0, sizeof(*i));
-	i->id = id;
-	return ioctl(vmqt_dev(), VMQ_IOC_VM_INFO, i) ? -errno : 0;
+	/* Id 0 would be a request without a VM: never what a caller means. */
+	if (!id)
+		return -ESRCH;
+	ret = vmqt_nl_get(vmqt_ctl_nl(), id, NULL, &vm);
+	if (ret)
+		return ret;
+	TEST_ASSERT(vm.has_quotas && vm.has_counters,
+		    "GET_VM %u: no quotas or counters", id);
+	i->id = vm.id;
+	i->pid = vm.pid;
+	i->queue_size = vm.queue_size;
+	i->queue_bytes = vm.queue_bytes;
+	i->queue_msgs = vm.queue_msgs;
+	memcpy(i->name, vm.name, sizeof(i->name));
+	i->quota_max_msg = vm.max_msg;
+	i->quota_max_queue = vm.max_queue;
+	i->quota_max_pages = vm.max_pages;
+	i->pages_in_flight = vm.pages_in_flight;
+	i->nr_counters = vm.nr_ctr;
+	for (c = 0; c < VMQ_CTR_NR; c++)
+		i->counters[c] = vm.ctr[c];
+	return 0;
 }
 
 struct vmq_vm_info vmqt_info_of(u32 id)
 {
-	struct vmq_vm_info i = { .id = id };
+	struct vmq_vm_info i;
+	int ret = __vmqt_info_of(id, &i);
 
-	TEST_ASSERT(!ioctl(vmqt_dev(), VMQ_IOC_VM_INFO, &i),
-		    "VMQ_IOC_VM_INFO %u: %d", id, -errno);
+	TEST_ASSERT(!ret, "VMQ_CMD_GET_VM %u: %d", id, ret);
 	return i;
 }
 
@@ -124,18 +177,32 @@ void vmqt_check_err_ctrs(u32 id, const struct vmq_vm_info *before, int ctr,
 		    id, (unsigned long)d, (unsigned long)calls);
 }
 
-struct vmq_stats vmqt_stats(void)
+struct vmqt_stats vmqt_stats(void)
 {
-	struct vmq_stats s;
+	u64 st[VMQ_STAT_NR];
+	int ret = vmqt_nl_stats(vmqt_ctl_nl(), st);
 
-	TEST_ASSERT(!ioctl(vmqt_dev(), VMQ_IOC_STATS, &s), "VMQ_IOC_STATS");
-	return s;
+	TEST_ASSERT(!ret, "VMQ_CMD_GET_STATS: %d", ret);
+	return (struct vmqt_stats){
+		.live_vms = st[VMQ_STAT_LIVE_VMS],
+		.live_queues = st[VMQ_STAT_LIVE_QUEUES],
+		.pinned_pages = st[VMQ_STAT_PINNED_PAGES],
+		.live_pairs = st[VMQ_STAT_LIVE_PAIRS],
+		.vms_created = st[VMQ_STAT_VMS_CREATED],
+		.vms_destroyed = st[VMQ_STAT_VMS_DESTROYED],
+		.live_tx_rings = st[VMQ_STAT_LIVE_TX_RINGS],
+		.live_waits = st[VMQ_STAT_LIVE_WAITS],
+		.bytes_copied = st[VMQ_STAT_BYTES_COPIED],
+		.live_windows = st[VMQ_STAT_LIVE_WINDOWS],
+		.window_pages = st[VMQ_STAT_WINDOW_PAGES],
+		.pages_in_flight = st[VMQ_STAT_PAGES_IN_FLIGHT],
+	};
 }
 
 bool vmqt_stats_live_at(void *arg)
 {
-	const struct vmq_stats *b = arg;
-	struct vmq_stats s = vmqt_stats();
+	const struct vmqt_stats *b = arg;
+	struct vmqt_stats s = vmqt_stats();
 
 	return s.live_vms == b->live_vms && s.live_queues == b->live_queues &&
 	       s.pinned_pages == b->pinned_pages &&

@@ -169,7 +169,7 @@ static int vmqt_nl_parse_vm(struct nl_msg *msg, void *arg)
 			       genlmsg_attrlen(gh, 0), NULL), "nla_parse");
 	TEST_ASSERT(tb[VMQ_A_VM_ID] && tb[VMQ_A_VM_PID] &&
 		    tb[VMQ_A_VM_QUEUE_SIZE] && tb[VMQ_A_VM_QUEUE_BYTES] &&
-		    tb[VMQ_A_VM_QUEUE_MSGS],
+		    tb[VMQ_A_VM_QUEUE_MSGS] && tb[VMQ_A_VM_PAGES_IN_FLIGHT],
 		    "GET_VM reply lacks a mandatory attribute");
 	vm->id = nla_get_u32(tb[VMQ_A_VM_ID]);
 	if (tb[VMQ_A_VM_NAME]) {
@@ -183,6 +183,7 @@ static int vmqt_nl_parse_vm(struct nl_msg *msg, void *arg)
 	vm->queue_size = nla_get_u32(tb[VMQ_A_VM_QUEUE_SIZE]);
 	vm->queue_bytes = nla_get_u32(tb[VMQ_A_VM_QUEUE_BYTES]);
 	vm->queue_msgs = nla_get_u32(tb[VMQ_A_VM_QUEUE_MSGS]);
+	vm->pages_in_flight = nla_get_u32(tb[VMQ_A_VM_PAGES_IN_FLIGHT]);
 	if (tb[VMQ_A_VM_PEERS]) {
 		vm->has_peers = true;
 		nla_for_each_nested(a, tb[VMQ_A_VM_PEERS], rem) {
@@ -199,10 +200,11 @@ static int vmqt_nl_parse_vm(struct nl_msg *msg, void *arg)
 		TEST_ASSERT(!nla_parse_nested(q, VMQ_A_QUOTA_MAX,
 					      tb[VMQ_A_VM_QUOTAS], NULL),
 			    "quotas");
-		TEST_ASSERT(q[VMQ_A_QUOTA_MAX_MSG] && q[VMQ_A_QUOTA_MAX_QUEUE],
-			    "quota attributes missing");
+		TEST_ASSERT(q[VMQ_A_QUOTA_MAX_MSG] && q[VMQ_A_QUOTA_MAX_QUEUE] &&
+			    q[VMQ_A_QUOTA_MAX_PAGES], "quota attributes missing");
 		vm->max_msg = nla_get_u32(q[VMQ_A_QUOTA_MAX_MSG]);
 		vm->max_queue = nla_get_u32(q[VMQ_A_QUOTA_MAX_QUEUE]);
+		vm->max_pages = nla_get_u32(q[VMQ_A_QUOTA_MAX_PAGES]);
 	}
 	if (tb[VMQ_A_VM_COUNTERS]) {
 		vm->has_counters = true;
@@ -409,4 +411,37 @@ void vmqt_nl_events_close(struct vmqt_nl_events *e)
 {
 	nl_socket_free(e->sk);
 	e->sk = NULL;
+}
+
+static int vmqt_nl_parse_stats(struct nl_msg *msg, void *arg)
+{
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[VMQ_A_MAX + 1], *a;
+	u64 *stats = arg;
+	int rem, seen = 0;
+
+	TEST_ASSERT(gh->cmd == VMQ_CMD_GET_STATS, "reply cmd %u", gh->cmd);
+	TEST_ASSERT(!nla_parse(tb, VMQ_A_MAX, genlmsg_attrdata(gh, 0),
+			       genlmsg_attrlen(gh, 0), NULL), "nla_parse");
+	TEST_ASSERT(tb[VMQ_A_STATS], "GET_STATS reply without VMQ_A_STATS");
+	nla_for_each_nested(a, tb[VMQ_A_STATS], rem) {
+		int t = nla_type(a);
+
+		if (t == 0)
+			continue;	/* alignment padding */
+		TEST_ASSERT(nla_len(a) == 8, "stat %d, len %d", t, nla_len(a));
+		if (t <= VMQ_STAT_NR) {
+			stats[t - 1] = nla_get_u64(a);
+			seen++;
+		}
+	}
+	TEST_ASSERT(seen == VMQ_STAT_NR, "GET_STATS: %d of %d statistics",
+		    seen, VMQ_STAT_NR);
+	return NL_OK;
+}
+
+int vmqt_nl_stats(struct vmqt_nl *v, u64 stats[VMQ_STAT_NR])
+{
+	return vmqt_nl_xfer(v, vmqt_nl_msg(v, VMQ_CMD_GET_STATS, 0),
+			    vmqt_nl_parse_stats, stats);
 }

@@ -223,13 +223,24 @@
  * The queue length, with no VM exit, is prod_msgs - cons_msgs messages, or
  * prod_head - cons_tail bytes (both after a load-acquire of prod_head).
  *
+ * Which host interface does what
+ * ------------------------------
+ * One rule, applied everywhere: what hands a file descriptor in or out is an
+ * ioctl (attaching a VM by its KVM fd, an arrival eventfd, a page window);
+ * what a VMM does for its own VM goes through that VM's handle, also
+ * ioctls; everything an administrator reads or decides across VMs (names,
+ * pairs, introductions, quotas, counters, module-wide statistics, events)
+ * is generic netlink and only there.
+ *
  * Control device
  * --------------
  * /dev/vmq (mode 0600) carries the ioctls below. They return 0 or a
  * negative errno through errno as usual. A descriptor opened with
  * CAP_SYS_ADMIN (the administrator's) may use them all, on every VM; one
  * opened without it may only attach its own VM for a VM handle (below), and
- * gets -EPERM for everything else.
+ * gets -EPERM for everything else. Numbers 0x01, 0x02 and 0x04 (allowing
+ * and revoking pairs, statistics, in the first drafts) are retired: netlink
+ * does that, and they answer -ENOTTY.
  *
  * VMQ_IOC_ATTACH_VM (struct vmq_attach)
  *	Attaches the VM behind KVM VM fd @vm_fd, names it @name (optional,
@@ -242,23 +253,12 @@
  *	-EINVAL (not a KVM VM fd, flags, @handle not zero, unterminated name),
  *	-EPERM (no privilege, and no handle asked for or a name given),
  *	-EEXIST (name taken), -ENOMEM, -EMFILE.
- * VMQ_IOC_ALLOW, VMQ_IOC_REVOKE (struct vmq_pair)
- *	Allow or revoke sends from @sender to @receiver (one direction).
- *	Errors: -ESRCH (unknown id), -EINVAL, -ENOENT (revoke of a pair that
- *	was not allowed).
- * VMQ_IOC_VM_INFO (struct vmq_vm_info)
- *	Returns the VM whose id is @id, or with VMQ_INFO_NEXT the VM with the
- *	smallest id greater than @id (start from 0 to list every VM).
- *	Errors: -ESRCH (no such VM, or no more VMs).
  * VMQ_IOC_SET_NOTIFY (struct vmq_notify)
  *	Gives VM @id an arrival notification: vmq signals @eventfd when a
  *	message lands in the VM's empty receive queue while the guest has
  *	VMQ_RING_F_NOTIFY set in cons_flags. The VMM wires the eventfd to a
  *	guest interrupt with KVM_IRQFD (an MSI route or a GSI). @eventfd -1
  *	removes it. Errors: -ESRCH, -EBADF, -EINVAL.
- * VMQ_IOC_STATS (struct vmq_stats)
- *	Module-wide counters of live objects; a leak shows as a count that
- *	does not return to its baseline once VMs are gone.
  * VMQ_IOC_WINDOW_CREATE (struct vmq_window_create)
  *	Creates a page window of @size bytes made of @page_size pages (4 KiB
  *	or 2 MiB), allocated at once and charged to the caller's memory
@@ -273,8 +273,9 @@
  * these ioctls, with the same structures:
  *
  * VMQ_IOC_SET_NOTIFY: @id is 0 or the handle's VM (else -EPERM).
- * VMQ_IOC_VM_INFO: @id is 0 or the handle's VM (else -EPERM); @flags is 0
- *	(no listing: -EINVAL).
+ * VMQ_IOC_VM_INFO (struct vmq_vm_info): the handle's own VM, what
+ *	VMQ_CMD_GET_VM tells an administrator about it. @id is 0 or the
+ *	handle's VM (else -EPERM); @flags is 0 (else -EINVAL).
  * VMQ_IOC_WINDOW_CREATE: as on /dev/vmq.
  *
  * Any other ioctl gives -ENOTTY. Once KVM destroyed the VM, the handle's
@@ -308,10 +309,10 @@
  * VMQ_CMD_GET_VM (dump, or do with a VM)
  *	Replies one VMQ_CMD_GET_VM message per VM: VMQ_A_VM_ID, VMQ_A_VM_NAME
  *	(when named), VMQ_A_VM_PID, VMQ_A_VM_QUEUE_SIZE, VMQ_A_VM_QUEUE_BYTES,
- *	VMQ_A_VM_QUEUE_MSGS, VMQ_A_VM_PEERS (nested VMQ_A_PEER_ID: the VMs it
- *	may send to), VMQ_A_VM_QUOTAS (nested VMQ_A_QUOTA_*) and
- *	VMQ_A_VM_COUNTERS (nested; attribute type = enum vmq_counter + 1, each
- *	a u64).
+ *	VMQ_A_VM_QUEUE_MSGS, VMQ_A_VM_PAGES_IN_FLIGHT, VMQ_A_VM_PEERS (nested
+ *	VMQ_A_PEER_ID: the VMs it may send to), VMQ_A_VM_QUOTAS (nested
+ *	VMQ_A_QUOTA_*) and VMQ_A_VM_COUNTERS (nested; attribute type =
+ *	enum vmq_counter + 1, each a u64). Errors: -ESRCH (no such VM).
  * VMQ_CMD_SET_VM (VM, VMQ_A_VM_NAME and/or VMQ_A_VM_QUOTAS)
  *	Renames the VM (by id: VMQ_A_VM_ID is required then) and/or sets its
  *	quotas: VMQ_A_QUOTA_MAX_MSG (largest payload it may send, at most the
@@ -319,7 +320,9 @@
  *	(largest receive queue data area it may register; 0 = no limit) and
  *	VMQ_A_QUOTA_MAX_PAGES (pages it may have in flight; 0 = no limit).
  * VMQ_CMD_ALLOW, VMQ_CMD_REVOKE (VM, peer)
- *	Allow or revoke sends from the VM to the peer, as the ioctls do.
+ *	Allow or revoke sends from the VM to the peer (one direction).
+ *	Errors: -ESRCH (either VM unknown, or gone meanwhile), -ENOENT
+ *	(revoking a pair that was not allowed), -ENOMEM.
  * VMQ_CMD_INTRODUCE (VM, peer)
  *	Allows both directions and conveys each VM's identity into the
  *	other's receive queue: a VMQ_MSG_IDENTITY record from sender 0 (the
@@ -328,6 +331,11 @@
  *	nothing is delivered then, and the pairs are left as they were.
  * VMQ_CMD_RESET_COUNTERS (VM, or none for every VM)
  *	Zeroes the counters.
+ * VMQ_CMD_GET_STATS (do, no attributes)
+ *	Replies VMQ_A_STATS: the module-wide statistics, nested, attribute
+ *	type = enum vmq_stat + 1, each a u64. The live counts return to their
+ *	baseline once the VMs that made them are gone: a leak shows as one
+ *	that does not.
  * VMQ_CMD_EVENT (multicast group VMQ_GENL_MCGRP_EVENTS, never requested)
  *	VMQ_A_EVENT (enum vmq_event), VMQ_A_VM_ID, and where it applies
  *	VMQ_A_PEER_ID and VMQ_A_EVENT_ERROR (the negative errno).
@@ -478,11 +486,6 @@ struct vmq_attach {
 	char name[VMQ_NAME_MAX];	/* in: optional name, NUL-terminated */
 };
 
-struct vmq_pair {
-	__u32 sender;
-	__u32 receiver;
-};
-
 /*
  * Per-VM counters. Every error a hypercall returns is counted under its
  * own index; the index order is ABI.
@@ -517,11 +520,9 @@ enum vmq_counter {
 /* Room for counters in struct vmq_vm_info, present and to come. */
 #define VMQ_CTR_SLOTS		64
 
-#define VMQ_INFO_NEXT		_BITUL(0)
-
 struct vmq_vm_info {
 	__u32 id;		/* in/out */
-	__u32 flags;		/* in: VMQ_INFO_NEXT */
+	__u32 flags;		/* in: zero */
 	__s32 pid;		/* out: thread group that created the VM */
 	__u32 queue_size;	/* out: data_size of the receive queue, 0: none */
 	__u32 queue_bytes;	/* out: bytes waiting in the receive queue */
@@ -555,29 +556,27 @@ struct vmq_window_create {
 	__u32 reserved;
 };
 
-struct vmq_stats {
-	__u64 live_vms;		/* VMs known to vmq */
-	__u64 live_queues;	/* registered receive queues */
-	__u64 pinned_pages;	/* guest pages pinned for rings */
-	__u64 live_pairs;	/* allowed (sender, receiver) pairs */
-	__u64 vms_created;	/* VMs attached or adopted since load */
-	__u64 vms_destroyed;	/* VMs released since load */
-	__u64 live_tx_rings;	/* registered transmit rings */
-	__u64 live_waits;	/* vCPUs halted in VMQ_HC_WAIT */
-	__u64 bytes_copied;	/* payload bytes copied by sends, ever */
-	__u64 live_windows;	/* page windows */
-	__u64 window_pages;	/* 4 KiB pages owned by windows */
-	__u64 pages_in_flight;	/* pages sent and not yet freed or forwarded */
-	/* Room for counters to come: the size, so the ioctl, never changes. */
-	__u64 reserved[20];
+/* Module-wide statistics (VMQ_CMD_GET_STATS). */
+enum vmq_stat {
+	VMQ_STAT_LIVE_VMS,		/* VMs known to vmq */
+	VMQ_STAT_LIVE_QUEUES,		/* registered receive queues */
+	VMQ_STAT_PINNED_PAGES,		/* guest pages pinned for rings */
+	VMQ_STAT_LIVE_PAIRS,		/* allowed (sender, receiver) pairs */
+	VMQ_STAT_VMS_CREATED,		/* VMs attached or adopted since load */
+	VMQ_STAT_VMS_DESTROYED,		/* VMs released since load */
+	VMQ_STAT_LIVE_TX_RINGS,		/* registered transmit rings */
+	VMQ_STAT_LIVE_WAITS,		/* vCPUs halted in VMQ_HC_WAIT */
+	VMQ_STAT_BYTES_COPIED,		/* payload bytes copied by sends, ever */
+	VMQ_STAT_LIVE_WINDOWS,		/* page windows */
+	VMQ_STAT_WINDOW_PAGES,		/* 4 KiB pages owned by windows */
+	VMQ_STAT_PAGES_IN_FLIGHT,	/* pages sent, not yet freed or forwarded */
+	VMQ_STAT_NR
 };
 
+/* Ioctl numbers 0x01, 0x02 and 0x04 are retired: never reuse them. */
 #define VMQ_IOC_MAGIC		0xB8
 #define VMQ_IOC_ATTACH_VM	_IOWR(VMQ_IOC_MAGIC, 0x00, struct vmq_attach)
-#define VMQ_IOC_ALLOW		_IOW(VMQ_IOC_MAGIC, 0x01, struct vmq_pair)
-#define VMQ_IOC_REVOKE		_IOW(VMQ_IOC_MAGIC, 0x02, struct vmq_pair)
 #define VMQ_IOC_VM_INFO		_IOWR(VMQ_IOC_MAGIC, 0x03, struct vmq_vm_info)
-#define VMQ_IOC_STATS		_IOR(VMQ_IOC_MAGIC, 0x04, struct vmq_stats)
 #define VMQ_IOC_SET_NOTIFY	_IOW(VMQ_IOC_MAGIC, 0x05, struct vmq_notify)
 #define VMQ_IOC_WINDOW_CREATE	_IOWR(VMQ_IOC_MAGIC, 0x06, struct vmq_window_create)
 
@@ -595,6 +594,7 @@ enum vmq_cmd {
 	VMQ_CMD_INTRODUCE,
 	VMQ_CMD_RESET_COUNTERS,
 	VMQ_CMD_EVENT,
+	VMQ_CMD_GET_STATS,
 	__VMQ_CMD_MAX
 };
 
@@ -616,6 +616,8 @@ enum vmq_attr {
 	VMQ_A_EVENT,		/* u32: enum vmq_event */
 	VMQ_A_EVENT_ERROR,	/* s32 */
 	VMQ_A_PAD,
+	VMQ_A_VM_PAGES_IN_FLIGHT,	/* u32 */
+	VMQ_A_STATS,		/* nested: enum vmq_stat + 1 -> u64 */
 	__VMQ_A_MAX
 };
 
