@@ -298,4 +298,39 @@ static inline __s64 vmqg_tx_flush(void)
 	return vmqg_hypercall(VMQ_HC_TX_FLUSH, 0, 0, 0, 0);
 }
 
+/*
+ * Cross-guest copy. Publish @len bytes at guest-virtual @gva of the current
+ * address space as a destination VM @sender may write (VMQ_GRANT_* in
+ * @flags): returns the grant's id, or a negative errno.
+ */
+static inline __s64 vmqg_grant(__u64 gva, __u64 len, __u64 flags,
+			       __u32 sender)
+{
+	return vmqg_hypercall(VMQ_HC_GRANT, gva, len, flags, sender);
+}
+
+static inline __s64 vmqg_grant_revoke(__u32 grant)
+{
+	return vmqg_hypercall(VMQ_HC_GRANT_REVOKE, grant, 0, 0, 0);
+}
+
+/*
+ * Copy @len bytes at guest-virtual @src (VMQ_COPY_USER in @flags: a user
+ * range) to byte @offset of grant @grant of VM @dest. Returns the bytes
+ * copied, or a negative errno when none was; *@err gets 0 when the whole
+ * copy (and its record) is done, else the errno that stopped it part-way.
+ */
+static inline __s64 vmqg_copy(__u32 dest, __u32 grant, __u64 offset,
+			      __u64 src, __u32 len, __u32 flags, __s64 *err)
+{
+	struct vmqg_hc_regs r = {
+		VMQ_HC_COPY, (__u64)dest << 32 | grant, offset, src,
+		(__u64)flags << 32 | len,
+	};
+
+	vmqg_hypercall_regs(&r);
+	*err = (__s64)r.rax < 0 ? (__s64)r.rax : (__s64)r.rbx;
+	return (__s64)r.rax;
+}
+
 #endif /* _VMQ_GUEST_H */

@@ -96,6 +96,30 @@ static inline bool vmq_vcpu_hypercalls_foreign(struct kvm_vcpu *vcpu)
 	return false;
 }
 
+/* Mirrors kvm_read_cr3() in arch/x86/kvm/kvm_cache_regs.h. */
+static inline unsigned long vmq_vcpu_cr3(struct kvm_vcpu *vcpu)
+{
+	if (!test_bit(VCPU_EXREG_CR3, (unsigned long *)&vcpu->arch.regs_avail))
+		static_call(kvm_x86_cache_reg)(vcpu, VCPU_EXREG_CR3);
+	return vcpu->arch.cr3;
+}
+
+/*
+ * Whether the vCPU translates with 4-level paging, the only kind vmq walks
+ * (guest_pt.c): long mode (is_long_mode() in arch/x86/kvm/x86.h), paging on
+ * and no LA57, outside a nested guest (is_guest_mode(): its CR3 would name
+ * an L2 address space that vmq cannot read). CR0.PG and CR4.LA57 are never
+ * among the bits a guest owns (KVM_POSSIBLE_CR0_GUEST_BITS,
+ * KVM_POSSIBLE_CR4_GUEST_BITS), so vcpu->arch.cr0 and cr4 hold them.
+ */
+static inline bool vmq_vcpu_paging_4level(struct kvm_vcpu *vcpu)
+{
+	return (vcpu->arch.efer & EFER_LMA) &&
+	       (vcpu->arch.cr0 & X86_CR0_PG) &&
+	       !(vcpu->arch.cr4 & X86_CR4_LA57) &&
+	       !(vcpu->arch.hflags & HF_GUEST_MASK);
+}
+
 /* Mirrors lapic_in_kernel() in arch/x86/kvm/lapic.h. */
 static inline bool vmq_vcpu_has_lapic(struct kvm_vcpu *vcpu)
 {

@@ -65,19 +65,25 @@ int vmq_ctl_rename(u32 id, const char *name)
 }
 
 /* NULL leaves a quota as it is. */
-int vmq_ctl_set_quotas(u32 id, const u32 *max_msg, const u32 *max_queue,
-		       const u32 *max_pages)
+/*
+ * Set the quotas of VM @id whose bit (BIT(VMQ_A_QUOTA_*)) is in @set to
+ * @val[VMQ_A_QUOTA_*]; the others stay as they are.
+ */
+int vmq_ctl_set_quotas(u32 id, unsigned long set,
+		       const u32 val[VMQ_A_QUOTA_MAX + 1])
 {
 	struct vmq_vm *vm;
 
 	mutex_lock(&vmq_vms_lock);
 	vm = vmq_vm_find_locked(id);
-	if (vm && max_msg)
-		WRITE_ONCE(vm->quota_max_msg, *max_msg);
-	if (vm && max_queue)
-		WRITE_ONCE(vm->quota_max_queue, *max_queue);
-	if (vm && max_pages)
-		WRITE_ONCE(vm->quota_max_pages, *max_pages);
+	if (vm && (set & BIT(VMQ_A_QUOTA_MAX_MSG)))
+		WRITE_ONCE(vm->quota_max_msg, val[VMQ_A_QUOTA_MAX_MSG]);
+	if (vm && (set & BIT(VMQ_A_QUOTA_MAX_QUEUE)))
+		WRITE_ONCE(vm->quota_max_queue, val[VMQ_A_QUOTA_MAX_QUEUE]);
+	if (vm && (set & BIT(VMQ_A_QUOTA_MAX_PAGES)))
+		WRITE_ONCE(vm->quota_max_pages, val[VMQ_A_QUOTA_MAX_PAGES]);
+	if (vm && (set & BIT(VMQ_A_QUOTA_MAX_GRANTS)))
+		WRITE_ONCE(vm->quota_max_grants, val[VMQ_A_QUOTA_MAX_GRANTS]);
 	mutex_unlock(&vmq_vms_lock);
 	return vm ? 0 : -ESRCH;
 }
@@ -213,7 +219,7 @@ int vmq_ctl_vm_info(struct vmq_vm_info *info, bool next)
 	vmq_queue_fill_info(&vm->rxq, info);
 	BUILD_BUG_ON(VMQ_CTR_NR > VMQ_CTR_SLOTS);
 	info->nr_counters = VMQ_CTR_NR;
-	info->reserved = 0;
+	info->quota_max_grants = vm->quota_max_grants;
 	for (i = 0; i < VMQ_CTR_NR; i++)
 		info->counters[i] = atomic64_read(&vm->ctr[i]);
 	for (; i < VMQ_CTR_SLOTS; i++)

@@ -16,8 +16,8 @@ int vmq_ctl_allow(u32 sender, u32 receiver);
 int vmq_ctl_revoke(u32 sender, u32 receiver);
 int vmq_ctl_introduce(u32 a, u32 b);
 int vmq_ctl_rename(u32 id, const char *name);
-int vmq_ctl_set_quotas(u32 id, const u32 *max_msg, const u32 *max_queue,
-		       const u32 *max_pages);
+int vmq_ctl_set_quotas(u32 id, unsigned long set,
+		       const u32 val[VMQ_A_QUOTA_MAX + 1]);
 int vmq_ctl_reset_counters(u32 id);
 int vmq_ctl_set_notify(u32 id, int fd);
 int vmq_ctl_vm_info(struct vmq_vm_info *info, bool next);

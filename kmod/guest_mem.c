@@ -33,6 +33,22 @@ static void vmq_gbuf_unpin(struct page **pages, unsigned int npages)
 }
 
 /*
+ * The host address of guest page @gfn of @kvm, if it is ordinary guest RAM
+ * of a user memslot (not MMIO, not one of KVM's private slots) and, for
+ * @write, not in a read-only slot; else KVM_HVA_ERR_BAD. The caller holds
+ * kvm->srcu.
+ */
+unsigned long vmq_guest_hva(struct kvm *kvm, gfn_t gfn, bool write)
+{
+	struct kvm_memory_slot *slot = gfn_to_memslot(kvm, gfn);
+
+	if (!slot || slot->id >= KVM_USER_MEM_SLOTS ||
+	    (write && (slot->flags & KVM_MEM_READONLY)))
+		return KVM_HVA_ERR_BAD;
+	return gfn_to_hva_memslot(slot, gfn);
+}
+
+/*
  * Pin the guest pages at @gfn..@gfn+@npages-1. They must be ordinary,
  * writable guest RAM of a user memslot: not MMIO, not a read-only slot,
  * not one of KVM's private slots, and not a page window's, whose pages may
@@ -44,14 +60,8 @@ static int vmq_gbuf_pin(struct kvm_vcpu *vcpu, gfn_t gfn, struct page **pages,
 	unsigned int i;
 
 	for (i = 0; i < npages; i++) {
-		struct kvm_memory_slot *slot = gfn_to_memslot(vcpu->kvm,
-							      gfn + i);
-		unsigned long hva;
+		unsigned long hva = vmq_guest_hva(vcpu->kvm, gfn + i, true);
 
-		if (!slot || slot->id >= KVM_USER_MEM_SLOTS ||
-		    (slot->flags & KVM_MEM_READONLY))
-			goto err_unpin;
-		hva = gfn_to_hva_memslot(slot, gfn + i);
 		if (kvm_is_error_hva(hva) ||
 		    pin_user_pages_fast(hva, 1, FOLL_WRITE | FOLL_LONGTERM,
 					&pages[i]) != 1)

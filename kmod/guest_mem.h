@@ -37,6 +37,7 @@ static inline bool vmq_page_is_movable(struct page *page)
 	return page_private(compound_head(page)) == VMQ_PAGE_MOVABLE;
 }
 
+unsigned long vmq_guest_hva(struct kvm *kvm, gfn_t gfn, bool write);
 int vmq_gbuf_map(struct vmq_gbuf *buf, struct kvm_vcpu *vcpu, u64 gpa,
 		 u64 size);
 void vmq_gbuf_unmap(struct vmq_gbuf *buf);

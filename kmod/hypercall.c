@@ -13,6 +13,7 @@
 
 #include "acl.h"
 #include "compat.h"
+#include "copy.h"
 #include "events.h"
 #include "hypercall.h"
 #include "lifetime.h"
@@ -67,7 +68,8 @@ static long vmq_hc_info(struct kvm_vcpu *vcpu, struct vmq_vm *vm)
 	vmq_reg_write(vcpu, VCPU_REGS_RBX, VMQ_ABI_VERSION);
 	vmq_reg_write(vcpu, VCPU_REGS_RCX, vm->id);
 	vmq_reg_write(vcpu, VCPU_REGS_RDX, VMQ_FEAT_SEND | VMQ_FEAT_LAZY |
-		      VMQ_FEAT_WAIT | VMQ_FEAT_NOTIFY | VMQ_FEAT_PAGES);
+		      VMQ_FEAT_WAIT | VMQ_FEAT_NOTIFY | VMQ_FEAT_PAGES |
+		      VMQ_FEAT_COPY);
 	vmq_reg_write(vcpu, VCPU_REGS_RSI, READ_ONCE(vmq_max_msg_size));
 	return 0;
 }
@@ -95,6 +97,28 @@ static long vmq_hc_send(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 	sa.len = a->a2;
 	vmq_hc_flush_tx(vcpu, vm);
 	return vmq_send(vm, vcpu->kvm, &sa, true);
+}
+
+/*
+ * VMQ_HC_COPY: the byte count in RAX, and in RBX what stopped a copy that
+ * did something (it is counted too); only 64-bit callers can pass the
+ * packed arguments.
+ */
+static long vmq_hc_copy(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
+			const struct vmq_hc_args *a)
+{
+	long ret, err;
+
+	if (!a->op64)
+		return -EOPNOTSUPP;
+	vmq_hc_flush_tx(vcpu, vm);
+	ret = vmq_copy(vcpu, vm, a->a0, a->a1, a->a2, a->a3, &err);
+	if (ret >= 0) {
+		vmq_reg_write(vcpu, VCPU_REGS_RBX, err);
+		if (err)
+			vmq_count_error(vm, err);
+	}
+	return ret;
 }
 
 static long vmq_hc_per_vcpu(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
@@ -194,6 +218,14 @@ static long vmq_hc_dispatch(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 		return vmq_page_send(vm, a->a0, a->a1, a->a2);
 	case VMQ_HC_PAGE_FREE:
 		return vmq_page_free(vm, a->a0);
+	case VMQ_HC_GRANT:
+		if (!a->op64)
+			return -EOPNOTSUPP;
+		return vmq_grant(vcpu, vm, a->a0, a->a1, a->a2, a->a3);
+	case VMQ_HC_GRANT_REVOKE:
+		return vmq_grant_revoke(vm, a->a0);
+	case VMQ_HC_COPY:
+		return vmq_hc_copy(vcpu, vm, a);
 	case VMQ_HC_TX_REGISTER:
 	case VMQ_HC_TX_UNREGISTER:
 	case VMQ_HC_TX_FLUSH:

@@ -17,6 +17,7 @@
 #include <linux/wait_bit.h>
 
 #include "acl.h"
+#include "copy.h"
 #include "events.h"
 #include "kvm_hooks.h"
 #include "lifetime.h"
@@ -70,6 +71,7 @@ static void vmq_vm_finish_release(struct vmq_vm *vm)
 
 	vmq_acl_purge(vm->id);
 	vmq_vcpus_release(vm);
+	vmq_grants_release(vm);
 	spin_lock_irqsave(&vm->lock, flags);
 	notify = vm->notify;
 	vm->notify = NULL;

@@ -31,6 +31,7 @@ static const struct nla_policy vmq_quota_policy[VMQ_A_QUOTA_MAX + 1] = {
 	[VMQ_A_QUOTA_MAX_MSG] = { .type = NLA_U32 },
 	[VMQ_A_QUOTA_MAX_QUEUE] = { .type = NLA_U32 },
 	[VMQ_A_QUOTA_MAX_PAGES] = { .type = NLA_U32 },
+	[VMQ_A_QUOTA_MAX_GRANTS] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy vmq_vm_policy[VMQ_A_MAX + 1] = {
@@ -127,7 +128,8 @@ static int vmq_nl_put_vm(struct sk_buff *skb, const struct vmq_vm_info *vi,
 	if (!nest ||
 	    nla_put_u32(skb, VMQ_A_QUOTA_MAX_MSG, vi->quota_max_msg) ||
 	    nla_put_u32(skb, VMQ_A_QUOTA_MAX_QUEUE, vi->quota_max_queue) ||
-	    nla_put_u32(skb, VMQ_A_QUOTA_MAX_PAGES, vi->quota_max_pages))
+	    nla_put_u32(skb, VMQ_A_QUOTA_MAX_PAGES, vi->quota_max_pages) ||
+	    nla_put_u32(skb, VMQ_A_QUOTA_MAX_GRANTS, vi->quota_max_grants))
 		goto err_cancel;
 	nla_nest_end(skb, nest);
 
@@ -236,8 +238,9 @@ static int vmq_nl_set_vm(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *q[VMQ_A_QUOTA_MAX + 1];
 	struct nlattr *name = info->attrs[VMQ_A_VM_NAME];
-	u32 id, max_msg, max_queue, max_pages;
-	int ret;
+	u32 id, quota[VMQ_A_QUOTA_MAX + 1];
+	unsigned long set = 0;
+	int i, ret;
 
 	if (!info->attrs[VMQ_A_VM_QUOTAS] && !name) {
 		NL_SET_ERR_MSG(info->extack,
@@ -264,19 +267,18 @@ static int vmq_nl_set_vm(struct sk_buff *skb, struct genl_info *info)
 				       vmq_quota_policy, info->extack);
 		if (ret)
 			return ret;
-		if (q[VMQ_A_QUOTA_MAX_MSG]) {
-			max_msg = nla_get_u32(q[VMQ_A_QUOTA_MAX_MSG]);
-			if (max_msg > READ_ONCE(vmq_max_msg_size)) {
-				NL_SET_ERR_MSG_ATTR(info->extack,
-						    q[VMQ_A_QUOTA_MAX_MSG],
-						    "vmq: quota above the module's max_msg_size");
-				return -ERANGE;
-			}
+		for (i = 1; i <= VMQ_A_QUOTA_MAX; i++) {
+			if (!q[i])
+				continue;
+			quota[i] = nla_get_u32(q[i]);
+			set |= BIT(i);
 		}
-		if (q[VMQ_A_QUOTA_MAX_QUEUE])
-			max_queue = nla_get_u32(q[VMQ_A_QUOTA_MAX_QUEUE]);
-		if (q[VMQ_A_QUOTA_MAX_PAGES])
-			max_pages = nla_get_u32(q[VMQ_A_QUOTA_MAX_PAGES]);
+		if ((set & BIT(VMQ_A_QUOTA_MAX_MSG)) &&
+		    quota[VMQ_A_QUOTA_MAX_MSG] > READ_ONCE(vmq_max_msg_size)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, q[VMQ_A_QUOTA_MAX_MSG],
+					    "vmq: quota above the module's max_msg_size");
+			return -ERANGE;
+		}
 	}
 	/* Renaming is the step that can still fail (a taken name): first. */
 	if (name) {
@@ -289,12 +291,8 @@ static int vmq_nl_set_vm(struct sk_buff *skb, struct genl_info *info)
 		if (ret)
 			return ret;
 	}
-	if (q[VMQ_A_QUOTA_MAX_MSG] || q[VMQ_A_QUOTA_MAX_QUEUE] ||
-	    q[VMQ_A_QUOTA_MAX_PAGES]) {
-		ret = vmq_ctl_set_quotas(id,
-					 q[VMQ_A_QUOTA_MAX_MSG] ? &max_msg : NULL,
-					 q[VMQ_A_QUOTA_MAX_QUEUE] ? &max_queue : NULL,
-					 q[VMQ_A_QUOTA_MAX_PAGES] ? &max_pages : NULL);
+	if (set) {
+		ret = vmq_ctl_set_quotas(id, set, quota);
 		if (ret)
 			NL_SET_ERR_MSG(info->extack, "vmq: VM not found");
 	}

@@ -179,6 +179,7 @@ struct vmq_vm *vmq_vm_create(struct kvm *kvm)
 	INIT_LIST_HEAD(&vm->waiters);
 	INIT_WORK(&vm->put_work, vmq_vm_put_work);
 	xa_init(&vm->vcpus);
+	xa_init_flags(&vm->grants, XA_FLAGS_ALLOC1);
 	vm->pid = vmq_vm_tgid(kvm);
 	vmq_queue_init(&vm->rxq);
 	ret = vmq_kvm_hook_init(&vm->hook, kvm);
@@ -284,6 +285,8 @@ void vmq_count_error(struct vmq_vm *vm, long err)
 		{ -EPIPE, VMQ_CTR_ERR_BROKEN },
 		{ -ENOSPC, VMQ_CTR_ERR_QUOTA },
 		{ -EBUSY, VMQ_CTR_ERR_BUSY },
+		{ -ENOENT, VMQ_CTR_ERR_NOGRANT },
+		{ -EPERM, VMQ_CTR_ERR_PROT },
 	};
 	int i;
 

@@ -64,6 +64,10 @@ struct vmq_vm {
 	u32 quota_max_queue;		/* 0: no limit */
 	u32 quota_max_pages;		/* 0: no limit */
 	atomic_t pages_in_flight;	/* sent pages that receivers hold */
+	u32 quota_max_grants;		/* 0: VMQ_GRANTS_MAX */
+	struct xarray grants;		/* struct vmq_grant by id (copy.c) */
+	atomic_t nr_grants;
+	u32 next_grant;
 	struct vmq_window *window;	/* bound page window (window.c) */
 	struct hlist_node kvm_node;	/* index by struct kvm */
 	struct work_struct hook_work;	/* installs the hook for adopted VMs */

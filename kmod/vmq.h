@@ -8,10 +8,11 @@
  *
  *   entry points   main.c, chardev.c, handle.c, netlink.c
  *   operations     hypercall.c, control.c, lifetime.c
- *   transfer       tx.c -> window.c -> send.c
+ *   transfer       tx.c -> window.c -> copy.c -> send.c
  *   receive        wait.c
  *   VM core        vm.c
- *   leaves         queue.c, guest_mem.c, acl.c, events.c, kvm_hooks.c
+ *   leaves         queue.c, guest_pt.c, guest_mem.c, acl.c, events.c,
+ *                  kvm_hooks.c
  *   KVM internals  compat.h
  *
  * KVM calls into vmq only through kvm_hooks.c, which hands each event up

@@ -263,6 +263,15 @@ static bool result_ok(u64 nr, s64 r)
 		       r == -EBUSY;
 	case VMQ_HC_PAGE_FREE:
 		return r == 0 || r == -ENOTCONN || r == -EINVAL;
+	case VMQ_HC_GRANT:
+		return r > 0 || r == -EINVAL || r == -ENOSPC || r == -ENOMEM;
+	case VMQ_HC_GRANT_REVOKE:
+		return r == 0 || r == -ENOENT;
+	case VMQ_HC_COPY:	/* RAX only: a count, or why nothing was */
+		return r >= 0 || r == -EACCES || r == -ENOENT ||
+		       r == -ERANGE || r == -EFAULT || r == -EPERM ||
+		       r == -EMSGSIZE || r == -EINVAL || r == -ENOTCONN ||
+		       r == -EAGAIN || r == -EPIPE;
 	default:
 		return r == -EOPNOTSUPP;
 	}
@@ -345,6 +354,27 @@ static bool fuzz_one(struct fuzz *f, struct gstate *g, u64 iter)
 			a[1] = f->win_size;
 		}
 		break;
+	case VMQ_HC_GRANT:
+		/* Only the arena: a copy into guest code would crash it. */
+		a[0] = f->arena_gva + rnd(g) % ARENA_BYTES;
+		a[1] = rnd(g) % 8 ? 1 + rnd(g) % (f->arena_gva + ARENA_BYTES -
+						  a[0]) :
+				    VMQ_GRANT_MAX + 1 + rnd(g) % 4096;
+		a[2] = rnd(g) % 4 ? rnd(g) % 4 : pick_any(f, g);
+		a[3] = pick_dest(f, g);
+		break;
+	case VMQ_HC_GRANT_REVOKE:
+		a[0] = rnd(g) % 4 ? 1 + rnd(g) % 32 : pick_any(f, g);
+		break;
+	case VMQ_HC_COPY:
+		a[0] = pick_dest(f, g) << 32 |
+		       (rnd(g) % 4 ? 1 + rnd(g) % 32 : (u32)pick_any(f, g));
+		a[1] = rnd(g) % 4 ? rnd(g) % 8192 : pick_any(f, g);
+		a[2] = rnd(g) % 4 ? f->arena_gva + rnd(g) % ARENA_BYTES :
+				    pick_any(f, g);
+		a[3] = (rnd(g) % 4 ? rnd(g) % 8192 : (u32)pick_any(f, g)) |
+		       (rnd(g) % 8 ? 0 : (rnd(g) % 4) << 32);
+		break;
 	case VMQ_HC_LOOKUP:
 		a[0] = pick_gpa(f, g);
 		a[1] = rnd(g) % 4 ? rnd(g) % 40 : pick_any(f, g);
@@ -426,7 +456,8 @@ static void fuzz_guest(struct fuzz *f)
 static const char * const hc_names[] = {
 	"INFO", "QUEUE_REGISTER", "QUEUE_UNREGISTER", "SEND",
 	"TX_REGISTER", "TX_UNREGISTER", "TX_FLUSH", "WAIT", "LOOKUP",
-	"WINDOW_BIND", "PAGE_SEND", "PAGE_FREE", "undefined",
+	"WINDOW_BIND", "PAGE_SEND", "PAGE_FREE", "GRANT", "GRANT_REVOKE",
+	"COPY", "undefined",
 };
 
 static_assert(ARRAY_SIZE(hc_names) == ARRAY_SIZE(((struct fuzz *)0)->per_nr),
@@ -724,12 +755,13 @@ static const struct {
 	LIVE(live_vms), LIVE(live_queues), LIVE(pinned_pages),
 	LIVE(live_pairs), LIVE(live_tx_rings), LIVE(live_waits),
 	LIVE(live_windows), LIVE(window_pages), LIVE(pages_in_flight),
+	LIVE(live_grants),
 #undef LIVE
 };
 
 static u64 live_count(const struct vmqt_stats *st, int i)
 {
-	return *(const u64 *)((const char *)st + live[i].off);
+	return *(const __u64 *)((const char *)st + live[i].off);
 }
 
 /* Whether the live counts agree; with @say, which do not and how. */
@@ -804,7 +836,7 @@ static void parse_args(int argc, char *argv[])
 int main(int argc, char *argv[])
 {
 	const struct vmq_msg_hdr *m;
-	struct vmqt_stats base, now;
+	struct vmqt_stats base, now = { 0 };
 	u64 i, next_churn, churns = 0;
 	int v, arrived = 0;
 	s64 r;

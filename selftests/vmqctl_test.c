@@ -395,6 +395,8 @@ static int ctr_index(const char *name)
 		"err_full", "err_broken", "err_inval", "err_perm",
 		"hypercalls", "lazy_msgs", "lazy_exits", "waits", "notifies",
 		"err_quota", "pages_tx", "pages_rx", "err_busy", "lazy_deferred",
+		"copies", "copy_tx_bytes", "copy_rx_bytes", "gpt_walks",
+		"err_nogrant", "err_prot",
 	};
 	unsigned int i;
 
@@ -786,13 +788,17 @@ static void test_changes(void)
 	vi = vmqt_info_of(a.g.id);
 	TEST_ASSERT(vi.quota_max_msg == 64 && vi.quota_max_queue == 8192,
 		    "quotas %u %u", vi.quota_max_msg, vi.quota_max_queue);
+	free(ctl_ok("quota", "chg-a", "max-grants", "7", NULL));
+	TEST_ASSERT(vmqt_info_of(a.g.id).quota_max_grants == 7,
+		    "max-grants quota %u", vmqt_info_of(a.g.id).quota_max_grants);
 	out = ctl_ok("quota", "chg-a", NULL);
-	TEST_ASSERT(!strncmp(out, "max-msg 64 max-queue 8192", 25),
+	TEST_ASSERT(!strcmp(out, "max-msg 64 max-queue 8192 max-pages 0 max-grants 7\n"),
 		    "quota shows \"%s\"", out);
 	free(out);
 	out = ctl_ok("show", "chg-a", NULL);
 	TEST_ASSERT(!strcmp(show_field(out, "max-msg"), "64") &&
-		    !strcmp(show_field(out, "max-queue"), "8192"),
+		    !strcmp(show_field(out, "max-queue"), "8192") &&
+		    !strcmp(show_field(out, "max-grants"), "7"),
 		    "show quotas: %s", out);
 	free(out);
 	CTL_FAILS(1, "max_msg_size", "quota", "chg-a", "max-msg", "4000000000");

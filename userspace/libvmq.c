@@ -413,6 +413,8 @@ int libvmq_parse_vm(struct nl_msg *reply, struct libvmq_vm *out)
 				out->quota_max_queue = nla_get_u32(nla);
 			else if (nla_type(nla) == VMQ_A_QUOTA_MAX_PAGES)
 				out->quota_max_pages = nla_get_u32(nla);
+			else if (nla_type(nla) == VMQ_A_QUOTA_MAX_GRANTS)
+				out->quota_max_grants = nla_get_u32(nla);
 		}
 	}
 	if (tb[VMQ_A_VM_COUNTERS]) {
@@ -603,6 +605,9 @@ int libvmq_set_quotas(struct libvmq_ctx *ctx, const struct libvmq_ref *vm,
 		goto too_big;
 	if (q->set_max_pages &&
 	    nla_put_u32(msg, VMQ_A_QUOTA_MAX_PAGES, q->max_pages) < 0)
+		goto too_big;
+	if (q->set_max_grants &&
+	    nla_put_u32(msg, VMQ_A_QUOTA_MAX_GRANTS, q->max_grants) < 0)
 		goto too_big;
 	nla_nest_end(msg, nest);
 	return libvmq_msg_send(ctx, msg, NULL, NULL);
@@ -825,6 +830,12 @@ static const char *const counter_names[VMQ_CTR_NR] = {
 	[VMQ_CTR_PAGES_RX] = "pages_rx",
 	[VMQ_CTR_ERR_BUSY] = "err_busy",
 	[VMQ_CTR_LAZY_DEFERRED] = "lazy_deferred",
+	[VMQ_CTR_COPIES] = "copies",
+	[VMQ_CTR_COPY_TX_BYTES] = "copy_tx_bytes",
+	[VMQ_CTR_COPY_RX_BYTES] = "copy_rx_bytes",
+	[VMQ_CTR_GPT_WALKS] = "gpt_walks",
+	[VMQ_CTR_ERR_NOGRANT] = "err_nogrant",
+	[VMQ_CTR_ERR_PROT] = "err_prot",
 };
 
 const char *libvmq_counter_name(unsigned int ctr)
@@ -845,6 +856,7 @@ static const char *const stat_names[VMQ_STAT_NR] = {
 	[VMQ_STAT_LIVE_WINDOWS] = "live_windows",
 	[VMQ_STAT_WINDOW_PAGES] = "window_pages",
 	[VMQ_STAT_PAGES_IN_FLIGHT] = "pages_in_flight",
+	[VMQ_STAT_LIVE_GRANTS] = "live_grants",
 };
 
 const char *libvmq_stat_name(unsigned int stat)

@@ -42,6 +42,7 @@ struct libvmq_vm {
 	uint32_t quota_max_msg;		/* 0: the module's max_msg_size */
 	uint32_t quota_max_queue;	/* 0: no limit */
 	uint32_t quota_max_pages;	/* pages in flight; 0: no limit */
+	uint32_t quota_max_grants;	/* copy grants; 0: VMQ_GRANTS_MAX */
 	uint64_t counters[VMQ_CTR_NR];	/* enum vmq_counter */
 	unsigned int nr_counters;	/* how many the kernel reported */
 };
@@ -63,9 +64,11 @@ struct libvmq_quota_set {
 	bool set_max_msg;
 	bool set_max_queue;
 	bool set_max_pages;
+	bool set_max_grants;
 	uint32_t max_msg;
 	uint32_t max_queue;
 	uint32_t max_pages;
+	uint32_t max_grants;
 };
 
 /* One VMQ_CMD_EVENT message. */

@@ -40,7 +40,7 @@ static const char usage_text[] =
 	"  revoke A B                    revoke sends from A to B\n"
 	"  introduce A B                 allow both ways and convey each identity\n"
 	"                                into the other's receive queue\n"
-	"  quota VM [max-msg N] [max-queue N] [max-pages N]\n"
+	"  quota VM [max-msg N] [max-queue N] [max-pages N] [max-grants N]\n"
 	"                                set quotas (0: no quota); none: show them\n"
 	"  reset [VM]                    zero the counters of a VM (of all without VM)\n"
 	"  status                        module-wide statistics: live objects, totals\n"
@@ -185,8 +185,8 @@ static void json_vm(const struct libvmq_vm *vm)
 	for (i = 0; i < vm->nr_peers; i++)
 		printf("%s%u", i ? "," : "", vm->peers[i]);
 	printf("],\"max_msg\":%u,\"max_queue\":%u,\"max_pages\":%u,"
-	       "\"counters\":", vm->quota_max_msg, vm->quota_max_queue,
-	       vm->quota_max_pages);
+	       "\"max_grants\":%u,\"counters\":", vm->quota_max_msg,
+	       vm->quota_max_queue, vm->quota_max_pages, vm->quota_max_grants);
 	json_counters(vm);
 	putchar('}');
 }
@@ -355,6 +355,8 @@ static int cmd_show(const char *cmd, int argc, char **argv)
 	       vm.quota_max_queue ? "" : " (no limit)");
 	printf("  max-pages: %u%s\n", vm.quota_max_pages,
 	       vm.quota_max_pages ? "" : " (no limit)");
+	printf("  max-grants: %u%s\n", vm.quota_max_grants,
+	       vm.quota_max_grants ? "" : " (module limit)");
 	printf("  counters:\n");
 	print_counters(&vm, "    ");
 	libvmq_vm_list_free(vms, nr);
@@ -494,7 +496,7 @@ static int cmd_quota(const char *cmd, int argc, char **argv)
 
 	(void)cmd;
 	if (argc < 1)
-		usage_error("usage: quota VM [max-msg N] [max-queue N] [max-pages N]");
+		usage_error("usage: quota VM [max-msg N] [max-queue N] [max-pages N] [max-grants N]");
 	for (i = 1; i < argc; i += 2) {
 		uint32_t *val;
 
@@ -507,9 +509,12 @@ static int cmd_quota(const char *cmd, int argc, char **argv)
 		} else if (!strcmp(argv[i], "max-pages")) {
 			q.set_max_pages = true;
 			val = &q.max_pages;
+		} else if (!strcmp(argv[i], "max-grants")) {
+			q.set_max_grants = true;
+			val = &q.max_grants;
 		} else {
 			usage_error("quota: unknown setting \"%s\" (%s)", argv[i],
-				    "max-msg, max-queue or max-pages");
+				    "max-msg, max-queue, max-pages or max-grants");
 		}
 		if (i + 1 >= argc)
 			usage_error("quota: %s needs a value", argv[i]);
@@ -521,13 +526,13 @@ static int cmd_quota(const char *cmd, int argc, char **argv)
 		if (ret)
 			return ret;
 		if (opt_json)
-			printf("{\"id\":%u,\"max_msg\":%u,\"max_queue\":%u,\"max_pages\":%u}\n",
+			printf("{\"id\":%u,\"max_msg\":%u,\"max_queue\":%u,\"max_pages\":%u,\"max_grants\":%u}\n",
 			       vm.id, vm.quota_max_msg, vm.quota_max_queue,
-			       vm.quota_max_pages);
+			       vm.quota_max_pages, vm.quota_max_grants);
 		else
-			printf("max-msg %u max-queue %u max-pages %u\n",
+			printf("max-msg %u max-queue %u max-pages %u max-grants %u\n",
 			       vm.quota_max_msg, vm.quota_max_queue,
-			       vm.quota_max_pages);
+			       vm.quota_max_pages, vm.quota_max_grants);
 		libvmq_vm_release(&vm);
 		return 0;
 	}

@@ -52,20 +52,21 @@ bool vmqt_ctr_is_error(int c);
 void vmqt_check_err_ctrs(u32 id, const struct vmq_vm_info *before, int ctr,
 			 u64 n, u64 calls);
 
-/* VMQ_CMD_GET_STATS, by name (enum vmq_stat, in its order). */
+/* VMQ_CMD_GET_STATS, by name (enum vmq_stat, in its order); __u64 as in UAPI. */
 struct vmqt_stats {
-	u64 live_vms;
-	u64 live_queues;
-	u64 pinned_pages;
-	u64 live_pairs;
-	u64 vms_created;
-	u64 vms_destroyed;
-	u64 live_tx_rings;
-	u64 live_waits;
-	u64 bytes_copied;
-	u64 live_windows;
-	u64 window_pages;
-	u64 pages_in_flight;
+	__u64 live_vms;
+	__u64 live_queues;
+	__u64 pinned_pages;
+	__u64 live_pairs;
+	__u64 vms_created;
+	__u64 vms_destroyed;
+	__u64 live_tx_rings;
+	__u64 live_waits;
+	__u64 bytes_copied;
+	__u64 live_windows;
+	__u64 window_pages;
+	__u64 pages_in_flight;
+	__u64 live_grants;
 };
 
 struct vmqt_stats vmqt_stats(void);

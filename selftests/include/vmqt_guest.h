@@ -38,9 +38,10 @@ enum vmqt_op {
 	VMQT_OP_STORE,		/* store: one 64-bit store-release */
 };
 
-/* VMQT_OP_HC: RAX = hypercall(nr, a0, a1, a2, a3). */
+/* VMQT_OP_HC: RAX = hypercall(nr, a0, a1, a2, a3); RBX comes back too. */
 struct vmqt_op_hc {
 	u64 nr, a0, a1, a2, a3;
+	u64 rbx;		/* out */
 };
 
 /*

@@ -53,7 +53,7 @@ struct vmqt_nl_vm {
 	bool has_peers, has_quotas, has_counters;
 	u32 peers[VMQT_NL_MAX_PEERS];
 	int nr_peers;
-	u32 max_msg, max_queue, max_pages;
+	u32 max_msg, max_queue, max_pages, max_grants;
 	u64 ctr[VMQ_CTR_NR];
 	int nr_ctr;
 };
@@ -99,6 +99,9 @@ void vmqt_nl_pair_ok(struct vmqt_nl *v, u8 cmd, u32 id, u32 peer);
 /* VMQ_CMD_SET_VM: @name and/or quotas (a negative quota is left out). */
 int vmqt_nl_set(struct vmqt_nl *v, u32 id, const char *name,
 		long long max_msg, long long max_queue);
+
+/* VMQ_CMD_SET_VM of the one quota @attr (VMQ_A_QUOTA_*) to @value. */
+int vmqt_nl_set_quota(struct vmqt_nl *v, u32 id, int attr, u32 value);
 
 /* VMQ_CMD_RESET_COUNTERS; @id 0: every VM. */
 int vmqt_nl_reset(struct vmqt_nl *v, u32 id);

@@ -129,6 +129,7 @@ int __vmqt_info_of(u32 id, struct vmq_vm_info *i)
 	i->quota_max_msg = vm.max_msg;
 	i->quota_max_queue = vm.max_queue;
 	i->quota_max_pages = vm.max_pages;
+	i->quota_max_grants = vm.max_grants;
 	i->pages_in_flight = vm.pages_in_flight;
 	i->nr_counters = vm.nr_ctr;
 	for (c = 0; c < VMQ_CTR_NR; c++)
@@ -153,7 +154,8 @@ u64 vmqt_ctr(u32 id, enum vmq_counter c)
 bool vmqt_ctr_is_error(int c)
 {
 	return (c >= VMQ_CTR_ERR_NODEST && c <= VMQ_CTR_ERR_PERM) ||
-	       c == VMQ_CTR_ERR_QUOTA || c == VMQ_CTR_ERR_BUSY;
+	       c == VMQ_CTR_ERR_QUOTA || c == VMQ_CTR_ERR_BUSY ||
+	       c == VMQ_CTR_ERR_NOGRANT || c == VMQ_CTR_ERR_PROT;
 }
 
 void vmqt_check_err_ctrs(u32 id, const struct vmq_vm_info *before, int ctr,
@@ -196,6 +198,7 @@ struct vmqt_stats vmqt_stats(void)
 		.live_windows = st[VMQ_STAT_LIVE_WINDOWS],
 		.window_pages = st[VMQ_STAT_WINDOW_PAGES],
 		.pages_in_flight = st[VMQ_STAT_PAGES_IN_FLIGHT],
+		.live_grants = st[VMQ_STAT_LIVE_GRANTS],
 	};
 }
 
@@ -211,7 +214,8 @@ bool vmqt_stats_live_at(void *arg)
 	       s.live_waits == b->live_waits &&
 	       s.live_windows == b->live_windows &&
 	       s.window_pages == b->window_pages &&
-	       s.pages_in_flight == b->pages_in_flight;
+	       s.pages_in_flight == b->pages_in_flight &&
+	       s.live_grants == b->live_grants;
 }
 
 void vmqt_load_module(void)

@@ -178,9 +178,15 @@ static s64 cmd_exec(struct vmqt_cmd *c)
 	u64 i;
 
 	switch (c->op) {
-	case VMQT_OP_HC:
-		return vmqg_hypercall(c->hc.nr, c->hc.a0, c->hc.a1, c->hc.a2,
-				      c->hc.a3);
+	case VMQT_OP_HC: {
+		struct vmqg_hc_regs regs = {
+			c->hc.nr, c->hc.a0, c->hc.a1, c->hc.a2, c->hc.a3,
+		};
+
+		vmqg_hypercall_regs(&regs);
+		c->hc.rbx = regs.rbx;
+		return regs.rax;
+	}
 	case VMQT_OP_INFO_LOOP:
 		for (i = 0; i < c->loop.n; i++)
 			r |= vmqg_info(&info);

@@ -201,10 +201,12 @@ static int vmqt_nl_parse_vm(struct nl_msg *msg, void *arg)
 					      tb[VMQ_A_VM_QUOTAS], NULL),
 			    "quotas");
 		TEST_ASSERT(q[VMQ_A_QUOTA_MAX_MSG] && q[VMQ_A_QUOTA_MAX_QUEUE] &&
-			    q[VMQ_A_QUOTA_MAX_PAGES], "quota attributes missing");
+			    q[VMQ_A_QUOTA_MAX_PAGES] && q[VMQ_A_QUOTA_MAX_GRANTS],
+			    "quota attributes missing");
 		vm->max_msg = nla_get_u32(q[VMQ_A_QUOTA_MAX_MSG]);
 		vm->max_queue = nla_get_u32(q[VMQ_A_QUOTA_MAX_QUEUE]);
 		vm->max_pages = nla_get_u32(q[VMQ_A_QUOTA_MAX_PAGES]);
+		vm->max_grants = nla_get_u32(q[VMQ_A_QUOTA_MAX_GRANTS]);
 	}
 	if (tb[VMQ_A_VM_COUNTERS]) {
 		vm->has_counters = true;
@@ -311,6 +313,18 @@ int vmqt_nl_set(struct vmqt_nl *v, u32 id, const char *name,
 						 max_queue), "nla_put");
 		nla_nest_end(msg, nest);
 	}
+	return vmqt_nl_xfer(v, msg, NULL, NULL);
+}
+
+int vmqt_nl_set_quota(struct vmqt_nl *v, u32 id, int attr, u32 value)
+{
+	struct nl_msg *msg = vmqt_nl_msg(v, VMQ_CMD_SET_VM, 0);
+	struct nlattr *nest;
+
+	vmqt_nl_put_vm(msg, id, NULL, VMQ_A_VM_ID, VMQ_A_VM_NAME);
+	nest = nla_nest_start(msg, VMQ_A_VM_QUOTAS);
+	TEST_ASSERT(nest && !nla_put_u32(msg, attr, value), "nla_put");
+	nla_nest_end(msg, nest);
 	return vmqt_nl_xfer(v, msg, NULL, NULL);
 }
 

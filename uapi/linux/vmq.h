@@ -32,7 +32,7 @@
  * nothing but raise #GP(0) in the guest, so guest user space can never reach
  * vmq (KVM itself answers -KVM_EPERM there; vmq uses only exported KVM
  * interfaces, and the exported privilege check is the one that injects #GP).
- * Only VMQ_HC_INFO writes registers other than RAX.
+ * Only VMQ_HC_INFO and VMQ_HC_COPY (RBX) write registers other than RAX.
  *
  * vmq numbers live in a private range (VMQ_HC_BASE, "VMQ\0" in ASCII) far
  * from KVM's, Xen's and Hyper-V's; every other number reaches KVM untouched.
@@ -171,6 +171,64 @@
  *	must not use its contents any more (the page is cleared before it
  *	reaches anyone else). Errors: -ENOTCONN (no window bound), -EINVAL
  *	(not a held slot).
+ *
+ * Cross-guest copy
+ * ----------------
+ * A guest can also copy bytes from its own memory straight into another
+ * guest's, both named by guest-virtual address: one copy end to end, where
+ * a message costs two (into the ring, out of it). The receiver publishes a
+ * destination, a grant; the sender copies into (receiver, grant, offset).
+ * Both sides are translated through guest page tables that vmq walks
+ * itself (4-level paging, 4 KiB, 2 MiB and 1 GiB pages), at the time of
+ * the copy: a copy that starts after a guest page-table write has
+ * completed, on any vCPU, uses the new translation (a stronger promise than
+ * the x86 TLB rule, under which a stale translation may live until the
+ * guest flushes). Only 64-bit callers in 4-level paging (long mode, not
+ * LA57, not running a nested guest) may use these calls; others get
+ * -EOPNOTSUPP. Host writes through these calls are not seen by KVM's dirty
+ * logging (as for receive rings): migrating a VM while it receives copies
+ * is not supported.
+ *
+ * VMQ_HC_GRANT (gva, len, flags, sender)
+ *	Publishes the @len bytes at guest-virtual @gva, in the address space
+ *	of the calling vCPU's current CR3 (its PCID bits and the no-flush bit
+ *	are ignored), as a destination that VM @sender may write with
+ *	VMQ_HC_COPY. With VMQ_GRANT_USER in @flags the range is a user range:
+ *	every page must be user-accessible at every level; without it, a
+ *	supervisor range. Every page must be present and writable at every
+ *	level when a copy reaches it (not when granting). With
+ *	VMQ_GRANT_RECORD the receiver gets a VMQ_MSG_COPY record for every
+ *	copy into the grant. Returns the grant's id (> 0), the caller's own
+ *	and unique among its grants while it lives. Errors: -EINVAL (@len 0
+ *	or above VMQ_GRANT_MAX, the range wraps or is not canonical, @flags,
+ *	@sender 0 or not a VM id), -ENOSPC (the caller holds
+ *	VMQ_A_QUOTA_MAX_GRANTS grants, or VMQ_GRANTS_MAX), -EOPNOTSUPP,
+ *	-ENOMEM.
+ *
+ * VMQ_HC_GRANT_REVOKE (grant)
+ *	Withdraws one of the caller's grants: once it returns, no copy into it
+ *	starts (one already running may finish). Errors: -ENOENT.
+ *
+ * VMQ_HC_COPY (dest << 32 | grant, offset, src_gva, len | flags << 32)
+ *	Copies @len bytes (at most VMQ_COPY_MAX) from the caller's
+ *	guest-virtual @src_gva, translated through the calling vCPU's current
+ *	page tables (as a user access with VMQ_COPY_USER in @flags, else as a
+ *	supervisor one), to byte @offset of grant @grant of VM @dest. Pages
+ *	may cross on both sides with unrelated layouts. Lazy sends the vCPU
+ *	published before go first, as for VMQ_HC_SEND.
+ *	Returns in RAX the number of bytes copied; RBX is 0 when all @len
+ *	bytes were copied (and the record the grant asks for is in @dest's
+ *	queue), else the negative errno that stopped the copy part-way (or
+ *	kept the record out): a copy never stops short silently. When nothing
+ *	was copied, RAX is that negative errno. Errors: -EACCES (as
+ *	VMQ_HC_SEND: (caller, @dest) not allowed, or no such VM), -ENOENT (no
+ *	such grant, revoked, or not for the caller), -ERANGE (@offset + @len
+ *	beyond the grant), -EFAULT (a page of either range not present or not
+ *	guest RAM), -EPERM (a page present but not readable / writable at
+ *	the privilege asked: a read-only destination, a user grant over a
+ *	supervisor page, a user source in a supervisor page), -EMSGSIZE (@len
+ *	above VMQ_COPY_MAX), -EINVAL (@flags), -EOPNOTSUPP, and for the
+ *	record the errors of VMQ_HC_SEND's ring (-ENOTCONN, -EAGAIN, -EPIPE).
  *
  * Transmit ring
  * -------------
@@ -318,7 +376,8 @@
  *	quotas: VMQ_A_QUOTA_MAX_MSG (largest payload it may send, at most the
  *	module's max_msg_size; 0 = the module's), VMQ_A_QUOTA_MAX_QUEUE
  *	(largest receive queue data area it may register; 0 = no limit) and
- *	VMQ_A_QUOTA_MAX_PAGES (pages it may have in flight; 0 = no limit).
+ *	VMQ_A_QUOTA_MAX_PAGES (pages it may have in flight; 0 = no limit) and
+ *	VMQ_A_QUOTA_MAX_GRANTS (copy grants it may hold; 0 = VMQ_GRANTS_MAX).
  * VMQ_CMD_ALLOW, VMQ_CMD_REVOKE (VM, peer)
  *	Allow or revoke sends from the VM to the peer (one direction).
  *	Errors: -ESRCH (either VM unknown, or gone meanwhile), -ENOENT
@@ -363,8 +422,11 @@
 #define VMQ_HC_WINDOW_BIND	(VMQ_HC_BASE + 9)
 #define VMQ_HC_PAGE_SEND	(VMQ_HC_BASE + 10)
 #define VMQ_HC_PAGE_FREE	(VMQ_HC_BASE + 11)
+#define VMQ_HC_GRANT		(VMQ_HC_BASE + 12)
+#define VMQ_HC_GRANT_REVOKE	(VMQ_HC_BASE + 13)
+#define VMQ_HC_COPY		(VMQ_HC_BASE + 14)
 /* One past the last number this ABI defines; the range itself spans 256. */
-#define VMQ_HC_NR		(VMQ_HC_BASE + 12)
+#define VMQ_HC_NR		(VMQ_HC_BASE + 15)
 #define VMQ_HC_RANGE		256
 
 /* Feature bits reported by VMQ_HC_INFO in RDX. */
@@ -373,6 +435,15 @@
 #define VMQ_FEAT_WAIT		_BITUL(2)	/* VMQ_HC_WAIT */
 #define VMQ_FEAT_NOTIFY		_BITUL(3)	/* VMQ_RING_F_NOTIFY */
 #define VMQ_FEAT_PAGES		_BITUL(4)	/* windows, VMQ_HC_PAGE_* */
+#define VMQ_FEAT_COPY		_BITUL(5)	/* VMQ_HC_GRANT*, VMQ_HC_COPY */
+
+/* VMQ_HC_GRANT flags, limits; VMQ_HC_COPY flags. */
+#define VMQ_GRANT_USER		_BITUL(0)	/* a user range */
+#define VMQ_GRANT_RECORD	_BITUL(1)	/* a VMQ_MSG_COPY per copy */
+#define VMQ_GRANT_MAX		_BITULL(30)	/* bytes in one grant */
+#define VMQ_GRANTS_MAX		1024		/* grants one VM may hold */
+#define VMQ_COPY_USER		_BITUL(0)	/* source is a user range */
+#define VMQ_COPY_MAX		_BITUL(24)	/* bytes in one VMQ_HC_COPY */
 
 #define VMQ_WAIT_MAX_NS		10000000000ULL	/* 10 s */
 
@@ -444,11 +515,23 @@ struct vmq_tx_desc {
 #define VMQ_MSG_DATA		1	/* payload from VMQ_HC_SEND */
 #define VMQ_MSG_IDENTITY	2	/* struct vmq_identity, from the host */
 #define VMQ_MSG_PAGE		3	/* struct vmq_page_msg, from the host */
+#define VMQ_MSG_COPY		4	/* struct vmq_copy_msg, from the copier */
 
 /* Payload of a VMQ_MSG_PAGE record: a page that arrived in the window. */
 struct vmq_page_msg {
 	__u64 gpa;		/* where the receiver now finds the page */
 	__u64 size;		/* 4096 or 2 MiB */
+};
+
+/*
+ * Payload of a VMQ_MSG_COPY record: @len bytes landed at byte @offset of
+ * grant @grant (VMQ_GRANT_RECORD); the record's sender is the copier.
+ */
+struct vmq_copy_msg {
+	__u32 grant;
+	__u32 reserved;
+	__u64 offset;
+	__u64 len;
 };
 
 /* Payload of a VMQ_MSG_IDENTITY record: a peer the host introduced. */
@@ -514,6 +597,12 @@ enum vmq_counter {
 	VMQ_CTR_PAGES_RX,	/* pages that arrived in this VM's window */
 	VMQ_CTR_ERR_BUSY,	/* -EBUSY: already registered, page in use */
 	VMQ_CTR_LAZY_DEFERRED,	/* exits that left descriptors to a worker */
+	VMQ_CTR_COPIES,		/* VMQ_HC_COPY calls that copied something */
+	VMQ_CTR_COPY_TX_BYTES,	/* bytes this VM copied into others */
+	VMQ_CTR_COPY_RX_BYTES,	/* bytes others copied into its grants */
+	VMQ_CTR_GPT_WALKS,	/* guest page-table walks for its copies */
+	VMQ_CTR_ERR_NOGRANT,	/* -ENOENT: no such grant */
+	VMQ_CTR_ERR_PROT,	/* -EPERM: a page not writable / readable */
 	VMQ_CTR_NR
 };
 
@@ -533,7 +622,7 @@ struct vmq_vm_info {
 	__u32 quota_max_pages;	/* out: VMQ_A_QUOTA_MAX_PAGES */
 	__u32 pages_in_flight;	/* out: pages it sent that receivers hold */
 	__u32 nr_counters;	/* out: counters the module has (VMQ_CTR_NR) */
-	__u32 reserved;		/* out: zero */
+	__u32 quota_max_grants;	/* out: VMQ_A_QUOTA_MAX_GRANTS */
 	/*
 	 * out: enum vmq_counter. Fixed room, so that new counters never
 	 * change the structure's size, nor so VMQ_IOC_VM_INFO's number: slots
@@ -570,6 +659,7 @@ enum vmq_stat {
 	VMQ_STAT_LIVE_WINDOWS,		/* page windows */
 	VMQ_STAT_WINDOW_PAGES,		/* 4 KiB pages owned by windows */
 	VMQ_STAT_PAGES_IN_FLIGHT,	/* pages sent, not yet freed or forwarded */
+	VMQ_STAT_LIVE_GRANTS,		/* copy grants */
 	VMQ_STAT_NR
 };
 
@@ -628,6 +718,7 @@ enum vmq_quota_attr {
 	VMQ_A_QUOTA_MAX_MSG,	/* u32 bytes; 0: the module's max_msg_size */
 	VMQ_A_QUOTA_MAX_QUEUE,	/* u32 bytes of data area; 0: no limit */
 	VMQ_A_QUOTA_MAX_PAGES,	/* u32 pages in flight; 0: no limit */
+	VMQ_A_QUOTA_MAX_GRANTS,	/* u32 copy grants; 0: VMQ_GRANTS_MAX */
 	__VMQ_A_QUOTA_MAX
 };
 

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guest_pt.c: walking a guest's page tables. Layer: leaves (see vmq.h).
+ *
+ * Cross-guest copies name memory by guest-virtual address on both sides, and
+ * the receiving side is usually not running when a sender copies into it,
+ * so vmq cannot ask the CPU (or KVM's MMU, which walks only for a running
+ * vCPU) to translate: it walks the guest's page tables itself, reading them
+ * from guest memory. Every entry is read once, into a local, and judged
+ * only from that copy: the guest may rewrite its tables at any time.
+ *
+ * What is walked: x86-64 4-level paging (the caller checks the vCPU's mode,
+ * compat.h), with 4 KiB pages, 2 MiB pages (PS in a PDE) and 1 GiB pages
+ * (PS in a PDPTE). Refused before any walk: LA57, legacy 32-bit and PAE
+ * paging, paging off, a nested guest. An entry with reserved bits set (PS
+ * in a PML4E, address bits inside a large page's offset) ends the walk as
+ * not present, which is what the CPU would fault on. NX, protection keys
+ * and SMAP/SMEP concern the guest CPU's own accesses, not the host's, and
+ * are not looked at.
+ */
+#include <linux/highmem.h>
+#include <linux/kvm_host.h>
+#include <linux/mm.h>
+
+#include "guest_mem.h"
+#include "guest_pt.h"
+
+#define VMQ_PTE_P		BIT_ULL(0)
+#define VMQ_PTE_RW		BIT_ULL(1)
+#define VMQ_PTE_US		BIT_ULL(2)
+#define VMQ_PTE_PS		BIT_ULL(7)
+/* Bits 51:12: the next table, or the page frame (x86 MAXPHYADDR <= 52). */
+#define VMQ_PTE_ADDR		GENMASK_ULL(51, 12)
+
+bool vmq_gva_canonical(u64 gva)
+{
+	return (u64)((s64)(gva << 16) >> 16) == gva;
+}
+
+/* Read the entry at @gpa of the VM of @mem, from its VMM's memory. */
+static int vmq_gpt_read(const struct vmq_gpt_mem *mem, gpa_t gpa, u64 *pte)
+{
+	struct page *page;
+	unsigned long hva;
+	void *va;
+	long got;
+	int idx;
+
+	if (!mem->mm)
+		return kvm_read_guest(mem->kvm, gpa, pte, sizeof(*pte)) ?
+		       -EFAULT : 0;
+
+	idx = srcu_read_lock(&mem->kvm->srcu);
+	hva = vmq_guest_hva(mem->kvm, gpa_to_gfn(gpa), false);
+	srcu_read_unlock(&mem->kvm->srcu, idx);
+	if (kvm_is_error_hva(hva))
+		return -EFAULT;
+	mmap_read_lock(mem->mm);
+	got = get_user_pages_remote(mem->mm, hva, 1, 0, &page, NULL, NULL);
+	mmap_read_unlock(mem->mm);
+	if (got != 1)
+		return -EFAULT;
+	va = kmap_local_page(page);
+	*pte = READ_ONCE(*(u64 *)(va + offset_in_page(gpa)));
+	kunmap_local(va);
+	put_page(page);
+	return 0;
+}
+
+/*
+ * Translate @gva through the tables rooted at @cr3 (its address bits) of
+ * the VM of @mem, for @access (VMQ_GPT_*). Returns 0 with @w filled, -EFAULT
+ * when a level is not present (or is not guest RAM, or has reserved bits
+ * set), -EPERM when the page is present but a level forbids @access. @w's
+ * tables and entries name what the walk read, also on failure.
+ */
+int vmq_gpt_walk(const struct vmq_gpt_mem *mem, u64 cr3, u64 gva,
+		 unsigned int access, struct vmq_gpt_walk *w)
+{
+	gpa_t table = cr3 & VMQ_PTE_ADDR;
+	int level, ret;
+
+	w->nr_tables = 0;
+	if (!vmq_gva_canonical(gva))
+		return -EFAULT;
+	for (level = VMQ_GPT_LEVELS; level >= 1; level--) {
+		unsigned int shift = PAGE_SHIFT + 9 * (level - 1);
+		u64 index = (gva >> shift) & 511;
+		u64 pte, size;
+
+		ret = vmq_gpt_read(mem, table + index * sizeof(u64), &pte);
+		w->tables[w->nr_tables] = gpa_to_gfn(table);
+		w->entries[w->nr_tables++] = ret ? 0 : pte;
+		if (ret || !(pte & VMQ_PTE_P))
+			return -EFAULT;
+		if ((access & VMQ_GPT_WRITE) && !(pte & VMQ_PTE_RW))
+			return -EPERM;
+		if ((access & VMQ_GPT_USER) && !(pte & VMQ_PTE_US))
+			return -EPERM;
+		if (level > 1 && !(pte & VMQ_PTE_PS)) {
+			table = pte & VMQ_PTE_ADDR;
+			continue;
+		}
+		/* A 4 KiB page, or PS in a PDE (2 MiB) or PDPTE (1 GiB). */
+		if (level == VMQ_GPT_LEVELS)
+			return -EFAULT;		/* PS is reserved in a PML4E */
+		size = 1ULL << shift;
+		/* Bits 12 up to the page size are reserved (12 is PAT). */
+		if (level > 1 && (pte & VMQ_PTE_ADDR & (size - 1) &
+				  ~BIT_ULL(12)))
+			return -EFAULT;
+		w->page_size = size;
+		w->gpa = (pte & VMQ_PTE_ADDR & ~(size - 1)) | (gva & (size - 1));
+		return 0;
+	}
+	return -EFAULT;		/* not reached */
+}
