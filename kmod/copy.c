@@ -160,26 +160,16 @@ static int vmq_copy_translate(struct vmq_copy_side *side, u64 gva,
 static int vmq_copy_chunk(struct kvm *src_kvm, gpa_t src_gpa,
 			  const struct vmq_gpt_mem *dst, gpa_t dst_gpa, u32 n)
 {
-	unsigned long src_hva, dst_hva;
+	unsigned long src_hva;
 	struct page *page;
-	int idx, ret = 0;
-	long got;
+	int ret = 0;
 	void *va;
 
 	src_hva = vmq_guest_hva(src_kvm, gpa_to_gfn(src_gpa), false);
 	if (kvm_is_error_hva(src_hva))
 		return -EFAULT;
-	idx = srcu_read_lock(&dst->kvm->srcu);
-	dst_hva = vmq_guest_hva(dst->kvm, gpa_to_gfn(dst_gpa), true);
-	srcu_read_unlock(&dst->kvm->srcu, idx);
-	if (kvm_is_error_hva(dst_hva))
-		return -EFAULT;
-
-	mmap_read_lock(dst->mm);
-	got = pin_user_pages_remote(dst->mm, dst_hva, 1, FOLL_WRITE, &page,
-				    NULL, NULL);
-	mmap_read_unlock(dst->mm);
-	if (got != 1)
+	page = vmq_guest_page_pin(dst->kvm, dst->mm, gpa_to_gfn(dst_gpa), true);
+	if (!page)
 		return -EFAULT;
 	va = kmap_local_page(page);
 	if (copy_from_user(va + offset_in_page(dst_gpa),
@@ -187,7 +177,7 @@ static int vmq_copy_chunk(struct kvm *src_kvm, gpa_t src_gpa,
 			   n))
 		ret = -EFAULT;
 	kunmap_local(va);
-	unpin_user_pages_dirty_lock(&page, 1, true);
+	vmq_guest_page_unpin(page, true);
 	return ret;
 }
 

@@ -49,6 +49,39 @@ unsigned long vmq_guest_hva(struct kvm *kvm, gfn_t gfn, bool write)
 }
 
 /*
+ * Pin guest page @gfn of @kvm through @mm, its VMM's address space, which
+ * the caller holds (mmget()) and which need not be the current one: for
+ * writing (@write) or for reading. The mmap_lock is held only while
+ * pinning. Returns the page, or NULL when @gfn is not such guest RAM (see
+ * vmq_guest_hva()) or cannot be faulted in. Release with
+ * vmq_guest_page_unpin().
+ */
+struct page *vmq_guest_page_pin(struct kvm *kvm, struct mm_struct *mm,
+				gfn_t gfn, bool write)
+{
+	struct page *page;
+	unsigned long hva;
+	long got;
+	int idx;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	hva = vmq_guest_hva(kvm, gfn, write);
+	srcu_read_unlock(&kvm->srcu, idx);
+	if (kvm_is_error_hva(hva))
+		return NULL;
+	mmap_read_lock(mm);
+	got = pin_user_pages_remote(mm, hva, 1, write ? FOLL_WRITE : 0, &page,
+				    NULL, NULL);
+	mmap_read_unlock(mm);
+	return got == 1 ? page : NULL;
+}
+
+void vmq_guest_page_unpin(struct page *page, bool dirty)
+{
+	unpin_user_pages_dirty_lock(&page, 1, dirty);
+}
+
+/*
  * Pin the guest pages at @gfn..@gfn+@npages-1. They must be ordinary,
  * writable guest RAM of a user memslot: not MMIO, not a read-only slot,
  * not one of KVM's private slots, and not a page window's, whose pages may

@@ -37,7 +37,12 @@ static inline bool vmq_page_is_movable(struct page *page)
 	return page_private(compound_head(page)) == VMQ_PAGE_MOVABLE;
 }
 
+struct mm_struct;
+
 unsigned long vmq_guest_hva(struct kvm *kvm, gfn_t gfn, bool write);
+struct page *vmq_guest_page_pin(struct kvm *kvm, struct mm_struct *mm,
+				gfn_t gfn, bool write);
+void vmq_guest_page_unpin(struct page *page, bool dirty);
 int vmq_gbuf_map(struct vmq_gbuf *buf, struct kvm_vcpu *vcpu, u64 gpa,
 		 u64 size);
 void vmq_gbuf_unmap(struct vmq_gbuf *buf);

@@ -41,29 +41,19 @@ bool vmq_gva_canonical(u64 gva)
 static int vmq_gpt_read(const struct vmq_gpt_mem *mem, gpa_t gpa, u64 *pte)
 {
 	struct page *page;
-	unsigned long hva;
 	void *va;
-	long got;
-	int idx;
 
 	if (!mem->mm)
 		return kvm_read_guest(mem->kvm, gpa, pte, sizeof(*pte)) ?
 		       -EFAULT : 0;
 
-	idx = srcu_read_lock(&mem->kvm->srcu);
-	hva = vmq_guest_hva(mem->kvm, gpa_to_gfn(gpa), false);
-	srcu_read_unlock(&mem->kvm->srcu, idx);
-	if (kvm_is_error_hva(hva))
-		return -EFAULT;
-	mmap_read_lock(mem->mm);
-	got = get_user_pages_remote(mem->mm, hva, 1, 0, &page, NULL, NULL);
-	mmap_read_unlock(mem->mm);
-	if (got != 1)
+	page = vmq_guest_page_pin(mem->kvm, mem->mm, gpa_to_gfn(gpa), false);
+	if (!page)
 		return -EFAULT;
 	va = kmap_local_page(page);
 	*pte = READ_ONCE(*(u64 *)(va + offset_in_page(gpa)));
 	kunmap_local(va);
-	put_page(page);
+	vmq_guest_page_unpin(page, false);
 	return 0;
 }
 
