@@ -6,7 +6,9 @@
  * Two VMs of two vCPUs each, never attached (adopted on their first
  * hypercall, as a stock QEMU is), keep sending to themselves: immediate
  * sends, lazy sends through each vCPU's transmit ring, flushes, and short
- * blocking waits, and vCPU 0 drains the receive queue. Whenever VMQ_HC_INFO
+ * blocking waits, cross-guest copies into grants of their own (so that
+ * every unload finds grants to take down), and vCPU 0 drains the receive
+ * queue. Whenever VMQ_HC_INFO
  * shows a new id (vmq came back and adopted the VM afresh), the guest
  * registers its rings again. The guests check nothing: between an unload
  * and the next load their hypercalls are KVM's (-KVM_ENOSYS). Meanwhile the
@@ -34,7 +36,7 @@
 /* One page per vCPU, shared with the host. */
 struct rl {
 	u64 vcpu;
-	u64 rx_gva, rx_gpa, tx_gva, tx_gpa, buf_gpa;
+	u64 rx_gva, rx_gpa, tx_gva, tx_gpa, buf_gpa, buf_gva, grant_gva;
 	u64 stop;
 	/* out */
 	u64 id;			/* the VM id vmq gave it last */
@@ -47,7 +49,8 @@ static void reload_guest(struct rl *p)
 	struct vmqg_tx tx = { 0 };
 	struct vmqg_info info;
 	u64 last = 0, n = 0;
-	s64 r;
+	s64 r, grant = 0;
+	__s64 err;
 
 	while (!READ_ONCE(p->stop)) {
 		r = vmqg_info(&info);
@@ -68,8 +71,12 @@ static void reload_guest(struct rl *p)
 			if (vmqg_tx_register(&tx, (void *)p->tx_gva, p->tx_gpa,
 					     TX_BYTES))
 				tx.nr = 0;
+			/* A grant to itself, alive when vmq goes. */
+			grant = vmqg_grant(p->grant_gva, 4096, 0, info.vm_id);
 			last = info.vm_id;
 		}
+		if (grant > 0)
+			vmqg_copy(last, grant, 0, p->buf_gva, MSG_LEN, 0, &err);
 		vmqg_send(last, p->buf_gpa, MSG_LEN, n);
 		if (tx.nr && vmqg_tx_inflight(&tx) < tx.nr)
 			vmqg_tx_post(&tx, last, p->buf_gpa, MSG_LEN, n);
@@ -130,12 +137,13 @@ static void *run_vcpu(void *arg)
 
 static void rvm_start(struct rvm *v)
 {
-	struct vmqt_gmem rx, buf;
+	struct vmqt_gmem rx, buf, dst;
 	int c;
 
 	v->vm = vm_create_with_vcpus(NR_VCPUS, reload_guest, v->vcpu);
 	rx = vmqt_gmem_alloc(v->vm, RX_BYTES);
 	buf = vmqt_gmem_alloc(v->vm, 4096);
+	dst = vmqt_gmem_alloc(v->vm, 4096 * NR_VCPUS);
 	for (c = 0; c < NR_VCPUS; c++) {
 		struct vmqt_gmem tx = vmqt_gmem_alloc(v->vm, TX_BYTES);
 		vm_vaddr_t gva = vm_vaddr_alloc_page(v->vm);
@@ -148,6 +156,8 @@ static void rvm_start(struct rvm *v)
 		p->tx_gva = tx.gva;
 		p->tx_gpa = tx.gpa;
 		p->buf_gpa = buf.gpa;
+		p->buf_gva = buf.gva;
+		p->grant_gva = dst.gva + c * 4096;
 		v->p[c] = p;
 		vcpu_args_set(v->vcpu[c], 1, gva);
 	}
@@ -208,6 +218,10 @@ static void cycle(int i)
 
 		TEST_ASSERT(!ret || ret == -ESRCH, "allow %u: %d", id, ret);
 	}
+	/* Every vCPU made progress, so granted first: the unload meets grants. */
+	TEST_ASSERT(vmqt_stats().live_grants >= NR_VMS * NR_VCPUS,
+		    "cycle %d: %llu live grants", i,
+		    (unsigned long long)vmqt_stats().live_grants);
 	vmqt_dev_close();
 
 	if (i % 2) {
