@@ -19,8 +19,8 @@
 
 /*
  * Pairs are only ever added between VMs that are still published:
- * vmq_vm_release() unpublishes first and purges the VM's pairs after, so no
- * pair can outlive its VMs.
+ * releasing a VM (lifetime.c) unpublishes it first and purges its pairs
+ * after, so no pair can outlive its VMs.
  */
 int vmq_ctl_allow(u32 sender, u32 receiver)
 {

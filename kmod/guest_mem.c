@@ -165,20 +165,19 @@ void vmq_gbuf_unmap(struct vmq_gbuf *buf)
 
 /*
  * Copy @len bytes at @gpa of @kvm (the current mm's VM) to @dst without
- * faulting. Returns 0, -EFAULT when the range is not guest RAM, or
+ * faulting. Returns 0, -EFAULT when the range is not guest RAM (see
+ * vmq_guest_hva()), or
  * -VMQ_ENOTRESIDENT when a page is not present right now.
  */
 int vmq_read_guest_atomic(struct kvm *kvm, gpa_t gpa, void *dst, u32 len)
 {
 	while (len) {
 		u32 n = min_t(u32, len, PAGE_SIZE - offset_in_page(gpa));
-		struct kvm_memory_slot *slot = gfn_to_memslot(kvm,
-							      gpa_to_gfn(gpa));
-		unsigned long hva = gfn_to_hva_memslot(slot, gpa_to_gfn(gpa));
+		unsigned long hva = vmq_guest_hva(kvm, gpa_to_gfn(gpa), false);
 		void __user *src = (void __user *)(hva + offset_in_page(gpa));
 		unsigned long left;
 
-		if (!slot || kvm_is_error_hva(hva))
+		if (kvm_is_error_hva(hva))
 			return -EFAULT;
 		pagefault_disable();
 		left = __copy_from_user_inatomic(dst, src, n);
@@ -197,11 +196,9 @@ int vmq_fault_in_guest(struct kvm *kvm, gpa_t gpa, u32 len)
 {
 	while (len) {
 		u32 n = min_t(u32, len, PAGE_SIZE - offset_in_page(gpa));
-		struct kvm_memory_slot *slot = gfn_to_memslot(kvm,
-							      gpa_to_gfn(gpa));
-		unsigned long hva = gfn_to_hva_memslot(slot, gpa_to_gfn(gpa));
+		unsigned long hva = vmq_guest_hva(kvm, gpa_to_gfn(gpa), false);
 
-		if (!slot || kvm_is_error_hva(hva))
+		if (kvm_is_error_hva(hva))
 			return -EFAULT;
 		if (fault_in_readable((const char __user *)hva +
 				      offset_in_page(gpa), n))

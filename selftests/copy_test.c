@@ -272,7 +272,7 @@ static void test_large_pages(void)
 /* Every documented error, with the exact count of partial copies. */
 static void test_errors(void)
 {
-	struct vmqt_gmem src, dst, rx;
+	struct vmqt_gmem src, dst;
 	struct vmq_vm_info ia, ib;
 	struct vmqt_gvm c;
 	s64 g, gc, r, err;
@@ -408,7 +408,6 @@ static void test_errors(void)
 
 		TEST_ASSERT(i ? n == -ENOSPC : n > 0, "grant %d: %ld", i, (long)n);
 	}
-	(void)rx;
 	vmqt_gvm_free(&c);
 	fx_free(&f);
 }
