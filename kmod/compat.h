@@ -28,6 +28,15 @@
 #error "vmq needs a 6.1 kernel with GENL_MCAST_CAP_NET_ADMIN (a 6.1.y update)"
 #endif
 
+/*
+ * Write-tracking guest pages from a module needs KVM's external write
+ * tracking: without it kvm_slot_page_track_add_page() WARNs whenever TDP is
+ * on. Debian builds it (x86 KVMGT selects it).
+ */
+#ifndef CONFIG_KVM_EXTERNAL_WRITE_TRACKING
+#error "vmq needs CONFIG_KVM_EXTERNAL_WRITE_TRACKING"
+#endif
+
 /* Mirrors kvm_register_read_raw() in arch/x86/kvm/kvm_cache_regs.h. */
 static inline unsigned long vmq_reg_read(struct kvm_vcpu *vcpu, int reg)
 {
@@ -102,6 +111,18 @@ static inline unsigned long vmq_vcpu_cr3(struct kvm_vcpu *vcpu)
 	if (!test_bit(VCPU_EXREG_CR3, (unsigned long *)&vcpu->arch.regs_avail))
 		static_call(kvm_x86_cache_reg)(vcpu, VCPU_EXREG_CR3);
 	return vcpu->arch.cr3;
+}
+
+/*
+ * Whether KVM shadows the guest's page tables of @vcpu (shadow paging, no
+ * TDP), the test kvm_mmu_page_fault() makes on vcpu->arch.mmu. Only then
+ * may vmq write-track a guest page table: under TDP the CPU's own walk of
+ * a tracked table faults and KVM 6.1 re-enters the guest without emulating
+ * or unprotecting it, forever (see xlate.c).
+ */
+static inline bool vmq_vcpu_tables_shadowed(struct kvm_vcpu *vcpu)
+{
+	return !vcpu->arch.mmu->root_role.direct;
 }
 
 /*

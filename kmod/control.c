@@ -16,6 +16,7 @@
 #include "control.h"
 #include "send.h"
 #include "vm.h"
+#include "xlate.h"
 
 /*
  * Pairs are only ever added between VMs that are still published:
@@ -235,4 +236,22 @@ void vmq_ctl_stats(u64 s[VMQ_STAT_NR])
 
 	for (i = 0; i < VMQ_STAT_NR; i++)
 		s[i] = atomic64_read(&vmq_stats[i]);
+}
+
+/*
+ * Visit the write-tracked page tables of VM @id (vmq_xlate_visit_tables()).
+ * -ESRCH when there is no such VM.
+ */
+int vmq_ctl_visit_tables(u32 id, unsigned long skip,
+			 int (*fn)(void *arg, const struct vmq_table_info *t),
+			 void *arg)
+{
+	struct vmq_vm *vm = vmq_vm_get(id);
+	int ret;
+
+	if (!vm)
+		return -ESRCH;
+	ret = vmq_xlate_visit_tables(vm, skip, fn, arg);
+	vmq_vm_put(vm);
+	return ret;
 }

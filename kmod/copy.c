@@ -33,13 +33,23 @@
 #include "guest_pt.h"
 #include "send.h"
 #include "vm.h"
+#include "xlate.h"
 
 struct vmq_grant {
+	struct kref ref;	/* the grant table's, and copies' */
 	u64 cr3;		/* root of the address space */
 	u64 gva;
 	u64 len;
 	u32 sender;
 	u32 flags;		/* VMQ_GRANT_* */
+	/*
+	 * Its translations, created by the first copy into it. Copies from
+	 * several vCPUs of the sender may run at once: @lock keeps the cache
+	 * single-consumer.
+	 */
+	struct mutex lock;
+	struct vmq_tcache *tc;
+	bool cached;		/* KVM shadows the VM's tables: @tc may be */
 	struct rcu_head rcu;
 };
 
@@ -68,7 +78,10 @@ long vmq_grant(struct kvm_vcpu *vcpu, struct vmq_vm *vm, u64 gva, u64 len,
 	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
 	if (!g)
 		goto err_uncount;
+	kref_init(&g->ref);
+	mutex_init(&g->lock);
 	g->cr3 = vmq_vcpu_cr3(vcpu);
+	g->cached = vmq_vcpu_tables_shadowed(vcpu);
 	g->gva = gva;
 	g->len = len;
 	g->sender = sender;
@@ -88,12 +101,22 @@ err_uncount:
 	return ret == -EBUSY ? -ENOSPC : ret;
 }
 
+/* Sleeps: the last reference may be a copy's, or the table's. */
+static void vmq_grant_free(struct kref *ref)
+{
+	struct vmq_grant *g = container_of(ref, struct vmq_grant, ref);
+
+	vmq_tcache_free(g->tc);
+	/* Copies look grants up under RCU. */
+	kfree_rcu(g, rcu);
+}
+
+/* @g left the grant table: no new copy finds it. */
 static void vmq_grant_drop(struct vmq_vm *vm, struct vmq_grant *g)
 {
 	atomic_dec(&vm->nr_grants);
 	atomic64_dec(&vmq_stats[VMQ_STAT_LIVE_GRANTS]);
-	/* Copies look grants up under RCU. */
-	kfree_rcu(g, rcu);
+	kref_put(&g->ref, vmq_grant_free);
 }
 
 long vmq_grant_revoke(struct vmq_vm *vm, u64 id)
@@ -125,29 +148,41 @@ void vmq_grants_release(struct vmq_vm *vm)
 /* One side of a copy: where its translations come from. */
 struct vmq_copy_side {
 	struct vmq_gpt_mem mem;
+	struct vmq_tcache *tc;	/* NULL: walk every time */
 	u64 cr3;
 	unsigned int access;	/* VMQ_GPT_* */
 	u64 base, size;		/* guest page of the current translation */
 	gpa_t gpa;		/* ... and where it starts */
 };
 
-/* The guest-physical address of @gva, walking only for a new guest page. */
+/*
+ * The guest-physical address of @gva: from the side's cache (or a walk)
+ * for a new guest page, within one copy the last translation otherwise.
+ */
 static int vmq_copy_translate(struct vmq_copy_side *side, u64 gva,
 			      struct vmq_vm *count_vm, gpa_t *gpa)
 {
 	struct vmq_gpt_walk w;
 	int ret;
 
-	if (!side->size || gva - side->base >= side->size) {
-		vmq_count(count_vm, VMQ_CTR_GPT_WALKS, 1);
-		ret = vmq_gpt_walk(&side->mem, side->cr3, gva, side->access,
-				   &w);
+	if (side->size && gva - side->base < side->size)
+		goto out;
+	if (side->tc) {
+		ret = vmq_tcache_translate(side->tc, &side->mem, side->cr3,
+					   gva, side->access, &side->base,
+					   &side->size, &side->gpa);
 		if (ret)
 			return ret;
-		side->size = w.page_size;
-		side->base = gva & ~(w.page_size - 1);
-		side->gpa = w.gpa & ~(w.page_size - 1);
+		goto out;
 	}
+	vmq_count(count_vm, VMQ_CTR_GPT_WALKS, 1);
+	ret = vmq_gpt_walk(&side->mem, side->cr3, gva, side->access, &w);
+	if (ret)
+		return ret;
+	side->size = w.page_size;
+	side->base = gva & ~(w.page_size - 1);
+	side->gpa = w.gpa & ~(w.page_size - 1);
+out:
 	*gpa = side->gpa + (gva - side->base);
 	return 0;
 }
@@ -182,12 +217,31 @@ static int vmq_copy_chunk(struct kvm *src_kvm, gpa_t src_gpa,
 }
 
 /*
- * VMQ_HC_COPY from @src's vCPU @vcpu (kvm->srcu held). Returns the bytes
- * copied, or a negative errno when nothing was; *@err is 0 when the whole
- * copy (and its record) is done, else what stopped it.
+ * @vcv's cache of its own VM's translations, synced; NULL: walk, also where
+ * KVM does not shadow the guest's tables.
  */
-long vmq_copy(struct kvm_vcpu *vcpu, struct vmq_vm *src, u64 dest_grant,
-	      u64 offset, u64 src_gva, u64 len_flags, long *err)
+static struct vmq_tcache *vmq_copy_vcpu_cache(struct kvm_vcpu *vcpu,
+					      struct vmq_vm *vm,
+					      struct vmq_vcpu *vcv)
+{
+	if (!vcv || !vmq_vcpu_tables_shadowed(vcpu))
+		return NULL;
+	if (!vcv->tc)
+		vcv->tc = vmq_tcache_new(vm);
+	if (vcv->tc)
+		vmq_tcache_sync(vcv->tc);
+	return vcv->tc;
+}
+
+/*
+ * VMQ_HC_COPY from @src's vCPU @vcpu (kvm->srcu held; @vcv its vmq state,
+ * or NULL). Returns the bytes copied, or a negative errno when nothing was;
+ * *@err is 0 when the whole copy (and its record) is done, else what
+ * stopped it.
+ */
+long vmq_copy(struct kvm_vcpu *vcpu, struct vmq_vcpu *vcv, struct vmq_vm *src,
+	      u64 dest_grant, u64 offset, u64 src_gva, u64 len_flags,
+	      long *err)
 {
 	u32 dest_id = dest_grant >> 32, grant_id = (u32)dest_grant;
 	u32 len = (u32)len_flags, flags = len_flags >> 32;
@@ -197,11 +251,11 @@ long vmq_copy(struct kvm_vcpu *vcpu, struct vmq_vm *src, u64 dest_grant,
 		.access = flags & VMQ_COPY_USER ? VMQ_GPT_USER : 0,
 	};
 	struct vmq_copy_side d = { .access = VMQ_GPT_WRITE };
-	u64 dst_gva = 0, grant_len = 0;
 	struct vmq_grant *g;
 	struct vmq_vm *dest;
 	struct kvm *dest_kvm;
-	u32 gflags = 0, done = 0;
+	u32 done = 0;
+	u64 dst_gva;
 	long ret;
 
 	*err = 0;
@@ -215,34 +269,43 @@ long vmq_copy(struct kvm_vcpu *vcpu, struct vmq_vm *src, u64 dest_grant,
 	if (IS_ERR(dest))
 		return PTR_ERR(dest);
 
-	ret = -ENOENT;
-	rcu_read_lock();
-	g = grant_id ? xa_load(&dest->grants, grant_id) : NULL;
-	if (g && g->sender == src->id) {
-		d.cr3 = g->cr3;
-		dst_gva = g->gva;
-		grant_len = g->len;
-		gflags = g->flags;
-		ret = 0;
-	}
-	rcu_read_unlock();
-	if (ret)
-		goto out_put;
-	ret = -ERANGE;
-	if (offset > grant_len || len > grant_len - offset)
-		goto out_put;
-	dst_gva += offset;
-	if (gflags & VMQ_GRANT_USER)
-		d.access |= VMQ_GPT_USER;
-
+	/*
+	 * The VM first: dropping the last reference to a grant frees its
+	 * cache, which gives back write protection on the VM's tables.
+	 */
 	ret = -EACCES;		/* gone since: as if it never was */
 	dest_kvm = vmq_vm_get_kvm(dest);
 	if (!dest_kvm)
 		goto out_put;
-	if (!mmget_not_zero(dest_kvm->mm))
+	ret = -ENOENT;
+	rcu_read_lock();
+	g = grant_id ? xa_load(&dest->grants, grant_id) : NULL;
+	if (g && (g->sender != src->id || !kref_get_unless_zero(&g->ref)))
+		g = NULL;
+	rcu_read_unlock();
+	if (!g)
 		goto out_put_kvm;
+	ret = -ERANGE;
+	if (offset > g->len || len > g->len - offset)
+		goto out_put_grant;
+	dst_gva = g->gva + offset;
+	d.cr3 = g->cr3;
+	if (g->flags & VMQ_GRANT_USER)
+		d.access |= VMQ_GPT_USER;
+	ret = -EACCES;
+	if (!mmget_not_zero(dest_kvm->mm))
+		goto out_put_grant;
 	d.mem.kvm = dest_kvm;
 	d.mem.mm = dest_kvm->mm;
+
+	/* The coherency points of both caches: every patch is applied. */
+	s.tc = vmq_copy_vcpu_cache(vcpu, src, vcv);
+	mutex_lock(&g->lock);
+	if (!g->tc && g->cached)
+		g->tc = vmq_tcache_new(dest);
+	d.tc = g->tc;
+	if (d.tc)
+		vmq_tcache_sync(d.tc);
 	ret = 0;
 	while (done < len) {
 		gpa_t sg, dg;
@@ -250,7 +313,7 @@ long vmq_copy(struct kvm_vcpu *vcpu, struct vmq_vm *src, u64 dest_grant,
 
 		ret = vmq_copy_translate(&s, src_gva + done, src, &sg);
 		if (!ret)
-			ret = vmq_copy_translate(&d, dst_gva + done, src, &dg);
+			ret = vmq_copy_translate(&d, dst_gva + done, dest, &dg);
 		if (ret)
 			break;
 		n = min3(len - done, (u32)(PAGE_SIZE - offset_in_page(sg)),
@@ -258,16 +321,18 @@ long vmq_copy(struct kvm_vcpu *vcpu, struct vmq_vm *src, u64 dest_grant,
 		ret = vmq_copy_chunk(vcpu->kvm, sg, &d.mem, dg, n);
 		if (ret)
 			break;
+		vmq_xlate_host_write(dest, gpa_to_gfn(dg), 1);
 		done += n;
 		cond_resched();
 	}
+	mutex_unlock(&g->lock);
 	mmput(dest_kvm->mm);
 	if (done) {
 		vmq_count(src, VMQ_CTR_COPIES, 1);
 		vmq_count(src, VMQ_CTR_COPY_TX_BYTES, done);
 		vmq_count(dest, VMQ_CTR_COPY_RX_BYTES, done);
 	}
-	if (done && !ret && (gflags & VMQ_GRANT_RECORD)) {
+	if (done && !ret && (g->flags & VMQ_GRANT_RECORD)) {
 		struct vmq_copy_msg msg = {
 			.grant = grant_id,
 			.offset = offset,
@@ -277,6 +342,8 @@ long vmq_copy(struct kvm_vcpu *vcpu, struct vmq_vm *src, u64 dest_grant,
 		ret = vmq_post(dest, VMQ_MSG_COPY, src->id, 0, &msg,
 			       sizeof(msg));
 	}
+out_put_grant:
+	kref_put(&g->ref, vmq_grant_free);
 out_put_kvm:
 	vmq_vm_put_kvm(dest, dest_kvm);
 out_put:

@@ -23,6 +23,7 @@
 #include "vm.h"
 #include "wait.h"
 #include "window.h"
+#include "xlate.h"
 
 struct vmq_hc_args {
 	unsigned long nr;
@@ -112,7 +113,9 @@ static long vmq_hc_copy(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 	if (!a->op64)
 		return -EOPNOTSUPP;
 	vmq_hc_flush_tx(vcpu, vm);
-	ret = vmq_copy(vcpu, vm, a->a0, a->a1, a->a2, a->a3, &err);
+	/* Without its vmq state (no memory) the copy walks every time. */
+	ret = vmq_copy(vcpu, vmq_vcpu_get(vm, vcpu), vm, a->a0, a->a1, a->a2,
+		       a->a3, &err);
 	if (ret >= 0) {
 		vmq_reg_write(vcpu, VCPU_REGS_RBX, err);
 		if (err)
@@ -193,7 +196,16 @@ static long vmq_hc_lookup(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 static long vmq_hc_dispatch(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 			    const struct vmq_hc_args *a, bool *halt)
 {
+	struct vmq_vcpu *vcv = xa_load(&vm->vcpus, vcpu->vcpu_idx);
 	long ret;
+
+	/*
+	 * Every vmq hypercall is a coherency point of the vCPU's translation
+	 * cache (a copy's is its start): pending patches are applied before
+	 * their channels fill. Only this vCPU sets vcv->tc.
+	 */
+	if (vcv && vcv->tc)
+		vmq_tcache_sync(vcv->tc);
 
 	switch (a->nr) {
 	case VMQ_HC_INFO:

@@ -34,10 +34,13 @@
  *    preemption disabled (on VMX also with interrupts off and outside
  *    kvm->srcu), so the probe does atomic work only.
  *
- * 4. Memslot changes: KVM's page-track notifiers (exported; Debian builds
- *    CONFIG_KVM_EXTERNAL_WRITE_TRACKING) call ->track_flush_slot() whenever
- *    a memslot is deleted or moved. A VM that binds a page window gets one,
- *    so that vmq unbinds the window when the VMM takes its memslot away.
+ * 4. Memslot changes and page-table writes: KVM's page-track notifiers
+ *    (exported; Debian builds CONFIG_KVM_EXTERNAL_WRITE_TRACKING, compat.h)
+ *    call ->track_flush_slot() whenever a memslot is deleted or moved, and
+ *    ->track_write() after KVM emulated a guest write to a page vmq
+ *    write-protected with kvm_slot_page_track_add_page() (->pt_write: the
+ *    guest page tables behind cached translations, xlate.c). A VM gets the
+ *    notifier when it binds a page window or first has a table tracked.
  *
  * Unloading: the ftrace_ops and the probe are unregistered first, so no new
  * hypercall or exit enters vmq; vmq_hc_srcu then waits for redirected
@@ -203,6 +206,20 @@ void vmq_kvm_forget_vm(struct vmq_kvm_hook *hook)
 	mutex_unlock(&hook->track_lock);
 }
 
+/*
+ * Runs on the vCPU that wrote, inside KVM's track_srcu, after KVM wrote
+ * @new to guest memory and before the guest goes on: for every write to
+ * every write-tracked page of the VM, KVM's own shadow tables included.
+ */
+static void vmq_track_write(struct kvm_vcpu *vcpu, gpa_t gpa, const u8 *new,
+			    int bytes, struct kvm_page_track_notifier_node *node)
+{
+	struct vmq_kvm_hook *hook = container_of(node, struct vmq_kvm_hook,
+						 track);
+
+	vmq_kvm_cb->pt_write(hook, vcpu, gpa, new, bytes);
+}
+
 static void vmq_track_flush_slot(struct kvm *kvm, struct kvm_memory_slot *slot,
 				 struct kvm_page_track_notifier_node *node)
 {
@@ -221,6 +238,7 @@ void vmq_kvm_track_memslots(struct vmq_kvm_hook *hook)
 	mutex_lock(&hook->track_lock);
 	if (!hook->tracking) {
 		hook->track.track_flush_slot = vmq_track_flush_slot;
+		hook->track.track_write = vmq_track_write;
 		kvm_page_track_register_notifier(hook->kvm, &hook->track);
 		hook->tracking = true;
 	}
@@ -240,6 +258,44 @@ void vmq_kvm_untrack_memslots(struct vmq_kvm_hook *hook)
 		hook->tracking = false;
 	}
 	mutex_unlock(&hook->track_lock);
+}
+
+/*
+ * Write-protect guest page @gfn of the hook's VM (@on) so that guest writes
+ * to it trap and reach ->pt_write, or take that protection back. KVM keeps
+ * a count per page (a u16 it WARNs on overflowing): the caller adds each
+ * page once and removes it once. The caller keeps the VM alive and may
+ * sleep; -EFAULT when no memslot holds @gfn.
+ */
+int vmq_kvm_write_track(struct vmq_kvm_hook *hook, gfn_t gfn, bool on)
+{
+	struct kvm *kvm = hook->kvm;
+	struct kvm_memory_slot *slot;
+	int idx, ret = 0;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	slot = gfn_to_memslot(kvm, gfn);
+	/*
+	 * A slot being deleted or moved (KVM_MEMSLOT_INVALID) has had its
+	 * ->track_flush_slot() already, or is about to: protecting a page in
+	 * it now would outlive it, and its removal would meet another slot.
+	 */
+	if (!slot || slot->id >= KVM_USER_MEM_SLOTS ||
+	    (on && (slot->flags & KVM_MEMSLOT_INVALID))) {
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	write_lock(&kvm->mmu_lock);
+	if (on)
+		kvm_slot_page_track_add_page(kvm, slot, gfn,
+					     KVM_PAGE_TRACK_WRITE);
+	else
+		kvm_slot_page_track_remove_page(kvm, slot, gfn,
+						KVM_PAGE_TRACK_WRITE);
+	write_unlock(&kvm->mmu_lock);
+out_unlock:
+	srcu_read_unlock(&kvm->srcu, idx);
+	return ret;
 }
 
 int vmq_kvm_hooks_init(const struct vmq_kvm_callbacks *cb)

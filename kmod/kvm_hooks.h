@@ -39,6 +39,8 @@ struct vmq_kvm_callbacks {
 	void (*vm_destroyed)(struct vmq_kvm_hook *hook);
 	void (*memslot_gone)(struct vmq_kvm_hook *hook, gfn_t base,
 			     u64 npages);
+	void (*pt_write)(struct vmq_kvm_hook *hook, struct kvm_vcpu *vcpu,
+			 gpa_t gpa, const u8 *new, int bytes);
 };
 
 int vmq_kvm_hooks_init(const struct vmq_kvm_callbacks *cb);
@@ -52,5 +54,6 @@ void vmq_kvm_unwatch_vm(struct vmq_kvm_hook *hook);
 void vmq_kvm_forget_vm(struct vmq_kvm_hook *hook);
 void vmq_kvm_track_memslots(struct vmq_kvm_hook *hook);
 void vmq_kvm_untrack_memslots(struct vmq_kvm_hook *hook);
+int vmq_kvm_write_track(struct vmq_kvm_hook *hook, gfn_t gfn, bool on);
 
 #endif /* _VMQ_KVM_HOOKS_H */

@@ -26,6 +26,7 @@
 #include "vm.h"
 #include "wait.h"
 #include "window.h"
+#include "xlate.h"
 
 /* The vCPU's vmq state, created on first use; NULL on allocation failure. */
 struct vmq_vcpu *vmq_vcpu_get(struct vmq_vm *vm, struct kvm_vcpu *vcpu)
@@ -58,6 +59,7 @@ static void vmq_vcpus_release(struct vmq_vm *vm)
 	xa_for_each(&vm->vcpus, i, vcv) {
 		vmq_wait_release(vcv);
 		vmq_tx_release(vcv);
+		vmq_tcache_free(vcv->tc);
 		kfree(vcv);
 	}
 	xa_destroy(&vm->vcpus);
@@ -72,6 +74,7 @@ static void vmq_vm_finish_release(struct vmq_vm *vm)
 	vmq_acl_purge(vm->id);
 	vmq_vcpus_release(vm);
 	vmq_grants_release(vm);
+	vmq_xlate_release(vm);
 	spin_lock_irqsave(&vm->lock, flags);
 	notify = vm->notify;
 	vm->notify = NULL;
@@ -176,13 +179,23 @@ void vmq_vm_destroyed(struct vmq_kvm_hook *hook)
 	vmq_kvm_forget_vm(&vm->hook);
 	vmq_vm_unpublish(vm);
 	mutex_unlock(&vmq_vms_lock);
+	vmq_xlate_kill(vm);
 	vmq_vm_finish_release(vm);
 }
 
 void vmq_vm_memslot_gone(struct vmq_kvm_hook *hook, gfn_t base, u64 npages)
 {
-	vmq_window_memslot_gone(container_of(hook, struct vmq_vm, hook), base,
-				npages);
+	struct vmq_vm *vm = container_of(hook, struct vmq_vm, hook);
+
+	vmq_xlate_memslot_gone(vm, base, npages);
+	vmq_window_memslot_gone(vm, base, npages);
+}
+
+void vmq_vm_pt_write(struct vmq_kvm_hook *hook, struct kvm_vcpu *vcpu,
+		     gpa_t gpa, const u8 *new, int bytes)
+{
+	vmq_xlate_pt_write(container_of(hook, struct vmq_vm, hook), vcpu, gpa,
+			   new, bytes);
 }
 
 /*

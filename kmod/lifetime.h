@@ -19,6 +19,8 @@ struct vmq_vcpu *vmq_vcpu_get(struct vmq_vm *vm, struct kvm_vcpu *vcpu);
 /* struct vmq_kvm_callbacks, for main.c */
 void vmq_vm_destroyed(struct vmq_kvm_hook *hook);
 void vmq_vm_memslot_gone(struct vmq_kvm_hook *hook, gfn_t base, u64 npages);
+void vmq_vm_pt_write(struct vmq_kvm_hook *hook, struct kvm_vcpu *vcpu,
+		     gpa_t gpa, const u8 *new, int bytes);
 
 void vmq_lifetime_exit(void);
 

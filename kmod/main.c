@@ -58,6 +58,7 @@ static const struct vmq_kvm_callbacks vmq_kvm_cb = {
 	.vcpu_exit = vmq_tx_vcpu_exit,
 	.vm_destroyed = vmq_vm_destroyed,
 	.memslot_gone = vmq_vm_memslot_gone,
+	.pt_write = vmq_vm_pt_write,
 };
 
 static int __init vmq_init(void)

@@ -22,6 +22,7 @@
 #include "control.h"
 #include "events.h"
 #include "vm.h"
+#include "xlate.h"
 
 #define VMQ_NL_CHANGE	0x01	/* genl_ops.internal_flags: changes state */
 
@@ -395,6 +396,88 @@ err_free:
 	return -EMSGSIZE;
 }
 
+struct vmq_nl_tables {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+	u32 id;
+	unsigned long done;
+};
+
+static int vmq_nl_put_table(void *arg, const struct vmq_table_info *t)
+{
+	struct vmq_nl_tables *nt = arg;
+	struct sk_buff *skb = nt->skb;
+	struct nlattr *nest;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(nt->cb->skb).portid,
+			  nt->cb->nlh->nlmsg_seq, &vmq_genl_family,
+			  NLM_F_MULTI, VMQ_CMD_GET_TABLES);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VMQ_A_VM_ID, nt->id))
+		goto err_cancel;
+	nest = nla_nest_start(skb, VMQ_A_TABLE);
+	if (!nest ||
+	    nla_put_u64_64bit(skb, VMQ_A_TABLE_GPA, t->gpa, VMQ_A_TABLE_PAD) ||
+	    nla_put_u32(skb, VMQ_A_TABLE_LEVEL, t->level) ||
+	    nla_put_u64_64bit(skb, VMQ_A_TABLE_VA, t->va, VMQ_A_TABLE_PAD) ||
+	    nla_put_u64_64bit(skb, VMQ_A_TABLE_SPAN, t->span,
+			      VMQ_A_TABLE_PAD) ||
+	    (t->aliased && nla_put_flag(skb, VMQ_A_TABLE_ALIASED)) ||
+	    nla_put_u32(skb, VMQ_A_TABLE_USERS, t->users) ||
+	    nla_put_u32(skb, VMQ_A_TABLE_WRITES, t->writes))
+		goto err_cancel;
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	nt->done++;
+	return 0;
+
+err_cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* cb->args[0]: tables dumped so far; cb->args[1]: the VM's id. */
+static int vmq_nl_get_tables_dumpit(struct sk_buff *skb,
+				    struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *di = genl_dumpit_info(cb);
+	struct vmq_nl_tables nt = { .skb = skb, .cb = cb };
+	struct nlattr *id = di->attrs[VMQ_A_VM_ID];
+	struct nlattr *name = di->attrs[VMQ_A_VM_NAME];
+	int ret;
+
+	if (!cb->args[1]) {
+		/* The first round; see vmq_nl_get_vm_dumpit(). */
+		if (!vmq_nl_allowed(cb->skb, false, cb->extack))
+			return -EPERM;
+		if (!id && !name) {
+			NL_SET_ERR_MSG(cb->extack,
+				       "vmq: no VM given (VMQ_A_VM_ID or VMQ_A_VM_NAME)");
+			return -EINVAL;
+		}
+		ret = vmq_vm_resolve(id ? nla_get_u32(id) : 0,
+				     id ? NULL : nla_data(name), &nt.id);
+		if (ret) {
+			NL_SET_ERR_MSG_ATTR(cb->extack, id ? id : name,
+					    "vmq: VM not found");
+			return ret;
+		}
+		cb->args[1] = nt.id;
+	}
+	nt.id = cb->args[1];
+	nt.done = cb->args[0];
+	ret = vmq_ctl_visit_tables(nt.id, nt.done, vmq_nl_put_table, &nt);
+	cb->args[0] = nt.done;
+	/* A VM gone meanwhile just ends the listing. */
+	if (ret == -ESRCH && !nt.done) {
+		NL_SET_ERR_MSG(cb->extack, "vmq: VM not found");
+		return ret;
+	}
+	return skb->len;
+}
+
 static int vmq_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 			   struct genl_info *info)
 {
@@ -444,6 +527,12 @@ static const struct genl_ops vmq_genl_ops[] = {
 		.cmd = VMQ_CMD_GET_STATS,
 		.doit = vmq_nl_get_stats,
 		.policy = vmq_stats_policy,
+		.maxattr = VMQ_A_MAX,
+	},
+	{
+		.cmd = VMQ_CMD_GET_TABLES,
+		.dumpit = vmq_nl_get_tables_dumpit,
+		.policy = vmq_vm_policy,
 		.maxattr = VMQ_A_MAX,
 	},
 	{

@@ -180,6 +180,7 @@ struct vmq_vm *vmq_vm_create(struct kvm *kvm)
 	INIT_WORK(&vm->put_work, vmq_vm_put_work);
 	xa_init(&vm->vcpus);
 	xa_init_flags(&vm->grants, XA_FLAGS_ALLOC1);
+	mutex_init(&vm->xlate_lock);
 	vm->pid = vmq_vm_tgid(kvm);
 	vmq_queue_init(&vm->rxq);
 	ret = vmq_kvm_hook_init(&vm->hook, kvm);

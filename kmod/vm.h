@@ -32,6 +32,8 @@ struct eventfd_ctx;
 struct kvm;
 struct kvm_vcpu;
 struct vmq_window;
+struct vmq_xlate;
+struct vmq_tcache;
 
 struct vmq_vm {
 	struct kref ref;
@@ -68,6 +70,8 @@ struct vmq_vm {
 	struct xarray grants;		/* struct vmq_grant by id (copy.c) */
 	atomic_t nr_grants;
 	u32 next_grant;
+	struct vmq_xlate __rcu *xlate;	/* translation caches (xlate.c) */
+	struct mutex xlate_lock;
 	struct vmq_window *window;	/* bound page window (window.c) */
 	struct hlist_node kvm_node;	/* index by struct kvm */
 	struct work_struct hook_work;	/* installs the hook for adopted VMs */
@@ -98,6 +102,9 @@ struct vmq_vcpu {
 	u32 tx_cons_exit;		/* tx_cons at the vCPU's last exit */
 	bool tx_broken;			/* prod ran ahead; stopped */
 	struct work_struct tx_work;	/* finishes what the hook could not */
+
+	/* Its translations of guest-virtual addresses, for copies. */
+	struct vmq_tcache *tc;
 
 	/* Blocking receive: on vm->waiters while halted in VMQ_HC_WAIT. */
 	struct list_head wait_node;

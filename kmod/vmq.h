@@ -8,7 +8,7 @@
  *
  *   entry points   main.c, chardev.c, handle.c, netlink.c
  *   operations     hypercall.c, control.c, lifetime.c
- *   transfer       tx.c -> window.c -> copy.c -> send.c
+ *   transfer       tx.c -> window.c -> copy.c -> xlate.c -> send.c
  *   receive        wait.c
  *   VM core        vm.c
  *   leaves         queue.c, guest_pt.c, guest_mem.c, acl.c, events.c,

@@ -65,6 +65,7 @@
 #include "send.h"
 #include "vm.h"
 #include "window.h"
+#include "xlate.h"
 
 #define VMQ_WINDOW_FS_MAGIC	0x564d5157	/* "VMQW" */
 /* Largest window: bounds the slot arrays and one VMM's single allocation. */
@@ -569,6 +570,11 @@ static long vmq_page_move(struct vmq_vm *src, struct vmq_vm *dest,
 	__clear_bit(r, wr->free);
 	wr->nr_free--;
 	vmq_slot_clear(ws, pr);
+	/* Should either slot hold a guest page table, its caches must know. */
+	vmq_xlate_host_write(src,
+			     gpa_to_gfn(ws->gpa + (u64)s * vmq_slot_bytes(ws)),
+			     vmq_slot_bytes(ws) >> PAGE_SHIFT);
+	vmq_xlate_host_write(dest, gpa_to_gfn(msg.gpa), msg.size >> PAGE_SHIFT);
 
 	/* The page is in flight, charged to its latest sender. */
 	vmq_uncharge(ws->charge[s]);

@@ -15,6 +15,8 @@
 #                 (default; --npt defaults to "both": once with kvm_amd npt=1,
 #                 once with npt=0)
 #   --demo        run selftests/vmq_demo;  --bench: run selftests/vmq_bench
+#                 (--npt "both" too: under npt=0 it runs only the benchmarks
+#                 of the translation cache)
 #   --test NAME   run only this selftest (repeatable)
 #   --shell-cmd   run CMD with the guest's /bin/sh (tests are in /ksft/vmq)
 #   --debug       use the debug kernel (KASAN, lockdep, kmemleak, UBSAN):
@@ -63,7 +65,7 @@ while (($#)); do
 	esac
 	shift
 done
-[[ -n $npt ]] || { [[ $mode == tests ]] && npt=both || npt=1; }
+[[ -n $npt ]] || { [[ $mode == tests || $mode == bench ]] && npt=both || npt=1; }
 [[ $mode == canary ]] && npt=1
 case $npt in
 both) phases="1 0" ;;

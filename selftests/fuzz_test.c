@@ -755,7 +755,7 @@ static const struct {
 	LIVE(live_vms), LIVE(live_queues), LIVE(pinned_pages),
 	LIVE(live_pairs), LIVE(live_tx_rings), LIVE(live_waits),
 	LIVE(live_windows), LIVE(window_pages), LIVE(pages_in_flight),
-	LIVE(live_grants),
+	LIVE(live_grants), LIVE(tracked_tables),
 #undef LIVE
 };
 

@@ -39,6 +39,28 @@
  *	bytes_copied_per_transfer from vmq's bytes_copied statistic (zero:
  *	nothing is copied, whatever the page size).
  *
+ *   translation_cache
+ *	The gva_copy_64k stream, warmed up: hit_rate of the translation
+ *	caches of both sides (hits over hits and misses) and
+ *	table_reads_per_hit (guest page-table entries read per hit, counted
+ *	as four per walk; under TDP, where vmq caches nothing, per
+ *	translation).
+ *   tracked_pte_write, untracked_pte_write
+ *	The sender's guest rewrites a page-table entry (the value it holds)
+ *	in a loop: one its cached translations depend on, with a 64-byte copy
+ *	after each write so that every patch is consumed, and one in a table
+ *	nothing depends on. exits_per_write from KVM's per-vCPU statistics
+ *	(the copies' own hypercall exits taken out) and
+ *	remote_tlb_flush_per_patch, KVM's VM-wide "remote_tlb_flush" over
+ *	the patches the writes produced: whatever KVM itself flushes for an
+ *	emulated write counts too; vmq never asks for a flush.
+ *	These three report "paging": "shadow" or "tdp" as an extra key:
+ *	vmq caches only under shadow paging (Documentation/vmq/copy.rst).
+ *
+ * Under shadow paging (kvm_amd npt=0, kvm_intel ept=0) and without names,
+ * only those three run: the others measure nothing vmq does differently
+ * there. make bench runs once with npt=1 and once with npt=0.
+ *
  * Run sizes are small enough for the QEMU/TCG sandbox (make bench); pass
  * bench names (or prefixes) as arguments to run only those, and
  * VMQ_BENCH_SCALE=N to multiply every run size by N on real hardware.
@@ -88,6 +110,7 @@ enum bench_op {
 	B_GRANT,	/* grant the send buffer to peer: grant out */
 	B_COPY,		/* n x VMQ_HC_COPY of len bytes into peer's grant */
 	B_COPY_OUT,	/* n x (wait for a message, copy it to the buffer) */
+	B_PTE_STORE,	/* n x (store pte_val at pte_gva[, copy 64 bytes]) */
 };
 
 struct bparam {
@@ -101,6 +124,8 @@ struct bparam {
 	u64 tx_gva, tx_gpa, tx_bytes;
 	u64 page_size;		/* of the page window at WIN_GPA */
 	u64 grant;		/* B_GRANT's result, B_COPY's target */
+	u64 pte_gva, pte_val;	/* B_PTE_STORE: a PTE seen through an alias */
+	u64 sync;		/* B_PTE_STORE: a 64-byte copy after each */
 	u64 retries;		/* out: -EAGAIN answers, WAIT calls, ... */
 	u64 errors;		/* out: failed sends */
 	u64 progress;		/* out: iterations done, for stall reports */
@@ -310,6 +335,17 @@ static void bench_guest(struct bparam *p)
 				WRITE_ONCE(p->progress, i + 1);
 			}
 			r = 0;
+			break;
+		case B_PTE_STORE:
+			for (i = 0; i < p->n; i++) {
+				__s64 err;
+
+				WRITE_ONCE(*(u64 *)p->pte_gva, p->pte_val);
+				if (p->sync &&
+				    vmqg_copy(p->peer, p->grant, 0, p->buf_gpa,
+					      64, 0, &err) != 64)
+					p->errors++;
+			}
 			break;
 		case B_COPY_OUT:
 			for (i = 0; i < p->n; i++) {
@@ -790,30 +826,124 @@ static void bench_gva_copy(void)
 	bvm_free(&r);
 }
 
-/* --- environment and driver -------------------------------------------------- */
-
-/* A Y/N (or number) module parameter as 1/0; -1 when absent. */
-static int module_param(const char *path)
+/* Like report(), with the paging mode that decides whether vmq caches. */
+static void report_paging(const char *bench, const char *metric, double value,
+			  const char *unit)
 {
-	char buf[16] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	if (buf[0] == 'Y' || buf[0] == 'y')
-		return 1;
-	if (buf[0] == 'N' || buf[0] == 'n')
-		return 0;
-	return atoi(buf);
+	printf("{\"bench\": \"%s\", \"metric\": \"%s\", \"value\": %.6g, \"unit\": \"%s\", \"paging\": \"%s\"}\n",
+	       bench, metric, value, unit,
+	       vmqt_tables_shadowed() ? "shadow" : "tdp");
+	fflush(stdout);
 }
+
+/* Counter @c of both VMs of a pair, summed. */
+static u64 pair_ctr(struct bvm *a, struct bvm *b, enum vmq_counter c)
+{
+	return vmqt_ctr(a->id, c) + vmqt_ctr(b->id, c);
+}
+
+/* A sender @s with a grant of @r's 64 KiB buffer, copies warmed up. */
+static void copy_pair(struct bvm *s, struct bvm *r)
+{
+	pair_create(s, r);
+	s->p->len = r->p->len = 65536;
+	r->p->buf_gpa = r->buf.gpa;	/* identity mapped: gva == gpa */
+	TEST_ASSERT(!bvm_op(r, B_GRANT), "VMQ_HC_GRANT: %ld",
+		    (long)r->p->grant);
+	s->p->grant = r->p->grant;
+	s->p->n = 4;
+	bvm_op(s, B_COPY);
+	TEST_ASSERT(!s->p->errors, "warm-up copies failed: %ld",
+		    (long)s->p->last_error);
+}
+
+static void bench_translation_cache(void)
+{
+	const u64 n = 200 * scale;
+	u64 hits, misses, walks;
+	struct bvm s, r;
+
+	copy_pair(&s, &r);
+	hits = pair_ctr(&s, &r, VMQ_CTR_TC_HITS);
+	misses = pair_ctr(&s, &r, VMQ_CTR_TC_MISSES);
+	walks = pair_ctr(&s, &r, VMQ_CTR_GPT_WALKS);
+	s.p->n = n;
+	bvm_op(&s, B_COPY);
+	TEST_ASSERT(!s.p->errors, "translation_cache: copies failed");
+	hits = pair_ctr(&s, &r, VMQ_CTR_TC_HITS) - hits;
+	misses = pair_ctr(&s, &r, VMQ_CTR_TC_MISSES) - misses;
+	walks = pair_ctr(&s, &r, VMQ_CTR_GPT_WALKS) - walks;
+	report_paging("translation_cache", "hit_rate",
+		      hits + misses ? (double)hits / (hits + misses) : 0,
+		      "fraction");
+	/*
+	 * A walk reads at most four entries; with no hit at all (TDP), per
+	 * translation instead: every translation is a walk there.
+	 */
+	report_paging("translation_cache", "table_reads_per_hit",
+		      hits ? 4.0 * walks / hits :
+		      walks ? 4.0 : 0, "reads");
+	bvm_free(&s);
+	bvm_free(&r);
+}
+
+/*
+ * @n guest stores to the PTE of @gva in @s's VM (the value it holds), a
+ * 64-byte copy after each when @sync: the exits each store costs beyond
+ * the copies' hypercalls, the command's GUEST_SYNC and host interrupts.
+ */
+static double pte_store_exits(struct bvm *s, u64 gva, u64 n, bool sync,
+			      u64 *flushes, u64 *patches)
+{
+	struct vmqt_exits a, b;
+	u64 f, pt;
+
+	s->p->pte_gva = vmqt_pte_alias(s->vm, gva, 1);
+	s->p->pte_val = *vmqt_pte_of(s->vm, gva, 1);
+	s->p->sync = sync;
+	s->p->n = 1;		/* maps the alias */
+	bvm_op(s, B_PTE_STORE);
+	s->p->n = n;
+	f = vm_get_stat(s->vm, "remote_tlb_flush");
+	pt = vmqt_ctr(s->id, VMQ_CTR_PATCHES);
+	a = vmqt_exits(s->vcpu);
+	bvm_op(s, B_PTE_STORE);
+	b = vmqt_exits(s->vcpu);
+	TEST_ASSERT(!s->p->errors, "PTE stores: copies failed");
+	*flushes = vm_get_stat(s->vm, "remote_tlb_flush") - f;
+	*patches = vmqt_ctr(s->id, VMQ_CTR_PATCHES) - pt;
+	return (double)((b.exits - a.exits) - (b.hypercalls - a.hypercalls) -
+			1 - (b.irq_exits - a.irq_exits)) / n;
+}
+
+static void bench_pte_write(void)
+{
+	const u64 n = 200 * scale;
+	u64 flushes, patches;
+	struct vmqt_gmem other;
+	struct bvm s, r;
+	double x;
+
+	/* The sender's buffer: its tables back the sender's cached entries. */
+	copy_pair(&s, &r);
+	x = pte_store_exits(&s, s.buf.gpa, n, true, &flushes, &patches);
+	report_paging("tracked_pte_write", "exits_per_write", x, "exits");
+	report_paging("tracked_pte_write", "remote_tlb_flush_per_patch",
+		      patches ? (double)flushes / patches : 0, "flushes");
+	/* A page of memslot 0: a page table no cached entry depends on. */
+	other = vmqt_gmem_alloc(s.vm, 4096);
+	x = pte_store_exits(&s, other.gva, n, false, &flushes, &patches);
+	report_paging("untracked_pte_write", "exits_per_write", x, "exits");
+	bvm_free(&s);
+	bvm_free(&r);
+}
+
+/* --- environment and driver -------------------------------------------------- */
 
 static void report_env(void)
 {
-	int npt = module_param("/sys/module/kvm_amd/parameters/npt");
-	int ept = module_param("/sys/module/kvm_intel/parameters/ept");
+	int npt = vmqt_module_param("/sys/module/kvm_amd/parameters/npt");
+	int ept = vmqt_module_param("/sys/module/kvm_intel/parameters/ept");
 	struct utsname u;
 
 	uname(&u);
@@ -829,12 +959,15 @@ static void report_env(void)
 static const struct {
 	const char *name;
 	void (*fn)(void);
+	bool shadow;		/* runs under shadow paging by default */
 } benches[] = {
 	{ "copy_send", bench_copy_send },
 	{ "lazy_send", bench_tx },	/* immediate_send and lazy_send_N */
 	{ "round_trip", bench_round_trip },
 	{ "page_transfer", bench_page_transfer },
 	{ "gva_copy", bench_gva_copy },
+	{ "translation_cache", bench_translation_cache, true },
+	{ "tracked_pte_write", bench_pte_write, true },	/* and untracked_ */
 };
 
 static bool selected(const char *name, int argc, char **argv)
@@ -845,7 +978,9 @@ static bool selected(const char *name, int argc, char **argv)
 		return true;
 	for (i = 1; i < argc; i++)
 		if (!strncmp(name, argv[i], strlen(argv[i])) ||
-		    (!strcmp(name, "lazy_send") && !strcmp(argv[i], "immediate_send")))
+		    (!strcmp(name, "lazy_send") && !strcmp(argv[i], "immediate_send")) ||
+		    (!strcmp(name, "tracked_pte_write") &&
+		     !strcmp(argv[i], "untracked_pte_write")))
 			return true;
 	return false;
 }
@@ -860,7 +995,8 @@ int main(int argc, char **argv)
 	vmqt_dev();
 	report_env();
 	for (i = 0; i < ARRAY_SIZE(benches); i++)
-		if (selected(benches[i].name, argc, argv))
+		if (argc < 2 && vmqt_tables_shadowed() ? benches[i].shadow :
+		    selected(benches[i].name, argc, argv))
 			benches[i].fn();
 	return 0;
 }

@@ -396,7 +396,8 @@ static int ctr_index(const char *name)
 		"hypercalls", "lazy_msgs", "lazy_exits", "waits", "notifies",
 		"err_quota", "pages_tx", "pages_rx", "err_busy", "lazy_deferred",
 		"copies", "copy_tx_bytes", "copy_rx_bytes", "gpt_walks",
-		"err_nogrant", "err_prot",
+		"err_nogrant", "err_prot", "tc_hits", "tc_misses", "pt_writes",
+		"patches", "patches_applied", "patches_invalid", "tc_overflows",
 	};
 	unsigned int i;
 
@@ -920,6 +921,48 @@ static void test_status(void)
 	vmqt_gvm_free(&b.g);
 }
 
+/*
+ * vmqctl tables: the guest page tables behind a copy's cached translation
+ * (four, one per level, where KVM shadows page tables; none under TDP).
+ */
+static void test_tables(void)
+{
+	struct vmqt_tvm a = vmqt_tvm_new("tab-a", false, 0, PAYLOAD_BYTES);
+	struct vmqt_tvm b = vmqt_tvm_new("tab-b", false, 0, PAYLOAD_BYTES);
+	unsigned int want = vmqt_tables_shadowed() ? 4 : 0, i, lines = 0;
+	char *text, *json, *p;
+	struct jv o;
+	s64 g, r;
+
+	vmqt_allow(a.g.id, b.g.id);
+	g = vmqt_gvm_hc(&b.g, VMQ_HC_GRANT, b.buf.gva, PAYLOAD_BYTES, 0, a.g.id);
+	TEST_ASSERT(g > 0, "grant: %ld", (long)g);
+	r = vmqt_gvm_hc(&a.g, VMQ_HC_COPY, (u64)b.g.id << 32 | (u32)g, 0,
+			a.buf.gva, 64);
+	TEST_ASSERT(r == 64, "copy: %ld", (long)r);
+
+	text = ctl_ok("tables", "tab-a", NULL);
+	json = ctl_ok("--json", "tables", u32s(a.g.id), NULL);
+	for (p = text; (p = strstr(p, "\n0x")); p++)
+		lines++;
+	TEST_ASSERT(lines == want, "vmqctl tables: %u tables, not %u:\n%s",
+		    lines, want, text);
+	o = json_parse(json);
+	TEST_ASSERT(o.t == J_ARR && o.n == want, "tables --json: %s", json);
+	for (i = 0; i < o.n; i++)
+		TEST_ASSERT(jnum(&o.items[i], "level") >= 1 &&
+			    jnum(&o.items[i], "level") <= 4 &&
+			    jnum(&o.items[i], "users") == 1 &&
+			    jnum(&o.items[i], "span") > 0,
+			    "tables --json: %s", json);
+	CTL_FAILS(1, "VM \"nosuch\" not found", "tables", "nosuch");
+	CTL_FAILS(2, "usage", "tables");
+	free(text);
+	free(json);
+	vmqt_gvm_free(&a.g);
+	vmqt_gvm_free(&b.g);
+}
+
 /* ---- monitor ------------------------------------------------------------------ */
 
 /* The "events" group's id, from the generic netlink controller. */
@@ -1107,13 +1150,14 @@ int main(void)
 	if (access(vmqctl_path, X_OK))
 		ksft_exit_skip("%s not found (set VMQCTL)\n", vmqctl_path);
 	vmqt_dev();
-	ksft_set_plan(6);
+	ksft_set_plan(7);
 
 	vmqt_run_case("vmqctl list, dump, show, stats, --json", test_views);
 	vmqt_run_case("vmqctl name, allow, revoke, introduce, quota, reset",
 		      test_changes);
 	vmqt_run_case("vmqctl errors: exit status and messages", test_errors);
 	vmqt_run_case("vmqctl status: module-wide statistics", test_status);
+	vmqt_run_case("vmqctl tables: tracked guest page tables", test_tables);
 	vmqt_run_case("vmqctl monitor", test_monitor);
 	vmqt_run_case("vmqctl monitor --json", test_monitor_json);
 

@@ -689,6 +689,74 @@ int libvmq_get_stats(struct libvmq_ctx *ctx, uint64_t stats[VMQ_STAT_NR])
 			       parse_stats, stats);
 }
 
+struct get_tables {
+	struct libvmq_table *t;
+	size_t nr, cap;
+};
+
+static int parse_table(struct nl_msg *reply, void *arg)
+{
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(reply));
+	struct nlattr *tb[VMQ_A_MAX + 1], *ta[VMQ_A_TABLE_MAX + 1];
+	struct get_tables *l = arg;
+	struct libvmq_table *t;
+
+	if (nla_parse(tb, VMQ_A_MAX, genlmsg_attrdata(gh, 0),
+		      genlmsg_attrlen(gh, 0), NULL) || !tb[VMQ_A_TABLE] ||
+	    nla_parse_nested(ta, VMQ_A_TABLE_MAX, tb[VMQ_A_TABLE], NULL) ||
+	    !ta[VMQ_A_TABLE_GPA] || !ta[VMQ_A_TABLE_LEVEL])
+		return -EPROTO;
+	if (l->nr == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+
+		t = realloc(l->t, cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		l->t = t;
+		l->cap = cap;
+	}
+	t = &l->t[l->nr++];
+	memset(t, 0, sizeof(*t));
+	t->gpa = nla_get_u64(ta[VMQ_A_TABLE_GPA]);
+	t->level = nla_get_u32(ta[VMQ_A_TABLE_LEVEL]);
+	if (ta[VMQ_A_TABLE_VA])
+		t->va = nla_get_u64(ta[VMQ_A_TABLE_VA]);
+	if (ta[VMQ_A_TABLE_SPAN])
+		t->span = nla_get_u64(ta[VMQ_A_TABLE_SPAN]);
+	t->aliased = !!ta[VMQ_A_TABLE_ALIASED];
+	if (ta[VMQ_A_TABLE_USERS])
+		t->users = nla_get_u32(ta[VMQ_A_TABLE_USERS]);
+	if (ta[VMQ_A_TABLE_WRITES])
+		t->writes = nla_get_u32(ta[VMQ_A_TABLE_WRITES]);
+	return 0;
+}
+
+int libvmq_list_tables(struct libvmq_ctx *ctx, const struct libvmq_ref *vm,
+		       struct libvmq_table **tables, size_t *nr)
+{
+	struct get_tables l = { 0 };
+	struct nl_msg *msg;
+	int ret;
+
+	*tables = NULL;
+	*nr = 0;
+	msg = libvmq_msg_new(ctx, VMQ_CMD_GET_TABLES, NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	if (put_ref(msg, VMQ_A_VM_ID, VMQ_A_VM_NAME, vm) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	ret = libvmq_msg_send(ctx, msg, parse_table, &l);
+	if (ret) {
+		free(l.t);
+		return ret;
+	}
+	*tables = l.t;
+	*nr = l.nr;
+	return 0;
+}
+
 /* ---- events -------------------------------------------------------------- */
 
 int libvmq_events_subscribe(struct libvmq_ctx *ctx)
@@ -836,6 +904,13 @@ static const char *const counter_names[VMQ_CTR_NR] = {
 	[VMQ_CTR_GPT_WALKS] = "gpt_walks",
 	[VMQ_CTR_ERR_NOGRANT] = "err_nogrant",
 	[VMQ_CTR_ERR_PROT] = "err_prot",
+	[VMQ_CTR_TC_HITS] = "tc_hits",
+	[VMQ_CTR_TC_MISSES] = "tc_misses",
+	[VMQ_CTR_PT_WRITES] = "pt_writes",
+	[VMQ_CTR_PATCHES] = "patches",
+	[VMQ_CTR_PATCHES_APPLIED] = "patches_applied",
+	[VMQ_CTR_PATCHES_INVALID] = "patches_invalid",
+	[VMQ_CTR_TC_OVERFLOWS] = "tc_overflows",
 };
 
 const char *libvmq_counter_name(unsigned int ctr)
@@ -857,6 +932,7 @@ static const char *const stat_names[VMQ_STAT_NR] = {
 	[VMQ_STAT_WINDOW_PAGES] = "window_pages",
 	[VMQ_STAT_PAGES_IN_FLIGHT] = "pages_in_flight",
 	[VMQ_STAT_LIVE_GRANTS] = "live_grants",
+	[VMQ_STAT_TRACKED_TABLES] = "tracked_tables",
 };
 
 const char *libvmq_stat_name(unsigned int stat)

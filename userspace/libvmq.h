@@ -122,6 +122,20 @@ int libvmq_reset_counters(struct libvmq_ctx *ctx, const struct libvmq_ref *vm);
 /* VMQ_CMD_GET_STATS: the module-wide statistics, by enum vmq_stat. */
 int libvmq_get_stats(struct libvmq_ctx *ctx, uint64_t stats[VMQ_STAT_NR]);
 
+/* A guest page table vmq write-tracks (VMQ_CMD_GET_TABLES). */
+struct libvmq_table {
+	uint64_t gpa;
+	uint32_t level;		/* 4: PML4 ... 1: page table */
+	bool aliased;		/* also met at another place */
+	uint64_t va, span;	/* the virtual range it maps */
+	uint32_t users;		/* cached translations on it */
+	uint32_t writes;	/* trapped writes to it */
+};
+
+/* The VM's tracked tables; free(*tables) when done. */
+int libvmq_list_tables(struct libvmq_ctx *ctx, const struct libvmq_ref *vm,
+		       struct libvmq_table **tables, size_t *nr);
+
 /*
  * Raw requests, for what the helpers above do not cover (and for tests that
  * send malformed ones): libvmq_msg_new() starts a request for @cmd with the

@@ -43,13 +43,15 @@ static const char usage_text[] =
 	"  quota VM [max-msg N] [max-queue N] [max-pages N] [max-grants N]\n"
 	"                                set quotas (0: no quota); none: show them\n"
 	"  reset [VM]                    zero the counters of a VM (of all without VM)\n"
+	"  tables VM                     the guest page tables vmq write-tracks for\n"
+	"                                the VM's translation caches\n"
 	"  status                        module-wide statistics: live objects, totals\n"
 	"  monitor [--count N]           print events, one per line\n"
 	"  help                          this text\n"
 	"\n"
 	"Options:\n"
-	"  -j, --json       JSON output (list, show, dump, stats, quota, status,\n"
-	"                   monitor)\n"
+	"  -j, --json       JSON output (list, show, dump, stats, quota, tables,\n"
+	"                   status, monitor)\n"
 	"  -n, --numeric    peers as VM ids, errors as numbers, no name lookups\n"
 	"  -h, --help       this text\n"
 	"\n"
@@ -361,6 +363,54 @@ static int cmd_show(const char *cmd, int argc, char **argv)
 	print_counters(&vm, "    ");
 	libvmq_vm_list_free(vms, nr);
 	libvmq_vm_release(&vm);
+	return 0;
+}
+
+static int cmd_tables(const char *cmd, int argc, char **argv)
+{
+	struct libvmq_table *t;
+	struct libvmq_ref ref;
+	size_t nr, i;
+	int ret;
+
+	(void)cmd;
+	if (argc != 1)
+		usage_error("usage: tables VM");
+	libvmq_ref_parse(argv[0], &ref);
+	ret = libvmq_list_tables(ctx, &ref, &t, &nr);
+	/* A dump's error carries no attribute to point at: say it here. */
+	if (ret == -ESRCH) {
+		fprintf(stderr, "vmqctl: VM \"%s\" not found\n", argv[0]);
+		return EXIT_FAIL;
+	}
+	if (ret)
+		return fail(ret, argv[0], NULL, "tables");
+	if (opt_json)
+		putchar('[');
+	else if (nr)
+		printf("%-18s %5s %-37s %5s %6s\n", "table (gpa)", "level",
+		       "maps (virtual)", "users", "writes");
+	for (i = 0; i < nr; i++) {
+		if (opt_json) {
+			printf("%s{\"gpa\":%llu,\"level\":%u,\"va\":%llu,"
+			       "\"span\":%llu,\"aliased\":%s,\"users\":%u,"
+			       "\"writes\":%u}", i ? "," : "",
+			       (unsigned long long)t[i].gpa, t[i].level,
+			       (unsigned long long)t[i].va,
+			       (unsigned long long)t[i].span,
+			       t[i].aliased ? "true" : "false", t[i].users,
+			       t[i].writes);
+			continue;
+		}
+		printf("0x%016llx %5u 0x%016llx-0x%016llx%s %5u %6u\n",
+		       (unsigned long long)t[i].gpa, t[i].level,
+		       (unsigned long long)t[i].va,
+		       (unsigned long long)(t[i].va + t[i].span - 1),
+		       t[i].aliased ? "+" : " ", t[i].users, t[i].writes);
+	}
+	if (opt_json)
+		puts("]");
+	free(t);
 	return 0;
 }
 
@@ -713,6 +763,7 @@ static const struct subcommand {
 	{ "introduce", cmd_pair },
 	{ "quota", cmd_quota },
 	{ "reset", cmd_reset },
+	{ "tables", cmd_tables },
 	{ "status", cmd_status },
 	{ "monitor", cmd_monitor },
 };

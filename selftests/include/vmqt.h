@@ -36,6 +36,7 @@
 #include "vmqt_ctl.h"
 #include "vmqt_guest.h"
 #include "vmqt_kvm.h"
+#include "vmqt_pt.h"
 #include "vmqt_ring.h"
 #include "vmqt_uffd.h"
 #include "vmqt_window.h"

@@ -67,6 +67,7 @@ struct vmqt_stats {
 	__u64 window_pages;
 	__u64 pages_in_flight;
 	__u64 live_grants;
+	__u64 tracked_tables;
 };
 
 struct vmqt_stats vmqt_stats(void);

@@ -36,6 +36,8 @@ enum vmqt_op {
 	VMQT_OP_MEM_FILL,	/* mem: write vmqt_pattern() words */
 	VMQT_OP_MEM_CHECK,	/* mem: compare with vmqt_pattern() words */
 	VMQT_OP_STORE,		/* store: one 64-bit store-release */
+	VMQT_OP_PTE_FLIP,	/* flip: rewrite one PTE in a loop */
+	VMQT_OP_COPY_LOOP,	/* copy_loop: VMQ_HC_COPY in a loop, logged */
 };
 
 /* VMQT_OP_HC: RAX = hypercall(nr, a0, a1, a2, a3); RBX comes back too. */
@@ -122,6 +124,31 @@ struct vmqt_op_store {
 	u64 gva, value;
 };
 
+/*
+ * VMQT_OP_PTE_FLIP: for k = 1 .. @n, store @pte | (@first_gpa + (k - 1) *
+ * @stride) at @pte_gva (the guest's own page-table entry, seen through an
+ * alias mapping), then store-release k at @counter_gva (0: none), then
+ * spin @spin rounds of PAUSE. Stride 0 rewrites the same value @n times.
+ */
+struct vmqt_op_flip {
+	u64 pte_gva, pte, first_gpa, stride, n, counter_gva, spin;
+};
+
+/*
+ * VMQT_OP_COPY_LOOP: for i = 0 .. @n - 1, load-acquire the word at
+ * @counter_gva, copy @len bytes from @src_gva to byte i * @len of grant
+ * @grant of VM @dest, and log the word read (bit 63 set when the copy was
+ * not whole) at @log_gva[i]; stop after the copy that read @until or more
+ * (0: never); spin @spin rounds of PAUSE after each copy. @done gets the
+ * copies made; the result is the number of copies that failed.
+ */
+struct vmqt_op_copy_loop {
+	u64 dest, grant, src_gva, len, n, counter_gva, log_gva, until, spin;
+	u64 done;	/* out */
+};
+
+#define VMQT_COPY_LOOP_FAILED	(1ULL << 63)
+
 struct vmqt_cmd {
 	u64 op;			/* enum vmqt_op */
 	union {
@@ -135,6 +162,8 @@ struct vmqt_cmd {
 		struct vmqt_op_desc desc;
 		struct vmqt_op_mem mem;
 		struct vmqt_op_store store;
+		struct vmqt_op_flip flip;
+		struct vmqt_op_copy_loop copy_loop;
 	};
 	/* The guest's views, set by vmqt_rx_setup() and vmqt_tx_setup(). */
 	u64 rx_gva;		/* receive ring */
@@ -187,6 +216,17 @@ struct vmqt_gvm vmqt_gvm_create(void);
 /* The same in a VM without an in-kernel irqchip (no local APIC). */
 struct vmqt_gvm vmqt_gvm_create_no_lapic(void);
 void vmqt_gvm_free(struct vmqt_gvm *g);
+/*
+ * Another vCPU of @g's VM, running its own command guest with its own
+ * command page; it goes with @g's VM (never vmqt_gvm_free() it). Not
+ * after vmqt_gvm_create_no_lapic().
+ */
+struct vmqt_gvm vmqt_gvm_add_vcpu(struct vmqt_gvm *g);
+/*
+ * @g's guest stores @value into the entry that maps @gva at @level (1:
+ * 4 KiB page table entry) with one plain store, as a kernel does.
+ */
+void vmqt_gvm_pte_write(struct vmqt_gvm *g, u64 gva, int level, u64 value);
 
 /* Run @vcpu until its next GUEST_SYNC and return the synced value. */
 s64 vmqt_vcpu_sync(struct kvm_vcpu *vcpu);

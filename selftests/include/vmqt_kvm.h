@@ -24,6 +24,15 @@ struct vmqt_exits {
 
 struct vmqt_exits vmqt_exits(struct kvm_vcpu *vcpu);
 
+/* A Y/N (or number) module parameter file as 1/0; -1 when it is absent. */
+int vmqt_module_param(const char *path);
+
+/*
+ * Whether KVM shadows guest page tables (kvm_amd npt=0, kvm_intel ept=0):
+ * only then does vmq cache guest-virtual translations (xlate.c).
+ */
+bool vmqt_tables_shadowed(void);
+
 /* First guest-physical address above the VM's RAM (memslot 0, from 0). */
 u64 vmqt_ram_end(struct kvm_vm *vm);
 

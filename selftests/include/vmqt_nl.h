@@ -107,6 +107,21 @@ int vmqt_nl_set_quota(struct vmqt_nl *v, u32 id, int attr, u32 value);
 int vmqt_nl_reset(struct vmqt_nl *v, u32 id);
 
 /* VMQ_CMD_GET_STATS into @stats, by enum vmq_stat. */
+/* VMQ_CMD_GET_TABLES of VM @id (0: send no VM), up to VMQT_NL_TABLES_MAX. */
+#define VMQT_NL_TABLES_MAX	256
+
+struct vmqt_nl_table {
+	u32 vm, level, users, writes;
+	u64 gpa, va, span;
+	bool aliased;
+};
+
+struct vmqt_nl_tables {
+	unsigned int nr;
+	struct vmqt_nl_table t[VMQT_NL_TABLES_MAX];
+};
+
+int vmqt_nl_tables(struct vmqt_nl *v, u32 id, struct vmqt_nl_tables *out);
 int vmqt_nl_stats(struct vmqt_nl *v, u64 stats[VMQ_STAT_NR]);
 
 /* Events: a second socket in the "events" multicast group. */

@@ -199,6 +199,7 @@ struct vmqt_stats vmqt_stats(void)
 		.window_pages = st[VMQ_STAT_WINDOW_PAGES],
 		.pages_in_flight = st[VMQ_STAT_PAGES_IN_FLIGHT],
 		.live_grants = st[VMQ_STAT_LIVE_GRANTS],
+		.tracked_tables = st[VMQ_STAT_TRACKED_TABLES],
 	};
 }
 
@@ -215,7 +216,8 @@ bool vmqt_stats_live_at(void *arg)
 	       s.live_windows == b->live_windows &&
 	       s.window_pages == b->window_pages &&
 	       s.pages_in_flight == b->pages_in_flight &&
-	       s.live_grants == b->live_grants;
+	       s.live_grants == b->live_grants &&
+	       s.tracked_tables == b->tracked_tables;
 }
 
 void vmqt_load_module(void)

@@ -9,6 +9,7 @@
 
 #include "vmqt_ctl.h"
 #include "vmqt_guest.h"
+#include "vmqt_pt.h"
 #include "vmqt_case.h"
 #include "vmqt_ring.h"
 
@@ -74,6 +75,52 @@ static s64 op_tx_mix(struct vmqt_cmd *c)
 	}
 	t->first_err = err;
 	return vmqg_tx_flush();
+}
+
+static s64 op_pte_flip(struct vmqt_cmd *c)
+{
+	struct vmqt_op_flip *f = &c->flip;
+	u64 k, i;
+
+	for (k = 1; k <= f->n; k++) {
+		/* A plain store, as a kernel's set_pte() is. */
+		*(volatile u64 *)f->pte_gva = f->pte |
+					      (f->first_gpa + (k - 1) * f->stride);
+		if (f->counter_gva)
+			__atomic_store_n((u64 *)f->counter_gva, k,
+					 __ATOMIC_RELEASE);
+		for (i = 0; i < f->spin; i++)
+			__asm__ __volatile__("pause");
+	}
+	return 0;
+}
+
+static s64 op_copy_loop(struct vmqt_cmd *c)
+{
+	struct vmqt_op_copy_loop *l = &c->copy_loop;
+	u64 *log = (u64 *)l->log_gva;
+	__s64 failed = 0, err, r;
+	u64 i, j, v;
+
+	for (i = 0; i < l->n; i++) {
+		v = l->counter_gva ?
+		    __atomic_load_n((u64 *)l->counter_gva, __ATOMIC_ACQUIRE) : 0;
+		r = vmqg_copy(l->dest, l->grant, i * l->len, l->src_gva, l->len,
+			      0, &err);
+		log[i] = v;
+		if (r != (s64)l->len || err) {
+			log[i] |= VMQT_COPY_LOOP_FAILED;
+			failed++;
+		}
+		if (l->until && v >= l->until) {
+			i++;
+			break;
+		}
+		for (j = 0; j < l->spin; j++)
+			__asm__ __volatile__("pause");
+	}
+	l->done = i;
+	return failed;
 }
 
 static s64 op_info(struct vmqt_cmd *c)
@@ -222,6 +269,10 @@ static s64 cmd_exec(struct vmqt_cmd *c)
 		__atomic_store_n((u64 *)c->store.gva, c->store.value,
 				 __ATOMIC_RELEASE);
 		return 0;
+	case VMQT_OP_PTE_FLIP:
+		return op_pte_flip(c);
+	case VMQT_OP_COPY_LOOP:
+		return op_copy_loop(c);
 	default:
 		return -1;
 	}
@@ -258,6 +309,36 @@ static void gvm_cmd_page(struct vmqt_gvm *g)
 	g->cmd = addr_gva2hva(g->vm, cmd);
 	memset(g->cmd, 0, sizeof(*g->cmd));
 	vcpu_args_set(g->vcpu, 1, cmd);
+}
+
+struct vmqt_gvm vmqt_gvm_add_vcpu(struct vmqt_gvm *g)
+{
+	struct vmqt_gvm v = { .vm = g->vm, .id = g->id };
+	int n = 0;
+	struct kvm_vcpu *c;
+
+	list_for_each_entry(c, &g->vm->vcpus, list)
+		n++;
+	v.vcpu = vm_vcpu_add(g->vm, n, vmqt_cmd_guest);
+	gvm_cmd_page(&v);
+	return v;
+}
+
+void vmqt_gvm_pte_write(struct vmqt_gvm *g, u64 gva, int level, u64 value)
+{
+	const u64 ad = PTE_ACCESSED_MASK | PTE_DIRTY_MASK;
+	u64 *e = vmqt_pte_of(g->vm, gva, level);
+
+	g->cmd->op = VMQT_OP_PTE_FLIP;
+	g->cmd->flip = (struct vmqt_op_flip){
+		.pte_gva = vmqt_pte_alias(g->vm, gva, level),
+		.pte = value,
+		.n = 1,
+	};
+	TEST_ASSERT(!vmqt_gvm_run(g), "VMQT_OP_PTE_FLIP");
+	/* The CPU may have set A or D since; nothing else may differ. */
+	TEST_ASSERT(!((*e ^ value) & ~ad), "the guest's PTE write: %#lx, not %#lx",
+		    (unsigned long)*e, (unsigned long)value);
 }
 
 struct vmqt_gvm vmqt_gvm_create(void)

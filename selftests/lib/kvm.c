@@ -2,6 +2,7 @@
 /*
  * What the tests read from KVM itself. See vmqt_kvm.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +47,32 @@ struct vmqt_exits vmqt_exits(struct kvm_vcpu *vcpu)
 		.halt_exits = vmqt_vcpu_stat(vcpu, "halt_exits"),
 	};
 	return e;
+}
+
+int vmqt_module_param(const char *path)
+{
+	char buf[16] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	if (buf[0] == 'Y' || buf[0] == 'y')
+		return 1;
+	if (buf[0] == 'N' || buf[0] == 'n')
+		return 0;
+	return atoi(buf);
+}
+
+bool vmqt_tables_shadowed(void)
+{
+	int npt = vmqt_module_param("/sys/module/kvm_amd/parameters/npt");
+
+	if (npt < 0)
+		npt = vmqt_module_param("/sys/module/kvm_intel/parameters/ept");
+	return npt == 0;
 }
 
 u64 vmqt_ram_end(struct kvm_vm *vm)

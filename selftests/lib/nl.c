@@ -459,3 +459,48 @@ int vmqt_nl_stats(struct vmqt_nl *v, u64 stats[VMQ_STAT_NR])
 	return vmqt_nl_xfer(v, vmqt_nl_msg(v, VMQ_CMD_GET_STATS, 0),
 			    vmqt_nl_parse_stats, stats);
 }
+
+static int vmqt_nl_parse_table(struct nl_msg *msg, void *arg)
+{
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[VMQ_A_MAX + 1], *ta[VMQ_A_TABLE_MAX + 1];
+	struct vmqt_nl_tables *l = arg;
+	struct vmqt_nl_table *t;
+
+	TEST_ASSERT(gh->cmd == VMQ_CMD_GET_TABLES, "reply cmd %u", gh->cmd);
+	TEST_ASSERT(!nla_parse(tb, VMQ_A_MAX, genlmsg_attrdata(gh, 0),
+			       genlmsg_attrlen(gh, 0), NULL) &&
+		    tb[VMQ_A_VM_ID] && tb[VMQ_A_TABLE] &&
+		    !nla_parse_nested(ta, VMQ_A_TABLE_MAX, tb[VMQ_A_TABLE],
+				      NULL),
+		    "GET_TABLES reply");
+	TEST_ASSERT(ta[VMQ_A_TABLE_GPA] && ta[VMQ_A_TABLE_LEVEL] &&
+		    ta[VMQ_A_TABLE_VA] && ta[VMQ_A_TABLE_SPAN] &&
+		    ta[VMQ_A_TABLE_USERS] && ta[VMQ_A_TABLE_WRITES],
+		    "GET_TABLES: an attribute is missing");
+	if (l->nr == VMQT_NL_TABLES_MAX)
+		return NL_OK;
+	t = &l->t[l->nr++];
+	t->vm = nla_get_u32(tb[VMQ_A_VM_ID]);
+	t->gpa = nla_get_u64(ta[VMQ_A_TABLE_GPA]);
+	t->level = nla_get_u32(ta[VMQ_A_TABLE_LEVEL]);
+	t->va = nla_get_u64(ta[VMQ_A_TABLE_VA]);
+	t->span = nla_get_u64(ta[VMQ_A_TABLE_SPAN]);
+	t->aliased = !!ta[VMQ_A_TABLE_ALIASED];
+	t->users = nla_get_u32(ta[VMQ_A_TABLE_USERS]);
+	t->writes = nla_get_u32(ta[VMQ_A_TABLE_WRITES]);
+	return NL_OK;
+}
+
+int vmqt_nl_tables(struct vmqt_nl *v, u32 id, struct vmqt_nl_tables *out)
+{
+	struct nl_msg *msg = vmqt_nl_msg(v, VMQ_CMD_GET_TABLES, NLM_F_DUMP);
+
+	memset(out, 0, sizeof(*out));
+	if (id)
+		NLA_PUT_U32(msg, VMQ_A_VM_ID, id);
+	return vmqt_nl_xfer(v, msg, vmqt_nl_parse_table, out);
+nla_put_failure:
+	TEST_FAIL("nla_put");
+	return -EMSGSIZE;
+}

@@ -395,6 +395,15 @@
  *	type = enum vmq_stat + 1, each a u64. The live counts return to their
  *	baseline once the VMs that made them are gone: a leak shows as one
  *	that does not.
+ * VMQ_CMD_GET_TABLES (dump, with a VM)
+ *	One message per guest page table that vmq write-tracks for the VM's
+ *	translation caches (Documentation/vmq/copy.rst): VMQ_A_VM_ID and
+ *	VMQ_A_TABLE, nested enum vmq_table_attr: its guest-physical address,
+ *	level (4: PML4 ... 1: page table), the virtual range it maps (where
+ *	it was first met; VMQ_A_TABLE_ALIASED when met elsewhere too), the
+ *	cached translations that depend on it and its trapped writes. Empty
+ *	where KVM does not shadow the guest's page tables (TDP), since vmq
+ *	tracks nothing there.
  * VMQ_CMD_EVENT (multicast group VMQ_GENL_MCGRP_EVENTS, never requested)
  *	VMQ_A_EVENT (enum vmq_event), VMQ_A_VM_ID, and where it applies
  *	VMQ_A_PEER_ID and VMQ_A_EVENT_ERROR (the negative errno).
@@ -603,6 +612,13 @@ enum vmq_counter {
 	VMQ_CTR_GPT_WALKS,	/* guest page-table walks for its copies */
 	VMQ_CTR_ERR_NOGRANT,	/* -ENOENT: no such grant */
 	VMQ_CTR_ERR_PROT,	/* -EPERM: a page not writable / readable */
+	VMQ_CTR_TC_HITS,	/* translations found in a cache */
+	VMQ_CTR_TC_MISSES,	/* translations walked for a cache */
+	VMQ_CTR_PT_WRITES,	/* its trapped page-table writes */
+	VMQ_CTR_PATCHES,	/* patches its writes produced */
+	VMQ_CTR_PATCHES_APPLIED,	/* patches its caches applied */
+	VMQ_CTR_PATCHES_INVALID,	/* ... that invalidated: stale token */
+	VMQ_CTR_TC_OVERFLOWS,	/* caches dropped whole: a patch was lost */
 	VMQ_CTR_NR
 };
 
@@ -660,6 +676,7 @@ enum vmq_stat {
 	VMQ_STAT_WINDOW_PAGES,		/* 4 KiB pages owned by windows */
 	VMQ_STAT_PAGES_IN_FLIGHT,	/* pages sent, not yet freed or forwarded */
 	VMQ_STAT_LIVE_GRANTS,		/* copy grants */
+	VMQ_STAT_TRACKED_TABLES,	/* guest page tables write-tracked */
 	VMQ_STAT_NR
 };
 
@@ -685,6 +702,7 @@ enum vmq_cmd {
 	VMQ_CMD_RESET_COUNTERS,
 	VMQ_CMD_EVENT,
 	VMQ_CMD_GET_STATS,
+	VMQ_CMD_GET_TABLES,
 	__VMQ_CMD_MAX
 };
 
@@ -708,6 +726,7 @@ enum vmq_attr {
 	VMQ_A_PAD,
 	VMQ_A_VM_PAGES_IN_FLIGHT,	/* u32 */
 	VMQ_A_STATS,		/* nested: enum vmq_stat + 1 -> u64 */
+	VMQ_A_TABLE,		/* nested: enum vmq_table_attr */
 	__VMQ_A_MAX
 };
 
@@ -723,6 +742,21 @@ enum vmq_quota_attr {
 };
 
 #define VMQ_A_QUOTA_MAX (__VMQ_A_QUOTA_MAX - 1)
+
+enum vmq_table_attr {
+	VMQ_A_TABLE_UNSPEC,
+	VMQ_A_TABLE_GPA,	/* u64: guest-physical address */
+	VMQ_A_TABLE_LEVEL,	/* u32: 4 (PML4) ... 1 (page table) */
+	VMQ_A_TABLE_VA,		/* u64: first virtual address it maps */
+	VMQ_A_TABLE_SPAN,	/* u64: bytes of virtual range it maps */
+	VMQ_A_TABLE_ALIASED,	/* flag: also met at another place */
+	VMQ_A_TABLE_USERS,	/* u32: cached translations on it */
+	VMQ_A_TABLE_WRITES,	/* u32: trapped writes to it */
+	VMQ_A_TABLE_PAD,
+	__VMQ_A_TABLE_MAX
+};
+
+#define VMQ_A_TABLE_MAX (__VMQ_A_TABLE_MAX - 1)
 
 enum vmq_event {
 	VMQ_EVENT_UNSPEC,
