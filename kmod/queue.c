@@ -183,7 +183,6 @@ int vmq_queue_reserve(struct vmq_queue *q, u32 len, struct vmq_slot *s)
 		return -EAGAIN;
 	if (s->pad)
 		s->off = 0;
-	s->was_empty = !used;
 	return 0;
 }
 
@@ -199,12 +198,15 @@ void *vmq_slot_payload(struct vmq_queue *q, const struct vmq_slot *s)
 bool vmq_queue_commit(struct vmq_queue *q, const struct vmq_slot *s,
 		      u16 type, u32 sender, u64 tag, u32 len)
 {
+	u32 old_head;
+
 	lockdep_assert_held(&q->lock);
 	if (s->pad)
 		vmq_queue_put_hdr(q, q->size - s->pad, VMQ_MSG_PAD, 0, 0,
 				  s->pad - sizeof(struct vmq_msg_hdr));
 	vmq_queue_put_hdr(q, s->off, type, sender, tag, len);
 
+	old_head = q->head;
 	q->head += s->pad + s->rec;
 	q->msgs++;
 	/*
@@ -214,7 +216,16 @@ bool vmq_queue_commit(struct vmq_queue *q, const struct vmq_slot *s,
 	 */
 	smp_store_release(&q->hdr->prod_head, q->head);
 	smp_store_release(&q->hdr->prod_msgs, q->msgs); /* after prod_head */
-	return s->was_empty &&
+	/*
+	 * Did the record land in a queue the guest had emptied? Asked now,
+	 * not when the space was reserved: the guest may have drained the
+	 * queue and gone to sleep while the payload was being copied. Pairs
+	 * with the full barrier a sleeping consumer puts between its store
+	 * of cons_tail and its last look at prod_head (ring.rst): either it
+	 * sees this record, or we see its tail at our old head.
+	 */
+	smp_mb();
+	return READ_ONCE(q->hdr->cons_tail) == old_head &&
 	       (READ_ONCE(q->hdr->cons_flags) & VMQ_RING_F_NOTIFY);
 }
 

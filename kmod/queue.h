@@ -38,7 +38,6 @@ struct vmq_slot {
 	u32 off;		/* of the record in the data area */
 	u32 pad;		/* bytes of padding record before it */
 	u32 rec;		/* record bytes */
-	bool was_empty;
 };
 
 void vmq_queue_init(struct vmq_queue *q);

@@ -21,6 +21,7 @@
  * once inside STI's shadow; the test says so when it happens.
  */
 #include <pthread.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 
 #include "vmqt.h"
@@ -38,6 +39,9 @@
 #define BACKSTOP_MAX	60
 #define NOTIFY_GSI	24
 #define RX_DATA_BYTES	(4 * 4096)
+#define RACE_RING	(16 * 4096)
+#define RACE_LEN	(7 * 4096)	/* a record at most half the ring */
+#define RACE_WORK	4
 #define MAX_REC		32
 
 /* Commands the receiver guest executes (struct rstate.cmd). */
@@ -500,6 +504,110 @@ static void case_eventfd(void)
 	close(c.efd);
 }
 
+/*
+ * A consumer that drains the queue while vmq is writing a record into it,
+ * then goes to sleep, must still be woken: the record lands in a queue the
+ * consumer had emptied. The host plays the guest's consumer (the ring
+ * contract's sleep protocol: store cons_tail, full barrier, reread
+ * prod_head, sleep on the eventfd); the sender streams records as large
+ * as the ring allows, so that vmq is copying one most of the time. A
+ * wake-up lost is a consumer asleep over a non-empty queue that no signal
+ * comes for: the wait times out (a hang detector, not a time limit on
+ * anything that works).
+ */
+struct race_sender {
+	struct vmqt_gvm *s;
+	struct vmqt_gmem *buf;
+	u32 dest, n, sent;
+};
+
+static void *race_send(void *arg)
+{
+	struct race_sender *rs = arg;
+	u32 sent;
+	s64 r;
+
+	while (rs->sent < rs->n) {
+		r = vmqt_gvm_send_loop(rs->s, rs->buf, rs->dest, rs->sent,
+				       rs->n - rs->sent, RACE_LEN, rs->s->id,
+				       &sent);
+		rs->sent += sent;
+		TEST_ASSERT(!r || r == -EAGAIN, "race sender: %ld", (long)r);
+		if (r)
+			sched_yield();
+	}
+	return NULL;
+}
+
+static void case_race(void)
+{
+	const u32 n = 4000;
+	struct vmqt_gvm r = vmqt_gvm_create(), s = vmqt_gvm_create();
+	struct race_sender rs = { .s = &s, .n = n };
+	struct vmqt_gmem ring, buf;
+	struct vmq_ring_hdr *h;
+	u32 got = 0, sleeps = 0;
+	u64 sum = 0;
+	pthread_t t;
+	int efd, ret;
+
+	vmqt_attach(&r, NULL);
+	vmqt_attach(&s, NULL);
+	vmqt_allow(s.id, r.id);
+	ring = vmqt_rx_setup(&r, RACE_RING);
+	h = ring.hva;
+	buf = vmqt_gmem_alloc(s.vm, RACE_LEN + 8 * 17 + 4096);
+	rs.buf = &buf;
+	rs.dest = r.id;
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	TEST_ASSERT(efd >= 0, "eventfd");
+	set_notify(r.id, efd);
+	__atomic_store_n(&h->cons_flags, VMQ_RING_F_NOTIFY, __ATOMIC_RELEASE);
+
+	TEST_ASSERT(!pthread_create(&t, NULL, race_send, &rs), "sender");
+	while (got < n) {
+		struct pollfd p = { .fd = efd, .events = POLLIN };
+		const struct vmq_msg_hdr *m;
+
+		while ((m = vmqt_host_peek(&ring))) {
+			const u8 *b = (const u8 *)(m + 1);
+			u32 i;
+
+			TEST_ASSERT(m->tag == got, "tag %lu, want %u",
+				    (unsigned long)m->tag, got);
+			/*
+			 * A consumer reads what it receives, here about as
+			 * long as the sender takes to make the next record.
+			 */
+			for (i = 0; i < RACE_WORK * m->len; i++)
+				sum += b[i % m->len];
+			vmqt_host_consume(&ring, m);
+			got++;
+		}
+		if (got == n)
+			break;
+		/* cons_tail is stored: now look again, then sleep. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (vmqt_host_peek(&ring))
+			continue;
+		sleeps++;
+		do {
+			ret = poll(&p, 1, 20000);
+		} while (ret < 0 && errno == EINTR);
+		TEST_ASSERT(ret == 1,
+			    "no signal for 20 s after %u of %u messages, queue %s (a wake-up was lost)",
+			    got, n, vmqt_host_peek(&ring) ? "not empty" : "empty");
+		efd_read(efd);
+	}
+	pthread_join(t, NULL);
+	ksft_print_msg("%u messages (byte sum %lu), the consumer slept %u times\n",
+		       n, (unsigned long)sum, sleeps);
+	set_notify(r.id, -1);
+	close(efd);
+	vmqt_gvm_free(&r);
+	vmqt_gvm_free(&s);
+}
+
 /* --- interrupts ------------------------------------------------------------- */
 
 struct halt_arg {
@@ -648,12 +756,14 @@ static void case_irq_off(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(6);
+	ksft_set_plan(7);
 	vmqt_dev();
 
 	vmqt_run_case("SET_NOTIFY errors: -ESRCH, -EBADF, -EINVAL", case_errors);
 	vmqt_run_case("eventfd: one signal per empty->non-empty, flag and removal",
 		      case_eventfd);
+	vmqt_run_case("a consumer that sleeps while a record is written is woken",
+		      case_race);
 	vmqt_run_case("interrupt wakes a halted receiver; handler reads the message",
 		      case_irq_halt);
 	vmqt_run_case("interrupt reaches a receiver blocked in VMQ_HC_WAIT",

@@ -488,8 +488,11 @@ struct vmq_ring_hdr {
 
 /*
  * cons_flags: the guest asks for the arrival notification (an interrupt
- * the VMM wired up with VMQ_IOC_SET_NOTIFY) whenever a message lands in an
- * empty queue.
+ * the VMM wired up with VMQ_IOC_SET_NOTIFY) whenever a message lands in a
+ * queue it had emptied. A guest that sleeps until then stores cons_tail,
+ * issues a full barrier, and reads prod_head once more before it sleeps;
+ * the host reads cons_tail after a full barrier once the record is
+ * published, so one of the two sees the other.
  */
 #define VMQ_RING_F_NOTIFY	_BITUL(0)
 
