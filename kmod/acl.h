@@ -10,6 +10,7 @@ int vmq_acl_allow(u32 sender, u32 receiver);
 int vmq_acl_revoke(u32 sender, u32 receiver);
 void vmq_acl_purge(u32 id);
 int vmq_acl_visit_receivers(u32 sender, int (*fn)(void *, u32), void *arg);
+int vmq_acl_init(void);
 void vmq_acl_exit(void);
 
 #endif /* _VMQ_ACL_H */

@@ -68,9 +68,12 @@ static int __init vmq_init(void)
 	vmq_wq = alloc_workqueue("vmq", WQ_UNBOUND, 0);
 	if (!vmq_wq)
 		return -ENOMEM;
-	ret = vmq_window_init();
+	ret = vmq_acl_init();
 	if (ret)
 		goto err_destroy_wq;
+	ret = vmq_window_init();
+	if (ret)
+		goto err_acl_exit;
 	ret = vmq_netlink_init();
 	if (ret)
 		goto err_window_exit;
@@ -89,6 +92,8 @@ err_netlink_exit:
 	vmq_netlink_exit();
 err_window_exit:
 	vmq_window_exit();
+err_acl_exit:
+	vmq_acl_exit();
 err_destroy_wq:
 	destroy_workqueue(vmq_wq);
 	return ret;

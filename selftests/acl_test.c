@@ -20,6 +20,7 @@
 #include <sys/eventfd.h>
 
 #include "vmqt.h"
+#include "vmqt_nl.h"
 
 #define UNKNOWN_ID	0xfffffff0U
 
@@ -62,8 +63,8 @@ static void fx_free(struct fx *f)
 }
 
 /* @from sends 100 bytes to @to: returns RAX, checks what arrived. */
-static s64 send(struct vmqt_gvm *from, struct vmqt_gmem *buf, struct vmqt_gvm *to,
-		struct vmqt_gmem *rx, u64 tag)
+static s64 try_send(struct vmqt_gvm *from, struct vmqt_gmem *buf,
+		    struct vmqt_gvm *to, struct vmqt_gmem *rx, u64 tag)
 {
 	struct vmq_vm_info before = vmqt_info_of(from->id);
 	u32 pending = vmqt_host_pending(rx);
@@ -102,9 +103,9 @@ static void test_default_deny(void)
 
 	fx_init(&f);
 	TEST_ASSERT(live_pairs() == p0, "attaching made pairs");
-	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 1);
+	r = try_send(&f.a, &f.bufa, &f.b, &f.rxb, 1);
 	TEST_ASSERT(r == -EACCES, "A -> B before ALLOW: %ld", (long)r);
-	r = send(&f.b, &f.bufb, &f.a, &f.rxa, 2);
+	r = try_send(&f.b, &f.bufb, &f.a, &f.rxa, 2);
 	TEST_ASSERT(r == -EACCES, "B -> A before ALLOW: %ld", (long)r);
 	fx_free(&f);
 }
@@ -118,19 +119,19 @@ static void test_allow_revoke(void)
 	fx_init(&f);
 	vmqt_allow(f.a.id, f.b.id);
 	TEST_ASSERT(live_pairs() == p0 + 1, "live_pairs after ALLOW");
-	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 3);
+	r = try_send(&f.a, &f.bufa, &f.b, &f.rxb, 3);
 	TEST_ASSERT(!r, "A -> B allowed: %ld", (long)r);
-	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 4);
+	r = try_send(&f.a, &f.bufa, &f.b, &f.rxb, 4);
 	TEST_ASSERT(!r, "A -> B allowed, again: %ld", (long)r);
 
 	vmqt_revoke(f.a.id, f.b.id);
 	TEST_ASSERT(live_pairs() == p0, "live_pairs after REVOKE");
-	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 5);
+	r = try_send(&f.a, &f.bufa, &f.b, &f.rxb, 5);
 	TEST_ASSERT(r == -EACCES, "A -> B revoked: %ld", (long)r);
 
 	/* Allowing again works again. */
 	vmqt_allow(f.a.id, f.b.id);
-	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 6);
+	r = try_send(&f.a, &f.bufa, &f.b, &f.rxb, 6);
 	TEST_ASSERT(!r, "A -> B allowed again: %ld", (long)r);
 	fx_free(&f);
 	TEST_ASSERT(live_pairs() == p0, "pairs left after the VMs went away");
@@ -143,23 +144,23 @@ static void test_one_direction(void)
 
 	fx_init(&f);
 	vmqt_allow(f.a.id, f.b.id);
-	r = send(&f.b, &f.bufb, &f.a, &f.rxa, 7);
+	r = try_send(&f.b, &f.bufb, &f.a, &f.rxa, 7);
 	TEST_ASSERT(r == -EACCES, "B -> A with only A -> B allowed: %ld",
 		    (long)r);
-	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 8);
+	r = try_send(&f.a, &f.bufa, &f.b, &f.rxb, 8);
 	TEST_ASSERT(!r, "A -> B: %ld", (long)r);
 	/* Self-sends need their own pair too. */
-	r = send(&f.a, &f.bufa, &f.a, &f.rxa, 9);
+	r = try_send(&f.a, &f.bufa, &f.a, &f.rxa, 9);
 	TEST_ASSERT(r == -EACCES, "A -> A: %ld", (long)r);
 
 	vmqt_allow(f.b.id, f.a.id);
-	r = send(&f.b, &f.bufb, &f.a, &f.rxa, 10);
+	r = try_send(&f.b, &f.bufb, &f.a, &f.rxa, 10);
 	TEST_ASSERT(!r, "B -> A allowed: %ld", (long)r);
 	/* Revoking one direction leaves the other. */
 	vmqt_revoke(f.a.id, f.b.id);
-	r = send(&f.a, &f.bufa, &f.b, &f.rxb, 11);
+	r = try_send(&f.a, &f.bufa, &f.b, &f.rxb, 11);
 	TEST_ASSERT(r == -EACCES, "A -> B revoked: %ld", (long)r);
-	r = send(&f.b, &f.bufb, &f.a, &f.rxa, 12);
+	r = try_send(&f.b, &f.bufb, &f.a, &f.rxa, 12);
 	TEST_ASSERT(!r, "B -> A still allowed: %ld", (long)r);
 	fx_free(&f);
 }
@@ -217,10 +218,13 @@ static void test_vm_gone(void)
 	vmqt_allow(aid, cid);
 	vmqt_allow(cid, aid);
 	vmqt_allow(f.b.id, cid);
-	TEST_ASSERT(live_pairs() == p0 + 5, "five pairs expected");
+	vmqt_allow(aid, aid);	/* on both of A's lists */
+	TEST_ASSERT(live_pairs() == p0 + 6, "six pairs expected");
+	TEST_ASSERT(vmqt_nl_get_ok(vmqt_ctl_nl(), aid).nr_peers == 3,
+		    "A's peers: %d", vmqt_nl_get_ok(vmqt_ctl_nl(), aid).nr_peers);
 
 	vmqt_gvm_free(&f.a);
-	TEST_ASSERT(live_pairs() == p0 + 1, "A's four pairs not removed: %lu",
+	TEST_ASSERT(live_pairs() == p0 + 1, "A's five pairs not removed: %lu",
 		    (unsigned long)(live_pairs() - p0));
 	e = __vmqt_pair(VMQ_CMD_REVOKE, f.b.id, aid);
 	TEST_ASSERT(e == -ESRCH, "REVOKE naming the freed VM: %d", e);

@@ -39,6 +39,12 @@
  *	bytes_copied_per_transfer from vmq's bytes_copied statistic (zero:
  *	nothing is copied, whatever the page size).
  *
+ *   send_scale
+ *	copy_send of 64-byte messages between two VMs, first with nothing
+ *	else attached, then with 256 VMs attached and 65,536 pairs allowed
+ *	among them (every ordered pair, self-pairs included): messages/s of
+ *	both and their ratio (1.0: a send's permission check does not grow
+ *	with the host).
  *   translation_cache
  *	The gva_copy_64k stream, warmed up: hit_rate of the translation
  *	caches of both sides (hits over hits and misses) and
@@ -591,6 +597,71 @@ static void bench_copy_send(void)
 	copy_send("copy_send_64k", 65536, 400 * scale);
 }
 
+/* --- send_scale -------------------------------------------------------------- */
+
+#define SCALE_VMS	256
+#define SCALE_PAIRS	65536
+
+/* Messages per second of SMALL_MSG bytes from @s to @r, host draining. */
+static double send_rate(struct bvm *s, struct bvm *r, u64 n)
+{
+	struct drainer d;
+	double t;
+
+	s->p->len = SMALL_MSG;
+	s->p->n = n;
+	s->p->retries = 0;
+	drain_start(&d, &r->rx, n);
+	t = now_s();
+	bvm_op(s, B_SEND);
+	drain_join(&d);
+	t = now_s() - t;
+	TEST_ASSERT(!s->p->errors && d.got == n, "send_scale: %lu of %lu sent",
+		    (unsigned long)d.got, (unsigned long)n);
+	return n / t;
+}
+
+/*
+ * The same stream between two VMs with nothing else attached, and with
+ * SCALE_VMS VMs attached and SCALE_PAIRS pairs allowed among them: a
+ * send's permission lookup must not grow with either.
+ */
+static void bench_send_scale(void)
+{
+	const u64 n = 2000 * scale;
+	struct kvm_vm *more[SCALE_VMS - 2];
+	u32 ids[SCALE_VMS], pairs = 0;
+	double small, big;
+	struct bvm s, r;
+	int i, j;
+
+	pair_create(&s, &r);
+	send_rate(&s, &r, n / 8);	/* warm up */
+	small = send_rate(&s, &r, n);
+
+	ids[0] = s.id;
+	ids[1] = r.id;
+	for (i = 0; i < SCALE_VMS - 2; i++) {
+		more[i] = vm_create_barebones();
+		TEST_ASSERT(!__vmqt_attach(more[i], NULL, &ids[i + 2]),
+			    "attach VM %d", i + 2);
+	}
+	/* Every ordered pair, each VM to itself included: 256 x 256. */
+	for (i = 0; i < SCALE_VMS && pairs < SCALE_PAIRS; i++)
+		for (j = 0; j < SCALE_VMS && pairs < SCALE_PAIRS; j++, pairs++)
+			vmqt_allow(ids[i], ids[j]);
+	send_rate(&s, &r, n / 8);
+	big = send_rate(&s, &r, n);
+
+	report("send_scale", "messages_per_second_2_vms", small, "msg/s");
+	report("send_scale", "messages_per_second_256_vms", big, "msg/s");
+	report("send_scale", "ratio", big / small, "ratio");
+	for (i = 0; i < SCALE_VMS - 2; i++)
+		kvm_vm_free(more[i]);
+	bvm_free(&s);
+	bvm_free(&r);
+}
+
 /* --- immediate and lazy sends ----------------------------------------------- */
 
 static void tx_send(const char *bench, u64 op, u64 batch, u64 n)
@@ -966,6 +1037,7 @@ static const struct {
 	{ "round_trip", bench_round_trip },
 	{ "page_transfer", bench_page_transfer },
 	{ "gva_copy", bench_gva_copy },
+	{ "send_scale", bench_send_scale },
 	{ "translation_cache", bench_translation_cache, true },
 	{ "tracked_pte_write", bench_pte_write, true },	/* and untracked_ */
 };
