@@ -281,7 +281,11 @@ struct vmq_tcache *vmq_tcache_new(struct vmq_vm *vm)
 		return NULL;
 	}
 	tc->x = x;
-	xa_init(&tc->chans);
+	/*
+	 * Producers insert channels in process context; the cache is freed
+	 * from an RCU callback, in softirq context: the lock must be _bh.
+	 */
+	xa_init_flags(&tc->chans, XA_FLAGS_LOCK_BH);
 	tc->generation = atomic_read(&x->generation);
 	spin_lock(&x->cons_lock);
 	list_add_tail_rcu(&tc->node, &x->consumers);
@@ -530,7 +534,8 @@ static bool vmq_patch_push(struct vmq_tcache *tc, unsigned int producer,
 
 	if (!ch) {
 		ch = kzalloc(sizeof(*ch), GFP_ATOMIC | __GFP_NOWARN);
-		if (!ch || xa_insert(&tc->chans, producer, ch, GFP_ATOMIC)) {
+		if (!ch ||
+		    xa_insert_bh(&tc->chans, producer, ch, GFP_ATOMIC)) {
 			kfree(ch);
 			goto lost;
 		}
