@@ -43,11 +43,13 @@ struct vmq_grant {
 	u32 sender;
 	u32 flags;		/* VMQ_GRANT_* */
 	/*
-	 * Its translations, created by the first copy into it. Copies from
-	 * several vCPUs of the sender may run at once: @lock keeps the cache
-	 * single-consumer.
+	 * Its translations, created by the first copy into it. A copy holds
+	 * @lock from its first byte to its last: that keeps the cache
+	 * single-consumer when several vCPUs of the sender copy at once, and
+	 * lets a revoke wait for the copy it interrupts.
 	 */
 	struct mutex lock;
+	bool revoked;		/* copies stop at their next page */
 	struct vmq_tcache *tc;
 	bool cached;		/* KVM shadows the VM's tables: @tc may be */
 	struct rcu_head rcu;
@@ -122,14 +124,32 @@ static void vmq_grant_drop(struct vmq_vm *vm, struct vmq_grant *g)
 long vmq_grant_revoke(struct vmq_vm *vm, u64 id)
 {
 	struct vmq_grant *g;
+	int ret;
 
 	if (!id || id > INT_MAX)
 		return -ENOENT;
-	g = xa_erase(&vm->grants, id);
+	/*
+	 * Marked before it leaves the table: whoever finds it gone knows
+	 * that a copy running into it stops before its next page.
+	 */
+	xa_lock(&vm->grants);
+	g = xa_load(&vm->grants, id);
+	if (g) {
+		WRITE_ONCE(g->revoked, true);
+		__xa_erase(&vm->grants, id);
+	}
+	xa_unlock(&vm->grants);
 	if (!g)
 		return -ENOENT;
+	/*
+	 * Once we hold its lock no copy writes into the grant any more, and
+	 * the guest may reuse the pages (and the page tables) behind it.
+	 */
+	ret = mutex_lock_killable(&g->lock);
+	if (!ret)
+		mutex_unlock(&g->lock);
 	vmq_grant_drop(vm, g);
-	return 0;
+	return ret;	/* -EINTR: the VMM is being killed */
 }
 
 /* The VM is gone (or vmq is): no hypercall of its can run any more. */
@@ -310,6 +330,12 @@ long vmq_copy(struct kvm_vcpu *vcpu, struct vmq_vcpu *vcv, struct vmq_vm *src,
 	while (done < len) {
 		gpa_t sg, dg;
 		u32 n;
+
+		/* Revoked meanwhile (VMQ_HC_GRANT_REVOKE waits for us). */
+		if (READ_ONCE(g->revoked)) {
+			ret = -ENOENT;
+			break;
+		}
 
 		ret = vmq_copy_translate(&s, src_gva + done, src, &sg);
 		if (!ret)

@@ -18,6 +18,8 @@
  *  - a grant that asks for it yields a VMQ_MSG_COPY record from the copier;
  *  - grants die with their VM (VMQ_STAT_LIVE_GRANTS back at its baseline).
  */
+#include <pthread.h>
+
 #include "vmqt.h"
 #include "vmqt_nl.h"
 
@@ -130,6 +132,17 @@ static void zero(struct vmqt_gvm *g, u64 gva, u64 len)
 
 	for (i = 0; i < len; i++)
 		*at(g, gva + i) = 0;
+}
+
+static bool all_bytes_are(const void *p, u8 v, size_t n)
+{
+	const u8 *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i] != v)
+			return false;
+	return true;
 }
 
 static void expect_zero(struct vmqt_gvm *g, u64 gva, u64 len, const char *what)
@@ -442,6 +455,104 @@ static void test_remap(void)
 	fx_free(&f);
 }
 
+#define UFFD_SLOT	11
+#define UFFD_GPA	0xc0000000ULL
+#define UFFD_GVA	0xc0000000ULL
+
+struct hc_thread {
+	struct vmqt_gvm *g;
+	u64 nr, a0, a1, a2, a3;
+	s64 ret, rbx;
+	bool done;
+	pid_t tid;
+};
+
+static void *hc_thread_fn(void *arg)
+{
+	struct hc_thread *h = arg;
+
+	__atomic_store_n(&h->tid, gettid(), __ATOMIC_RELEASE);
+	h->ret = vmqt_gvm_hc(h->g, h->nr, h->a0, h->a1, h->a2, h->a3);
+	h->rbx = h->g->cmd->hc.rbx;
+	__atomic_store_n(&h->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * The revoking vCPU's thread sleeps in vmq's revoke (wchan names the
+ * caller of the mutex it waits for), uninterruptibly but killable, as the
+ * revoke does once the grant is marked revoked.
+ */
+static bool revoke_waits(void *arg)
+{
+	struct hc_thread *h = arg;
+	pid_t tid = __atomic_load_n(&h->tid, __ATOMIC_ACQUIRE);
+
+	return tid && !__atomic_load_n(&h->done, __ATOMIC_ACQUIRE) &&
+	       vmqt_task_state(getpid(), tid) == 'D' &&
+	       vmqt_task_waits_in(getpid(), tid, "vmq_grant_revoke");
+}
+
+/*
+ * A revoke during a copy: the copy holds on the sender's second source
+ * page, which the sender's VMM keeps missing (userfaultfd); the revoke
+ * waits for it; once the page comes, the copy finishes that page and
+ * stops before the third (-ENOENT), and only then does the revoke return.
+ */
+static void test_revoke_during_copy(void)
+{
+	struct hc_thread c = { 0 }, r = { 0 };
+	struct vmqt_gmem plain, dst;
+	pthread_t tc, tr;
+	struct vmqt_uffd u;
+	struct fx f;
+	s64 g;
+
+	vmqt_require_uffd();
+	fx_init(&f);
+	plain = vmqt_gmem_alloc(f.a.vm, 2 * PAGE);
+	dst = vmqt_gmem_alloc(f.b.vm, 3 * PAGE);
+	u = vmqt_uffd_slot(f.a.vm, UFFD_SLOT, UFFD_GPA, PAGE);
+	/* Source: a plain page, the missing one, a plain page. */
+	virt_pg_map(f.a.vm, UFFD_GVA, plain.gpa);
+	virt_pg_map(f.a.vm, UFFD_GVA + PAGE, UFFD_GPA);
+	virt_pg_map(f.a.vm, UFFD_GVA + 2 * PAGE, plain.gpa + PAGE);
+	memset(plain.hva, 0x5a, 2 * PAGE);
+	g = grant(&f.b, dst.gva, 3 * PAGE, 0, f.a.id);
+	TEST_ASSERT(g > 0, "grant: %ld", (long)g);
+
+	c = (struct hc_thread){ .g = &f.a, .nr = VMQ_HC_COPY,
+				.a0 = (u64)f.b.id << 32 | (u32)g,
+				.a2 = UFFD_GVA, .a3 = 3 * PAGE };
+	TEST_ASSERT(!pthread_create(&tc, NULL, hc_thread_fn, &c), "copier");
+	vmqt_uffd_wait_fault(&u);
+	r = (struct hc_thread){ .g = &f.b, .nr = VMQ_HC_GRANT_REVOKE, .a0 = g };
+	TEST_ASSERT(!pthread_create(&tr, NULL, hc_thread_fn, &r), "revoker");
+	TEST_ASSERT(vmqt_settle(revoke_waits, &r),
+		    "the revoking vCPU does not wait for the copy");
+	TEST_ASSERT(!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE),
+		    "the revoke returned (%ld) while a copy into the grant ran",
+		    (long)r.ret);
+	TEST_ASSERT(!__atomic_load_n(&c.done, __ATOMIC_ACQUIRE),
+		    "the copy ended while its page was missing");
+
+	vmqt_uffd_resolve(&u);
+	pthread_join(tc, NULL);
+	pthread_join(tr, NULL);
+	TEST_ASSERT(r.ret == 0, "revoke: %ld", (long)r.ret);
+	TEST_ASSERT(c.ret == (s64)(2 * PAGE) && c.rbx == -ENOENT,
+		    "the copy: %ld bytes, RBX %ld; want two pages and -ENOENT",
+		    (long)c.ret, (long)c.rbx);
+	TEST_ASSERT(all_bytes_are(dst.hva, 0x5a, PAGE) &&
+		    all_bytes_are((u8 *)dst.hva + PAGE, 0, PAGE),
+		    "the two pages before the revoke");
+	TEST_ASSERT(all_bytes_are((u8 *)dst.hva + 2 * PAGE, 0, PAGE),
+		    "a byte written after the revoke");
+	TEST_ASSERT(copy(&f.a, f.b.id, g, 0, plain.gva, 10, 0, &c.rbx) == -ENOENT,
+		    "a copy into the revoked grant");
+	fx_free(&f);
+}
+
 /* VMQ_GRANT_RECORD: one VMQ_MSG_COPY record per copy, stamped by the host. */
 static void test_record(void)
 {
@@ -498,6 +609,7 @@ static const struct vmqt_case cases[] = {
 	{ "1 GiB and 2 MiB guest pages", test_large_pages },
 	{ "errors, and the exact count of partial copies", test_errors },
 	{ "a remapped page is used by the next copy", test_remap },
+	{ "a revoke waits for the copy it interrupts", test_revoke_during_copy },
 	{ "a grant's VMQ_MSG_COPY records", test_record },
 	{ "grants die with their VM", test_teardown },
 };

@@ -102,4 +102,10 @@ bool vmqt_settle(bool (*done)(void *arg), void *arg);
  */
 char vmqt_task_state(pid_t pid, pid_t tid);
 
+/*
+ * Whether thread @tid of process @pid sleeps in a kernel function whose
+ * name contains @fn (/proc's wchan).
+ */
+bool vmqt_task_waits_in(pid_t pid, pid_t tid, const char *fn);
+
 #endif /* SELFTEST_VMQT_CASE_H */

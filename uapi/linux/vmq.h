@@ -206,8 +206,11 @@
  *	-ENOMEM.
  *
  * VMQ_HC_GRANT_REVOKE (grant)
- *	Withdraws one of the caller's grants: once it returns, no copy into it
- *	starts (one already running may finish). Errors: -ENOENT.
+ *	Withdraws one of the caller's grants. Once it returns, no copy writes
+ *	into the grant any more: a copy running when it was called stops
+ *	before its next guest page (that copy's RBX is -ENOENT), and the call
+ *	waits for it; the guest may then reuse the pages and the page tables
+ *	behind the range. Errors: -ENOENT.
  *
  * VMQ_HC_COPY (dest << 32 | grant, offset, src_gva, len | flags << 32)
  *	Copies @len bytes (at most VMQ_COPY_MAX) from the caller's
