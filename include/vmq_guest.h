@@ -274,6 +274,25 @@ vmqg_tx_post(struct vmqg_tx *tx, __u32 dest, __u64 gpa, __u32 len, __u64 tag)
 }
 
 /*
+ * Send one message through the transmit ring, then block until a message
+ * is in the receive queue (VMQ_HC_WAIT): the wait's own exit delivers the
+ * message, so a request and its answer between two guests cost two VM
+ * exits in all, where VMQ_HC_SEND then VMQ_HC_WAIT costs four. Returns as
+ * vmqg_wait(), or -EAGAIN when the transmit ring is full (nothing sent, no
+ * wait); *@d gets the descriptor, whose status says how the send went.
+ */
+static inline __s64 vmqg_tx_send_wait(struct vmqg_tx *tx, __u32 dest,
+				      __u64 gpa, __u32 len, __u64 tag,
+				      __u64 timeout_ns,
+				      struct vmq_tx_desc **d)
+{
+	*d = vmqg_tx_post(tx, dest, gpa, len, tag);
+	if (!*d)
+		return -EAGAIN;
+	return vmqg_wait(timeout_ns);
+}
+
+/*
  * Lazy page send of the held window slot at @gpa: the page is still the
  * guest's until the descriptor completes; leave it alone until then.
  */

@@ -140,6 +140,13 @@ static long vmq_hc_per_vcpu(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 	case VMQ_HC_TX_FLUSH:
 		return vmq_tx_flush(vcv);
 	case VMQ_HC_WAIT:
+		/*
+		 * What the vCPU published before it waits goes first: an
+		 * answer in the transmit ring and a wait for the next
+		 * question cost one exit (the exit's probe has usually
+		 * drained the ring already; this is the guarantee).
+		 */
+		vmq_hc_flush_tx(vcpu, vm);
 		ret = vmq_wait(vcv, a->a0);
 		*halt = !ret && a->a0;
 		return ret;

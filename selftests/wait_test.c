@@ -241,6 +241,50 @@ static void test_wake_by_lazy_send(void)
 	expect_woken(&w, &wa, live0, 99, "the lazy message");
 }
 
+/*
+ * vmqg_tx_send_wait(): a message posted in the transmit ring and then
+ * VMQ_HC_WAIT: the receiver has it while the sender is still halted in
+ * its wait (the wait's exit delivered it, no later exit did), and a
+ * message for the sender ends that wait.
+ */
+static void test_send_then_wait(void)
+{
+	struct vmqt_op_send_wait *sw;
+	struct waiter wa;
+	u64 live0, waits0;
+	s64 r;
+	struct wt w;
+
+	wt_setup(&w);
+	vmqt_rx_setup(&w.s, 4096);
+	vmqt_tx_setup(&w.s, 1);
+	vmqt_allow(w.r.id, w.s.id);
+	live0 = vmqt_stats().live_waits;
+	waits0 = vmqt_ctr(w.s.id, VMQ_CTR_WAITS);
+
+	memset(&wa, 0, sizeof(wa));
+	wa.g = &w.s;
+	w.s.cmd->op = VMQT_OP_SEND_WAIT;
+	sw = &w.s.cmd->send_wait;
+	*sw = (struct vmqt_op_send_wait){
+		.dest = w.r.id, .gpa = w.buf.gpa, .len = MSG_LEN, .tag = 55,
+		.timeout_ns = VMQ_WAIT_MAX_NS,
+	};
+	TEST_ASSERT(!pthread_create(&wa.thread, NULL, waiter_fn, &wa),
+		    "pthread_create");
+	wait_blocked(&wa, live0, waits0);
+	/* Delivered by the wait's own exit, before the halt. */
+	expect_msg(&w, 55);
+	expect_empty(&w);
+
+	r = vmqt_gvm_send(&w.r, w.s.id, w.rx.gpa, 8, 56);
+	TEST_ASSERT(!r, "answer: %ld", (long)r);
+	waiter_join(&wa);
+	TEST_ASSERT(wa.ret == 0 && sw->status == 0,
+		    "the wait: %ld, the descriptor: %ld", (long)wa.ret,
+		    (long)sw->status);
+}
+
 static void test_timeout(void)
 {
 	const u64 timeout = 300 * 1000 * 1000ULL;
@@ -474,11 +518,13 @@ static void test_kill_vmm(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(8);
+	ksft_set_plan(9);
 	vmqt_run_case("wait: a message from another VM ends the wait",
 		      test_wake_by_message);
 	vmqt_run_case("wait: a lazy send from another VM's exit ends the wait",
 		      test_wake_by_lazy_send);
+	vmqt_run_case("wait: what the vCPU posted goes out before it halts",
+		      test_send_then_wait);
 	vmqt_run_case("wait: times out, no sooner than asked, queue empty",
 		      test_timeout);
 	vmqt_run_case("wait: pending count at once; -EINVAL; -ENOTCONN",

@@ -38,6 +38,7 @@ enum vmqt_op {
 	VMQT_OP_STORE,		/* store: one 64-bit store-release */
 	VMQT_OP_PTE_FLIP,	/* flip: rewrite one PTE in a loop */
 	VMQT_OP_COPY_LOOP,	/* copy_loop: VMQ_HC_COPY in a loop, logged */
+	VMQT_OP_SEND_WAIT,	/* send_wait: vmqg_tx_send_wait() */
 };
 
 /* VMQT_OP_HC: RAX = hypercall(nr, a0, a1, a2, a3); RBX comes back too. */
@@ -149,6 +150,16 @@ struct vmqt_op_copy_loop {
 
 #define VMQT_COPY_LOOP_FAILED	(1ULL << 63)
 
+/*
+ * VMQT_OP_SEND_WAIT: one message through the transmit ring, then
+ * VMQ_HC_WAIT (vmqg_tx_send_wait()); the result is the wait's, @status
+ * the descriptor's once the wait returned.
+ */
+struct vmqt_op_send_wait {
+	u64 dest, gpa, len, tag, timeout_ns;
+	s64 status;	/* out */
+};
+
 struct vmqt_cmd {
 	u64 op;			/* enum vmqt_op */
 	union {
@@ -164,6 +175,7 @@ struct vmqt_cmd {
 		struct vmqt_op_store store;
 		struct vmqt_op_flip flip;
 		struct vmqt_op_copy_loop copy_loop;
+		struct vmqt_op_send_wait send_wait;
 	};
 	/* The guest's views, set by vmqt_rx_setup() and vmqt_tx_setup(). */
 	u64 rx_gva;		/* receive ring */

@@ -123,6 +123,28 @@ static s64 op_copy_loop(struct vmqt_cmd *c)
 	return failed;
 }
 
+static s64 op_send_wait(struct vmqt_cmd *c)
+{
+	struct vmqt_op_send_wait *w = &c->send_wait;
+	struct vmq_tx_hdr *h = (void *)c->tx_gva;
+	struct vmqg_tx tx = {
+		.hdr = h,
+		.desc = (void *)((u8 *)h + VMQ_RING_HDR_SIZE),
+		.nr = h->nr_desc,
+		.prod = c->tx_prod,
+	};
+	struct vmq_tx_desc *d;
+	s64 r;
+
+	r = vmqg_tx_send_wait(&tx, w->dest, w->gpa, w->len, w->tag,
+			      w->timeout_ns, &d);
+	if (d) {
+		c->tx_prod++;
+		w->status = vmqg_tx_status(d);
+	}
+	return r;
+}
+
 static s64 op_info(struct vmqt_cmd *c)
 {
 	struct vmqg_hc_regs hr = { VMQ_HC_INFO, 0, 0, 0, 0 };
@@ -273,6 +295,8 @@ static s64 cmd_exec(struct vmqt_cmd *c)
 		return op_pte_flip(c);
 	case VMQT_OP_COPY_LOOP:
 		return op_copy_loop(c);
+	case VMQT_OP_SEND_WAIT:
+		return op_send_wait(c);
 	default:
 		return -1;
 	}

@@ -113,8 +113,11 @@
  *	vCPU), until a message arrives in its queue, an interrupt is
  *	deliverable to it, or @timeout_ns nanoseconds pass; it then returns 0
  *	and the guest looks at its queue. @timeout_ns is at most
- *	VMQ_WAIT_MAX_NS. Errors: -ENOTCONN (no receive queue), -EINVAL
- *	(timeout too long), -EOPNOTSUPP (the VM has no in-kernel local APIC).
+ *	VMQ_WAIT_MAX_NS. Lazy sends the vCPU published before go first, as
+ *	for VMQ_HC_SEND: answering through the transmit ring and then waiting
+ *	for the next message costs one exit (vmqg_tx_send_wait()). Errors:
+ *	-ENOTCONN (no receive queue), -EINVAL (timeout too long), -EOPNOTSUPP
+ *	(the VM has no in-kernel local APIC).
  *
  * VMQ_HC_LOOKUP (gpa, len)
  *	A guest resolves the peer name at guest-physical @gpa, @len bytes (no
