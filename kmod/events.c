@@ -14,6 +14,7 @@
 #include <net/genetlink.h>
 
 #include "events.h"
+#include "trace.h"
 
 static struct genl_family *vmq_events_family;
 
@@ -36,6 +37,10 @@ void vmq_event(enum vmq_event ev, u32 vm, u32 peer, int err)
 	struct genl_family *family = READ_ONCE(vmq_events_family);
 	struct sk_buff *msg;
 	void *hdr;
+
+	if (ev == VMQ_EVENT_DENIED || ev == VMQ_EVENT_DROP ||
+	    ev == VMQ_EVENT_QUOTA)
+		trace_vmq_drop(ev, vm, peer, err);
 
 	if (!family || !genl_has_listeners(family, &init_net, VMQ_EVENTS_MCGRP))
 		return;

@@ -18,6 +18,7 @@
 #include "guest_mem.h"
 #include "queue.h"
 #include "send.h"
+#include "trace.h"
 #include "vm.h"
 #include "wait.h"
 
@@ -43,13 +44,8 @@ struct vmq_vm *vmq_dest_get(struct vmq_vm *src, u64 dest_id)
 	return dest;
 }
 
-/*
- * Send one message from @src, whose memory is the current mm and whose
- * kvm->srcu the caller holds. Returns 0 or a documented negative error;
- * -VMQ_ENOTRESIDENT only when !@can_sleep and the payload must be faulted in.
- */
-long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
-	      const struct vmq_send_args *a, bool can_sleep)
+static long __vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
+		       const struct vmq_send_args *a, bool can_sleep)
 {
 	struct vmq_vm *dest;
 	bool notify = false;
@@ -90,9 +86,27 @@ long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
 	vmq_count(src, VMQ_CTR_TX_BYTES, a->len);
 	vmq_count(dest, VMQ_CTR_RX_MSGS, 1);
 	vmq_count(dest, VMQ_CTR_RX_BYTES, a->len);
+	trace_vmq_deliver(dest->id, src->id, VMQ_MSG_DATA, a->len, a->tag,
+			  notify);
 	vmq_arrival(dest, notify);
 out_put:
 	vmq_vm_put(dest);
+	return ret;
+}
+
+/*
+ * Send one message from @src, whose memory is the current mm and whose
+ * kvm->srcu the caller holds. Returns 0 or a documented negative error;
+ * -VMQ_ENOTRESIDENT only when !@can_sleep and the payload must be faulted in.
+ */
+long vmq_send(struct vmq_vm *src, struct kvm *src_kvm,
+	      const struct vmq_send_args *a, bool can_sleep)
+{
+	long ret = __vmq_send(src, src_kvm, a, can_sleep);
+
+	/* One event per send: not for a try that will be made again. */
+	if (ret != -VMQ_ENOTRESIDENT)
+		trace_vmq_send(src->id, a->dest, a->len, a->tag, ret);
 	return ret;
 }
 
@@ -109,8 +123,10 @@ int vmq_post(struct vmq_vm *dest, u16 type, u32 sender, u64 tag,
 
 	ret = vmq_queue_write(&dest->rxq, type, sender, tag, payload, len,
 			      &notify);
-	if (!ret)
+	if (!ret) {
+		trace_vmq_deliver(dest->id, sender, type, len, tag, notify);
 		vmq_arrival(dest, notify);
+	}
 	return ret;
 }
 
@@ -158,6 +174,8 @@ int vmq_introduce(struct vmq_vm *a, struct vmq_vm *b)
 	if (ret)
 		return ret;
 
+	trace_vmq_deliver(a->id, 0, VMQ_MSG_IDENTITY, sizeof(idb), 0, na);
+	trace_vmq_deliver(b->id, 0, VMQ_MSG_IDENTITY, sizeof(ida), 0, nb);
 	vmq_arrival(a, na);
 	vmq_arrival(b, nb);
 	return 0;

@@ -24,6 +24,7 @@
 #include <linux/wait_bit.h>
 
 #include "send.h"
+#include "trace.h"
 #include "tx.h"
 #include "vm.h"
 #include "wait.h"
@@ -106,6 +107,9 @@ static long vmq_tx_drain(struct vmq_vcpu *vcv, struct kvm *kvm, bool can_sleep,
 		if (can_sleep)
 			cond_resched();
 	}
+	if (done)
+		trace_vmq_lazy_drain(vm->id, vcv->vcpu->vcpu_idx, done,
+				     !can_sleep);
 	return done;
 }
 

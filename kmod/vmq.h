@@ -12,7 +12,7 @@
  *   receive        wait.c
  *   VM core        vm.c
  *   leaves         queue.c, guest_pt.c, guest_mem.c, acl.c, events.c,
- *                  kvm_hooks.c
+ *                  kvm_hooks.c, trace.c
  *   KVM internals  compat.h
  *
  * KVM calls into vmq only through kvm_hooks.c, which hands each event up

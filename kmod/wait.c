@@ -16,6 +16,7 @@
 
 #include "compat.h"
 #include "queue.h"
+#include "trace.h"
 #include "vm.h"
 #include "wait.h"
 
@@ -81,6 +82,7 @@ void vmq_wake_waiters(struct vmq_vm *vm, struct vmq_vcpu *only)
 		atomic64_dec(&vmq_stats[VMQ_STAT_LIVE_WAITS]);
 		if (vcv != only)
 			hrtimer_try_to_cancel(&vcv->timer);
+		trace_vmq_wake(vm->id, vcv->vcpu->vcpu_idx, !only);
 		vmq_vcpu_unhalt(vcv->vcpu);
 	}
 out_unlock:
@@ -137,8 +139,10 @@ long vmq_wait(struct vmq_vcpu *vcv, u64 timeout_ns)
 	if (timeout_ns > VMQ_WAIT_MAX_NS)
 		return -EINVAL;
 	n = vmq_queue_pending(&vm->rxq);
-	if (n || !timeout_ns)
+	if (n || !timeout_ns) {
+		trace_vmq_wait(vm->id, vcv->vcpu->vcpu_idx, timeout_ns, n);
 		return n;
+	}
 
 	spin_lock_irqsave(&vm->lock, flags);
 	if (list_empty(&vcv->wait_node)) {
@@ -151,9 +155,11 @@ long vmq_wait(struct vmq_vcpu *vcv, u64 timeout_ns)
 	n = vmq_queue_pending(&vm->rxq);
 	if (n) {
 		vmq_wait_end(vcv);
+		trace_vmq_wait(vm->id, vcv->vcpu->vcpu_idx, timeout_ns, n);
 		return n;
 	}
 	hrtimer_start(&vcv->timer, ns_to_ktime(timeout_ns), HRTIMER_MODE_REL);
 	vmq_count(vm, VMQ_CTR_WAITS, 1);
+	trace_vmq_wait(vm->id, vcv->vcpu->vcpu_idx, timeout_ns, 0);
 	return 0;
 }

@@ -63,6 +63,7 @@
 #include "guest_mem.h"
 #include "kvm_hooks.h"
 #include "send.h"
+#include "trace.h"
 #include "vm.h"
 #include "window.h"
 #include "xlate.h"
@@ -576,6 +577,9 @@ static long vmq_page_move(struct vmq_vm *src, struct vmq_vm *dest,
 			     vmq_slot_bytes(ws) >> PAGE_SHIFT);
 	vmq_xlate_host_write(dest, gpa_to_gfn(msg.gpa), msg.size >> PAGE_SHIFT);
 
+	trace_vmq_page_move(src->id, dest->id,
+			    ws->gpa + (u64)s * vmq_slot_bytes(ws), msg.gpa,
+			    msg.size, tag);
 	/* The page is in flight, charged to its latest sender. */
 	vmq_uncharge(ws->charge[s]);
 	ws->charge[s] = 0;
