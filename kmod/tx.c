@@ -274,6 +274,15 @@ void vmq_tx_vcpu_exit(struct kvm_vcpu *vcpu, bool can_read_guest)
 	long ret;
 	u32 cons;
 
+	/*
+	 * Nothing to do at any exit while no vCPU has a transmit ring or
+	 * waits: on a host where few VMs use vmq, most exits end here. A
+	 * vCPU's own registration or wait is counted before it runs again.
+	 */
+	if (!atomic64_read(&vmq_stats[VMQ_STAT_LIVE_TX_RINGS]) &&
+	    !atomic64_read(&vmq_stats[VMQ_STAT_LIVE_WAITS]))
+		return;
+
 	rcu_read_lock();
 	vm = vmq_vm_find_rcu(vcpu->kvm);
 	if (!vm)

@@ -50,6 +50,13 @@
  *	among them (every ordered pair, self-pairs included): messages/s of
  *	both and their ratio (1.0: a send's permission check does not grow
  *	with the host).
+ *   exit_overhead, hypercall_overhead
+ *	vmq's exit probe and hypercall redirect run for every VM on the
+ *	host. A VM that never uses vmq takes CPUID exits, then KVM's own
+ *	KVM_HC_VAPIC_POLL_IRQ hypercalls, timed with vmq loaded and unloaded
+ *	(rmmod and insmod of $VMQ_KO in between), alternately five times;
+ *	ns per exit of each (the fastest run) and overhead, loaded over
+ *	unloaded less 1 (0.01 is 1 %).
  *   translation_cache
  *	The gva_copy_64k stream, warmed up: hit_rate of the translation
  *	caches of both sides (hits over hits and misses) and
@@ -85,6 +92,7 @@
 #include <sys/mman.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <linux/kvm_para.h>
 
 #include "vmqt.h"
 
@@ -1080,6 +1088,99 @@ static void bench_pte_write(void)
 	bvm_free(&r);
 }
 
+/* --- costs for VMs that do not use vmq --------------------------------------- */
+
+struct ovparam {
+	u64 n;
+	u64 hypercall;		/* KVM_HC_VAPIC_POLL_IRQ instead of CPUID */
+};
+
+/* A guest that never uses vmq: @n exits of one kind, then GUEST_SYNC. */
+static void overhead_guest(struct ovparam *p)
+{
+	u64 i;
+
+	for (;;) {
+		for (i = 0; i < p->n; i++) {
+			if (p->hypercall)
+				kvm_hypercall(KVM_HC_VAPIC_POLL_IRQ, 0, 0, 0, 0);
+			else
+				guest_cpuid_exit();
+		}
+		GUEST_SYNC(0);
+	}
+}
+
+/* ns per exit of @n exits of the kind @hypercall says. */
+static double exit_ns(struct kvm_vcpu *vcpu, struct ovparam *p, bool hypercall,
+		      u64 n)
+{
+	double t;
+
+	p->hypercall = hypercall;
+	p->n = n;
+	t = now_s();
+	vmqt_vcpu_sync(vcpu);
+	return (now_s() - t) / n * 1e9;
+}
+
+/*
+ * The exit probe and the hypercall redirect run for every VM on the host:
+ * a VM that never uses vmq, its exits (CPUID) and a hypercall of KVM's
+ * own (KVM_HC_VAPIC_POLL_IRQ), timed with vmq loaded and with vmq
+ * unloaded, alternately, five times each; the fastest of each, and
+ * overhead = loaded / unloaded - 1. Needs VMQ_KO to load vmq again.
+ */
+static void bench_overhead(void)
+{
+	const u64 n = 20000 * scale;
+	double best[2][2] = { { 1e30, 1e30 }, { 1e30, 1e30 } };
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ovparam *p;
+	vm_vaddr_t pv;
+	int round, kind;
+
+	if (!getenv("VMQ_KO")) {
+		printf("# exit_overhead: VMQ_KO not set, cannot reload vmq: skipped\n");
+		return;
+	}
+	vm = vm_create_with_one_vcpu(&vcpu, overhead_guest);
+	pv = vm_vaddr_alloc_page(vm);
+	p = addr_gva2hva(vm, pv);
+	vcpu_args_set(vcpu, 1, pv);
+	exit_ns(vcpu, p, false, n / 10);	/* warm up */
+	for (round = 0; round < 10; round++) {
+		int loaded = !(round & 1);
+
+		for (kind = 0; kind < 2; kind++) {
+			double ns = exit_ns(vcpu, p, kind, n);
+
+			if (ns < best[loaded][kind])
+				best[loaded][kind] = ns;
+		}
+		if (loaded) {
+			vmqt_dev_close();
+			TEST_ASSERT(vmqt_settle(vmqt_unload_module, NULL),
+				    "rmmod vmq: %s", strerror(errno));
+		} else {
+			vmqt_load_module();
+		}
+	}
+	kvm_vm_free(vm);
+	vmqt_dev();
+	report("exit_overhead", "ns_per_exit_loaded", best[1][0], "ns");
+	report("exit_overhead", "ns_per_exit_unloaded", best[0][0], "ns");
+	report("exit_overhead", "overhead", best[1][0] / best[0][0] - 1,
+	       "fraction");
+	report("hypercall_overhead", "ns_per_hypercall_loaded", best[1][1],
+	       "ns");
+	report("hypercall_overhead", "ns_per_hypercall_unloaded", best[0][1],
+	       "ns");
+	report("hypercall_overhead", "overhead", best[1][1] / best[0][1] - 1,
+	       "fraction");
+}
+
 /* --- environment and driver -------------------------------------------------- */
 
 static void report_env(void)
@@ -1109,6 +1210,7 @@ static const struct {
 	{ "page_transfer", bench_page_transfer },
 	{ "gva_copy", bench_gva_copy },
 	{ "send_scale", bench_send_scale },
+	{ "exit_overhead", bench_overhead },	/* and hypercall_overhead */
 	{ "translation_cache", bench_translation_cache, true },
 	{ "tracked_pte_write", bench_pte_write, true },	/* and untracked_ */
 };
@@ -1123,7 +1225,9 @@ static bool selected(const char *name, int argc, char **argv)
 		if (!strncmp(name, argv[i], strlen(argv[i])) ||
 		    (!strcmp(name, "lazy_send") && !strcmp(argv[i], "immediate_send")) ||
 		    (!strcmp(name, "tracked_pte_write") &&
-		     !strcmp(argv[i], "untracked_pte_write")))
+		     !strcmp(argv[i], "untracked_pte_write")) ||
+		    (!strcmp(name, "exit_overhead") &&
+		     !strcmp(argv[i], "hypercall_overhead")))
 			return true;
 	return false;
 }
