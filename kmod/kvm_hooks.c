@@ -30,9 +30,12 @@
  *    KVM inlines it into kvm_vcpu_release().
  *
  * 3. VM exits: a probe on KVM's exported kvm_exit tracepoint delivers lazy
- *    sends (->vcpu_exit, tx.c) at every exit of every vCPU. Tracepoint probes run with
- *    preemption disabled (on VMX also with interrupts off and outside
- *    kvm->srcu), so the probe does atomic work only.
+ *    sends (->vcpu_exit, tx.c) at every exit of every vCPU. Tracepoint
+ *    probes run with preemption disabled (on VMX also with interrupts off
+ *    and outside kvm->srcu), so the probe does atomic work only. It is
+ *    registered only while vmq has work at exits (a transmit ring or a
+ *    wait somewhere on the host, ->exits_wanted): the exits of a host
+ *    whose VMs use neither pay nothing for vmq.
  *
  * 4. Memslot changes and page-table writes: KVM's page-track notifiers
  *    (exported; Debian builds CONFIG_KVM_EXTERNAL_WRITE_TRACKING, compat.h)
@@ -110,6 +113,66 @@ static struct ftrace_ops vmq_hypercall_ops = {
 static void vmq_exit_probe(void *data, struct kvm_vcpu *vcpu, u32 isa)
 {
 	vmq_kvm_cb->vcpu_exit(vcpu, isa == VMQ_KVM_ISA_SVM);
+}
+
+/*
+ * The exit probe on demand. Whoever makes ->exits_wanted() true (counts a
+ * transmit ring or a wait) then calls vmq_kvm_exits_need(), in process
+ * context, before the vCPU runs again. Whoever may have made it false
+ * calls vmq_kvm_exits_idle(), any context; the probe goes a second later
+ * if nothing wants it by then. The two sides are ordered as a Dekker
+ * pair: the wanter counts, then (full barrier) reads the flag; the off
+ * work clears the flag, then (full barrier) reads the counts. Either the
+ * wanter sees the flag down and registers again under the lock, or the
+ * off work sees the count and leaves the probe on.
+ */
+static DEFINE_MUTEX(vmq_exit_probe_lock);
+static bool vmq_exit_probe_on;
+static bool vmq_exit_probe_gone;	/* vmq is unloading: never again */
+
+static void vmq_exit_probe_off(struct work_struct *work)
+{
+	mutex_lock(&vmq_exit_probe_lock);
+	if (vmq_exit_probe_on) {
+		WRITE_ONCE(vmq_exit_probe_on, false);
+		/* The flag before the counts: see above. */
+		smp_mb();
+		if (vmq_kvm_cb->exits_wanted()) {
+			WRITE_ONCE(vmq_exit_probe_on, true);
+		} else {
+			tracepoint_probe_unregister(&__tracepoint_kvm_exit,
+						    vmq_exit_probe, NULL);
+			tracepoint_synchronize_unregister();
+		}
+	}
+	mutex_unlock(&vmq_exit_probe_lock);
+}
+
+static DECLARE_DELAYED_WORK(vmq_exit_probe_off_work, vmq_exit_probe_off);
+
+/* -ENOMEM when the probe could not be registered. Sleeps. */
+int vmq_kvm_exits_need(void)
+{
+	int ret = 0;
+
+	/* The caller's count before the flag: see above. */
+	smp_mb();
+	if (READ_ONCE(vmq_exit_probe_on))
+		return 0;
+	mutex_lock(&vmq_exit_probe_lock);
+	if (!vmq_exit_probe_on && !vmq_exit_probe_gone) {
+		ret = tracepoint_probe_register(&__tracepoint_kvm_exit,
+						vmq_exit_probe, NULL);
+		if (!ret)
+			WRITE_ONCE(vmq_exit_probe_on, true);
+	}
+	mutex_unlock(&vmq_exit_probe_lock);
+	return ret;
+}
+
+void vmq_kvm_exits_idle(void)
+{
+	mod_delayed_work(system_wq, &vmq_exit_probe_off_work, HZ);
 }
 
 /*
@@ -307,19 +370,11 @@ int vmq_kvm_hooks_init(const struct vmq_kvm_callbacks *cb)
 				   (unsigned long)kvm_emulate_hypercall, 0, 0);
 	if (ret)
 		return ret;
-	ret = tracepoint_probe_register(&__tracepoint_kvm_exit, vmq_exit_probe,
-					NULL);
-	if (ret)
-		goto err_filter;
 	ret = register_ftrace_function(&vmq_hypercall_ops);
 	if (ret)
-		goto err_probe;
+		goto err_filter;
 	return 0;
 
-err_probe:
-	tracepoint_probe_unregister(&__tracepoint_kvm_exit, vmq_exit_probe,
-				    NULL);
-	tracepoint_synchronize_unregister();
 err_filter:
 	ftrace_set_filter_ip(&vmq_hypercall_ops,
 			     (unsigned long)kvm_emulate_hypercall, 1, 0);
@@ -331,10 +386,16 @@ void vmq_kvm_hooks_exit(void)
 	unregister_ftrace_function(&vmq_hypercall_ops);
 	ftrace_set_filter_ip(&vmq_hypercall_ops,
 			     (unsigned long)kvm_emulate_hypercall, 1, 0);
-	tracepoint_probe_unregister(&__tracepoint_kvm_exit, vmq_exit_probe,
-				    NULL);
-	tracepoint_synchronize_unregister();
+	/* No hypercall of vmq's runs any more: nothing asks for the probe. */
 	synchronize_srcu(&vmq_hc_srcu);
+	mutex_lock(&vmq_exit_probe_lock);
+	if (vmq_exit_probe_on)
+		tracepoint_probe_unregister(&__tracepoint_kvm_exit,
+					    vmq_exit_probe, NULL);
+	vmq_exit_probe_on = false;
+	vmq_exit_probe_gone = true;
+	mutex_unlock(&vmq_exit_probe_lock);
+	tracepoint_synchronize_unregister();
 	synchronize_rcu_tasks();
 }
 
@@ -346,6 +407,8 @@ void vmq_kvm_hooks_exit(void)
  */
 void vmq_kvm_hooks_drain(void)
 {
+	/* Releases ask for the probe to go (vmq_kvm_exits_idle()) to the end. */
+	cancel_delayed_work_sync(&vmq_exit_probe_off_work);
 	synchronize_srcu(&vmq_release_srcu);
 	synchronize_rcu_tasks();
 	rcu_barrier();

@@ -28,7 +28,8 @@ struct vmq_kvm_hook {
  * KVM's events, handed up to vmq. Called in the context KVM calls vmq in:
  * @hypercall_is_ours and @hypercall from kvm_emulate_hypercall()'s caller;
  * @vcpu_exit from the kvm_exit tracepoint, atomic (@can_read_guest: the
- * vCPU holds kvm->srcu and runs in the VM's mm, as on SVM);
+ * vCPU holds kvm->srcu and runs in the VM's mm, as on SVM), only while
+ * @exits_wanted (any context) says vmq has work at exits;
  * @vm_destroyed from kvm_destroy_vm(); @memslot_gone when a memslot of a
  * tracked VM is deleted or moved.
  */
@@ -36,6 +37,7 @@ struct vmq_kvm_callbacks {
 	bool (*hypercall_is_ours)(struct kvm_vcpu *vcpu);
 	int (*hypercall)(struct kvm_vcpu *vcpu);
 	void (*vcpu_exit)(struct kvm_vcpu *vcpu, bool can_read_guest);
+	bool (*exits_wanted)(void);
 	void (*vm_destroyed)(struct vmq_kvm_hook *hook);
 	void (*memslot_gone)(struct vmq_kvm_hook *hook, gfn_t base,
 			     u64 npages);
@@ -52,6 +54,8 @@ void vmq_kvm_hook_free(struct vmq_kvm_hook *hook);
 void vmq_kvm_watch_vm(struct vmq_kvm_hook *hook);
 void vmq_kvm_unwatch_vm(struct vmq_kvm_hook *hook);
 void vmq_kvm_forget_vm(struct vmq_kvm_hook *hook);
+int vmq_kvm_exits_need(void);
+void vmq_kvm_exits_idle(void);
 void vmq_kvm_track_memslots(struct vmq_kvm_hook *hook);
 void vmq_kvm_untrack_memslots(struct vmq_kvm_hook *hook);
 int vmq_kvm_write_track(struct vmq_kvm_hook *hook, gfn_t gfn, bool on);

@@ -56,6 +56,7 @@ static const struct vmq_kvm_callbacks vmq_kvm_cb = {
 	.hypercall_is_ours = vmq_hypercall_is_ours,
 	.hypercall = vmq_hypercall,
 	.vcpu_exit = vmq_tx_vcpu_exit,
+	.exits_wanted = vmq_tx_exits_wanted,
 	.vm_destroyed = vmq_vm_destroyed,
 	.memslot_gone = vmq_vm_memslot_gone,
 	.pt_write = vmq_vm_pt_write,

@@ -23,6 +23,7 @@
 #include <linux/sched/mm.h>
 #include <linux/wait_bit.h>
 
+#include "kvm_hooks.h"
 #include "send.h"
 #include "trace.h"
 #include "tx.h"
@@ -172,7 +173,15 @@ static void vmq_tx_unmap(struct vmq_vcpu *vcv)
 	vmq_gbuf_unmap(&vcv->tx);
 	vcv->txh = NULL;
 	vcv->txd = NULL;
-	atomic64_dec(&vmq_stats[VMQ_STAT_LIVE_TX_RINGS]);
+	if (!atomic64_dec_return(&vmq_stats[VMQ_STAT_LIVE_TX_RINGS]))
+		vmq_kvm_exits_idle();
+}
+
+/* Whether any vCPU of the host needs its exits seen (kvm_hooks.c). */
+bool vmq_tx_exits_wanted(void)
+{
+	return atomic64_read(&vmq_stats[VMQ_STAT_LIVE_TX_RINGS]) ||
+	       atomic64_read(&vmq_stats[VMQ_STAT_LIVE_WAITS]);
 }
 
 /* The VM is gone (or vmq is): no vCPU runs, no hook can reach @vcv. */
@@ -220,7 +229,10 @@ long vmq_tx_register(struct vmq_vcpu *vcv, u64 gpa, u64 size, u64 flags)
 	vcv->tx_cons_exit = 0;
 	vcv->tx_broken = false;
 	atomic64_inc(&vmq_stats[VMQ_STAT_LIVE_TX_RINGS]);
-	ret = 0;
+	/* Its exits must be seen from the next one on. */
+	ret = vmq_kvm_exits_need();
+	if (ret)
+		vmq_tx_unmap(vcv);
 out_unlock:
 	vmq_tx_unlock(vcv);
 	return ret;
@@ -279,8 +291,7 @@ void vmq_tx_vcpu_exit(struct kvm_vcpu *vcpu, bool can_read_guest)
 	 * waits: on a host where few VMs use vmq, most exits end here. A
 	 * vCPU's own registration or wait is counted before it runs again.
 	 */
-	if (!atomic64_read(&vmq_stats[VMQ_STAT_LIVE_TX_RINGS]) &&
-	    !atomic64_read(&vmq_stats[VMQ_STAT_LIVE_WAITS]))
+	if (!vmq_tx_exits_wanted())
 		return;
 
 	rcu_read_lock();

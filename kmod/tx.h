@@ -13,6 +13,7 @@ void vmq_tx_release(struct vmq_vcpu *vcv);
 long vmq_tx_register(struct vmq_vcpu *vcv, u64 gpa, u64 size, u64 flags);
 long vmq_tx_unregister(struct vmq_vcpu *vcv);
 long vmq_tx_flush(struct vmq_vcpu *vcv);
+bool vmq_tx_exits_wanted(void);
 void vmq_tx_vcpu_exit(struct kvm_vcpu *vcpu, bool can_read_guest);
 
 #endif /* _VMQ_TX_H */

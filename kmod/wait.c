@@ -15,6 +15,7 @@
 #include <linux/kvm_host.h>
 
 #include "compat.h"
+#include "kvm_hooks.h"
 #include "queue.h"
 #include "trace.h"
 #include "vm.h"
@@ -47,7 +48,8 @@ void vmq_wait_end(struct vmq_vcpu *vcv)
 	spin_lock_irqsave(&vm->lock, flags);
 	if (!list_empty(&vcv->wait_node)) {
 		list_del_init(&vcv->wait_node);
-		atomic64_dec(&vmq_stats[VMQ_STAT_LIVE_WAITS]);
+		if (!atomic64_dec_return(&vmq_stats[VMQ_STAT_LIVE_WAITS]))
+			vmq_kvm_exits_idle();
 		hrtimer_try_to_cancel(&vcv->timer);
 	}
 	spin_unlock_irqrestore(&vm->lock, flags);
@@ -79,7 +81,8 @@ void vmq_wake_waiters(struct vmq_vm *vm, struct vmq_vcpu *only)
 		if (only && vcv != only)
 			continue;
 		list_del_init(&vcv->wait_node);
-		atomic64_dec(&vmq_stats[VMQ_STAT_LIVE_WAITS]);
+		if (!atomic64_dec_return(&vmq_stats[VMQ_STAT_LIVE_WAITS]))
+			vmq_kvm_exits_idle();
 		if (vcv != only)
 			hrtimer_try_to_cancel(&vcv->timer);
 		trace_vmq_wake(vm->id, vcv->vcpu->vcpu_idx, !only);
@@ -150,6 +153,11 @@ long vmq_wait(struct vmq_vcpu *vcv, u64 timeout_ns)
 		atomic64_inc(&vmq_stats[VMQ_STAT_LIVE_WAITS]);
 	}
 	spin_unlock_irqrestore(&vm->lock, flags);
+	/*
+	 * An interrupt that ends the halt is seen at the vCPU's next exit;
+	 * without the probe (no memory for it) the wait ends at its timer.
+	 */
+	vmq_kvm_exits_need();
 	/* Pairs with the smp_mb() in vmq_arrival(): a sender sees us or we see it. */
 	smp_mb();
 	n = vmq_queue_pending(&vm->rxq);

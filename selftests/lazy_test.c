@@ -534,6 +534,45 @@ static void test_exit_budget(void)
 }
 
 /* Unregistering delivers what was published; a freed VM leaks no ring. */
+/*
+ * vmq looks at exits only while some vCPU on the host has a transmit ring
+ * or waits: once the last ring goes the exit probe goes too (a second
+ * later), and the next ring must bring it back before its first exit.
+ */
+static void test_probe_comes_back(void)
+{
+	struct vmq_tx_desc *d;
+	struct lz p;
+	s64 r;
+	int i;
+
+	lz_setup(&p);
+	r = vmqt_gvm_hc(&p.s, VMQ_HC_TX_UNREGISTER, 0, 0, 0, 0);
+	TEST_ASSERT(r == 0, "VMQ_HC_TX_UNREGISTER: %ld", (long)r);
+	TEST_ASSERT(vmqt_stats().live_tx_rings == 0 &&
+		    vmqt_stats().live_waits == 0,
+		    "another transmit ring or wait on the host");
+	/* Long enough for the probe to go (HZ after the last ring). */
+	usleep(1500 * 1000);
+
+	memset(p.tx.hva, 0, VMQ_RING_HDR_SIZE);
+	((struct vmq_tx_hdr *)p.tx.hva)->magic = VMQ_TX_MAGIC;
+	r = vmqt_gvm_hc(&p.s, VMQ_HC_TX_REGISTER, p.tx.gpa, p.tx.bytes, 0, 0);
+	TEST_ASSERT(r == 0, "VMQ_HC_TX_REGISTER again: %ld", (long)r);
+	p.s.cmd->tx_prod = 0;
+	for (i = 0; i < 3; i++) {
+		d = host_post(&p, p.r.id, msg_gpa(&p, i), MSG_LEN, 500 + i, 0);
+		/* The exit alone delivers it: the probe is back. */
+		natural_exit(&p.s);
+		TEST_ASSERT(tx_cons(&p) == (u32)i + 1 && d->status == 0,
+			    "descriptor %d: cons %u status %d", i, tx_cons(&p),
+			    d->status);
+		expect_msg(&p, i, 500 + i);
+	}
+	vmqt_gvm_free(&p.s);
+	vmqt_gvm_free(&p.r);
+}
+
 static void test_unregister_and_free(void)
 {
 	struct vmqt_stats base = vmqt_stats(), s;
@@ -721,7 +760,7 @@ static void test_per_vcpu(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(8);
+	ksft_set_plan(9);
 	vmqt_run_case("lazy: 64 sends, one natural exit, no hypercall",
 		      test_burst_one_exit);
 	vmqt_run_case("lazy: interleaved with VMQ_HC_SEND in program order; flush count",
@@ -733,6 +772,8 @@ int main(void)
 	vmqt_run_case("lazy: a payload not resident goes through the worker, in order",
 		      test_not_resident);
 	vmqt_run_case("lazy: rings are per vCPU", test_per_vcpu);
+	vmqt_run_case("lazy: the exit probe comes back with the next ring",
+		      test_probe_comes_back);
 	vmqt_run_case("lazy: an exit's budget, the rest in a worker, in order",
 		      test_exit_budget);
 	vmqt_run_case("lazy: a VMM waiting behind a stuck worker can be killed",
