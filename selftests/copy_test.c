@@ -134,17 +134,6 @@ static void zero(struct vmqt_gvm *g, u64 gva, u64 len)
 		*at(g, gva + i) = 0;
 }
 
-static bool all_bytes_are(const void *p, u8 v, size_t n)
-{
-	const u8 *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (b[i] != v)
-			return false;
-	return true;
-}
-
 static void expect_zero(struct vmqt_gvm *g, u64 gva, u64 len, const char *what)
 {
 	u64 i;
@@ -543,10 +532,10 @@ static void test_revoke_during_copy(void)
 	TEST_ASSERT(c.ret == (s64)(2 * PAGE) && c.rbx == -ENOENT,
 		    "the copy: %ld bytes, RBX %ld; want two pages and -ENOENT",
 		    (long)c.ret, (long)c.rbx);
-	TEST_ASSERT(all_bytes_are(dst.hva, 0x5a, PAGE) &&
-		    all_bytes_are((u8 *)dst.hva + PAGE, 0, PAGE),
+	TEST_ASSERT(vmqt_all_bytes(dst.hva, 0x5a, PAGE) &&
+		    vmqt_all_bytes((u8 *)dst.hva + PAGE, 0, PAGE),
 		    "the two pages before the revoke");
-	TEST_ASSERT(all_bytes_are((u8 *)dst.hva + 2 * PAGE, 0, PAGE),
+	TEST_ASSERT(vmqt_all_bytes((u8 *)dst.hva + 2 * PAGE, 0, PAGE),
 		    "a byte written after the revoke");
 	TEST_ASSERT(copy(&f.a, f.b.id, g, 0, plain.gva, 10, 0, &c.rbx) == -ENOENT,
 		    "a copy into the revoked grant");

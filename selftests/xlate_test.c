@@ -83,17 +83,6 @@ static void remap(struct vmqt_gvm *g, u64 gva, u64 gpa)
 	vmqt_gvm_pte_write(g, gva, 1, (e & ~ADDR) | gpa);
 }
 
-static bool all_bytes(const void *p, u8 v, size_t n)
-{
-	const u8 *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (b[i] != v)
-			return false;
-	return true;
-}
-
 /* The receiver remaps its granted page: the grant's cache is patched. */
 static void test_remap_dest(void)
 {
@@ -109,14 +98,14 @@ static void test_remap_dest(void)
 	g = grant(&f.b, dst.gva, PAGE, f.a.id);
 	memset(src.hva, 1, PAGE);
 	copy_ok(&f.a, f.b.id, g, 0, src.gva, PAGE);
-	TEST_ASSERT(all_bytes(dst.hva, 1, PAGE), "first copy");
+	TEST_ASSERT(vmqt_all_bytes(dst.hva, 1, PAGE), "first copy");
 
 	ib = vmqt_info_of(f.b.id);
 	remap(&f.b, dst.gva, spare.gpa);
 	memset(src.hva, 2, PAGE);
 	copy_ok(&f.a, f.b.id, g, 0, src.gva, PAGE);
-	TEST_ASSERT(all_bytes(spare.hva, 2, PAGE), "the new page lacks the copy");
-	TEST_ASSERT(all_bytes(dst.hva, 1, PAGE),
+	TEST_ASSERT(vmqt_all_bytes(spare.hva, 2, PAGE), "the new page lacks the copy");
+	TEST_ASSERT(vmqt_all_bytes(dst.hva, 1, PAGE),
 		    "the old page was written after the remap");
 	if (shadowed)
 		TEST_ASSERT(rose(f.b.id, &ib, VMQ_CTR_PT_WRITES) == 1 &&
@@ -158,8 +147,8 @@ static void test_remap_src(void)
 	ia = vmqt_info_of(f.a.id);
 	remap(&f.a, src.gva, spare.gpa);
 	copy_ok(&f.a, f.b.id, g, PAGE, src.gva, PAGE);
-	TEST_ASSERT(all_bytes(dst.hva, 3, PAGE) &&
-		    all_bytes((u8 *)dst.hva + PAGE, 4, PAGE),
+	TEST_ASSERT(vmqt_all_bytes(dst.hva, 3, PAGE) &&
+		    vmqt_all_bytes((u8 *)dst.hva + PAGE, 4, PAGE),
 		    "the copy after the remap read the old page");
 	if (shadowed)
 		TEST_ASSERT(rose(f.a.id, &ia, VMQ_CTR_PT_WRITES) == 1 &&
@@ -231,7 +220,7 @@ static void remaps_init(struct remaps *r, int n, u8 base)
 static void remaps_expect(struct remaps *r, int k)
 {
 	copy_ok(&r->f.a, r->f.b.id, r->g, 0, r->src.gva, 64);
-	TEST_ASSERT(all_bytes(r->dst.hva, r->base + 1 + k, 64),
+	TEST_ASSERT(vmqt_all_bytes(r->dst.hva, r->base + 1 + k, 64),
 		    "read %u, not page %d (%u)", *(u8 *)r->dst.hva, k,
 		    r->base + 1 + k);
 }
@@ -433,7 +422,7 @@ static void test_four_vcpus(void)
 
 			TEST_ASSERT(!(seen & VMQT_COPY_LOOP_FAILED),
 				    "copier %d, copy %d failed", c, i);
-			TEST_ASSERT(all_bytes(got, got[0], CHUNK),
+			TEST_ASSERT(vmqt_all_bytes(got, got[0], CHUNK),
 				    "copier %d, copy %d: torn", c, i);
 			/* Which page it read: 0 the original, else the flip. */
 			page = got[0];

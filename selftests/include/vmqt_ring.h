@@ -17,6 +17,8 @@
 /* Deterministic payload bytes for message @n of sender @s (guest code too). */
 void vmqt_fill(void *buf, u32 len, u32 s, u32 n);
 bool vmqt_check_fill(const void *buf, u32 len, u32 s, u32 n);
+/* Whether each of the @n bytes at @p is @v. */
+bool vmqt_all_bytes(const void *p, u8 v, size_t n);
 
 /* The oldest message of @r, padding consumed on the way; NULL: empty. */
 const struct vmq_msg_hdr *vmqt_host_peek(struct vmqt_gmem *r);

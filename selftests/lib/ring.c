@@ -127,3 +127,14 @@ s32 vmqt_host_tx_status(struct vmqt_gmem *tx, s64 idx)
 	return __atomic_load_n(&d[idx & (h->nr_desc - 1)].status,
 			       __ATOMIC_ACQUIRE);
 }
+
+bool vmqt_all_bytes(const void *p, u8 v, size_t n)
+{
+	const u8 *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i] != v)
+			return false;
+	return true;
+}
