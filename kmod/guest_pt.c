@@ -25,13 +25,6 @@
 #include "guest_mem.h"
 #include "guest_pt.h"
 
-#define VMQ_PTE_P		BIT_ULL(0)
-#define VMQ_PTE_RW		BIT_ULL(1)
-#define VMQ_PTE_US		BIT_ULL(2)
-#define VMQ_PTE_PS		BIT_ULL(7)
-/* Bits 51:12: the next table, or the page frame (x86 MAXPHYADDR <= 52). */
-#define VMQ_PTE_ADDR		GENMASK_ULL(51, 12)
-
 bool vmq_gva_canonical(u64 gva)
 {
 	return (u64)((s64)(gva << 16) >> 16) == gva;
@@ -58,6 +51,32 @@ static int vmq_gpt_read(const struct vmq_gpt_mem *mem, gpa_t gpa, u64 *pte)
 }
 
 /*
+ * The guest page that leaf entry @pte at @level maps (1: a 4 KiB PTE; 2, 3:
+ * a PDE or PDPTE with PS), when it is present, allows @access (VMQ_GPT_*)
+ * and has no reserved bit set: 0 and its guest-physical base in *@base;
+ * else -EFAULT or -EPERM as vmq_gpt_walk() answers.
+ */
+int vmq_gpt_leaf(u64 pte, unsigned int level, unsigned int access, u64 *base)
+{
+	u64 size = 1ULL << (PAGE_SHIFT + 9 * (level - 1));
+
+	if (!(pte & VMQ_PTE_P))
+		return -EFAULT;
+	if ((access & VMQ_GPT_WRITE) && !(pte & VMQ_PTE_RW))
+		return -EPERM;
+	if ((access & VMQ_GPT_USER) && !(pte & VMQ_PTE_US))
+		return -EPERM;
+	/* PS is reserved in a PML4E; without it a PDE or PDPTE is a table. */
+	if (level == VMQ_GPT_LEVELS || (level > 1 && !(pte & VMQ_PTE_PS)))
+		return -EFAULT;
+	/* Bits 12 up to the page size are reserved (12 is PAT). */
+	if (level > 1 && (pte & VMQ_PTE_ADDR & (size - 1) & ~BIT_ULL(12)))
+		return -EFAULT;
+	*base = pte & VMQ_PTE_ADDR & ~(size - 1);
+	return 0;
+}
+
+/*
  * Translate @gva through the tables rooted at @cr3 (its address bits) of
  * the VM of @mem, for @access (VMQ_GPT_*). Returns 0 with @w filled, -EFAULT
  * when a level is not present (or is not guest RAM, or has reserved bits
@@ -76,7 +95,7 @@ int vmq_gpt_walk(const struct vmq_gpt_mem *mem, u64 cr3, u64 gva,
 	for (level = VMQ_GPT_LEVELS; level >= 1; level--) {
 		unsigned int shift = PAGE_SHIFT + 9 * (level - 1);
 		u64 index = (gva >> shift) & 511;
-		u64 pte, size;
+		u64 pte, base;
 
 		ret = vmq_gpt_read(mem, table + index * sizeof(u64), &pte);
 		w->tables[w->nr_tables] = gpa_to_gfn(table);
@@ -92,15 +111,11 @@ int vmq_gpt_walk(const struct vmq_gpt_mem *mem, u64 cr3, u64 gva,
 			continue;
 		}
 		/* A 4 KiB page, or PS in a PDE (2 MiB) or PDPTE (1 GiB). */
-		if (level == VMQ_GPT_LEVELS)
-			return -EFAULT;		/* PS is reserved in a PML4E */
-		size = 1ULL << shift;
-		/* Bits 12 up to the page size are reserved (12 is PAT). */
-		if (level > 1 && (pte & VMQ_PTE_ADDR & (size - 1) &
-				  ~BIT_ULL(12)))
-			return -EFAULT;
-		w->page_size = size;
-		w->gpa = (pte & VMQ_PTE_ADDR & ~(size - 1)) | (gva & (size - 1));
+		ret = vmq_gpt_leaf(pte, level, access, &base);
+		if (ret)
+			return ret;
+		w->page_size = 1ULL << shift;
+		w->gpa = base | (gva & (w->page_size - 1));
 		return 0;
 	}
 	return -EFAULT;		/* not reached */

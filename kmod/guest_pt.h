@@ -3,6 +3,7 @@
 #ifndef _VMQ_GUEST_PT_H
 #define _VMQ_GUEST_PT_H
 
+#include <linux/bits.h>
 #include <linux/kvm_types.h>
 #include <linux/types.h>
 
@@ -20,6 +21,16 @@ struct vmq_gpt_mem {
 	struct mm_struct *mm;
 };
 
+/* x86 page-table entry bits vmq looks at. */
+#define VMQ_PTE_P	BIT_ULL(0)
+#define VMQ_PTE_RW	BIT_ULL(1)
+#define VMQ_PTE_US	BIT_ULL(2)
+#define VMQ_PTE_A	BIT_ULL(5)
+#define VMQ_PTE_D	BIT_ULL(6)
+#define VMQ_PTE_PS	BIT_ULL(7)
+/* Bits 51:12: the next table, or the page frame (x86 MAXPHYADDR <= 52). */
+#define VMQ_PTE_ADDR	GENMASK_ULL(51, 12)
+
 #define VMQ_GPT_WRITE	BIT(0)	/* every level must allow writes */
 #define VMQ_GPT_USER	BIT(1)	/* every level must allow user access */
 
@@ -36,6 +47,7 @@ struct vmq_gpt_walk {
 
 int vmq_gpt_walk(const struct vmq_gpt_mem *mem, u64 cr3, u64 gva,
 		 unsigned int access, struct vmq_gpt_walk *w);
+int vmq_gpt_leaf(u64 pte, unsigned int level, unsigned int access, u64 *base);
 bool vmq_gva_canonical(u64 gva);
 
 #endif /* _VMQ_GUEST_PT_H */

@@ -71,13 +71,6 @@
 
 #define VMQ_TC_ENTRIES		64	/* per cache, by 4 KiB guest page */
 #define VMQ_PCH_SLOTS		32	/* patches a channel holds */
-#define VMQ_PTE_P		BIT_ULL(0)
-#define VMQ_PTE_RW		BIT_ULL(1)
-#define VMQ_PTE_US		BIT_ULL(2)
-#define VMQ_PTE_A		BIT_ULL(5)
-#define VMQ_PTE_D		BIT_ULL(6)
-#define VMQ_PTE_PS		BIT_ULL(7)
-#define VMQ_PTE_ADDR		GENMASK_ULL(51, 12)
 
 /* A guest page-table page that cached entries depend on. */
 struct vmq_ptable {
@@ -334,14 +327,13 @@ static bool vmq_patch_hits(const struct vmq_patch *p,
 static bool vmq_entry_relink(struct vmq_tc_entry *e, unsigned int l, u64 leaf)
 {
 	unsigned int level = e->pt[l]->level;
+	u64 base;
 
-	if (!(leaf & VMQ_PTE_P) ||
-	    ((e->access & VMQ_GPT_WRITE) && !(leaf & VMQ_PTE_RW)) ||
-	    ((e->access & VMQ_GPT_USER) && !(leaf & VMQ_PTE_US)) ||
-	    (level > 1 && !(leaf & VMQ_PTE_PS)) ||
+	/* The same checks as a walk, and the same page size. */
+	if (vmq_gpt_leaf(leaf, level, e->access, &base) ||
 	    e->size != 1ULL << (PAGE_SHIFT + 9 * (level - 1)))
 		return false;
-	e->gpa = leaf & VMQ_PTE_ADDR & ~(e->size - 1);
+	e->gpa = base;
 	return true;
 }
 

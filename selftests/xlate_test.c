@@ -163,6 +163,43 @@ static void test_remap_src(void)
 	fx_free(&f);
 }
 
+#define HUGE_GPA	0x80000000ULL	/* a 2 MiB page of its own */
+#define HUGE_GVA	0x80000000ULL
+#define HUGE_SLOT	2
+
+/*
+ * A patch is held to what a walk would accept: the sender's 2 MiB source
+ * page, cached, gets a reserved bit in its PDE (the guest's own store);
+ * the next copy must fail as a walk would (-EFAULT), not use the entry.
+ */
+static void test_patch_reserved_bit(void)
+{
+	struct vmqt_gmem dst;
+	u64 pde, *big;
+	struct fx f;
+	s64 g, r;
+
+	fx_init(&f);
+	vm_userspace_mem_region_add(f.a.vm, VM_MEM_SRC_ANONYMOUS, HUGE_GPA,
+				    HUGE_SLOT, PG_SIZE_2M / PAGE, 0);
+	__virt_pg_map(f.a.vm, HUGE_GVA, HUGE_GPA, PG_LEVEL_2M);
+	big = addr_gpa2hva(f.a.vm, HUGE_GPA);
+	memset(big, 0x77, 2 * PAGE);
+	dst = vmqt_gmem_alloc(f.b.vm, PAGE);
+	g = grant(&f.b, dst.gva, PAGE, f.a.id);
+	copy_ok(&f.a, f.b.id, g, 0, HUGE_GVA + PAGE, 64);
+	TEST_ASSERT(vmqt_all_bytes(dst.hva, 0x77, 64), "copy from a 2 MiB page");
+
+	/* Bit 13 lies below the 2 MiB frame: reserved in a PDE with PS. */
+	pde = *vmqt_pte_of(f.a.vm, HUGE_GVA, 2);
+	vmqt_gvm_pte_write(&f.a, HUGE_GVA, 2, pde | BIT_ULL(13));
+	r = vmqt_gvm_hc(&f.a, VMQ_HC_COPY, (u64)f.b.id << 32 | (u32)g, 0,
+			HUGE_GVA + PAGE, 64);
+	TEST_ASSERT(r == -EFAULT, "copy through a PDE with a reserved bit: %ld",
+		    (long)r);
+	fx_free(&f);
+}
+
 /*
  * @n pages of @g's guest memory, page k (from 0) filled with the byte
  * @base + k.
@@ -617,6 +654,8 @@ static const struct vmqt_case cases[] = {
 	{ "two writes by one vCPU before the next copy", test_two_writes },
 	{ "two writes by two vCPUs: the token invalidates", test_token },
 	{ "a channel overflows: the cache drops", test_overflow },
+	{ "a patched entry passes the checks a walk makes",
+	  test_patch_reserved_bit },
 	{ "four vCPUs: one rewrites a PTE, three copy through it",
 	  test_four_vcpus },
 	{ "exits per page-table write, tracked and not", test_exits },
