@@ -50,6 +50,11 @@
  *	among them (every ordered pair, self-pairs included): messages/s of
  *	both and their ratio (1.0: a send's permission check does not grow
  *	with the host).
+ *   send_fan_in, send_payload
+ *	Messages per second into one receiver from 1, 4 and 16 sender VMs at
+ *	once, each on its own vCPU thread, 64-byte messages (the receive
+ *	queue's lock is what they share); and from one sender with payloads
+ *	of 64 B, 1 KiB and 64 KiB. The host drains the receiver's ring.
  *   exit_overhead, hypercall_overhead
  *	vmq's exit probe and hypercall redirect run for every VM on the
  *	host. A VM that never uses vmq takes CPUID exits, then KVM's own
@@ -704,6 +709,84 @@ static void bench_send_scale(void)
 	bvm_free(&r);
 }
 
+/* --- senders and payloads ---------------------------------------------------- */
+
+#define MAX_SENDERS	16
+
+static void *run_fn(void *arg);
+
+/*
+ * Messages per second into one receiver from @senders VMs at once, each on
+ * its own vCPU thread sending @n messages of @len bytes (the receive
+ * queue's lock is what they share); the host drains.
+ */
+static double fan_in(struct bvm *r, struct bvm *s, int senders, u32 len, u64 n)
+{
+	pthread_t t[MAX_SENDERS];
+	struct drainer d;
+	double secs;
+	int i;
+
+	drain_start(&d, &r->rx, n * senders);
+	for (i = 0; i < senders; i++) {
+		s[i].p->len = len;
+		s[i].p->n = n;
+		s[i].p->errors = 0;
+	}
+	secs = now_s();
+	for (i = 0; i < senders; i++) {
+		s[i].p->op = B_SEND;
+		TEST_ASSERT(!pthread_create(&t[i], NULL, run_fn, &s[i]),
+			    "sender thread");
+	}
+	for (i = 0; i < senders; i++)
+		pthread_join(t[i], NULL);
+	drain_join(&d);
+	secs = now_s() - secs;
+	for (i = 0; i < senders; i++)
+		TEST_ASSERT(!s[i].p->errors, "sender %d: %lu failed, last %ld",
+			    i, (unsigned long)s[i].p->errors,
+			    (long)s[i].p->last_error);
+	TEST_ASSERT(d.got == n * senders, "drained %lu of %lu",
+		    (unsigned long)d.got, (unsigned long)(n * senders));
+	return n * senders / secs;
+}
+
+static void bench_fan_in(void)
+{
+	static const int senders[] = { 1, 4, 16 };
+	static const u32 lens[] = { 64, 1024, 65536 };
+	const u64 n = 400 * scale;
+	struct bvm r, s[MAX_SENDERS];
+	char metric[64];
+	unsigned int i;
+
+	bvm_create(&r);
+	for (i = 0; i < MAX_SENDERS; i++) {
+		bvm_create(&s[i]);
+		vmqt_allow(s[i].id, r.id);
+		s[i].p->peer = r.id;
+	}
+	fan_in(&r, s, 1, SMALL_MSG, n / 8);	/* warm up */
+	for (i = 0; i < ARRAY_SIZE(senders); i++) {
+		snprintf(metric, sizeof(metric), "messages_per_second_%d_senders",
+			 senders[i]);
+		report("send_fan_in", metric,
+		       fan_in(&r, s, senders[i], SMALL_MSG, n / senders[i]),
+		       "msg/s");
+	}
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		snprintf(metric, sizeof(metric), "messages_per_second_%uB",
+			 lens[i]);
+		report("send_payload", metric,
+		       fan_in(&r, s, 1, lens[i], lens[i] > 4096 ? n / 4 : n),
+		       "msg/s");
+	}
+	for (i = 0; i < MAX_SENDERS; i++)
+		bvm_free(&s[i]);
+	bvm_free(&r);
+}
+
 /* --- immediate and lazy sends ----------------------------------------------- */
 
 static void tx_send(const char *bench, u64 op, u64 batch, u64 n)
@@ -1212,6 +1295,7 @@ static const struct {
 	{ "page_transfer", bench_page_transfer },
 	{ "gva_copy", bench_gva_copy },
 	{ "send_scale", bench_send_scale },
+	{ "send_fan_in", bench_fan_in },	/* and send_payload */
 	{ "exit_overhead", bench_overhead },	/* and hypercall_overhead */
 	{ "translation_cache", bench_translation_cache, true },
 	{ "tracked_pte_write", bench_pte_write, true },	/* and untracked_ */
@@ -1229,7 +1313,9 @@ static bool selected(const char *name, int argc, char **argv)
 		    (!strcmp(name, "tracked_pte_write") &&
 		     !strcmp(argv[i], "untracked_pte_write")) ||
 		    (!strcmp(name, "exit_overhead") &&
-		     !strcmp(argv[i], "hypercall_overhead")))
+		     !strcmp(argv[i], "hypercall_overhead")) ||
+		    (!strcmp(name, "send_fan_in") &&
+		     !strcmp(argv[i], "send_payload")))
 			return true;
 	return false;
 }
