@@ -26,16 +26,23 @@ static struct vmqg_rx guest_rx(struct vmqt_cmd *c)
 	return rx;
 }
 
-struct vmq_tx_desc *vmqt_tx_put(struct vmqt_cmd *c, void *ring, u32 dest,
-				u64 gpa, u32 len, u64 tag, u32 flags)
+/* The producer's view of the transmit ring at @ring, at @c's position. */
+static struct vmqg_tx cmd_tx(struct vmqt_cmd *c, void *ring)
 {
 	struct vmq_tx_hdr *h = ring;
-	struct vmqg_tx tx = {
+
+	return (struct vmqg_tx){
 		.hdr = h,
 		.desc = (void *)((u8 *)ring + VMQ_RING_HDR_SIZE),
 		.nr = h->nr_desc,
 		.prod = c->tx_prod,
 	};
+}
+
+struct vmq_tx_desc *vmqt_tx_put(struct vmqt_cmd *c, void *ring, u32 dest,
+				u64 gpa, u32 len, u64 tag, u32 flags)
+{
+	struct vmqg_tx tx = cmd_tx(c, ring);
 	struct vmq_tx_desc *d = __vmqg_tx_put(&tx, dest, gpa, len, tag, flags);
 
 	c->tx_prod++;
@@ -126,13 +133,7 @@ static s64 op_copy_loop(struct vmqt_cmd *c)
 static s64 op_send_wait(struct vmqt_cmd *c)
 {
 	struct vmqt_op_send_wait *w = &c->send_wait;
-	struct vmq_tx_hdr *h = (void *)c->tx_gva;
-	struct vmqg_tx tx = {
-		.hdr = h,
-		.desc = (void *)((u8 *)h + VMQ_RING_HDR_SIZE),
-		.nr = h->nr_desc,
-		.prod = c->tx_prod,
-	};
+	struct vmqg_tx tx = cmd_tx(c, (void *)c->tx_gva);
 	struct vmq_tx_desc *d;
 	s64 r;
 
