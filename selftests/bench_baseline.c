@@ -59,7 +59,9 @@
  *		   window pages the sender filled, 16 pages of 4 KiB per
  *		   chunk or 32 chunks in a 2 MiB page, as page_transfer_4k and
  *		   page_transfer_2m do; the receiver checks each chunk's
- *		   stamp and frees the page (VMQ_HC_PAGE_FREE).
+ *		   stamp and frees the page (VMQ_HC_PAGE_FREE). 1600 pages
+ *		   of 4 KiB (a quarter of the stream: they are slow), 200
+ *		   of 2 MiB (16 times the stream).
  *	The stream row's throughput is the best of them, named in its
  *	"way" key: vmq's stream is whichever way moves it fastest. Note
  *	that the page ways copy nothing: the sender writes the data into
@@ -166,12 +168,34 @@ struct bl_param {
 	u64 errors;		/* out */
 	s64 last_error;		/* out */
 	u64 progress;		/* out: for stall reports */
+	u64 shadow_irqs;	/* out: relay interrupts taken before the HLT */
 };
 
 /* --- guest side ------------------------------------------------------------ */
 
 static struct vmqg_rx bl_grx;
 static struct vmqg_tx bl_gtx;
+static struct bl_param *bl_gp;
+
+/*
+ * relay's wait: STI; HLT; CLI. On hardware no interrupt is taken in STI's
+ * shadow, so none can slip in before the HLT. Nested under TCG one has
+ * been seen taken there (notify_test.c says more), and the HLT after it
+ * then sleeps with the message already in the ring: bl_isr() steps over
+ * an HLT it interrupted before it ran. Out of line, so that bl_hlt is one
+ * address.
+ */
+void bl_sti_hlt(void);
+extern const char bl_hlt[];
+__asm__(".pushsection .text\n"
+	".type bl_sti_hlt, @function\n"
+	"bl_sti_hlt:\n\t"
+	"sti\n"
+	"bl_hlt:\n\t"
+	"hlt\n\t"
+	"cli\n\t"
+	"ret\n"
+	".popsection");
 
 static void bl_fail(struct bl_param *p, s64 err)
 {
@@ -181,6 +205,10 @@ static void bl_fail(struct bl_param *p, s64 err)
 
 static void bl_isr(struct ex_regs *regs)
 {
+	if (regs->rip == (u64)bl_hlt) {
+		regs->rip++;
+		bl_gp->shadow_irqs++;
+	}
 	x2apic_write_reg(APIC_EOI, 0);
 }
 
@@ -208,8 +236,7 @@ static void relay_wait(struct bl_param *p, struct bl_ring *r)
 		/* Against the VMM's store of prod, then load of irq_wanted. */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&r->prod, __ATOMIC_ACQUIRE) == r->cons) {
-			/* STI's shadow covers HLT: no interrupt slips in. */
-			__asm__ __volatile__("sti; hlt; cli" ::: "memory");
+			bl_sti_hlt();
 			p->waits++;
 		}
 		__atomic_store_n(&r->irq_wanted, 0, __ATOMIC_RELAXED);
@@ -414,6 +441,7 @@ static void page_sink(struct bl_param *p)
 
 static void bl_guest(struct bl_param *p)
 {
+	bl_gp = p;
 	for (;;) {
 		s64 r = 0;
 		u64 i;
@@ -750,12 +778,22 @@ static void bl_stall(const char *bench, const char *who, struct bl_vm *b)
 		bench, who, b->p->op, READ_ONCE(b->p->progress), b->p->n,
 		b->p->seq, b->p->expect, b->p->waits, b->p->retries,
 		b->p->errors, (long)b->p->last_error, b->irqs);
+	if (b->rx)
+		fprintf(stderr,
+			"vmq_bench: %s: %s: ring prod %u cons %u irq_wanted %u kick_wanted %u; interrupts before the HLT %lu\n",
+			bench, who, READ_ONCE(b->rx->prod),
+			READ_ONCE(b->rx->cons), READ_ONCE(b->rx->irq_wanted),
+			READ_ONCE(b->rx->kick_wanted), b->p->shadow_irqs);
 }
 
-/* Join @t; every 30 s without an end, say where both guests are. */
+/*
+ * Join @t; every 30 s in which neither guest got on, say where both are,
+ * and give up after four of them.
+ */
 static void bl_join(const char *bench, pthread_t t, struct bl_vm *a,
 		    struct bl_vm *b)
 {
+	u64 done = -1ULL, now;
 	struct timespec ts;
 	int stalls = 0;
 
@@ -764,9 +802,15 @@ static void bl_join(const char *bench, pthread_t t, struct bl_vm *a,
 		ts.tv_sec += 30;
 		if (!pthread_timedjoin_np(t, NULL, &ts))
 			return;
+		now = READ_ONCE(a->p->progress) + READ_ONCE(b->p->progress);
+		if (now != done) {
+			done = now;
+			stalls = 0;
+			continue;
+		}
 		bl_stall(bench, "sender", a);
 		bl_stall(bench, "receiver", b);
-		TEST_ASSERT(++stalls < 4, "%s: no end after 2 minutes", bench);
+		TEST_ASSERT(++stalls < 4, "%s: stuck for 2 minutes", bench);
 	}
 }
 
@@ -909,6 +953,9 @@ void bench_baseline(void)
 	relay_us = bl_round_trip("relay_round_trip", &a, &b);
 	relay_gibs = bl_stream("relay_stream", &a, BL_SEND, &b, BL_SINK, n,
 			       BL_CHUNK);
+	if (a.p->shadow_irqs + b.p->shadow_irqs)
+		printf("# relay: %lu interrupts taken in STI's shadow, their HLT skipped\n",
+		       a.p->shadow_irqs + b.p->shadow_irqs);
 	bl_free(&a);
 	bl_free(&b);
 
@@ -938,7 +985,7 @@ void bench_baseline(void)
 	bl_free(&a);
 	bl_free(&b);
 
-	g = vmq_pages("stream_page_4k", 4096, n * (BL_CHUNK / 4096));
+	g = vmq_pages("stream_page_4k", 4096, n * 4);
 	if (g > best) {
 		best = g;
 		way = "page_4k";
