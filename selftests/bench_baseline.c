@@ -171,7 +171,7 @@ struct bl_param {
 	u64 shadow_irqs;	/* out: relay interrupts taken before the HLT */
 };
 
-/* --- guest side ------------------------------------------------------------ */
+/* --- guest side ----------------------------------------------------------- */
 
 static struct vmqg_rx bl_grx;
 static struct vmqg_tx bl_gtx;
@@ -517,7 +517,7 @@ static void bl_guest(struct bl_param *p)
 	}
 }
 
-/* --- host side -------------------------------------------------------------- */
+/* --- host side ------------------------------------------------------------ */
 
 struct bl_vm {
 	struct kvm_vm *vm;
@@ -535,7 +535,7 @@ struct bl_vm {
 	struct vmqt_win win;	/* vmq pages: the window */
 };
 
-/* @bytes of the big slot, page-aligned: the guest-physical (and virtual) address. */
+/* @bytes of the big slot, page-aligned: their gpa (= gva, identity mapped). */
 static u64 bl_alloc(struct bl_vm *b, u64 bytes)
 {
 	u64 gpa = BL_BIG_GPA + b->big_used;
