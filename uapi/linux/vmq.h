@@ -686,6 +686,8 @@ enum vmq_stat {
 	VMQ_STAT_PAGES_IN_FLIGHT,	/* pages sent, not yet freed or forwarded */
 	VMQ_STAT_LIVE_GRANTS,		/* copy grants */
 	VMQ_STAT_TRACKED_TABLES,	/* guest page tables write-tracked */
+	VMQ_STAT_POOL_CLEAN_PAGES,	/* 4 KiB pages of receive pools cleared, ready */
+	VMQ_STAT_SEND_CLEARS,		/* pages a send had to clear itself, ever */
 	VMQ_STAT_NR
 };
 
