@@ -13,7 +13,11 @@
  * answers -ENOSPC. A second vCPU of the sender that keeps reading the page
  * sees zeroes as soon as the send has returned: no stale translation
  * survives. Destroying VMs and windows with pages in flight returns every
- * page (module counters and MemFree).
+ * page (module counters and MemFree). Whatever a donor writes to a pool
+ * slot, before or after the background clear, never reaches a sender; a
+ * send into a clean pool clears nothing. Page descriptors drained together
+ * cost the sender's VM one TLB flush request per batch and the receiver's
+ * none, and leave no stale view on a second vCPU of either VM.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
