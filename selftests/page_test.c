@@ -815,6 +815,7 @@ static void test_no_stale_view(void)
 	struct spinner sp = {};
 	pthread_t t;
 	int i;
+	s64 r;
 
 	vmqt_allow(a.g.id, b.g.id);
 	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0), 0, 0, 0), "free");
@@ -829,7 +830,15 @@ static void test_no_stale_view(void)
 		usleep(100);
 	TEST_ASSERT(hflags[1], "spinner never started");
 
-	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 1), 9), "send under a reader");
+	/*
+	 * The reader's refaults go through GUP-fast, whose speculative
+	 * reference can make the exclusivity check answer -EBUSY for an
+	 * instant (pages.rst): retry, as a guest would.
+	 */
+	for (i = 0; (r = page_send(&a, &b, slot_gpa(&a, 1), 9)) == -EBUSY &&
+	     i < 1000; i++)
+		;
+	TEST_ASSERT(!r, "send under a reader: %ld", (long)r);
 	guest_store(&a, flags, 1);
 	pthread_join(t, NULL);
 	TEST_ASSERT(sp.ok, "the second vCPU saw the old page after the send");
@@ -1121,7 +1130,12 @@ static void test_batch(void)
 		ksft_print_msg("round %d: %d pages: sender %lu flush requests (%lu flushes), receiver %lu\n",
 			       round, BATCH, (unsigned long)fa,
 			       (unsigned long)fa_n, (unsigned long)fb);
-		TEST_ASSERT(fa == 1, "sender: %lu TLB flush requests for one batch",
+		/*
+		 * One invalidation; KVM may flush once more if it yields its
+		 * mmu_lock in the middle of the zap. One per page was BATCH.
+		 */
+		TEST_ASSERT(fa >= 1 && fa <= 2,
+			    "sender: %lu TLB flush requests for one batch",
 			    (unsigned long)fa);
 		TEST_ASSERT(fa_n <= fa, "more flushes than requests");
 		if (round == 0)
