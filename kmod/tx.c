@@ -20,6 +20,7 @@
 #include <linux/kvm_host.h>
 #include <linux/kthread.h>
 #include <linux/log2.h>
+#include <linux/slab.h>
 #include <linux/sched/mm.h>
 #include <linux/wait_bit.h>
 
@@ -40,6 +41,54 @@
  */
 #define VMQ_TX_EXIT_DESCS	64
 #define VMQ_TX_EXIT_BYTES	(256 * 1024)
+
+/*
+ * Move the run of page descriptors that starts at tx_cons, all to one
+ * receiver, as one batch (vmq_page_send_batch()): one invalidation of each
+ * window's mappings, so one TLB flush per VM, for up to VMQ_PAGE_BATCH_MAX
+ * pages instead of one per page. Completes them in ring order; returns how
+ * many.
+ */
+static unsigned int vmq_tx_pages(struct vmq_vcpu *vcv, u32 prod)
+{
+	struct vmq_page_req *req = vcv->tx_pages;
+	struct vmq_vm *vm = vcv->vm;
+	unsigned int i, n = 0;
+	u32 dest = 0;
+
+	while (n < VMQ_PAGE_BATCH_MAX && vcv->tx_cons + n != prod) {
+		struct vmq_tx_desc *d =
+			&vcv->txd[(vcv->tx_cons + n) & (vcv->tx_nr - 1)];
+		u32 ddest = READ_ONCE(d->dest);
+
+		/*
+		 * Each field is read once: a descriptor that breaks the run
+		 * is read again, as the first of the next one.
+		 */
+		if (READ_ONCE(d->flags) != VMQ_TX_F_PAGE || READ_ONCE(d->len) ||
+		    (n && ddest != dest))
+			break;
+		dest = ddest;
+		req[n].gpa = READ_ONCE(d->gpa);
+		req[n].tag = READ_ONCE(d->tag);
+		n++;
+	}
+	if (n)
+		vmq_page_send_batch(vm, dest, req, n);
+	for (i = 0; i < n; i++) {
+		struct vmq_tx_desc *d = &vcv->txd[vcv->tx_cons & (vcv->tx_nr - 1)];
+
+		if (req[i].ret)
+			vmq_count_error(vm, req[i].ret);
+		else
+			vmq_count(vm, VMQ_CTR_LAZY_MSGS, 1);
+		WRITE_ONCE(d->status, req[i].ret);
+		vcv->tx_cons++;
+		/* The status is written before the slot is handed back. */
+		smp_store_release(&vcv->txh->cons, vcv->tx_cons);
+	}
+	return n;
+}
 
 /*
  * Consume published descriptors. With @can_sleep the caller is in process
@@ -75,7 +124,16 @@ static long vmq_tx_drain(struct vmq_vcpu *vcv, struct kvm *kvm, bool can_sleep,
 		};
 		u32 flags = READ_ONCE(d->flags);
 		long ret = -EINVAL;
+		unsigned int pages;
 
+		if (flags == VMQ_TX_F_PAGE && !a.len && can_sleep) {
+			pages = vmq_tx_pages(vcv, prod);
+			if (pages) {
+				done += pages;
+				cond_resched();
+				continue;
+			}
+		}
 		/* A payload too large for any send fails without a copy. */
 		if (!can_sleep && (done == VMQ_TX_EXIT_DESCS ||
 				   (!flags && a.len > VMQ_TX_EXIT_BYTES - bytes &&
@@ -173,6 +231,8 @@ static void vmq_tx_unmap(struct vmq_vcpu *vcv)
 	vmq_gbuf_unmap(&vcv->tx);
 	vcv->txh = NULL;
 	vcv->txd = NULL;
+	kfree(vcv->tx_pages);
+	vcv->tx_pages = NULL;
 	if (!atomic64_dec_return(&vmq_stats[VMQ_STAT_LIVE_TX_RINGS]))
 		vmq_kvm_exits_idle();
 }
@@ -193,6 +253,7 @@ void vmq_tx_release(struct vmq_vcpu *vcv)
 
 long vmq_tx_register(struct vmq_vcpu *vcv, u64 gpa, u64 size, u64 flags)
 {
+	struct vmq_page_req *pages;
 	struct vmq_gbuf buf;
 	struct vmq_tx_hdr *hdr;
 	u64 nr;
@@ -205,8 +266,13 @@ long vmq_tx_register(struct vmq_vcpu *vcv, u64 gpa, u64 size, u64 flags)
 	if (!is_power_of_2(nr))
 		return -EINVAL;
 
+	pages = kmalloc_array(VMQ_PAGE_BATCH_MAX, sizeof(*pages),
+			      GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return -ENOMEM;
+	ret = -EINTR;
 	if (vmq_tx_lock(vcv))
-		return -EINTR;
+		goto out_free;
 	ret = -EBUSY;
 	if (vcv->tx.va)
 		goto out_unlock;
@@ -228,6 +294,8 @@ long vmq_tx_register(struct vmq_vcpu *vcv, u64 gpa, u64 size, u64 flags)
 	vcv->tx_cons = 0;
 	vcv->tx_cons_exit = 0;
 	vcv->tx_broken = false;
+	vcv->tx_pages = pages;
+	pages = NULL;
 	atomic64_inc(&vmq_stats[VMQ_STAT_LIVE_TX_RINGS]);
 	/* Its exits must be seen from the next one on. */
 	ret = vmq_kvm_exits_need();
@@ -235,6 +303,8 @@ long vmq_tx_register(struct vmq_vcpu *vcv, u64 gpa, u64 size, u64 flags)
 		vmq_tx_unmap(vcv);
 out_unlock:
 	vmq_tx_unlock(vcv);
+out_free:
+	kfree(pages);
 	return ret;
 }
 

@@ -33,6 +33,7 @@ struct kvm;
 struct kvm_vcpu;
 struct vmq_window;
 struct vmq_xlate;
+struct vmq_page_req;
 struct vmq_tcache;
 
 struct vmq_vm {
@@ -102,6 +103,8 @@ struct vmq_vcpu {
 	u32 tx_cons_exit;		/* tx_cons at the vCPU's last exit */
 	bool tx_broken;			/* prod ran ahead; stopped */
 	struct work_struct tx_work;	/* finishes what the hook could not */
+	/* Page descriptors moved as one batch (tx.c), with the ring. */
+	struct vmq_page_req *tx_pages;
 
 	/* Its translations of guest-virtual addresses, for copies. */
 	struct vmq_tcache *tc;

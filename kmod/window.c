@@ -28,8 +28,32 @@
  *    the window mutex and both page locks, so a fault that raced with it
  *    either installed its PTE before the swap's zap (and the zap removes it)
  *    or looks the slot up after the swap.
- *  - The page handed to the sender is cleared after the receiver's mapping
- *    of it is gone and before the window mutex is dropped.
+ *  - The page handed to the sender was cleared while nothing but the window
+ *    could reach it (see "Clearing" below).
+ *
+ * Clearing. A send must give its sender a zeroed page, and clearing 2 MiB
+ * costs far more than the rest of a move, so sends take clearing off
+ * their path: a slot that enters the receive pool (VMQ_HC_PAGE_FREE) is
+ * "dirty" and clear_work clears it in the background; it becomes "clean"
+ * once its page was zapped from every mapping, found exclusive (see
+ * vmq_page_exclusive()) and cleared, with no fault on the slot since the
+ * zap. Only a fault can map a window page again, and vmq_window_fault()
+ * makes a pool slot dirty again (the donor, or its VMM, touched it), so a
+ * clean slot is unmapped and zero: a send hands it out without zapping or
+ * clearing it. Only when the receiver's pool holds no clean slot does a
+ * send clear one itself, as every send did before (counted as
+ * VMQ_STAT_SEND_CLEARS): never a spurious -EAGAIN. clear_work holds the
+ * page lock while it clears, so a send that must take that very page
+ * waits for the clear to end rather than handing out a page still being
+ * written.
+ *
+ * Batches. Zapping a slot runs KVM's mmu notifier, which flushes the TLBs
+ * of every vCPU of the VM. Page descriptors drained together from a
+ * transmit ring go as one batch (vmq_page_send_batch()): every page is
+ * swapped first, then each window's moved slots are zapped with as few
+ * unmap_mapping_range() calls as their layout allows (one for adjacent
+ * slots: see vmq_slots_zap()), which means one flush per VM, and only then
+ * is each page checked for exclusivity and its record posted.
  *
  * 2 MiB windows keep 2 MiB compound pages: the core fault code maps a
  * compound page of PMD order with one PMD when the mapping is 2 MiB aligned
@@ -39,7 +63,10 @@
  *
  * Lock order: mmap_lock, window mutex (lower address first when two),
  * page locks, i_mmap_rwsem, KVM's mmu_lock; a receive queue's spinlock
- * nests inside the window mutexes.
+ * nests inside the window mutexes. A batch holds the page locks of all its
+ * pages, and clear_work those of the pages it clears: only holders of the
+ * window mutex, or of nothing else, take the page locks of its pages, so
+ * the order among them does not matter.
  */
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
@@ -56,6 +83,7 @@
 #include <linux/pagemap.h>
 #include <linux/pseudo_fs.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
@@ -86,7 +114,18 @@ struct vmq_window {
 	struct page **pages;		/* one (head) page per slot */
 	u32 *charge;			/* VM charged for a page in flight */
 	unsigned long *free;		/* slots in the receive pool */
+	/* Pool slots: dirty ones wait for clear_work, clean ones are ready. */
+	unsigned long *dirty;
+	unsigned long *clean;
+	struct work_struct clear_work;
 };
+
+/*
+ * Slots zapped with one unmap_mapping_range() although up to this many
+ * unmoved slots lie between them: those are only faulted in again on their
+ * next access, which costs less than another TLB flush of every vCPU.
+ */
+#define VMQ_ZAP_GAP		16
 
 static struct vfsmount *vmq_window_mnt;
 
@@ -95,11 +134,41 @@ static u64 vmq_slot_bytes(const struct vmq_window *w)
 	return PAGE_SIZE << w->order;
 }
 
-static void vmq_slot_zap(struct vmq_window *w, u32 slot)
+static void vmq_slot_zap(struct vmq_window *w, u32 first, u32 nr)
 {
 	unmap_mapping_range(w->inode->i_mapping,
-			    (loff_t)slot * vmq_slot_bytes(w),
-			    vmq_slot_bytes(w), 1);
+			    (loff_t)first * vmq_slot_bytes(w),
+			    (loff_t)nr * vmq_slot_bytes(w), 1);
+}
+
+static int vmq_u32_cmp(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Zap the @nr slots in @slots (sorted here) from every mapping of @w. Each
+ * unmap_mapping_range() call runs KVM's mmu notifier once per mapping of
+ * the window, and each of those zaps and flushes the TLBs of all the VM's
+ * vCPUs if it found anything mapped: so slots no further apart than
+ * VMQ_ZAP_GAP share one call, and a batch of adjacent slots costs one
+ * flush.
+ */
+static void vmq_slots_zap(struct vmq_window *w, u32 *slots, unsigned int nr)
+{
+	unsigned int i, first;
+
+	if (!nr)
+		return;
+	sort(slots, nr, sizeof(*slots), vmq_u32_cmp, NULL);
+	for (first = 0, i = 1; i <= nr; i++) {
+		if (i < nr && slots[i] - slots[i - 1] <= VMQ_ZAP_GAP + 1)
+			continue;
+		vmq_slot_zap(w, slots[first], slots[i - 1] - slots[first] + 1);
+		first = i;
+	}
 }
 
 static void vmq_slot_clear(struct vmq_window *w, struct page *page)
@@ -111,6 +180,31 @@ static void vmq_slot_clear(struct vmq_window *w, struct page *page)
 		if (w->order)
 			cond_resched();
 	}
+}
+
+/*
+ * Whether @page, whose slot mappings were just zapped, can be reached only
+ * through its window. A window holds exactly one reference on each slot's
+ * page (the head page of a 2 MiB one), and every host PTE or PMD that maps
+ * it holds another; the zap dropped those. Anything left is a way in that
+ * the zap did not close and that would survive the move: a GUP pin or
+ * reference (O_DIRECT I/O in flight, a vmsplice()d pipe buffer, VFIO DMA,
+ * KVM's own kvm_vcpu_map() of a nested guest's VMCB/VMCS page), or a
+ * mapping that is not the window's. Rings are never pinned on window pages
+ * (guest_mem.c refuses them), so vmq's own pins never stand in the way.
+ *
+ * The caller holds the page lock and the window mutex, which keep the
+ * window's fault handler from handing the page out again; GUP-fast may
+ * still take and drop a speculative reference, which only makes this
+ * answer "no" spuriously, never "yes" wrongly: it rechecks the PTE it
+ * read, and that is gone.
+ */
+static bool vmq_page_exclusive(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	return folio_ref_count(folio) == 1 && !folio_mapped(folio) &&
+	       !folio_maybe_dma_pinned(folio);
 }
 
 static struct page *vmq_page_alloc(unsigned int order)
@@ -142,6 +236,119 @@ static void vmq_uncharge(u32 id)
 	}
 }
 
+/*
+ * Receive pool. Each pool slot is in exactly one state: dirty (clear_work
+ * will clear it), clean (cleared and unmapped since: a send may hand its
+ * page out as it is), or neither while clear_work clears it or after
+ * clear_work found its page referenced by someone else (a send still takes
+ * it when no clean slot is left, clearing it itself). All under w->lock.
+ */
+static void vmq_pool_dirty(struct vmq_window *w, u32 slot)
+{
+	if (__test_and_clear_bit(slot, w->clean))
+		atomic64_sub(1 << w->order, &vmq_stats[VMQ_STAT_POOL_CLEAN_PAGES]);
+	if (!__test_and_set_bit(slot, w->dirty))
+		queue_work(vmq_wq, &w->clear_work);
+}
+
+static void vmq_pool_add(struct vmq_window *w, u32 slot)
+{
+	__set_bit(slot, w->free);
+	w->nr_free++;
+	vmq_pool_dirty(w, slot);
+}
+
+/* Back into the pool after a failed move: clean again if it was. */
+static void vmq_pool_return(struct vmq_window *w, u32 slot, bool clean)
+{
+	__set_bit(slot, w->free);
+	w->nr_free++;
+	if (!clean) {
+		vmq_pool_dirty(w, slot);
+		return;
+	}
+	__set_bit(slot, w->clean);
+	atomic64_add(1 << w->order, &vmq_stats[VMQ_STAT_POOL_CLEAN_PAGES]);
+}
+
+/* Take @slot out of the pool; whether it was clean. */
+static bool vmq_pool_take(struct vmq_window *w, u32 slot)
+{
+	bool clean = __test_and_clear_bit(slot, w->clean);
+
+	if (clean)
+		atomic64_sub(1 << w->order, &vmq_stats[VMQ_STAT_POOL_CLEAN_PAGES]);
+	__clear_bit(slot, w->dirty);
+	__clear_bit(slot, w->free);
+	w->nr_free--;
+	return clean;
+}
+
+/* Slots clear_work takes at a time: one zap, so one TLB flush, for all. */
+#define VMQ_CLEAR_BATCH		16
+
+/*
+ * Clear the dirty slots of a window's receive pool, in process context,
+ * off every send's path. A slot's page is zapped from every mapping and
+ * proven exclusive under the window mutex and its page lock; the clear
+ * runs with only the page lock held (a fault or a send that needs the
+ * page waits for it, any other send goes on); the slot becomes clean only
+ * if it is still in the pool, backed by the same page, and no fault made
+ * it dirty again meanwhile.
+ */
+static void vmq_window_clear_work(struct work_struct *work)
+{
+	struct vmq_window *w = container_of(work, struct vmq_window,
+					    clear_work);
+	struct page *pages[VMQ_CLEAR_BATCH];
+	u32 slots[VMQ_CLEAR_BATCH], zap[VMQ_CLEAR_BATCH];
+	unsigned int i, n, kept;
+	unsigned long s;
+
+	do {
+		mutex_lock(&w->lock);
+		n = 0;
+		for_each_set_bit(s, w->dirty, w->nr_slots) {
+			__clear_bit(s, w->dirty);
+			slots[n] = s;
+			zap[n] = s;
+			pages[n] = w->pages[s];
+			lock_page(pages[n]);
+			if (++n == VMQ_CLEAR_BATCH)
+				break;
+		}
+		vmq_slots_zap(w, zap, n);
+		for (i = kept = 0; i < n; i++) {
+			if (vmq_page_exclusive(pages[i])) {
+				slots[kept] = slots[i];
+				pages[kept++] = pages[i];
+			} else {
+				/* Someone else still reaches it: not clean. */
+				unlock_page(pages[i]);
+			}
+		}
+		mutex_unlock(&w->lock);
+
+		for (i = 0; i < kept; i++) {
+			vmq_slot_clear(w, pages[i]);
+			unlock_page(pages[i]);
+		}
+
+		mutex_lock(&w->lock);
+		for (i = 0; i < kept; i++) {
+			s = slots[i];
+			if (w->pages[s] != pages[i] || !test_bit(s, w->free) ||
+			    test_bit(s, w->dirty))
+				continue;
+			__set_bit(s, w->clean);
+			atomic64_add(1 << w->order,
+				     &vmq_stats[VMQ_STAT_POOL_CLEAN_PAGES]);
+		}
+		mutex_unlock(&w->lock);
+		cond_resched();
+	} while (n == VMQ_CLEAR_BATCH);
+}
+
 /* Give back a window's slots and their pages; it is empty again. */
 static void vmq_window_depopulate(struct vmq_window *w)
 {
@@ -150,6 +357,9 @@ static void vmq_window_depopulate(struct vmq_window *w)
 	for (i = 0; w->pages && i < w->nr_slots; i++) {
 		if (w->charge)
 			vmq_uncharge(w->charge[i]);
+		if (w->clean && test_bit(i, w->clean))
+			atomic64_sub(1 << w->order,
+				     &vmq_stats[VMQ_STAT_POOL_CLEAN_PAGES]);
 		if (w->pages[i]) {
 			vmq_page_set_movable(w->pages[i], false);
 			put_page(w->pages[i]);
@@ -157,9 +367,13 @@ static void vmq_window_depopulate(struct vmq_window *w)
 				     &vmq_stats[VMQ_STAT_WINDOW_PAGES]);
 		}
 	}
+	bitmap_free(w->clean);
+	bitmap_free(w->dirty);
 	bitmap_free(w->free);
 	kvfree(w->charge);
 	kvfree(w->pages);
+	w->clean = NULL;
+	w->dirty = NULL;
 	w->free = NULL;
 	w->charge = NULL;
 	w->pages = NULL;
@@ -169,6 +383,8 @@ static void vmq_window_depopulate(struct vmq_window *w)
 
 static void vmq_window_free(struct vmq_window *w)
 {
+	/* Nothing queues it any more: no binding, no mapping, no file. */
+	cancel_work_sync(&w->clear_work);
 	vmq_window_depopulate(w);
 	atomic64_dec(&vmq_stats[VMQ_STAT_LIVE_WINDOWS]);
 	kfree(w);
@@ -190,6 +406,13 @@ static vm_fault_t vmq_window_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	/* A swap holds the mutex and the page lock: see the top of the file. */
 	mutex_lock(&w->lock);
+	/*
+	 * A pool slot that is touched again (by its donor's vCPUs or its
+	 * VMM) may be written: no longer clean, it is cleared again before a
+	 * send hands it out.
+	 */
+	if (test_bit(slot, w->free))
+		vmq_pool_dirty(w, slot);
 	page = w->pages[slot] + (vmf->pgoff & ((1UL << w->order) - 1));
 	get_page(page);
 	lock_page(page);
@@ -211,6 +434,7 @@ static struct vmq_window *vmq_window_alloc(unsigned int order)
 	if (!w)
 		return NULL;
 	mutex_init(&w->lock);
+	INIT_WORK(&w->clear_work, vmq_window_clear_work);
 	w->order = order;
 	atomic64_inc(&vmq_stats[VMQ_STAT_LIVE_WINDOWS]);
 	return w;
@@ -234,7 +458,9 @@ static int vmq_window_populate(struct vmq_window *w, u64 size)
 	w->charge = kvcalloc(w->nr_slots, sizeof(*w->charge),
 			     GFP_KERNEL_ACCOUNT);
 	w->free = bitmap_zalloc(w->nr_slots, GFP_KERNEL_ACCOUNT);
-	if (!w->pages || !w->charge || !w->free)
+	w->dirty = bitmap_zalloc(w->nr_slots, GFP_KERNEL_ACCOUNT);
+	w->clean = bitmap_zalloc(w->nr_slots, GFP_KERNEL_ACCOUNT);
+	if (!w->pages || !w->charge || !w->free || !w->dirty || !w->clean)
 		goto err_depopulate;
 	for (i = 0; i < w->nr_slots; i++) {
 		w->pages[i] = vmq_page_alloc(w->order);
@@ -499,99 +725,6 @@ static void vmq_window_unlock_two(struct vmq_window *a, struct vmq_window *b)
 }
 
 /*
- * Whether @page, whose slot mappings were just zapped, can be reached only
- * through its window. A window holds exactly one reference on each slot's
- * page (the head page of a 2 MiB one), and every host PTE or PMD that maps
- * it holds another; the zap dropped those. Anything left is a way in that
- * the zap did not close and that would survive the move: a GUP pin or
- * reference (O_DIRECT I/O in flight, a vmsplice()d pipe buffer, VFIO DMA,
- * KVM's own kvm_vcpu_map() of a nested guest's VMCB/VMCS page), or a
- * mapping that is not the window's. Rings are never pinned on window pages
- * (guest_mem.c refuses them), so vmq's own pins never stand in the way.
- *
- * The caller holds the page lock and the window mutex, which keep the
- * window's fault handler from handing the page out again; GUP-fast may
- * still take and drop a speculative reference, which only makes this
- * answer "no" spuriously, never "yes" wrongly: it rechecks the PTE it
- * read, and that is gone.
- */
-static bool vmq_page_exclusive(struct page *page)
-{
-	struct folio *folio = page_folio(page);
-
-	return folio_ref_count(folio) == 1 && !folio_mapped(folio) &&
-	       !folio_maybe_dma_pinned(folio);
-}
-
-/*
- * Move the page in slot @s of @ws (the sender's) into free slot @r of @wr
- * (the receiver's), give the receiver its message, and back @s with the
- * receiver's old free page, cleared. Both windows are locked.
- */
-static long vmq_page_move(struct vmq_vm *src, struct vmq_vm *dest,
-			  struct vmq_window *ws, u32 s, struct vmq_window *wr,
-			  u32 r, u64 tag)
-{
-	struct page *ps = ws->pages[s], *pr = wr->pages[r];
-	struct vmq_page_msg msg = {
-		.gpa = wr->gpa + (u64)r * vmq_slot_bytes(wr),
-		.size = vmq_slot_bytes(wr),
-	};
-	long ret;
-
-	lock_page(ps);
-	lock_page(pr);
-	ws->pages[s] = pr;
-	wr->pages[r] = ps;
-	/*
-	 * After these, no vCPU of either VM (and no other user of either
-	 * mapping) reaches ps through the sender's slot or pr through the
-	 * receiver's: KVM has zapped and flushed.
-	 */
-	vmq_slot_zap(ws, s);
-	vmq_slot_zap(wr, r);
-
-	/*
-	 * The mappings were not necessarily the only way to the pages:
-	 * prove it before either changes hands (see vmq_page_exclusive()).
-	 */
-	ret = -EBUSY;
-	if (vmq_page_exclusive(ps) && vmq_page_exclusive(pr))
-		ret = vmq_post(dest, VMQ_MSG_PAGE, src->id, tag, &msg,
-			       sizeof(msg));
-	if (ret) {
-		/*
-		 * Nobody could map either slot meanwhile: we hold the mutexes.
-		 * The next access faults the same pages back in.
-		 */
-		ws->pages[s] = ps;
-		wr->pages[r] = pr;
-		goto out_unlock;
-	}
-	__clear_bit(r, wr->free);
-	wr->nr_free--;
-	vmq_slot_clear(ws, pr);
-	/* Should either slot hold a guest page table, its caches must know. */
-	vmq_xlate_host_write(src,
-			     gpa_to_gfn(ws->gpa + (u64)s * vmq_slot_bytes(ws)),
-			     vmq_slot_bytes(ws) >> PAGE_SHIFT);
-	vmq_xlate_host_write(dest, gpa_to_gfn(msg.gpa), msg.size >> PAGE_SHIFT);
-
-	trace_vmq_page_move(src->id, dest->id,
-			    ws->gpa + (u64)s * vmq_slot_bytes(ws), msg.gpa,
-			    msg.size, tag);
-	/* The page is in flight, charged to its latest sender. */
-	vmq_uncharge(ws->charge[s]);
-	ws->charge[s] = 0;
-	wr->charge[r] = src->id;	/* src->pages_in_flight: reserved */
-	atomic64_inc(&vmq_stats[VMQ_STAT_PAGES_IN_FLIGHT]);
-out_unlock:
-	unlock_page(pr);
-	unlock_page(ps);
-	return ret;
-}
-
-/*
  * Take one of @src's VMQ_A_QUOTA_MAX_PAGES before moving a page, so that
  * concurrent senders of one VM cannot pass the quota together.
  */
@@ -607,77 +740,255 @@ static bool vmq_pages_reserve(struct vmq_vm *src)
 	return true;
 }
 
-/* VMQ_HC_PAGE_SEND: move the page at @gpa of the caller's window to @dest. */
-long vmq_page_send(struct vmq_vm *src, u64 dest_id, u64 gpa, u64 tag)
+/*
+ * The second half of one move of a batch: the page of @q->s (the sender's
+ * slot in @ws) is in @q->r of @wr and @wr's free page in @q->s, both slots
+ * zapped, both pages locked. Prove that nothing else reaches either page
+ * (see vmq_page_exclusive()), give the receiver its record and clear the
+ * sender's new page unless it came clean out of the pool; or put both back.
+ */
+static long vmq_page_finish(struct vmq_vm *src, struct vmq_vm *dest,
+			    struct vmq_window *ws, struct vmq_window *wr,
+			    struct vmq_page_req *q)
+{
+	u64 sgpa = ws->gpa + (u64)q->s * vmq_slot_bytes(ws);
+	struct vmq_page_msg msg = {
+		.gpa = wr->gpa + (u64)q->r * vmq_slot_bytes(wr),
+		.size = vmq_slot_bytes(wr),
+	};
+	bool pr_alone = vmq_page_exclusive(q->pr);
+	long ret = -EBUSY;
+
+	if (vmq_page_exclusive(q->ps) && pr_alone)
+		ret = vmq_post(dest, VMQ_MSG_PAGE, src->id, q->tag, &msg,
+			       sizeof(msg));
+	if (ret) {
+		/*
+		 * Nobody could map either slot meanwhile: we hold the mutexes.
+		 * The next access faults the same pages back in. The free page
+		 * is as clean as it was if nothing else reaches it.
+		 */
+		ws->pages[q->s] = q->ps;
+		wr->pages[q->r] = q->pr;
+		vmq_pool_return(wr, q->r, q->clean && pr_alone);
+		atomic_dec(&src->pages_in_flight);
+		if (ret != -EAGAIN)
+			vmq_event(VMQ_EVENT_DROP, src->id, dest->id, ret);
+		return ret;
+	}
+	/* The receiver's pool had no clean slot: the fallback, as before. */
+	if (!q->clean) {
+		vmq_slot_clear(ws, q->pr);
+		atomic64_inc(&vmq_stats[VMQ_STAT_SEND_CLEARS]);
+	}
+	/* Should either slot hold a guest page table, its caches must know. */
+	vmq_xlate_host_write(src, gpa_to_gfn(sgpa),
+			     vmq_slot_bytes(ws) >> PAGE_SHIFT);
+	vmq_xlate_host_write(dest, gpa_to_gfn(msg.gpa), msg.size >> PAGE_SHIFT);
+
+	trace_vmq_page_move(src->id, dest->id, sgpa, msg.gpa, msg.size,
+			    q->tag);
+	/* The page is in flight, charged to its latest sender. */
+	vmq_uncharge(ws->charge[q->s]);
+	ws->charge[q->s] = 0;
+	wr->charge[q->r] = src->id;	/* src->pages_in_flight: reserved */
+	atomic64_inc(&vmq_stats[VMQ_STAT_PAGES_IN_FLIGHT]);
+	return 0;
+}
+
+/*
+ * Whether @s, a slot of @ws, is already in the first @n moves of @req:
+ * sent (the second send of a slot must see the first one's outcome), or,
+ * when the sender sends to itself, just received (its page is locked).
+ */
+static bool vmq_batch_has(struct vmq_page_req *req, unsigned int n,
+			  struct vmq_window *ws, struct vmq_window *wr, u32 s)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (req[i].ps && (req[i].s == s || (ws == wr && req[i].r == s)))
+			return true;
+	return false;
+}
+
+/*
+ * Move the pages of @req[0..@n) whose ret is still 0, in order, with both
+ * windows locked: swap each page with a free one of the receiver's pool
+ * (a clean one if there is one), zap the sender's slots with one
+ * invalidation per run of nearby slots (and the receiver's slots that were
+ * not clean), then finish each move. Stops before a slot that is already
+ * in the batch; returns how many requests it consumed.
+ */
+static unsigned int vmq_page_batch_locked(struct vmq_vm *src,
+					  struct vmq_vm *dest,
+					  struct vmq_window *ws,
+					  struct vmq_window *wr,
+					  struct vmq_page_req *req,
+					  unsigned int n)
+{
+	u32 zs[VMQ_PAGE_BATCH_MAX], zr[VMQ_PAGE_BATCH_MAX];
+	unsigned int i, nzs = 0, nzr = 0;
+	struct vmq_page_req *q;
+	long s, r;
+
+	for (i = 0; i < n; i++) {
+		q = &req[i];
+		q->ps = NULL;
+		if (q->ret)
+			continue;
+		s = vmq_window_slot(ws, q->gpa);
+		if (s >= 0 && vmq_batch_has(req, i, ws, wr, s))
+			break;
+		if (s < 0 || test_bit(s, ws->free)) {
+			q->ret = s < 0 ? s : -EINVAL;
+			vmq_event(VMQ_EVENT_DROP, src->id, dest->id, q->ret);
+			continue;
+		}
+		if (!vmq_pages_reserve(src)) {
+			/* Counted as VMQ_CTR_ERR_QUOTA by the caller. */
+			vmq_event(VMQ_EVENT_QUOTA, src->id, dest->id, -ENOSPC);
+			q->ret = -ENOSPC;
+			continue;
+		}
+		r = find_first_bit(wr->clean, wr->nr_slots);
+		if (r >= wr->nr_slots)
+			r = find_first_bit(wr->free, wr->nr_slots);
+		if (r >= wr->nr_slots) {
+			atomic_dec(&src->pages_in_flight);
+			q->ret = -EAGAIN;
+			continue;
+		}
+		q->s = s;
+		q->r = r;
+		q->clean = vmq_pool_take(wr, r);
+		q->ps = ws->pages[s];
+		q->pr = wr->pages[r];
+		/* clear_work holds an unclean page's lock while it clears. */
+		lock_page(q->ps);
+		lock_page(q->pr);
+		ws->pages[s] = q->pr;
+		wr->pages[r] = q->ps;
+		zs[nzs++] = s;
+		if (!q->clean)
+			zr[nzr++] = r;
+	}
+
+	/*
+	 * After these, no vCPU of either VM (and no other user of either
+	 * mapping) reaches a sender's page through its slot or a receiver's
+	 * free page through its own: KVM has zapped and flushed, once per
+	 * call. A clean slot needs no zap: nothing mapped it since
+	 * clear_work zapped it, or it would no longer be clean.
+	 */
+	vmq_slots_zap(ws, zs, nzs);
+	vmq_slots_zap(wr, zr, nzr);
+
+	n = i;
+	for (i = 0; i < n; i++) {
+		q = &req[i];
+		if (!q->ps)
+			continue;
+		q->ret = vmq_page_finish(src, dest, ws, wr, q);
+		unlock_page(q->pr);
+		unlock_page(q->ps);
+	}
+	return n;
+}
+
+static void vmq_page_reqs_fail(struct vmq_page_req *req, unsigned int n,
+			       long err)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!req[i].ret)
+			req[i].ret = err;
+}
+
+/*
+ * VMQ_HC_PAGE_SEND of each of @req[0..@n) (n <= VMQ_PAGE_BATCH_MAX), in
+ * order, to @dest_id: each ends as that hypercall would have (@req[i].ret),
+ * but the batch costs one invalidation of the sender's window mapping per
+ * run of nearby slots, not one per page (see vmq_slots_zap()).
+ */
+void vmq_page_send_batch(struct vmq_vm *src, u64 dest_id,
+			 struct vmq_page_req *req, unsigned int n)
 {
 	struct vmq_window *ws, *wr;
 	struct vmq_vm *dest;
-	long s, r, ret;
+	unsigned int i;
 
+	if (WARN_ON_ONCE(n > VMQ_PAGE_BATCH_MAX)) {
+		vmq_page_reqs_fail(req, n, -EINVAL);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		req[i].ret = 0;
 	/* A memslot change may unbind it meanwhile: hold the file. */
 	ws = vmq_vm_window(src);
-	if (!ws)
-		return -ENOTCONN;
-	s = vmq_window_slot(ws, gpa);
-	if (s < 0) {
-		ret = s;
-		goto out_put_own;
+	if (!ws) {
+		vmq_page_reqs_fail(req, n, -ENOTCONN);
+		return;
 	}
+	for (i = 0; i < n; i++)
+		if (vmq_window_slot(ws, req[i].gpa) < 0)
+			req[i].ret = -EINVAL;
 	dest = vmq_dest_get(src, dest_id);
 	if (IS_ERR(dest)) {
-		ret = PTR_ERR(dest);
+		vmq_page_reqs_fail(req, n, PTR_ERR(dest));
 		goto out_put_own;
 	}
-	if (!vmq_pages_reserve(src)) {
-		/* Counted as VMQ_CTR_ERR_QUOTA by the hypercall's caller. */
-		vmq_event(VMQ_EVENT_QUOTA, src->id, dest->id, -ENOSPC);
-		ret = -ENOSPC;
+	wr = vmq_vm_window(dest);
+	if (!wr) {
+		vmq_page_reqs_fail(req, n, -ENOTCONN);
 		goto out_put_vm;
 	}
-	wr = vmq_vm_window(dest);
-	ret = -ENOTCONN;
-	if (!wr)
-		goto out_unreserve;
-	ret = -EMSGSIZE;
-	if (wr->order != ws->order)
+	if (wr->order != ws->order) {
+		vmq_page_reqs_fail(req, n, -EMSGSIZE);
 		goto out_put_window;
+	}
 
 	vmq_window_lock_two(ws, wr);
 	/*
-	 * Both still bound (a memslot change unbinds), and the slot looked
+	 * Both still bound (a memslot change unbinds), and the slots looked
 	 * up where the window is bound now.
 	 */
-	ret = -ENOTCONN;
 	if (READ_ONCE(ws->bound_id) != src->id ||
-	    READ_ONCE(wr->bound_id) != dest->id)
-		goto out_unlock;
-	s = vmq_window_slot(ws, gpa);
-	ret = s < 0 ? s : -EINVAL;
-	if (s < 0 || test_bit(s, ws->free))
-		goto out_unlock;
-	ret = -EAGAIN;
-	r = find_first_bit(wr->free, wr->nr_slots);
-	if (r >= wr->nr_slots)
-		goto out_unlock;
-	ret = vmq_page_move(src, dest, ws, s, wr, r, tag);
-out_unlock:
+	    READ_ONCE(wr->bound_id) != dest->id) {
+		for (i = 0; i < n; i++) {
+			if (req[i].ret)
+				continue;
+			req[i].ret = -ENOTCONN;
+			vmq_event(VMQ_EVENT_DROP, src->id, dest->id, -ENOTCONN);
+		}
+	} else {
+		for (i = 0; i < n; )
+			i += vmq_page_batch_locked(src, dest, ws, wr, req + i,
+						   n - i);
+	}
 	vmq_window_unlock_two(ws, wr);
-	if (!ret) {
+	for (i = 0; i < n; i++) {
+		if (req[i].ret)
+			continue;
 		vmq_count(src, VMQ_CTR_PAGES_TX, 1);
 		vmq_count(dest, VMQ_CTR_PAGES_RX, 1);
-	} else if (ret != -EAGAIN) {
-		vmq_event(VMQ_EVENT_DROP, src->id, dest->id, ret);
 	}
 out_put_window:
 	fput(wr->file);
-out_unreserve:
-	if (ret)
-		atomic_dec(&src->pages_in_flight);
 out_put_vm:
 	vmq_vm_put(dest);
 out_put_own:
 	fput(ws->file);
-	return ret;
+}
+
+/* VMQ_HC_PAGE_SEND: move the page at @gpa of the caller's window to @dest. */
+long vmq_page_send(struct vmq_vm *src, u64 dest_id, u64 gpa, u64 tag)
+{
+	struct vmq_page_req req = { .gpa = gpa, .tag = tag };
+
+	vmq_page_send_batch(src, dest_id, &req, 1);
+	return req.ret;
 }
 
 /*
@@ -699,10 +1010,11 @@ long vmq_page_free(struct vmq_vm *vm, u64 gpa)
 		ret = -ENOTCONN;
 	} else if (s < 0) {
 		ret = s;
-	} else if (__test_and_set_bit(s, w->free)) {
+	} else if (test_bit(s, w->free)) {
 		ret = -EINVAL;
 	} else {
-		w->nr_free++;
+		/* Cleared in the background, off the senders' path. */
+		vmq_pool_add(w, s);
 		vmq_uncharge(w->charge[s]);
 		w->charge[s] = 0;
 		ret = 0;

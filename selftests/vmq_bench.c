@@ -42,7 +42,23 @@
  *	full); the receiver waits for the page message, checks the word and
  *	gives the slot back (VMQ_HC_PAGE_FREE). Pages/s and GiB/s moved, and
  *	bytes_copied_per_transfer from vmq's bytes_copied statistic (zero:
- *	nothing is copied, whatever the page size).
+ *	nothing is copied, whatever the page size). page_transfer_2m adds
+ *	vs_copy_send_64k: its bytes/s over copy_send_64k's, measured in the
+ *	same run (the cycle includes clearing every page once, now in the
+ *	background). move_us of each: the time of one VMQ_HC_PAGE_SEND into
+ *	a receive pool that the background clear has made ready (32 sends in
+ *	a row, timed from the host, best of 3); page_transfer_2m's time_vs_4k
+ *	is the ratio of the two (1.0: a move costs the same whatever the page
+ *	size); send_clears_per_page says how many moves of the cycle had to
+ *	clear a page themselves (VMQ_STAT_SEND_CLEARS).
+ *   page_batch_1, page_batch_8, page_batch_64
+ *	64 page sends of 4 KiB pages through the sender's transmit ring, in
+ *	batches of 1, 8 or 64 descriptors published at once and delivered by
+ *	one VMQ_HC_TX_FLUSH, into a clean receive pool; each VM has a second
+ *	vCPU spinning in the guest, so that flushes need IPIs.
+ *	remote_tlb_flush_per_page: KVM's remote_tlb_flush of both VMs over
+ *	the pages moved (flushes that interrupted a running vCPU);
+ *	remote_tlb_flush_requests_per_page: every flush KVM was asked for.
  *
  *   send_scale
  *	copy_send of 64-byte messages between two VMs, first with nothing
@@ -150,6 +166,9 @@ enum bench_op {
 	B_POOL,		/* give every slot of the window to the receive pool */
 	B_PAGE_SEND,	/* n x (write a word into a slot, send the page) */
 	B_PAGE_SINK,	/* n x (wait for a page, check the word, free it) */
+	B_PAGE_TOUCH,	/* write a word into each of the first n slots */
+	B_PAGE_BURST,	/* VMQ_HC_PAGE_SEND of the first n slots */
+	B_PAGE_TX,	/* the first n slots as page descriptors, batch at a time */
 	B_GRANT,	/* grant the send buffer to peer: grant out */
 	B_COPY,		/* n x VMQ_HC_COPY of len bytes into peer's grant */
 	B_COPY_OUT,	/* n x (wait for a message, copy it to the buffer) */
@@ -166,6 +185,7 @@ struct bparam {
 	u64 rx_gva, rx_gpa, rx_bytes;
 	u64 tx_gva, tx_gpa, tx_bytes;
 	u64 page_size;		/* of the page window at WIN_GPA */
+	u64 slots;		/* of that window (0: WIN_SLOTS) */
 	u64 grant;		/* B_GRANT's result, B_COPY's target */
 	u64 pte_gva, pte_val;	/* B_PTE_STORE: a PTE seen through an alias */
 	u64 sync;		/* B_PTE_STORE: a 64-byte copy after each */
@@ -258,6 +278,44 @@ static void guest_page_sink_one(struct bparam *p, u64 i)
 		p->errors++;
 		p->last_error = r;
 	}
+}
+
+static u64 bench_slots(struct bparam *p)
+{
+	return p->slots ? p->slots : WIN_SLOTS;
+}
+
+/*
+ * Page descriptors for slots @first.. (@n of them) published at once, so
+ * that the host drains them together, then VMQ_HC_TX_FLUSH; the first
+ * failure, or 0.
+ */
+static s64 guest_tx_pages(struct bparam *p, u64 first, u64 n)
+{
+	u64 i;
+
+	for (i = 0; i < n; i++) {
+		struct vmq_tx_desc *d = &gtx.desc[(gtx.prod + i) & (gtx.nr - 1)];
+
+		d->dest = p->peer;
+		d->len = 0;
+		d->gpa = WIN_GPA + (first + i) * p->page_size;
+		d->tag = first + i;
+		d->flags = VMQ_TX_F_PAGE;
+		d->status = VMQ_TX_PENDING;
+	}
+	gtx.prod += n;
+	__atomic_store_n(&gtx.hdr->prod, gtx.prod, __ATOMIC_RELEASE);
+	if (vmqg_tx_flush() < 0)
+		return -EIO;
+	for (i = 0; i < n; i++) {
+		s32 st = vmqg_tx_status(&gtx.desc[(gtx.prod - n + i) &
+						  (gtx.nr - 1)]);
+
+		if (st)
+			return st;
+	}
+	return 0;
 }
 
 static void guest_tx_check(struct bparam *p, struct vmq_tx_desc *d)
@@ -360,10 +418,10 @@ static void bench_guest(struct bparam *p)
 			break;
 		case B_BIND:
 			r = vmqg_hypercall(VMQ_HC_WINDOW_BIND, WIN_GPA,
-					   WIN_SLOTS * p->page_size, 0, 0);
+					   bench_slots(p) * p->page_size, 0, 0);
 			break;
 		case B_POOL:
-			for (i = 0; i < WIN_SLOTS && !r; i++)
+			for (i = 0; i < bench_slots(p) && !r; i++)
 				r = vmqg_hypercall(VMQ_HC_PAGE_FREE,
 						   WIN_GPA + i * p->page_size,
 						   0, 0, 0);
@@ -383,6 +441,23 @@ static void bench_guest(struct bparam *p)
 			for (i = 0; i < p->n; i++) {
 				guest_page_sink_one(p, p->progress);
 				WRITE_ONCE(p->progress, p->progress + 1);
+			}
+			break;
+		case B_PAGE_TOUCH:
+			for (i = 0; i < p->n; i++)
+				WRITE_ONCE(*(u64 *)(WIN_GPA + i * p->page_size),
+					   i + 1);
+			break;
+		case B_PAGE_BURST:
+			for (i = 0; i < p->n && !r; i++)
+				r = vmqg_hypercall(VMQ_HC_PAGE_SEND, p->peer,
+						   WIN_GPA + i * p->page_size,
+						   i, 0);
+			break;
+		case B_PAGE_TX:
+			for (i = 0; i < p->n && !r; i += p->batch) {
+				j = p->batch < p->n - i ? p->batch : p->n - i;
+				r = guest_tx_pages(p, i, j);
 			}
 			break;
 		case B_GRANT:
@@ -619,7 +694,11 @@ static void drain_join(struct drainer *d)
 
 /* --- copy_send ------------------------------------------------------------- */
 
-static void copy_send(const char *bench, u32 len, u64 n)
+/* copy_send_64k's GiB/s in this run, once measured (page_transfer_2m). */
+static double copy_64k_gibs;
+
+/* Report (unless @quiet) and return the GiB/s of payload. */
+static double copy_send(const char *bench, u32 len, u64 n, bool quiet)
 {
 	struct bvm s, r;
 	struct drainer d;
@@ -645,18 +724,22 @@ static void copy_send(const char *bench, u32 len, u64 n)
 	TEST_ASSERT(d.bytes == (u64)len * n, "%s: drained %lu bytes", bench,
 		    d.bytes);
 
-	report(bench, "throughput", (double)len * n / t / (1024.0 * MiB), "GiB/s");
-	report(bench, "messages_per_second", n / t, "msg/s");
-	report(bench, "ring_full_per_message", (double)s.p->retries / n,
-	       "retries/msg");
+	if (!quiet) {
+		report(bench, "throughput", (double)len * n / t / (1024.0 * MiB),
+		       "GiB/s");
+		report(bench, "messages_per_second", n / t, "msg/s");
+		report(bench, "ring_full_per_message", (double)s.p->retries / n,
+		       "retries/msg");
+	}
 	bvm_free(&s);
 	bvm_free(&r);
+	return (double)len * n / t / (1024.0 * MiB);
 }
 
 static void bench_copy_send(void)
 {
-	copy_send("copy_send_4k", 4096, 2000 * scale);
-	copy_send("copy_send_64k", 65536, 400 * scale);
+	copy_send("copy_send_4k", 4096, 2000 * scale, false);
+	copy_64k_gibs = copy_send("copy_send_64k", 65536, 400 * scale, false);
 }
 
 /* --- send_scale -------------------------------------------------------------- */
@@ -944,26 +1027,33 @@ void bench_round_trip(void)
 
 /* --- page transfer ------------------------------------------------------------ */
 
-/* Give @b a page window of WIN_SLOTS pages of @page_size at WIN_GPA. */
-static struct vmqt_win bvm_window(struct bvm *b, u64 page_size)
+/* Give @b a page window of @slots pages of @page_size at WIN_GPA. */
+static struct vmqt_win bvm_window_n(struct bvm *b, u64 page_size, u64 slots)
 {
-	struct vmqt_win w = vmqt_window_map(b->vm, WIN_SLOT, WIN_GPA, WIN_SLOTS,
+	struct vmqt_win w = vmqt_window_map(b->vm, WIN_SLOT, WIN_GPA, slots,
 					    page_size);
 	s64 r;
 
 	b->p->page_size = page_size;
+	b->p->slots = slots;
 	r = bvm_op(b, B_BIND);
 	TEST_ASSERT(!r, "VMQ_HC_WINDOW_BIND: %ld", (long)r);
 	return w;
 }
 
-static void page_transfer(const char *bench, u64 page_size, u64 n)
+static struct vmqt_win bvm_window(struct bvm *b, u64 page_size)
+{
+	return bvm_window_n(b, page_size, WIN_SLOTS);
+}
+
+/* Returns the GiB/s moved. */
+static double page_transfer(const char *bench, u64 page_size, u64 n)
 {
 	const u64 warm = 2 * WIN_SLOTS;
 	struct vmqt_win ws, wr;
 	struct bvm s, r;
 	pthread_t ts, tr;
-	u64 copied;
+	u64 copied, clears = 0;
 	double t = 0;
 	int round;
 
@@ -979,6 +1069,7 @@ static void page_transfer(const char *bench, u64 page_size, u64 n)
 		r.p->op = B_PAGE_SINK;
 		s.p->retries = 0;
 		copied = vmqt_stats().bytes_copied;
+		clears = vmqt_stats().send_clears;
 		t = now_s();
 		TEST_ASSERT(!pthread_create(&tr, NULL, run_fn, &r) &&
 			    !pthread_create(&ts, NULL, run_fn, &s), "threads");
@@ -986,6 +1077,7 @@ static void page_transfer(const char *bench, u64 page_size, u64 n)
 		join_watch(tr, &s, &r);
 		t = now_s() - t;
 		copied = vmqt_stats().bytes_copied - copied;
+		clears = vmqt_stats().send_clears - clears;
 		TEST_ASSERT(!s.p->errors && !r.p->errors,
 			    "%s: sender errors %lu (last %ld), receiver errors %lu (last %ld)",
 			    bench, s.p->errors, (long)s.p->last_error,
@@ -1001,16 +1093,174 @@ static void page_transfer(const char *bench, u64 page_size, u64 n)
 	report(bench, "bytes_copied_per_transfer", (double)copied / n, "bytes");
 	report(bench, "window_full_per_page", (double)s.p->retries / n,
 	       "retries/page");
+	report(bench, "send_clears_per_page", (double)clears / n, "clears/page");
+	bvm_free(&s);
+	bvm_free(&r);
+	vmqt_window_unmap(&ws);
+	vmqt_window_unmap(&wr);
+	return (double)page_size * n / t / (1024.0 * MiB);
+}
+
+/* Wait until the receive pools hold @pages clean 4 KiB pages, bounded. */
+static void wait_pool_clean(u64 pages)
+{
+	int i;
+
+	for (i = 0; i < 600000 && vmqt_stats().pool_clean_pages < pages; i++)
+		usleep(100);
+	TEST_ASSERT(vmqt_stats().pool_clean_pages >= pages,
+		    "pool_clean_pages %lu, want %lu",
+		    (unsigned long)vmqt_stats().pool_clean_pages,
+		    (unsigned long)pages);
+}
+
+#define BURST		32
+
+/*
+ * The time of one VMQ_HC_PAGE_SEND, in us: BURST sends in a row from
+ * faulted-in slots into a receive pool the background clear has readied,
+ * timed from the host (one vCPU entry and exit in all), best of 3.
+ */
+static double page_move_us(u64 page_size)
+{
+	u64 clean0 = vmqt_stats().pool_clean_pages;
+	struct vmqt_win ws, wr;
+	double t, best = 0;
+	struct bvm s, r;
+	int round;
+
+	pair_create(&s, &r);
+	ws = bvm_window_n(&s, page_size, BURST);
+	wr = bvm_window_n(&r, page_size, BURST);
+	s.p->n = BURST;
+	for (round = 0; round < 3; round++) {
+		TEST_ASSERT(!bvm_op(&r, B_POOL), "PAGE_FREE into the pool");
+		wait_pool_clean(clean0 + BURST * page_size / 4096);
+		TEST_ASSERT(!bvm_op(&s, B_PAGE_TOUCH), "touch");
+		t = now_s();
+		TEST_ASSERT(!bvm_op(&s, B_PAGE_BURST), "page burst");
+		t = (now_s() - t) / BURST * 1e6;
+		if (!round || t < best)
+			best = t;
+	}
+	bvm_free(&s);
+	bvm_free(&r);
+	vmqt_window_unmap(&ws);
+	vmqt_window_unmap(&wr);
+	return best;
+}
+
+static void bench_page_transfer(void)
+{
+	double gibs, us4k, us2m;
+
+	page_transfer("page_transfer_4k", 4096, 2000 * scale);
+	gibs = page_transfer("page_transfer_2m", 2 * MiB, 200 * scale);
+	if (!copy_64k_gibs)
+		copy_64k_gibs = copy_send("copy_send_64k", 65536, 400 * scale,
+					  true);
+	report("page_transfer_2m", "vs_copy_send_64k", gibs / copy_64k_gibs,
+	       "ratio");
+	us4k = page_move_us(4096);
+	us2m = page_move_us(2 * MiB);
+	report("page_transfer_4k", "move_us", us4k, "us");
+	report("page_transfer_2m", "move_us", us2m, "us");
+	report("page_transfer_2m", "time_vs_4k", us2m / us4k, "ratio");
+}
+
+/* --- page batches ------------------------------------------------------------ */
+
+#define BATCH_PAGES	64
+
+/* A second vCPU that runs in the guest until *@stop. */
+static void spin_guest(u64 *stop)
+{
+	while (!__atomic_load_n(stop, __ATOMIC_ACQUIRE))
+		;
+	GUEST_DONE();
+}
+
+struct spinner {
+	struct kvm_vcpu *vcpu;
+	u64 *stop;
+	pthread_t t;
+};
+
+static void *spin_fn(void *arg)
+{
+	vcpu_run(((struct spinner *)arg)->vcpu);
+	return NULL;
+}
+
+static void spinner_start(struct spinner *sp, struct bvm *b)
+{
+	struct vmqt_gmem m = bvm_alloc(b, 4096);
+
+	sp->stop = m.hva;
+	sp->vcpu = vm_vcpu_add(b->vm, 1, spin_guest);
+	vcpu_args_set(sp->vcpu, 1, m.gva);
+	TEST_ASSERT(!pthread_create(&sp->t, NULL, spin_fn, sp), "thread");
+}
+
+static void spinner_stop(struct spinner *sp)
+{
+	__atomic_store_n(sp->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(sp->t, NULL);
+}
+
+static u64 flushes(struct bvm *a, struct bvm *b, const char *stat)
+{
+	return vm_get_stat(a->vm, stat) + vm_get_stat(b->vm, stat);
+}
+
+/* KVM's remote TLB flushes of both VMs per page, in batches of @batch. */
+static void page_batch(const char *bench, u64 batch)
+{
+	u64 clean0 = vmqt_stats().pool_clean_pages, f = 0, fr = 0, f0, fr0;
+	struct spinner sps, spr;
+	struct vmqt_win ws, wr;
+	struct bvm s, r;
+	int round;
+	s64 ret;
+
+	pair_create(&s, &r);
+	ws = bvm_window_n(&s, 4096, BATCH_PAGES);
+	wr = bvm_window_n(&r, 4096, BATCH_PAGES);
+	spinner_start(&sps, &s);
+	spinner_start(&spr, &r);
+	s.p->n = BATCH_PAGES;
+	s.p->batch = batch;
+	/* Round 0 warms up. */
+	for (round = 0; round < 3; round++) {
+		TEST_ASSERT(!bvm_op(&r, B_POOL), "PAGE_FREE into the pool");
+		wait_pool_clean(clean0 + BATCH_PAGES);
+		TEST_ASSERT(!bvm_op(&s, B_PAGE_TOUCH), "touch");
+		f0 = flushes(&s, &r, "remote_tlb_flush");
+		fr0 = flushes(&s, &r, "remote_tlb_flush_requests");
+		ret = bvm_op(&s, B_PAGE_TX);
+		TEST_ASSERT(!ret, "%s: page descriptors: %ld", bench, (long)ret);
+		if (round) {
+			f += flushes(&s, &r, "remote_tlb_flush") - f0;
+			fr += flushes(&s, &r, "remote_tlb_flush_requests") - fr0;
+		}
+	}
+	report(bench, "remote_tlb_flush_per_page",
+	       (double)f / (2 * BATCH_PAGES), "flushes/page");
+	report(bench, "remote_tlb_flush_requests_per_page",
+	       (double)fr / (2 * BATCH_PAGES), "flushes/page");
+	spinner_stop(&sps);
+	spinner_stop(&spr);
 	bvm_free(&s);
 	bvm_free(&r);
 	vmqt_window_unmap(&ws);
 	vmqt_window_unmap(&wr);
 }
 
-static void bench_page_transfer(void)
+static void bench_page_batch(void)
 {
-	page_transfer("page_transfer_4k", 4096, 2000 * scale);
-	page_transfer("page_transfer_2m", 2 * MiB, 200 * scale);
+	page_batch("page_batch_1", 1);
+	page_batch("page_batch_8", 8);
+	page_batch("page_batch_64", 64);
 }
 
 /* --- cross-guest copy ---------------------------------------------------------- */
@@ -1308,6 +1558,7 @@ static const struct {
 	{ "lazy_send", bench_tx },	/* immediate_send and lazy_send_N */
 	{ "round_trip", bench_round_trip },
 	{ "page_transfer", bench_page_transfer },
+	{ "page_batch", bench_page_batch },	/* page_batch_1, _8, _64 */
 	{ "gva_copy", bench_gva_copy },
 	{ "send_scale", bench_send_scale },
 	{ "send_fan_in", bench_fan_in },	/* and send_payload */

@@ -933,6 +933,8 @@ static const char *const stat_names[VMQ_STAT_NR] = {
 	[VMQ_STAT_PAGES_IN_FLIGHT] = "pages_in_flight",
 	[VMQ_STAT_LIVE_GRANTS] = "live_grants",
 	[VMQ_STAT_TRACKED_TABLES] = "tracked_tables",
+	[VMQ_STAT_POOL_CLEAN_PAGES] = "pool_clean_pages",
+	[VMQ_STAT_SEND_CLEARS] = "send_clears",
 };
 
 const char *libvmq_stat_name(unsigned int stat)

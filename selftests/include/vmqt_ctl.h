@@ -68,6 +68,8 @@ struct vmqt_stats {
 	__u64 pages_in_flight;
 	__u64 live_grants;
 	__u64 tracked_tables;
+	__u64 pool_clean_pages;	/* 4 KiB units */
+	__u64 send_clears;
 };
 
 struct vmqt_stats vmqt_stats(void);

@@ -200,6 +200,8 @@ struct vmqt_stats vmqt_stats(void)
 		.pages_in_flight = st[VMQ_STAT_PAGES_IN_FLIGHT],
 		.live_grants = st[VMQ_STAT_LIVE_GRANTS],
 		.tracked_tables = st[VMQ_STAT_TRACKED_TABLES],
+		.pool_clean_pages = st[VMQ_STAT_POOL_CLEAN_PAGES],
+		.send_clears = st[VMQ_STAT_SEND_CLEARS],
 	};
 }
 

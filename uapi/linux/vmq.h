@@ -171,8 +171,11 @@
  *
  * VMQ_HC_PAGE_FREE (gpa)
  *	Puts the caller's held slot at @gpa into its receive pool; the guest
- *	must not use its contents any more (the page is cleared before it
- *	reaches anyone else). Errors: -ENOTCONN (no window bound), -EINVAL
+ *	must not use its contents any more. vmq clears it in the background:
+ *	until then the guest may still read its old contents, afterwards
+ *	zeroes; whatever it writes there meanwhile is lost (cleared before the
+ *	page reaches anyone else) and only makes the next send into its pool
+ *	clear the page itself. Errors: -ENOTCONN (no window bound), -EINVAL
  *	(not a held slot).
  *
  * Cross-guest copy
@@ -250,7 +253,9 @@
  * descriptor completes, so the guest leaves it alone until then, and after
  * a status of 0 the slot holds a zeroed page. Page descriptors are moved in
  * process context shortly after the exit that found them, still in ring
- * order. Any other flags value completes with -EINVAL.
+ * order; consecutive ones to one receiver (up to 64) move as one batch that
+ * invalidates the windows' mappings once, not once per page (one TLB flush
+ * of each VM for adjacent slots), so publish several before the exit. Any other flags value completes with -EINVAL.
  * One exit delivers at most 64 descriptors and 256 KiB of payload in place
  * (the host copies there with preemption off); what is left is delivered
  * right after in process context, still in ring order, and the exit is
@@ -686,6 +691,8 @@ enum vmq_stat {
 	VMQ_STAT_PAGES_IN_FLIGHT,	/* pages sent, not yet freed or forwarded */
 	VMQ_STAT_LIVE_GRANTS,		/* copy grants */
 	VMQ_STAT_TRACKED_TABLES,	/* guest page tables write-tracked */
+	VMQ_STAT_POOL_CLEAN_PAGES,	/* 4 KiB pages of receive pools cleared, ready */
+	VMQ_STAT_SEND_CLEARS,		/* pages a send had to clear itself, ever */
 	VMQ_STAT_NR
 };
 
