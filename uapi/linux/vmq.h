@@ -255,7 +255,8 @@
  * process context shortly after the exit that found them, still in ring
  * order; consecutive ones to one receiver (up to 64) move as one batch that
  * invalidates the windows' mappings once, not once per page (one TLB flush
- * of each VM for adjacent slots), so publish several before the exit. Any other flags value completes with -EINVAL.
+ * of each VM for adjacent slots), so publish several before the exit.
+ * Any other flags value completes with -EINVAL.
  * One exit delivers at most 64 descriptors and 256 KiB of payload in place
  * (the host copies there with preemption off); what is left is delivered
  * right after in process context, still in ring order, and the exit is
