@@ -847,23 +847,6 @@ static void test_no_stale_view(void)
 	pvm_free(&b);
 }
 
-/* A window of @slots slots, mapped by the VMM but in no VM yet. */
-static struct vmqt_win window_new(u64 page_size, u64 slots)
-{
-	struct vmq_window_create wc = {
-		.size = slots * page_size,
-		.page_size = page_size,
-	};
-	struct vmqt_win w = { .size = wc.size, .page_size = page_size };
-
-	TEST_ASSERT(!ioctl(vmqt_dev(), VMQ_IOC_WINDOW_CREATE, &wc),
-		    "VMQ_IOC_WINDOW_CREATE: %d", -errno);
-	w.fd = wc.fd;
-	w.map = mmap(NULL, w.size, PROT_READ | PROT_WRITE, MAP_SHARED, w.fd, 0);
-	TEST_ASSERT(w.map != MAP_FAILED, "mmap window: %d", -errno);
-	return w;
-}
-
 /*
  * Wait until the receive pools of all windows hold @pages 4 KiB pages
  * cleared in the background (VMQ_STAT_POOL_CLEAN_PAGES), bounded.
@@ -1077,8 +1060,8 @@ static s64 post_batch(struct pvm *a, struct vmqt_gmem *tx, u32 dest, int first,
  */
 static void test_batch(void)
 {
-	struct vmqt_win wa = window_new(page_size_arg, BATCH_SLOTS);
-	struct vmqt_win wb = window_new(page_size_arg, BATCH_SLOTS);
+	struct vmqt_win wa = vmqt_window_new(BATCH_SLOTS, page_size_arg);
+	struct vmqt_win wb = vmqt_window_new(BATCH_SLOTS, page_size_arg);
 	struct pvm a = pvm_create_with("ba", page_size_arg, &wa);
 	struct pvm b = pvm_create_with("bb", page_size_arg, &wb);
 	u64 clean0 = vmqt_stats().pool_clean_pages;

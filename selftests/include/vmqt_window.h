@@ -21,6 +21,9 @@ struct vmqt_win {
  */
 void vmqt_window_plug(struct kvm_vm *vm, struct vmqt_win *w, u32 memslot,
 		      u64 gpa);
+/* Create a window of @slots pages of @page_size and map it, in no VM yet. */
+struct vmqt_win vmqt_window_new(u64 slots, u64 page_size);
+
 /*
  * Create a window of @slots pages of @page_size, map it and plug it into
  * @vm at @gpa. The guest still has to bind it.

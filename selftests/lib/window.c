@@ -24,8 +24,7 @@ void vmqt_window_plug(struct kvm_vm *vm, struct vmqt_win *w, u32 memslot,
 		       w->page_size == 4096 ? PG_LEVEL_4K : PG_LEVEL_2M);
 }
 
-struct vmqt_win vmqt_window_map(struct kvm_vm *vm, u32 memslot, u64 gpa,
-				u64 slots, u64 page_size)
+struct vmqt_win vmqt_window_new(u64 slots, u64 page_size)
 {
 	struct vmq_window_create wc = {
 		.size = slots * page_size,
@@ -40,6 +39,14 @@ struct vmqt_win vmqt_window_map(struct kvm_vm *vm, u32 memslot, u64 gpa,
 	TEST_ASSERT(w.map != MAP_FAILED, "mmap window: %d", -errno);
 	TEST_ASSERT(!((uintptr_t)w.map & (page_size - 1)),
 		    "window mapping %p not aligned to its page size", w.map);
+	return w;
+}
+
+struct vmqt_win vmqt_window_map(struct kvm_vm *vm, u32 memslot, u64 gpa,
+				u64 slots, u64 page_size)
+{
+	struct vmqt_win w = vmqt_window_new(slots, page_size);
+
 	vmqt_window_plug(vm, &w, memslot, gpa);
 	return w;
 }
