@@ -197,7 +197,7 @@ int vmqg_tx_post(struct vmqg_lazy *lz, u32 dest, const void *buf, u32 len,
 	d->status = VMQ_TX_PENDING;
 	kref_get(&lz->ref);
 	atomic_inc(&lz->outstanding);
-	lz->last_cpu = smp_processor_id();
+	WRITE_ONCE(lz->last_cpu, smp_processor_id());
 	q->owner[i] = lz;
 	q->buf_end[i] = q->buf_head;
 	q->prod++;
