@@ -57,20 +57,3 @@ long vmqg_hc_lookup(const char *name)
 	kfree(buf);
 	return ret;
 }
-
-/*
- * VMQ_HC_COPY: the bytes copied (or a negative errno when none was), and
- * in *@err what stopped the rest (0: everything, record included).
- */
-long vmqg_hc_copy(u32 dest, u32 grant, u64 offset, unsigned long src, u32 len,
-		  u32 flags, long *err)
-{
-	struct vmqg_regs r = {
-		VMQ_HC_COPY, (unsigned long)dest << 32 | grant, offset, src,
-		(unsigned long)flags << 32 | len,
-	};
-
-	vmqg_hc_regs(&r);
-	*err = (long)r.ax < 0 ? (long)r.ax : (long)r.bx;
-	return (long)r.ax;
-}

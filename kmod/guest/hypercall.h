@@ -44,7 +44,5 @@ struct vmqg_host;
 
 int vmqg_hc_probe(struct vmqg_host *host);
 long vmqg_hc_lookup(const char *name);
-long vmqg_hc_copy(u32 dest, u32 grant, u64 offset, unsigned long src, u32 len,
-		  u32 flags, long *err);
 
 #endif /* _VMQG_HYPERCALL_H */
