@@ -423,7 +423,16 @@ static int serve(int dev, struct libvmq_ctx *nl, int sock)
 		err("QEMU's KVM VM descriptor: %s", strerror(-ret));
 		goto out_close;
 	}
-	ret = libvmq_attach_vm_fd(dev, vm_fd, opt_name, &id);
+	/*
+	 * A QEMU that restarted fast may find its predecessor's VM still
+	 * holding the name for a moment: KVM destroys it when the last
+	 * reference to it goes.
+	 */
+	for (i = 0; i < 100; i++) {
+		ret = libvmq_attach_vm_fd(dev, vm_fd, opt_name, &id);
+		if (ret != -EEXIST || stopping || client_gone(sock, 100))
+			break;
+	}
 	/* vmq holds no reference on the VM: neither may we. */
 	close(vm_fd);
 	if (ret) {
