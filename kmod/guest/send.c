@@ -213,6 +213,7 @@ ssize_t vmqg_send_user(struct vmqg_sender *s, u32 dest, u64 tag, u32 flags,
 		goto out_unlock;
 out_done:
 	s->backoff_us = VMQG_BACKOFF_MIN_US;
+	WRITE_ONCE(s->full, false);
 	ret = len;
 out_unlock:
 	mutex_unlock(&s->lock);
