@@ -132,18 +132,23 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-/* Send one message; -EAGAIN when the peer is full (O_NONBLOCK). */
-static int send_msg(enum kind k, uint32_t seq, const void *buf, uint32_t len)
+/* Send one message tagged @tag; -EAGAIN when the peer is full. */
+static int send_tagged(uint64_t tag, const void *buf, uint32_t len)
 {
 	struct vmq_dev_send s = {
 		.dest = peer,
 		.flags = opt_lazy ? VMQ_DEV_LAZY : 0,
-		.tag = TAG(k, session, seq),
+		.tag = tag,
 		.addr = (uintptr_t)buf,
 		.len = len,
 	};
 
 	return ioctl(dev, VMQ_DEV_IOC_SEND, &s) ? -errno : 0;
+}
+
+static int send_msg(enum kind k, uint32_t seq, const void *buf, uint32_t len)
+{
+	return send_tagged(TAG(k, session, seq), buf, len);
 }
 
 /* Wait until a send may be tried again (EPOLLOUT), or a message came. */
@@ -154,15 +159,39 @@ static void wait_writable(void)
 	poll(&p, 1, 100);
 }
 
-/* Blocking send of a control message (EOF, HELLO, PONG). */
-static void send_ctl(enum kind k, uint32_t seq, const void *buf, uint32_t len)
+/*
+ * Blocking send of a control message (HELLO, EOF, PING, PONG). A peer
+ * with no receive queue yet (its driver still loading) gets a while.
+ */
+static void send_ctl_tagged(uint64_t tag, const void *buf, uint32_t len)
 {
+	double give_up = 0;
 	int ret;
 
-	while ((ret = send_msg(k, seq, buf, len)) == -EAGAIN && !interrupted)
-		wait_writable();
+	for (;;) {
+		ret = send_tagged(tag, buf, len);
+		if (ret == -EAGAIN && !interrupted) {
+			wait_writable();
+			continue;
+		}
+		if (ret != -ENOTCONN || interrupted)
+			break;
+		if (!give_up) {
+			fprintf(stderr, "vmq-cat: VM %u has no receive queue yet: waiting\n",
+				peer);
+			give_up = now_s() + 30;
+		} else if (now_s() > give_up) {
+			break;
+		}
+		sleep_s(0.1);
+	}
 	if (ret && !interrupted)
 		die("sending to VM %u: %s", peer, strerror(-ret));
+}
+
+static void send_ctl(enum kind k, uint32_t seq, const void *buf, uint32_t len)
+{
+	send_ctl_tagged(TAG(k, session, seq), buf, len);
 }
 
 /* Lazy sends: collect their results; any refusal is fatal (no retry). */
@@ -277,8 +306,10 @@ static void handle(struct vmq_dev_msg *m, struct rx_state *rs)
 		return;
 	}
 	if (kind == K_PING) {
+		/* The answer carries the pinger's session and sequence. */
 		if (!opt_send_only)
-			send_ctl(K_PONG, seq, payload, m->len);
+			send_ctl_tagged(TAG(K_PONG, TAG_SESSION(m->tag), seq),
+					payload, m->len);
 		return;
 	}
 	if (kind == K_HELLO) {
@@ -654,9 +685,11 @@ int main(int argc, char **argv)
 	rbuf = malloc(rbuf_size);
 	if (!rbuf)
 		die("out of memory");
-	if (opt_pages) {
-		if (!(info.flags & VMQ_DEV_INFO_WINDOW))
-			die("no page window (an ivshmem device bound by vmq_guest)");
+	if (opt_pages && !(info.flags & VMQ_DEV_INFO_WINDOW))
+		die("no page window (an ivshmem device bound by vmq_guest)");
+	/* A receiver takes pages whether or not it sends them itself. */
+	if (opt_pages || (!opt_send_only && !opt_ping &&
+			  (info.flags & VMQ_DEV_INFO_WINDOW))) {
 		window = mmap(NULL, info.window_size, PROT_READ | PROT_WRITE,
 			      MAP_SHARED, dev, 0);
 		if (window == MAP_FAILED)
