@@ -50,7 +50,6 @@ enum vmqg_ctr {
 	VMQG_CTR_WAITS,		/* VMQ_HC_WAIT calls of the wait thread */
 	VMQG_CTR_PAGES_TX,
 	VMQG_CTR_PAGES_RX,
-	VMQG_CTR_IRQ_MISSED,	/* records found by the guard, not the irq */
 	VMQG_CTR_NR
 };
 
@@ -66,7 +65,6 @@ extern unsigned int vmqg_rx_bytes;
 extern unsigned int vmqg_lazy_max;
 extern unsigned int vmqg_lazy_buf;
 extern bool vmqg_use_irq;
-extern unsigned int vmqg_irq_guard_us;
 extern unsigned int vmqg_window_page_size;
 
 #endif /* _VMQG_GUEST_H */

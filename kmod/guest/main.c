@@ -44,10 +44,6 @@ bool vmqg_use_irq = true;
 module_param_named(use_irq, vmqg_use_irq, bool, 0444);
 MODULE_PARM_DESC(use_irq, "wake readers by the ivshmem MSI-X interrupt when there is one (default on)");
 
-unsigned int vmqg_irq_guard_us = 10000;
-module_param_named(irq_guard_us, vmqg_irq_guard_us, uint, 0644);
-MODULE_PARM_DESC(irq_guard_us, "irq mode: look at the queue once this long after a reader sleeps, against missed arrival interrupts (default 10000, 0: off)");
-
 unsigned int vmqg_window_page_size;
 module_param_named(window_page_size, vmqg_window_page_size, uint, 0444);
 MODULE_PARM_DESC(window_page_size, "page window slot size, 4096 or 2097152 (default 0: probe)");

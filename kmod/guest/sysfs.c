@@ -39,7 +39,6 @@ static const char * const vmqg_ctr_names[VMQG_CTR_NR] = {
 	[VMQG_CTR_WAITS]	= "waits",
 	[VMQG_CTR_PAGES_TX]	= "pages_tx",
 	[VMQG_CTR_PAGES_RX]	= "pages_rx",
-	[VMQG_CTR_IRQ_MISSED]	= "irq_missed",
 };
 
 static ssize_t vm_id_show(struct device *dev, struct device_attribute *attr,

@@ -13,16 +13,6 @@
  *   ivshmem-doorbell device with MSI-X is bound and the use_irq parameter
  *   is set.
  *
- *   The host decides whether a message lands in an "empty" queue from the
- *   cons_tail it read before writing the record, not after publishing it:
- *   a reader that consumes the last record and goes to sleep just while a
- *   sender's record is being written sees no record, and the host, which
- *   saw one, raises no interrupt; nor for the records after it. Until the
- *   host looks at cons_tail again after publishing (smp_mb(), then "was
- *   cons_tail the old head?"), a one-shot guard timer looks at the queue
- *   irq_guard_us after a reader went to sleep on it (counted as
- *   irq_missed when it finds records). 0 turns the guard off.
- *
  * - wait mode, otherwise: a kernel thread, "vmq-wait", runs only while
  *   somebody waits on an empty queue, and then halts its vCPU in the host
  *   with VMQ_HC_WAIT until a message arrives or an interrupt is due (the
@@ -36,7 +26,6 @@
  * host does not signal room. vmqg_wait_wake_writers() lets poll() report
  * EPOLLOUT again once the back-off passed.
  */
-#include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -58,7 +47,6 @@ static DECLARE_WAIT_QUEUE_HEAD(vmqg_waitd_wq);
 static struct task_struct *vmqg_waitd;
 static bool vmqg_irq_mode;
 static bool vmqg_wait_unsupported;
-static struct hrtimer vmqg_guard;
 
 static void vmqg_absorb_fn(struct work_struct *work)
 {
@@ -70,26 +58,6 @@ static DECLARE_WORK(vmqg_absorb_work, vmqg_absorb_fn);
 static void vmqg_wake_readers(void)
 {
 	wake_up_interruptible_poll(&vmqg_readers, EPOLLIN | EPOLLRDNORM);
-}
-
-static enum hrtimer_restart vmqg_guard_fn(struct hrtimer *t)
-{
-	if (vmqg_rx_ready() && wq_has_sleeper(&vmqg_readers)) {
-		vmqg_count(VMQG_CTR_IRQ_MISSED, 1);
-		vmqg_wake_readers();
-	}
-	return HRTIMER_NORESTART;
-}
-
-/* irq mode: a reader goes to sleep on an empty queue (see above). */
-static void vmqg_guard_arm(void)
-{
-	if (!READ_ONCE(vmqg_irq_mode) || !vmqg_irq_guard_us ||
-	    hrtimer_active(&vmqg_guard))
-		return;
-	hrtimer_start(&vmqg_guard,
-		      ns_to_ktime((u64)vmqg_irq_guard_us * NSEC_PER_USEC),
-		      HRTIMER_MODE_REL);
 }
 
 /* Should the wait thread halt the vCPU for the readers? */
@@ -129,12 +97,9 @@ static int vmqg_waitd_fn(void *unused)
 	return 0;
 }
 
-/* A reader is about to sleep on an empty queue: get it woken. */
 static void vmqg_waitd_kick(void)
 {
-	if (READ_ONCE(vmqg_irq_mode))
-		vmqg_guard_arm();
-	else if (vmqg_waitd)
+	if (!READ_ONCE(vmqg_irq_mode) && vmqg_waitd)
 		wake_up_interruptible(&vmqg_waitd_wq);
 }
 
@@ -143,8 +108,6 @@ int vmqg_wait_init(void)
 	struct sched_attr attr = { .sched_policy = SCHED_IDLE };
 	struct task_struct *t;
 
-	hrtimer_init(&vmqg_guard, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
-	vmqg_guard.function = vmqg_guard_fn;
 	if (!(vmqg_host.features & VMQ_FEAT_WAIT))
 		WRITE_ONCE(vmqg_wait_unsupported, true);
 	t = kthread_create(vmqg_waitd_fn, NULL, "vmq-wait");
@@ -162,7 +125,6 @@ void vmqg_wait_exit(void)
 	if (vmqg_waitd)
 		kthread_stop(vmqg_waitd);
 	vmqg_waitd = NULL;
-	hrtimer_cancel(&vmqg_guard);
 	cancel_work_sync(&vmqg_absorb_work);
 }
 
