@@ -100,6 +100,13 @@ demo bench:
 	$(MAKE) $(par) all
 	scripts/sandbox.sh --$@ $(SANDBOX_ARGS)
 
+# Two Linux guests in two stock QEMUs, end to end (selftests/linux_guest_test.c);
+# shadow paging only in the TCG sandbox, where nested paging is too slow.
+check-linux-guest:
+	@scripts/deps.sh || $(call broke,installing packages)
+	@$(MAKE) $(par) all || $(call broke,the build)
+	scripts/sandbox.sh --shell-cmd ./linux_guest_test --npt 0 --timeout 2400 $(SANDBOX_ARGS)
+
 # Long runs outside CI, on the debug kernel unless told otherwise.
 FUZZ_CALLS ?= 1000000
 FUZZ_VMS ?= 3
@@ -128,4 +135,4 @@ clean:
 	rm -rf build
 
 .PHONY: all layers kdir-check modules modules_install install sparse ksft selftests userspace \
-	deps check check-debug demo bench fuzz reload-cycles clean
+	deps check check-debug check-linux-guest demo bench fuzz reload-cycles clean
