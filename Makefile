@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# vmq: build the module (kmod/vmq.ko, through the top-level Kbuild) and the
-# selftests, and run them in a QEMU sandbox (this machine's kernel need not be
-# able to load modules).
+# vmq: build the modules (kmod/vmq.ko for the host, kmod/guest/vmq_guest.ko
+# for Linux guests, through the top-level Kbuild) and the selftests, and run
+# them in a QEMU sandbox (this machine's kernel need not be able to load
+# modules).
 #
-#   make                 module + selftests + userspace (libvmq.a, vmqctl)
+#   make                 modules + selftests + userspace (libvmq.a, vmqctl,
+#                        vmq-ivshmem-server, vmq-cat)
 #   make check           install missing packages, build, run every selftest in
 #                        the sandbox (npt=1 and npt=0); ends "N passed, M failed"
 #   make check-debug     the canary self-test, then the same tests on the debug
@@ -15,7 +17,8 @@
 #                        FUZZ_VCPUS; FUZZ_SANDBOX= for Debian's kernel
 #   make reload-cycles   unload and reload vmq RELOAD_CYCLES (100) times
 #                        while VMs use it, on the debug kernel
-#   make install         vmq.ko into /lib/modules/<kver>/updates, then depmod
+#   make install         vmq.ko and vmq_guest.ko into /lib/modules/<kver>/updates,
+#                        then depmod
 #   make KDIR=<dir>      build against another kernel tree
 
 # The running kernel's build tree, else the newest installed Debian 6.1
@@ -52,11 +55,12 @@ modules_install install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates CONFIG_MODULE_SIG_ALL= modules_install
 	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
 
-# kmod/'s files call one way, top to bottom (kmod/Kbuild lists the order).
+# kmod/'s and kmod/guest/'s files call one way, top to bottom (their Kbuild
+# files list the order).
 layers:
 	scripts/check-layers.sh
 
-# Sparse over the module (C=2: every file, not only the rebuilt ones).
+# Sparse over the modules (C=2: every file, not only the rebuilt ones).
 sparse: kdir-check
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
 
@@ -66,7 +70,8 @@ ksft:
 selftests: ksft
 	$(MAKE) -C selftests
 
-# libvmq.a and vmqctl (static; the sandbox installs it as /usr/bin/vmqctl).
+# libvmq.a, vmqctl, vmq-ivshmem-server and vmq-cat (static; the sandbox
+# installs vmqctl as /usr/bin/vmqctl).
 userspace:
 	$(MAKE) -C userspace
 
@@ -94,6 +99,13 @@ demo bench:
 	scripts/deps.sh
 	$(MAKE) $(par) all
 	scripts/sandbox.sh --$@ $(SANDBOX_ARGS)
+
+# Two Linux guests in two stock QEMUs, end to end (selftests/linux_guest_test.c);
+# shadow paging only in the TCG sandbox, where nested paging is too slow.
+check-linux-guest:
+	@scripts/deps.sh || $(call broke,installing packages)
+	@$(MAKE) $(par) all || $(call broke,the build)
+	scripts/sandbox.sh --shell-cmd ./linux_guest_test --npt 0 --timeout 2400 $(SANDBOX_ARGS)
 
 # Long runs outside CI, on the debug kernel unless told otherwise.
 FUZZ_CALLS ?= 1000000
@@ -123,4 +135,4 @@ clean:
 	rm -rf build
 
 .PHONY: all layers kdir-check modules modules_install install sparse ksft selftests userspace \
-	deps check check-debug demo bench fuzz reload-cycles clean
+	deps check check-debug check-linux-guest demo bench fuzz reload-cycles clean

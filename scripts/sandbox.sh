@@ -249,6 +249,20 @@ make -s -C "$repo/selftests" install INSTALL_PATH="$root/ksft" >"$sb/install.log
 if [[ -x $repo/userspace/vmqctl ]]; then
 	cp "$repo/userspace/vmqctl" "$root/usr/bin/vmqctl"
 fi
+# linux_guest_test's Linux guests: Debian's kernel that vmq_guest.ko was
+# built for (whatever kernel the sandbox runs; the guests run in nested
+# QEMUs and read it through /host), and an initramfs with the guest driver,
+# vmq-cat and the test's probe. vmq-ivshmem-server serves their QEMUs.
+gko=$repo/kmod/guest/vmq_guest.ko
+if [[ -f $gko && -x $repo/userspace/vmq-cat && -x $repo/userspace/vmq-ivshmem-server &&
+	-x $root/ksft/vmq/linux_guest_tool ]]; then
+	cp "$repo/userspace/vmq-ivshmem-server" "$root/usr/bin/"
+	"$repo/scripts/guest-initramfs.sh" "$root/ksft/vmq/linux_guest.cpio.gz" "$gko" \
+		"$repo/userspace/vmq-cat" gtool="$root/ksft/vmq/linux_guest_tool" ||
+		die "building the Linux guests' initramfs failed"
+	echo "/boot/vmlinuz-$(modinfo -F vermagic "$gko" | cut -d' ' -f1)" \
+		>"$root/ksft/vmq/linux_guest.kernel"
+fi
 if [[ -n $prog && ! -x $root/ksft/vmq/$prog ]]; then
 	die "$prog was not built (see 'make -C selftests')"
 fi

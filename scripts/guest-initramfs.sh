@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# guest-initramfs.sh - the initramfs of the Linux guests that linux_guest_test
+# and vmq_bench's guest_* benchmarks boot in nested QEMUs: busybox, the vmq
+# guest driver and vmq-cat, and an /init that loads the driver and then
+# serves a shell on the second serial port, so that the host side can drive
+# the guest one command at a time.
+#
+#   guest-initramfs.sh OUT.cpio.gz VMQ_GUEST_KO VMQ_CAT [NAME=PROGRAM]...
+#
+# NAME=PROGRAM puts a static PROGRAM into the guest's /usr/bin as NAME
+# (linux_guest_test's probe, gtool).
+# The guest's ports: ttyS0 is the kernel's console (QEMU writes it to a
+# file); ttyS1 is the control shell, in raw mode without echo: it reads one
+# command per line, prints what the command prints, then "@@rc=STATUS@@". The guest never
+# needs a disk, a network or a module but vmq_guest.
+set -euo pipefail
+
+(($# >= 3)) || { sed -n '/^#   guest-initramfs/p' "$0" | sed 's/^# *//' >&2; exit 2; }
+out=$1 ko=$2 cat=$3
+shift 3
+for f in "$ko" "$cat"; do
+	[[ -f $f ]] || { echo "guest-initramfs: $f does not exist: run 'make' first" >&2; exit 1; }
+done
+busybox=$(command -v busybox) ||
+	{ echo "guest-initramfs: busybox is missing (apt-get install busybox-static)" >&2; exit 1; }
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root}
+cp "$busybox" "$root/bin/busybox"
+"$busybox" --list-full | while read -r applet; do
+	[[ -e $root/$applet ]] || ln -s /bin/busybox "$root/$applet"
+done
+# Without debug information it is a twentieth of the size.
+strip --strip-debug -o "$root/vmq_guest.ko" "$ko"
+cp "$cat" "$root/usr/bin/vmq-cat"
+for p in "$@"; do
+	[[ $p == *=* && -f ${p#*=} ]] || { echo "guest-initramfs: $p: not NAME=PROGRAM" >&2; exit 1; }
+	cp "${p#*=}" "$root/usr/bin/${p%%=*}"
+done
+
+cat >"$root/init" <<'EOF'
+#!/bin/sh
+# /init of a vmq test guest (scripts/guest-initramfs.sh).
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+mount -t devtmpfs dev /dev
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t tmpfs -o size=90% tmp /tmp
+exec </dev/console >/dev/console 2>&1
+if insmod /vmq_guest.ko; then
+	echo "VMQ-GUEST: vmq_guest loaded"
+else
+	echo "VMQ-GUEST: insmod vmq_guest failed"
+fi
+stty -F /dev/ttyS1 raw -echo clocal
+echo "VMQ-GUEST: ready" >/dev/ttyS1
+# One shell for the whole run: a command may start a job in the background
+# and a later one wait for it. Each line is one command, read whole before
+# the shell parses it (the port delivers a line a few bytes at a time),
+# then answered with its exit status.
+cd /tmp
+while IFS= read -r cmd; do
+	eval "$cmd" </dev/null
+	echo "@@rc=$?@@"
+done </dev/ttyS1 >/dev/ttyS1 2>&1
+echo "VMQ-GUEST: control shell ended"
+poweroff -f
+EOF
+chmod 755 "$root/init"
+
+(cd "$root" && find . | sort | cpio -o -H newc --quiet -R 0:0) | gzip -9 >"$out.tmp"
+mv "$out.tmp" "$out"

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gtool: linux_guest_test's probe inside a Linux guest. Each command does
+ * one precise thing with /dev/vmq0 and prints one line the test checks;
+ * vmq-cat moves the bulk data. Exit status 0 when the command saw what
+ * it was meant to, 1 otherwise.
+ *
+ *	gtool nbread		O_NONBLOCK read of an empty queue: "EAGAIN"
+ *	gtool write PEER [FILE]	one 8-byte message: "ok" or the errno's name;
+ *				with FILE, once that exists, a second one
+ *				through the same open file
+ *	gtool send PEER N SIZE	N messages of SIZE bytes, each carrying its
+ *				sequence number: "sent N" or "ERRNO at I"
+ *	gtool recv PEER N SIZE	N messages from PEER, blocking, checked for
+ *				sender, length, order and contents:
+ *				"received N in order" or what was wrong
+ *	gtool pollread		poll() for EPOLLIN, then read one message:
+ *				"got LEN bytes from SENDER"
+ *	gtool gen MIB		MIB MiB of pseudo-random bytes to stdout: the
+ *				test's data, without waiting for the guest's
+ *				entropy pool as /dev/urandom may
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/vmq_guest_dev.h>
+
+#define DEV		"/dev/vmq0"
+#define MAX_SIZE	65536
+
+static uint8_t buf[sizeof(struct vmq_dev_msg) + MAX_SIZE];
+
+static int fail(const char *what)
+{
+	printf("%s: %s\n", what, strerrorname_np(errno) ?: strerror(errno));
+	return 1;
+}
+
+/* Open the device and connect it to @peer by name; the peer's id. */
+static int open_peer(const char *peer, int flags, uint32_t *id)
+{
+	struct vmq_dev_connect c = { 0 };
+	int fd = open(DEV, O_RDWR | flags);
+
+	if (fd < 0)
+		exit(fail("open " DEV));
+	strncpy(c.name, peer, sizeof(c.name) - 1);
+	if (ioctl(fd, VMQ_DEV_IOC_CONNECT, &c))
+		exit(fail("connect"));
+	*id = c.id;
+	return fd;
+}
+
+/* Message @seq's contents: its number, then a pattern derived from it. */
+static void fill(uint8_t *p, uint32_t seq, uint32_t size)
+{
+	uint32_t i;
+
+	for (i = 0; i < size; i++)
+		p[i] = (uint8_t)(seq * 7 + i);
+	if (size >= sizeof(seq))
+		memcpy(p, &seq, sizeof(seq));
+}
+
+static int cmd_send(const char *peer, uint32_t n, uint32_t size)
+{
+	uint8_t *p = buf;
+	uint32_t id, i;
+	int fd = open_peer(peer, 0, &id);
+
+	for (i = 0; i < n; i++) {
+		fill(p, i, size);
+		if (write(fd, p, size) != (ssize_t)size) {
+			printf("%s at %u\n", strerrorname_np(errno) ?: "short", i);
+			return 1;
+		}
+	}
+	printf("sent %u\n", n);
+	return 0;
+}
+
+static int cmd_recv(const char *peer, uint32_t n, uint32_t size)
+{
+	const struct vmq_dev_msg *m = (const void *)buf;
+	static uint8_t want[MAX_SIZE];
+	uint32_t id, i;
+	int fd = open_peer(peer, 0, &id);
+	ssize_t r;
+
+	for (i = 0; i < n; i++) {
+		r = read(fd, buf, sizeof(buf));
+		if (r < 0)
+			return fail("read");
+		fill(want, i, size);
+		if (m->type != VMQ_MSG_DATA || m->sender != id ||
+		    m->len != size || r != (ssize_t)(sizeof(*m) + size)) {
+			printf("message %u: type %u sender %u len %u (want %u from %u)\n",
+			       i, m->type, m->sender, m->len, size, id);
+			return 1;
+		}
+		if (memcmp(m + 1, want, size)) {
+			uint32_t got = 0;
+
+			memcpy(&got, m + 1, size < 4 ? size : 4);
+			printf("message %u: carries sequence %u or wrong bytes\n",
+			       i, got);
+			return 1;
+		}
+	}
+	printf("received %u in order\n", n);
+	return 0;
+}
+
+static int cmd_write(const char *peer, const char *then)
+{
+	uint32_t id;
+	int fd = open_peer(peer, 0, &id);
+
+	if (write(fd, "vmq-test", 8) != 8)
+		return fail("write");
+	printf("ok\n");
+	if (!then)
+		return 0;
+	while (access(then, F_OK))
+		usleep(10000);
+	if (write(fd, "vmq-test", 8) != 8)
+		return fail("write");
+	printf("ok\n");
+	return 0;
+}
+
+static int cmd_nbread(void)
+{
+	int fd = open(DEV, O_RDONLY | O_NONBLOCK);
+
+	if (fd < 0)
+		return fail("open " DEV);
+	if (read(fd, buf, sizeof(buf)) >= 0) {
+		printf("a message was queued\n");
+		return 1;
+	}
+	printf("%s\n", strerrorname_np(errno) ?: strerror(errno));
+	return errno != EAGAIN;
+}
+
+static int cmd_pollread(void)
+{
+	const struct vmq_dev_msg *m = (const void *)buf;
+	struct pollfd p = { .events = POLLIN };
+
+	p.fd = open(DEV, O_RDONLY);
+	if (p.fd < 0)
+		return fail("open " DEV);
+	if (poll(&p, 1, -1) != 1 || !(p.revents & POLLIN))
+		return fail("poll");
+	if (read(p.fd, buf, sizeof(buf)) < 0)
+		return fail("read");
+	printf("got %u bytes from %u\n", m->len, m->sender);
+	return 0;
+}
+
+static int cmd_gen(uint32_t mib)
+{
+	static uint64_t block[65536 / sizeof(uint64_t)];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	uint32_t n, i;
+
+	for (n = 0; n < mib * 16; n++) {
+		for (i = 0; i < sizeof(block) / sizeof(block[0]); i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			block[i] = x;
+		}
+		if (write(1, block, sizeof(block)) != sizeof(block))
+			return fail("write");
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "nbread"))
+		return cmd_nbread();
+	if (argc == 2 && !strcmp(argv[1], "pollread"))
+		return cmd_pollread();
+	if (argc == 3 && !strcmp(argv[1], "gen"))
+		return cmd_gen(atoi(argv[2]));
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "write"))
+		return cmd_write(argv[2], argv[3]);
+	if (argc == 5 && atoi(argv[4]) <= MAX_SIZE) {
+		if (!strcmp(argv[1], "send"))
+			return cmd_send(argv[2], atoi(argv[3]), atoi(argv[4]));
+		if (!strcmp(argv[1], "recv"))
+			return cmd_recv(argv[2], atoi(argv[3]), atoi(argv[4]));
+	}
+	fprintf(stderr, "usage: gtool nbread|pollread|gen MIB|write PEER [FILE]|send PEER N SIZE|recv PEER N SIZE\n");
+	return 2;
+}
