@@ -90,45 +90,16 @@ static bool tcg_with_npt(void)
 	return npt == 'Y' && on_tcg();
 }
 
-static const char *root(void)
-{
-	const char *r = getenv("VMQ_QEMU_ROOT");
-
-	return r ? r : "/host";
-}
-
-static char *path_in_root(const char *p)
-{
-	char *s;
-
-	TEST_ASSERT(asprintf(&s, "%s%s", strcmp(root(), "/") ? root() : "", p) > 0,
-		    "asprintf");
-	return s;
-}
-
-/* A file installed next to this program. */
-static char *beside_self(const char *name)
-{
-	char self[4096], *s;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	TEST_ASSERT(n > 0, "readlink /proc/self/exe");
-	self[n] = 0;
-	*strrchr(self, '/') = 0;
-	TEST_ASSERT(asprintf(&s, "%s/%s", self, name) > 0, "asprintf");
-	return s;
-}
-
 static char *guest_kernel(void)
 {
 	char line[256] = "";
-	FILE *f = fopen(beside_self("linux_guest.kernel"), "r");
+	FILE *f = fopen(vmqt_beside_self("linux_guest.kernel"), "r");
 
 	TEST_ASSERT(f && fgets(line, sizeof(line), f),
 		    "linux_guest.kernel (written by scripts/sandbox.sh)");
 	fclose(f);
 	line[strcspn(line, "\n")] = 0;
-	return path_in_root(line);
+	return vmqt_host_path(line);
 }
 
 static pid_t spawn(char *const argv[])
@@ -158,25 +129,19 @@ static void start_server(struct guest *g)
 
 static void start_qemu(struct guest *g, const char *kernel, const char *initrd)
 {
-	char *ld = path_in_root("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
-	char *qemu = path_in_root("/usr/bin/qemu-system-x86_64");
-	char *libs, *ser, *ctl, *dev;
+	char *argv[VMQT_QEMU_ARGC + 40];
+	char *ser, *ctl, *dev;
 
-	TEST_ASSERT(asprintf(&libs, "%s:%s", path_in_root("/lib/x86_64-linux-gnu"),
-			     path_in_root("/usr/lib/x86_64-linux-gnu")) > 0, "asprintf");
+	vmqt_qemu_argv(argv);
 	snprintf(g->console, sizeof(g->console), DIR "/%s.console", g->name);
 	TEST_ASSERT(asprintf(&ser, "file:%s", g->console) > 0 &&
 		    asprintf(&ctl, "socket,id=ctl,path=" DIR "/%s.ctl,server=on,wait=off",
 			     g->name) > 0 &&
 		    asprintf(&dev, "socket,id=vmq,path=" DIR "/%s.sock", g->name) > 0,
 		    "asprintf");
-	TEST_ASSERT(!access(qemu, X_OK), "no QEMU at %s", qemu);
 	TEST_ASSERT(!access(kernel, R_OK), "no guest kernel at %s", kernel);
 	{
-		/* The host's loader runs the host's QEMU with its libraries. */
-		char *argv[] = { ld, "--library-path", libs, qemu,
-			"-L", path_in_root("/usr/share/qemu"),
-			"-L", path_in_root("/usr/share/seabios"),
+		char *opts[] = {
 			"-accel", "kvm", "-cpu", "host", "-m", "320", "-smp", "1",
 			"-nodefaults", "-display", "none", "-no-reboot",
 			"-serial", ser, "-chardev", ctl, "-serial", "chardev:ctl",
@@ -184,10 +149,14 @@ static void start_qemu(struct guest *g, const char *kernel, const char *initrd)
 			"-device", "ivshmem-doorbell,chardev=vmq,vectors=1",
 			"-kernel", (char *)kernel, "-initrd", (char *)initrd,
 			"-append", "console=ttyS0 panic=-1 loglevel=5 mitigations=off",
-			NULL };
+			NULL,
+		};
 
-		g->qemu = spawn(argv);
+		_Static_assert(sizeof(opts) <= sizeof(argv) - VMQT_QEMU_ARGC * sizeof(char *),
+			       "argv too short");
+		memcpy(argv + VMQT_QEMU_ARGC, opts, sizeof(opts));
 	}
+	g->qemu = spawn(argv);
 }
 
 /*
@@ -384,20 +353,6 @@ static long gsh_num(struct guest *g, const char *cmd)
 	return gsh(g, CMD_S, "%s", cmd) ? -1 : strtol(out, NULL, 0);
 }
 
-/* The vmq id of the VM that process @pid created, once it has one. */
-static u32 vm_of(pid_t pid)
-{
-	static struct vmqt_nl_vms vms;
-	int i;
-
-	if (vmqt_nl_dump(vmqt_ctl_nl(), &vms))
-		return 0;
-	for (i = 0; i < vms.n; i++)
-		if (vms.vm[i].pid == pid)
-			return vms.vm[i].id;
-	return 0;
-}
-
 /* One of KVM's per-VM statistics (debugfs) of QEMU process @pid. */
 static long kvm_stat(pid_t pid, const char *stat)
 {
@@ -482,8 +437,8 @@ static void test_named(void)
 	bool ok;
 	int i;
 
-	ga.id = vm_of(ga.qemu);
-	gb.id = vm_of(gb.qemu);
+	ga.id = vmqt_qemu_vm_id(ga.qemu);
+	gb.id = vmqt_qemu_vm_id(gb.qemu);
 	ok = ga.id && gb.id &&
 	     gsh_num(&ga, "cat /sys/class/misc/vmq0/vm_id") == ga.id &&
 	     gsh_num(&gb, "cat /sys/class/misc/vmq0/vm_id") == gb.id;
@@ -672,7 +627,7 @@ int main(void)
 	vmqt_dev();
 	s0 = vmqt_stats();
 	kernel = guest_kernel();
-	initrd = beside_self("linux_guest.cpio.gz");
+	initrd = vmqt_beside_self("linux_guest.cpio.gz");
 	TEST_ASSERT(!access(initrd, R_OK), "%s (made by scripts/sandbox.sh)", initrd);
 	TEST_ASSERT(!system("rm -rf " DIR " && mkdir -p " DIR), DIR);
 	ga.ctl = gb.ctl = -1;

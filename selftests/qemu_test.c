@@ -40,83 +40,41 @@
  */
 #define TIMEOUT_S	240
 
-static const char *root(void)
-{
-	const char *r = getenv("VMQ_QEMU_ROOT");
-
-	return r ? r : "/host";
-}
-
-static char *path_in_root(const char *p)
-{
-	char *s;
-
-	TEST_ASSERT(asprintf(&s, "%s%s", strcmp(root(), "/") ? root() : "", p) > 0,
-		    "asprintf");
-	return s;
-}
-
-/* The directory qemu_test was started from: qemu_guest.elf is installed there. */
-static char *guest_kernel(void)
-{
-	char self[4096], *s;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	TEST_ASSERT(n > 0, "readlink /proc/self/exe");
-	self[n] = 0;
-	*strrchr(self, '/') = 0;
-	TEST_ASSERT(asprintf(&s, "%s/qemu_guest.elf", self) > 0, "asprintf");
-	return s;
-}
-
 static pid_t start_qemu(const char *serial)
 {
-	char *ld = path_in_root("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
-	char *libs, *qemu = path_in_root("/usr/bin/qemu-system-x86_64");
-	char *fw1 = path_in_root("/usr/share/qemu");
-	char *fw2 = path_in_root("/usr/share/seabios");
-	char *kernel = guest_kernel(), *mem, *ser;
+	char *kernel = vmqt_beside_self("qemu_guest.elf"), *mem, *ser;
+	char *argv[VMQT_QEMU_ARGC + 32];
 	pid_t pid;
 
-	TEST_ASSERT(asprintf(&libs, "%s:%s", path_in_root("/lib/x86_64-linux-gnu"),
-			     path_in_root("/usr/lib/x86_64-linux-gnu")) > 0, "asprintf");
+	vmqt_qemu_argv(argv);
 	TEST_ASSERT(asprintf(&mem, "memory-backend-file,id=vmqwin,mem-path=/dev/vmq-window-2m,size=%u,share=on,align=%u",
 			     QG_WINDOW_SIZE, QG_PAGE_SIZE) > 0, "asprintf");
 	TEST_ASSERT(asprintf(&ser, "file:%s", serial) > 0, "asprintf");
-	TEST_ASSERT(!access(qemu, X_OK), "no QEMU at %s", qemu);
 	TEST_ASSERT(!access(kernel, R_OK), "no guest kernel at %s", kernel);
+	{
+		char *opts[] = {
+			"-accel", "kvm", "-cpu", "host", "-m", "64", "-smp", "1",
+			"-nodefaults", "-display", "none", "-no-reboot",
+			"-serial", ser,
+			"-device", "isa-debug-exit,iobase=0xf4,iosize=1",
+			"-object", mem, "-device", "ivshmem-plain,memdev=vmqwin",
+			"-kernel", kernel, NULL,
+		};
+
+		_Static_assert(sizeof(opts) <= sizeof(argv) - VMQT_QEMU_ARGC * sizeof(char *),
+			       "argv too short");
+		memcpy(argv + VMQT_QEMU_ARGC, opts, sizeof(opts));
+	}
 
 	pid = fork();
 	TEST_ASSERT(pid >= 0, "fork");
 	if (!pid) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		/* The host's loader runs the host's QEMU with the host's libraries. */
-		execl(ld, ld, "--library-path", libs, qemu,
-		      "-L", fw1, "-L", fw2,
-		      "-accel", "kvm", "-cpu", "host", "-m", "64", "-smp", "1",
-		      "-nodefaults", "-display", "none", "-no-reboot",
-		      "-serial", ser,
-		      "-device", "isa-debug-exit,iobase=0xf4,iosize=1",
-		      "-object", mem, "-device", "ivshmem-plain,memdev=vmqwin",
-		      "-kernel", kernel, (char *)NULL);
-		fprintf(stderr, "exec %s: %s\n", ld, strerror(errno));
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	return pid;
-}
-
-/* The vmq id of the VM that process @pid created, once it has one. */
-static u32 vm_of(pid_t pid)
-{
-	static struct vmqt_nl_vms vms;
-	int i;
-
-	if (vmqt_nl_dump(vmqt_ctl_nl(), &vms))
-		return 0;
-	for (i = 0; i < vms.n; i++)
-		if (vms.vm[i].pid == pid)
-			return vms.vm[i].id;
-	return 0;
 }
 
 static void show_serial(const char *serial)
@@ -173,7 +131,7 @@ int main(void)
 			exited = true;
 			break;
 		}
-		q = vm_of(pid);
+		q = vmqt_qemu_vm_id(pid);
 		if (!q)
 			usleep(100000);
 	}

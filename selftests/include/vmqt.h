@@ -37,6 +37,7 @@
 #include "vmqt_guest.h"
 #include "vmqt_kvm.h"
 #include "vmqt_pt.h"
+#include "vmqt_qemu.h"
 #include "vmqt_ring.h"
 #include "vmqt_uffd.h"
 #include "vmqt_window.h"
