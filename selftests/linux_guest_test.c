@@ -31,6 +31,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <glob.h>
 #include <poll.h>
@@ -148,7 +149,7 @@ static void start_qemu(struct guest *g, const char *kernel, const char *initrd)
 			"-chardev", dev,
 			"-device", "ivshmem-doorbell,chardev=vmq,vectors=1",
 			"-kernel", (char *)kernel, "-initrd", (char *)initrd,
-			"-append", "console=ttyS0 panic=-1 loglevel=5 mitigations=off",
+			"-append", "console=ttyS0 panic=-1 loglevel=5 mitigations=off nokaslr",
 			NULL,
 		};
 
@@ -206,23 +207,96 @@ static bool guest_ready(struct guest *g, time_t deadline)
 }
 
 /* Where a QEMU's threads are, for a guest that does not answer. */
+/*
+ * The guest kernel's function at @rip. The guests boot with nokaslr, and
+ * when they run the kernel this host runs, its /proc/kallsyms less its
+ * own KASLR offset names their functions (Debian ships no System.map).
+ */
+static void symbolize(const char *kernel, unsigned long long rip, char *sym,
+		      size_t size)
+{
+	unsigned long long a, best = 0, offset = 0;
+	char line[256], name[128], type;
+	bool have_text = false;
+	struct utsname u;
+	FILE *f;
+
+	snprintf(sym, size, "?");
+	uname(&u);
+	if (!strstr(kernel, u.release))
+		return;
+	f = fopen("/proc/kallsyms", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %127s", &a, &type, name) != 3)
+			continue;
+		if (!strcmp(name, "_text")) {
+			offset = a - 0xffffffff81000000ull;
+			have_text = true;
+		}
+		if (strchr(line, '[') || (type != 'T' && type != 't'))
+			continue;
+		a -= offset;
+		if (have_text && a <= rip && a > best) {
+			best = a;
+			snprintf(sym, size, "%s+0x%llx", name, rip - a);
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+/*
+ * Where a QEMU's threads are, for a guest that does not answer: their
+ * states and kernel stacks, KVM's counters, and a second of what the
+ * vCPUs exit on, with the guest RIPs seen most resolved to functions.
+ */
 static void show_qemu(struct guest *g)
 {
-	char cmd[512];
+	unsigned long long rip[8];
+	int hits[8], n = 0, i;
+	char cmd[1024], line[512], sym[160];
+	FILE *f;
 
 	if (g->qemu <= 0)
 		return;
-	/* Its threads, KVM's counters, and a glimpse of what its vCPU exits on. */
 	snprintf(cmd, sizeof(cmd),
-		 "cd /proc/%d/task && for t in *; do echo \"$t $(cat $t/comm) $(cut -d' ' -f3,14,15 $t/stat) $(cat $t/wchan)\"; cat $t/stack; done 2>&1; "
-		 "cd /sys/kernel/debug/kvm/%d-* && grep . exits halt_exits io_exits pf_taken pf_fixed hypercalls 2>&1; "
-		 "cd /sys/kernel/debug/tracing && echo 1 >events/kvm/kvm_exit/enable && echo 1 >events/kvmmmu/enable && sleep 1 && "
-		 "echo 0 >events/kvm/kvm_exit/enable && echo 0 >events/kvmmmu/enable && tail -40 trace && echo >trace",
+		 "cd /proc/%d/task && for t in *; do "
+		 "echo \"$t $(cat $t/comm) $(cut -d' ' -f3,14,15 $t/stat) $(cat $t/wchan)\"; "
+		 "cat $t/stack; done 2>&1; "
+		 "cd /sys/kernel/debug/kvm/%d-* && "
+		 "grep . exits halt_exits io_exits pf_taken pf_fixed hypercalls 2>&1; "
+		 "cd /sys/kernel/debug/tracing && echo >trace && "
+		 "echo 1 >events/kvm/kvm_exit/enable && echo 1 >events/kvmmmu/enable && sleep 1 && "
+		 "echo 0 >events/kvm/kvm_exit/enable && echo 0 >events/kvmmmu/enable && "
+		 "cp trace " DIR "/trace && tail -20 trace",
 		 g->qemu, g->qemu);
 	ksft_print_msg("%s's QEMU (pid %d):\n", g->name, g->qemu);
 	fflush(stdout);
 	if (system(cmd))
 		ksft_print_msg("(could not read it)\n");
+	f = fopen(DIR "/trace", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *r = strstr(line, " rip 0x");
+		unsigned long long v;
+
+		if (!strstr(line, "kvm_exit:") || !r)
+			continue;
+		v = strtoull(r + 5, NULL, 16);
+		for (i = 0; i < n && rip[i] != v; i++)
+			;
+		if (i == n && n < 8) {
+			rip[n] = v;
+			hits[n++] = 0;
+		}
+		if (i < n)
+			hits[i]++;
+	}
+	if (f)
+		fclose(f);
+	for (i = 0; i < n; i++) {
+		symbolize(guest_kernel(), rip[i], sym, sizeof(sym));
+		ksft_print_msg("guest exits at 0x%llx %s: %d\n", rip[i], sym, hits[i]);
+	}
 }
 
 static void show_console(struct guest *g)
@@ -302,7 +376,11 @@ static void stall_report(struct guest *g)
 	fflush(stdout);
 	if (system("vmqctl list; vmqctl status"))
 		ksft_print_msg("vmqctl failed\n");
-	if (!gsh(o, 30, "cd /sys/class/misc/vmq0; cat mode rx_pending counters; grep vmq /proc/interrupts; for p in $(pidof vmq-cat gtool); do echo \"$p: $(cut -d' ' -f2,3 /proc/$p/stat) $(cat /proc/$p/wchan)\"; cat /proc/$p/stack; done; cd /tmp"))
+	if (!gsh(o, 30, "%s",
+		 "cd /sys/class/misc/vmq0; cat mode rx_pending counters; "
+		 "grep vmq /proc/interrupts; for p in $(pidof vmq-cat gtool); do "
+		 "echo \"$p: $(cut -d' ' -f2,3 /proc/$p/stat) $(cat /proc/$p/wchan)\"; "
+		 "cat /proc/$p/stack; done; cd /tmp"))
 		ksft_print_msg("%s meanwhile:\n%s", o->name, out);
 	busy = false;
 }
@@ -587,7 +665,8 @@ static void test_revoke(void)
 	ok &= !system("vmqctl allow alpha beta");
 	ok &= !gsh(&ga, CMD_S, "gtool write beta");
 	ok &= !gsh(&gb, CMD_S, "gtool pollread");
-	ksft_test_result(ok, "revoking alpha -> beta: alpha's next write() is EACCES; allowed again, it goes\n");
+	ksft_test_result(ok, "revoking alpha -> beta: alpha's next write() is EACCES; %s\n",
+			 "allowed again, it goes");
 }
 
 static void test_kill(void)
@@ -620,7 +699,8 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ksft_print_header();
 	if (tcg_with_npt() && !getenv("VMQ_LINUX_GUEST_NPT"))
-		ksft_exit_skip("nested paging inside TCG: a nested Linux guest takes too long to boot here (VMQ_LINUX_GUEST_NPT=1 runs it anyway)\n");
+		ksft_exit_skip("%s (VMQ_LINUX_GUEST_NPT=1 runs it anyway)\n",
+			       "nested paging inside TCG: a nested Linux guest takes too long to boot here");
 	ksft_set_plan(15);
 	/* A guest that died is a failed test, not a dead test program. */
 	signal(SIGPIPE, SIG_IGN);
