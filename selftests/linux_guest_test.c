@@ -7,8 +7,9 @@
  * qemu-system-x86_64 (-accel kvm), with an ivshmem-doorbell device served
  * by vmq-ivshmem-server (which names and connects the QEMU's VM), and an
  * initramfs (scripts/guest-initramfs.sh) that loads vmq_guest.ko and
- * serves a shell on the second serial port; the test drives each guest
- * through that shell. In the guests, vmq-cat moves the bulk data and
+ * serves a command loop on the second serial port (one shell command per
+ * line, answered with its output and exit status); the test drives each
+ * guest through it. In the guests, vmq-cat moves the bulk data and
  * gtool (linux_guest/gtool.c) makes the precise probes.
  *
  * Checked, in order: both VMs named and connected before the guests talk
@@ -26,6 +27,7 @@
  * kernel come from there (VMQ_QEMU_ROOT names another root, "/" on a real
  * host). The initramfs and the kernel's path are installed next to the
  * test by scripts/sandbox.sh (linux_guest.cpio.gz, linux_guest.kernel).
+ * VMQ_LINUX_GUEST_MIB shrinks the two 64 MiB streams while iterating.
  */
 #include <signal.h>
 #include <sys/prctl.h>
