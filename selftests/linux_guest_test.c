@@ -424,6 +424,8 @@ static int gsh(struct guest *g, int secs, const char *fmt, ...)
 	}
 	ksft_print_msg("%s: no answer to: %s", g->name, cmd);
 	stall_report(g);
+	/* The report asked the other guest: nothing in out[] is @g's. */
+	out[0] = 0;
 	return -1;
 }
 
