@@ -8,10 +8,14 @@
 #   make                 modules + selftests + userspace (libvmq.a, vmqctl,
 #                        vmq-ivshmem-server, vmq-cat)
 #   make check           install missing packages, build, run every selftest in
-#                        the sandbox (npt=1 and npt=0); ends "N passed, M failed"
+#                        the sandbox (npt=1 and npt=0), then linux_guest_test
+#                        (two Linux guests) in one of its own (scripts/check.sh);
+#                        ends "N passed, M failed"
 #   make check-debug     the canary self-test, then the same tests on the debug
 #                        kernel (KASAN, lockdep, kmemleak, UBSAN)
-#   make demo | bench    run selftests/vmq_demo | vmq_bench in the sandbox
+#   make check-linux-guest  linux_guest_test alone
+#   make demo | bench    run selftests/vmq_demo | vmq_bench in the sandbox (the
+#                        bench's guest_stream/guest_ping in a second one)
 #   make fuzz            a long hostile-guest run (fuzz_test) on the debug
 #                        kernel: FUZZ_CALLS (1000000), FUZZ_SEED, FUZZ_VMS,
 #                        FUZZ_VCPUS; FUZZ_SANDBOX= for Debian's kernel
@@ -85,11 +89,11 @@ check:
 	@scripts/deps.sh || $(call broke,installing packages)
 	@scripts/check-layers.sh || $(call broke,the layering check)
 	@$(MAKE) $(par) all || $(call broke,the build)
-	scripts/sandbox.sh --tests $(SANDBOX_ARGS)
+	scripts/check.sh $(SANDBOX_ARGS)
 
 check-debug:
 	@scripts/deps.sh || $(call broke,installing packages)
-	@$(MAKE) $(par) selftests || $(call broke,the build)
+	@$(MAKE) $(par) all || $(call broke,the build)
 	scripts/check-debug.sh $(SANDBOX_ARGS)
 
 demo bench:
@@ -99,13 +103,14 @@ demo bench:
 	scripts/deps.sh
 	$(MAKE) $(par) all
 	scripts/sandbox.sh --$@ $(SANDBOX_ARGS)
+	$(if $(filter bench,$@),scripts/sandbox.sh --bench --smp 1 --npt 0 --test guest_stream)
 
 # Two Linux guests in two stock QEMUs, end to end (selftests/linux_guest_test.c);
 # shadow paging only in the TCG sandbox, where nested paging is too slow.
 check-linux-guest:
 	@scripts/deps.sh || $(call broke,installing packages)
 	@$(MAKE) $(par) all || $(call broke,the build)
-	scripts/sandbox.sh --shell-cmd ./linux_guest_test --npt 0 --timeout 2400 $(SANDBOX_ARGS)
+	scripts/sandbox.sh --linux-guest $(SANDBOX_ARGS)
 
 # Long runs outside CI, on the debug kernel unless told otherwise.
 FUZZ_CALLS ?= 1000000

@@ -4,7 +4,9 @@
 # check-debug.sh [SANDBOX ARGS] - "make check-debug": first the harness
 # self-test (the canary module's use-after-free and leak must be reported),
 # then every selftest on the debug kernel with npt=1 and npt=0, a kmemleak
-# scan after vmq is unloaded. Ends with the sum of both: "N passed, M failed".
+# scan after vmq is unloaded, then linux_guest_test (sandbox.sh
+# --linux-guest, also on the debug kernel; left out when SANDBOX ARGS name
+# tests). Ends with the sum of all: "N passed, M failed".
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 log=$repo/build/check-debug
@@ -30,6 +32,7 @@ run() {
 # SANDBOX_ARGS may carry --test NAME or --npt N; the canary ignores them.
 run canary --canary
 run tests --tests --debug "$@"
-echo "check-debug: harness self-test and selftests on the debug kernel"
+[[ " $* " == *" --test "* ]] || run linux-guest --linux-guest --debug
+echo "check-debug: harness self-test, selftests and linux_guest_test on the debug kernel"
 echo "$passed passed, $failed failed"
 ((rc == 0 && failed == 0))
