@@ -7,14 +7,16 @@
 # serves a shell on the second serial port, so that the host side can drive
 # the guest one command at a time.
 #
-#   guest-initramfs.sh OUT.cpio.gz VMQ_GUEST_KO VMQ_CAT [NAME=PROGRAM]...
+#   guest-initramfs.sh OUT.cpio.gz VMQ_GUEST_KO VMQ_CAT [NAME=PROGRAM|MODULE.ko]...
 #
 # NAME=PROGRAM puts a static PROGRAM into the guest's /usr/bin as NAME
-# (linux_guest_test's probe, gtool).
+# (linux_guest_test's probe, gtool). Each MODULE.ko (or .ko.xz) is loaded
+# at boot, in the order given, before vmq_guest: the benchmark's baseline
+# needs virtio-net, which Debian builds as modules.
 # The guest's ports: ttyS0 is the kernel's console (QEMU writes it to a
 # file); ttyS1 is the control shell, in raw mode without echo: it reads one
 # command per line, prints what the command prints, then "@@rc=STATUS@@". The guest never
-# needs a disk, a network or a module but vmq_guest.
+# needs a disk; its network is the benchmark's baseline only.
 set -euo pipefail
 
 (($# >= 3)) || { sed -n '/^#   guest-initramfs/p' "$0" | sed 's/^# *//' >&2; exit 2; }
@@ -36,9 +38,21 @@ done
 # Without debug information it is a twentieth of the size.
 strip --strip-debug -o "$root/vmq_guest.ko" "$ko"
 cp "$cat" "$root/usr/bin/vmq-cat"
+mkdir -p "$root/modules"
 for p in "$@"; do
-	[[ $p == *=* && -f ${p#*=} ]] || { echo "guest-initramfs: $p: not NAME=PROGRAM" >&2; exit 1; }
-	cp "${p#*=}" "$root/usr/bin/${p%%=*}"
+	case $p in
+	*.ko | *.ko.xz)
+		[[ -f $p ]] || { echo "guest-initramfs: $p does not exist" >&2; exit 1; }
+		m=$(basename "${p%.xz}")
+		if [[ $p == *.xz ]]; then xz -dc "$p" >"$root/modules/$m"; else cp "$p" "$root/modules/$m"; fi
+		echo "$m" >>"$root/modules/order"
+		;;
+	*=*)
+		[[ -f ${p#*=} ]] || { echo "guest-initramfs: ${p#*=} does not exist" >&2; exit 1; }
+		cp "${p#*=}" "$root/usr/bin/${p%%=*}"
+		;;
+	*) echo "guest-initramfs: $p: neither NAME=PROGRAM nor a module" >&2; exit 1 ;;
+	esac
 done
 
 cat >"$root/init" <<'EOF'
@@ -50,6 +64,11 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t tmpfs -o size=90% tmp /tmp
 exec </dev/console >/dev/console 2>&1
+if [ -f /modules/order ]; then
+	while read -r m; do
+		insmod "/modules/$m" || echo "VMQ-GUEST: insmod $m failed"
+	done </modules/order
+fi
 if insmod /vmq_guest.ko; then
 	echo "VMQ-GUEST: vmq_guest loaded"
 else

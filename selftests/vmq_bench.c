@@ -93,6 +93,10 @@
  *	vs_shm_poll (time ratio: below 1 is faster), stream vs_relay and
  *	vs_shm_poll (bytes/s ratio: above 1 is faster). Runs round_trip
  *	first if it has not run.
+ *   guest_stream, guest_ping (bench_linux_guest.c, which describes them)
+ *	Two Linux guests in two stock QEMUs, through vmq and through
+ *	virtio-net with TCP: MB/s of a stream and the mean round trip of
+ *	64-byte pings, and vmq over virtio-net (vs_virtio_net).
  *   translation_cache
  *	The gva_copy_64k stream, warmed up: hit_rate of the translation
  *	caches of both sides (hits over hits and misses) and
@@ -1566,6 +1570,8 @@ static const struct {
 	{ "baseline", bench_baseline },	/* bench_baseline.c */
 	{ "translation_cache", bench_translation_cache, true },
 	{ "tracked_pte_write", bench_pte_write, true },	/* and untracked_ */
+	/* Nested Linux guests: TCG boots them under shadow paging only. */
+	{ "guest_stream", bench_linux_guests, true },	/* and guest_ping */
 };
 
 static bool selected(const char *name, int argc, char **argv)
@@ -1582,7 +1588,9 @@ static bool selected(const char *name, int argc, char **argv)
 		    (!strcmp(name, "exit_overhead") &&
 		     !strcmp(argv[i], "hypercall_overhead")) ||
 		    (!strcmp(name, "send_fan_in") &&
-		     !strcmp(argv[i], "send_payload")))
+		     !strcmp(argv[i], "send_payload")) ||
+		    (!strcmp(name, "guest_stream") &&
+		     !strcmp(argv[i], "guest_ping")))
 			return true;
 	return false;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vmq_bench.h: what the benchmark program's two sources share:
- * vmq_bench.c (vmq's benchmarks, the driver) and bench_baseline.c (the
- * same workloads without vmq, and vmq's figures over theirs).
+ * vmq_bench.c (vmq's benchmarks, the driver), bench_baseline.c (the
+ * same workloads without vmq, and vmq's figures over theirs) and
+ * bench_linux_guest.c (two Linux guests, through vmq and virtio-net).
  */
 #ifndef SELFTEST_VMQ_BENCH_H
 #define SELFTEST_VMQ_BENCH_H
@@ -20,5 +21,6 @@ double now_s(void);
 
 void bench_round_trip(void);
 void bench_baseline(void);
+void bench_linux_guests(void);	/* bench_linux_guest.c */
 
 #endif /* SELFTEST_VMQ_BENCH_H */

@@ -19,6 +19,18 @@
  *	gtool gen MIB		MIB MiB of pseudo-random bytes to stdout: the
  *				test's data, without waiting for the guest's
  *				entropy pool as /dev/urandom may
+ *
+ * The guest_stream/guest_ping benchmarks' probes, for vmq and for the TCP
+ * baseline alike (times from the guest's clock):
+ *	gtool sink [PORT]	read standard input (or the one connection
+ *				accepted on TCP PORT) to its end: "BYTES bytes
+ *				in SECONDS s", timed from the first byte
+ *	gtool tcp-send ADDR PORT	standard input to TCP ADDR:PORT
+ *	gtool tcp-echo PORT	echo what the connection accepted on PORT
+ *				sends, until it closes
+ *	gtool tcp-ping ADDR PORT N SIZE
+ *				N round trips of SIZE bytes through ADDR:PORT's
+ *				echo: "rtt min/avg/max = A/B/C ms"
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,8 +40,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <linux/vmq_guest_dev.h>
 
 #define DEV		"/dev/vmq0"
@@ -185,6 +202,149 @@ static int cmd_gen(uint32_t mib)
 	return 0;
 }
 
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* The one connection accepted on TCP @port, without Nagle's delay. */
+static int tcp_accept(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
+	int one = 1, l = socket(AF_INET, SOCK_STREAM, 0), fd;
+
+	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(l, (void *)&a, sizeof(a)) || listen(l, 1))
+		exit(fail("listen"));
+	fd = accept(l, NULL, NULL);
+	if (fd < 0 || setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
+		exit(fail("accept"));
+	close(l);
+	return fd;
+}
+
+/* Connect to @addr:@port, retrying while the listener is not up yet. */
+static int tcp_connect(const char *addr, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
+	int one = 1, tries, fd;
+
+	if (inet_pton(AF_INET, addr, &a.sin_addr) != 1) {
+		printf("%s: not an IPv4 address\n", addr);
+		exit(2);
+	}
+	for (tries = 0; tries < 100; tries++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			exit(fail("socket"));
+		if (!connect(fd, (void *)&a, sizeof(a)))
+			break;
+		close(fd);
+		fd = -1;
+		usleep(100000);
+	}
+	if (fd < 0 || setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
+		exit(fail("connect"));
+	return fd;
+}
+
+static int cmd_sink(int port)
+{
+	int fd = port ? tcp_accept(port) : 0;
+	unsigned long long bytes = 0;
+	double t0 = 0;
+	ssize_t r;
+
+	while ((r = read(fd, buf, sizeof(buf))) > 0) {
+		if (!bytes)
+			t0 = now_s();
+		bytes += r;
+	}
+	if (r < 0)
+		return fail("read");
+	printf("%llu bytes in %.6f s\n", bytes, bytes ? now_s() - t0 : 0);
+	return 0;
+}
+
+/* All of @len bytes of @p through @fd. */
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t w;
+
+	for (; len; p += w, len -= w) {
+		w = write(fd, p, len);
+		if (w <= 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int cmd_tcp_send(const char *addr, int port)
+{
+	int fd = tcp_connect(addr, port);
+	ssize_t r;
+
+	while ((r = read(0, buf, sizeof(buf))) > 0)
+		if (write_all(fd, buf, r))
+			return fail("send");
+	if (r < 0)
+		return fail("read");
+	return close(fd) ? fail("close") : 0;
+}
+
+static int cmd_tcp_echo(int port)
+{
+	int fd = tcp_accept(port);
+	ssize_t r;
+
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		if (write_all(fd, buf, r))
+			return fail("echo");
+	return r < 0 ? fail("read") : 0;
+}
+
+static int cmd_tcp_ping(const char *addr, int port, uint32_t n, uint32_t size)
+{
+	double min = 1e9, max = 0, sum = 0;
+	int fd = tcp_connect(addr, port);
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		double t0 = now_s(), rtt;
+		size_t got;
+		ssize_t r;
+
+		fill(buf, i, size);
+		if (write_all(fd, buf, size))
+			return fail("send");
+		for (got = 0; got < size; got += r) {
+			r = read(fd, buf + size + got, size - got);
+			if (r < 0)
+				return fail("read");
+			if (!r) {
+				printf("the echo closed the connection\n");
+				return 1;
+			}
+		}
+		if (memcmp(buf, buf + size, size)) {
+			printf("round trip %u: the echo differs\n", i);
+			return 1;
+		}
+		rtt = (now_s() - t0) * 1e3;
+		sum += rtt;
+		min = rtt < min ? rtt : min;
+		max = rtt > max ? rtt : max;
+	}
+	printf("%u round trips, rtt min/avg/max = %.3f/%.3f/%.3f ms\n", n, min,
+	       n ? sum / n : 0, max);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -194,6 +354,16 @@ int main(int argc, char **argv)
 		return cmd_pollread();
 	if (argc == 3 && !strcmp(argv[1], "gen"))
 		return cmd_gen(atoi(argv[2]));
+	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "sink"))
+		return cmd_sink(argc == 3 ? atoi(argv[2]) : 0);
+	if (argc == 4 && !strcmp(argv[1], "tcp-send"))
+		return cmd_tcp_send(argv[2], atoi(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "tcp-echo"))
+		return cmd_tcp_echo(atoi(argv[2]));
+	if (argc == 6 && !strcmp(argv[1], "tcp-ping") &&
+	    atoi(argv[5]) > 0 && atoi(argv[5]) <= MAX_SIZE / 2)
+		return cmd_tcp_ping(argv[2], atoi(argv[3]), atoi(argv[4]),
+				    atoi(argv[5]));
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "write"))
 		return cmd_write(argv[2], argv[3]);
 	if (argc == 5 && atoi(argv[4]) <= MAX_SIZE) {
@@ -202,6 +372,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], "recv"))
 			return cmd_recv(argv[2], atoi(argv[3]), atoi(argv[4]));
 	}
-	fprintf(stderr, "usage: gtool nbread|pollread|gen MIB|write PEER [FILE]|send PEER N SIZE|recv PEER N SIZE\n");
+	fprintf(stderr, "usage: gtool nbread|pollread|gen MIB|write PEER [FILE]|send PEER N SIZE|recv PEER N SIZE\n"
+		"       gtool sink [PORT]|tcp-send ADDR PORT|tcp-echo PORT|tcp-ping ADDR PORT N SIZE\n");
 	return 2;
 }
