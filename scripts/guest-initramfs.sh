@@ -15,7 +15,8 @@
 # needs virtio-net, which Debian builds as modules.
 # The guest's ports: ttyS0 is the kernel's console (QEMU writes it to a
 # file); ttyS1 is the control shell, in raw mode without echo: it reads one
-# command per line, prints what the command prints, then "@@rc=STATUS@@". The guest never
+# command per line (each ends in " #@@"), prints what the command prints,
+# then "@@rc=STATUS@@". The guest never
 # needs a disk; its network is the benchmark's baseline only.
 set -euo pipefail
 
@@ -79,14 +80,26 @@ echo "VMQ-GUEST: ready" >/dev/ttyS1
 # One shell for the whole run: a command may start a job in the background
 # and a later one wait for it. Each line is one command, read whole before
 # the shell parses it (the port delivers a line a few bytes at a time),
-# then answered with its exit status.
+# then answered with its exit status. The host ends every command with
+# " #@@" (a comment): busybox's read returns what it has when a signal
+# (a background job's SIGCHLD) interrupts it, and the rest of the line
+# comes with the next read; only a line with the mark runs.
 cd /tmp
-while IFS= read -r cmd; do
+cmd=
+while :; do
+	if ! IFS= read -r part && [ -z "$part" ]; then
+		sleep 1
+		continue
+	fi
+	cmd=$cmd$part
+	case $cmd in
+	*" #@@") ;;
+	*) continue ;;
+	esac
 	eval "$cmd" </dev/null
 	echo "@@rc=$?@@"
+	cmd=
 done </dev/ttyS1 >/dev/ttyS1 2>&1
-echo "VMQ-GUEST: control shell ended"
-poweroff -f
 EOF
 chmod 755 "$root/init"
 

@@ -427,9 +427,10 @@ int vmqt_lg_sh(struct vmqt_lg *g, int secs, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd) - 1, fmt, ap);
+	vsnprintf(cmd, sizeof(cmd) - sizeof(" #@@\n"), fmt, ap);
 	va_end(ap);
-	strcat(cmd, "\n");
+	/* The guest runs a line once it has this mark (guest-initramfs.sh). */
+	strcat(cmd, " #@@\n");
 	vmqt_lg_out[0] = 0;
 	if (g->ctl < 0 || write(g->ctl, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
 		return -1;
