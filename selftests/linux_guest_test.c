@@ -19,10 +19,12 @@
  * (vmqctl list, the guests' sysfs); O_NONBLOCK read of an empty queue is
  * EAGAIN; a reader blocked in poll() uses no CPU while its vCPU halts, and
  * wakes on the arrival interrupt; 64 MiB through messages and 64 MiB
- * through page moves arrive with the same SHA-256; a full receiver blocks
- * the writer, which completes once the reader drains, nothing lost or
- * reordered; the guest driver unloads and loads again in a running guest;
- * a revoked pair makes the writer's next write() fail with EACCES; kill -9
+ * through page moves arrive with the same SHA-256, and so do 64 MiB in
+ * 4 MiB write()s, each a cross-guest copy (counted by both drivers); a
+ * full receiver blocks the writer, which completes once the reader
+ * drains, nothing lost or reordered; the guest driver unloads and loads again in a running guest;
+ * a revoked pair makes the writer's next write() fail with EACCES, and
+ * ends a large write waiting for its reader with EACCES; kill -9
  * of one QEMU in the middle of a stream gives the other guest's writer
  * EACCES; and vmq's live-object counts come back to where they were.
  *
@@ -174,6 +176,69 @@ static void test_stream(const char *opts, const char *what)
 			 "%d MiB through %s: identical SHA-256\n", data_mib, what);
 }
 
+/* One of the guest driver's counters (sysfs counters). */
+static long guest_counter(struct vmqt_lg *g, const char *name)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd),
+		 "grep '^%s ' /sys/class/misc/vmq0/counters | cut -d' ' -f2", name);
+	return vmqt_lg_num(g, CMD_S, cmd);
+}
+
+/*
+ * The same data in 4 MiB write()s, far above max_msg: each goes in one
+ * cross-guest copy from alpha's buffer into the buffer of beta's read().
+ */
+static void test_large_writes(void)
+{
+	const long bytes = (long)data_mib << 20;
+	long tx0, rx0, tx1, rx1;
+	char sum[65] = "";
+	bool ok;
+
+	tx0 = guest_counter(&ga, "copy_tx_bytes");
+	rx0 = guest_counter(&gb, "copy_rx_bytes");
+	ok = !vmqt_lg_sh(&ga, DATA_S, "sha256sum data | cut -c1-64");
+	memcpy(sum, out, 64);
+	ok &= strlen(sum) == 64;
+	ok &= !vmqt_lg_sh(&gb, CMD_S,
+			  "(gtool bigrecv alpha 4194304 | sha256sum >big.sum) 2>big.err & echo $! >big.pid");
+	ok &= !vmqt_lg_sh(&ga, DATA_S, "gtool bigsend beta 4194304 <data");
+	ksft_print_msg("alpha: %s", out);
+	ok &= !vmqt_lg_sh(&gb, DATA_S, "wait $(cat big.pid); cat big.err big.sum");
+	ksft_print_msg("beta: %s", out);
+	ok &= !!strstr(out, sum);
+	tx1 = guest_counter(&ga, "copy_tx_bytes");
+	rx1 = guest_counter(&gb, "copy_rx_bytes");
+	ksft_print_msg("copied: alpha sent %ld, beta received %ld (of %ld)\n",
+		       tx1 - tx0, rx1 - rx0, bytes);
+	ksft_test_result(ok && tx0 >= 0 && rx0 >= 0 && tx1 - tx0 == bytes &&
+			 rx1 - rx0 == bytes,
+			 "%d MiB in 4 MiB writes, each one cross-guest copy: identical SHA-256\n",
+			 data_mib);
+
+	/*
+	 * A reader with less room (and not page-aligned) takes each write in
+	 * part: short writes, as from a pipe, and nothing lost. O_NONBLOCK
+	 * keeps max_msg's limit.
+	 */
+	ok = !vmqt_lg_sh(&ga, DATA_S, "head -c 8388608 data | sha256sum | cut -c1-64");
+	memcpy(sum, out, 64);
+	ok &= !vmqt_lg_sh(&gb, CMD_S,
+			  "(gtool bigrecv alpha 100003 | sha256sum >big.sum) 2>big.err & echo $! >big.pid");
+	ok &= !vmqt_lg_sh(&ga, DATA_S, "head -c 8388608 data | gtool bigsend beta 4194304");
+	ksft_print_msg("alpha: %s", out);
+	ok &= !!strstr(out, "sent 8388608 in 84 writes");
+	ok &= !vmqt_lg_sh(&gb, DATA_S, "wait $(cat big.pid); cat big.err big.sum");
+	ksft_print_msg("beta: %s", out);
+	ok &= strstr(out, sum) && strstr(out, "received 8388608 in 84 reads");
+	vmqt_lg_sh(&ga, CMD_S, "gtool nbwrite beta 1048576");
+	ksft_print_msg("alpha: %s", out);
+	ksft_test_result(ok && strstr(out, "EMSGSIZE"),
+			 "a smaller reader buffer: short writes, same SHA-256; O_NONBLOCK: EMSGSIZE\n");
+}
+
 static void test_backpressure(void)
 {
 	const int n = 600, size = 4096;
@@ -240,6 +305,33 @@ static void test_revoke(void)
 			 "allowed again, it goes");
 }
 
+/*
+ * A large write waits for a reader's answer; beta does not read. Revoking
+ * the pair ends it with EACCES (the waiting side's probe of its peer), and
+ * the request it left in beta's queue is skipped by beta's next read().
+ */
+static void test_revoke_large(void)
+{
+	char want[64];
+	bool ok;
+
+	ok = !vmqt_lg_sh(&ga, CMD_S,
+			 "head -c 4194304 /dev/zero | gtool bigsend beta 4194304 >bs.out 2>&1 & echo $! >bs.pid");
+	sleep(3);
+	/* Still waiting. */
+	ok &= !vmqt_lg_sh(&ga, CMD_S, "kill -0 $(cat bs.pid)");
+	ok &= !system("vmqctl revoke alpha beta");
+	ok &= !vmqt_lg_sh(&ga, CMD_S, "wait $(cat bs.pid); echo \"status $?\"; cat bs.out");
+	ksft_print_msg("alpha: %s", out);
+	ok &= strstr(out, "status 1") && strstr(out, "write: EACCES");
+	ok &= !system("vmqctl allow alpha beta");
+	ok &= !vmqt_lg_sh(&ga, CMD_S, "gtool write beta");
+	ok &= !vmqt_lg_sh(&gb, CMD_S, "gtool pollread");
+	snprintf(want, sizeof(want), "got 8 bytes from %u", ga.id);
+	ksft_test_result(ok && strstr(out, want),
+			 "a large write waiting for its reader: EACCES once revoked; the reader skips the request\n");
+}
+
 static void test_kill(void)
 {
 	bool ok;
@@ -272,7 +364,7 @@ int main(void)
 	why = vmqt_lg_unfit();
 	if (why && !getenv("VMQ_LINUX_GUEST_FORCE"))
 		ksft_exit_skip("%s (VMQ_LINUX_GUEST_FORCE=1 runs it anyway)\n", why);
-	ksft_set_plan(15);
+	ksft_set_plan(18);
 	vmqt_dev();
 	s0 = vmqt_stats();
 	vmqt_lg_setup();
@@ -301,11 +393,14 @@ int main(void)
 	ksft_print_msg("%lds: messages\n", (long)(time(NULL) - t0));
 	test_stream("-P", "page moves");
 	ksft_print_msg("%lds: pages\n", (long)(time(NULL) - t0));
+	test_large_writes();
+	ksft_print_msg("%lds: large writes\n", (long)(time(NULL) - t0));
 	vmqt_lg_sh(&ga, CMD_S, "rm data");
 
 	test_backpressure();
 	test_reload();
 	test_revoke();
+	test_revoke_large();
 	test_kill();
 
 	ksft_test_result(vmqt_lg_console_clean(&ga) && vmqt_lg_console_clean(&gb),

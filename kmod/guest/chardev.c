@@ -16,6 +16,7 @@
 #include <linux/vmq_guest_dev.h>
 
 #include "chardev.h"
+#include "copy.h"
 #include "guest.h"
 #include "hypercall.h"
 #include "rx.h"
@@ -97,6 +98,22 @@ static ssize_t vmqg_deliver(struct vmqg_file *f, const struct vmq_msg_hdr *m,
 	return sizeof(h) + h.len;
 }
 
+/*
+ * A large write's request at the head: take it off the queue (the data
+ * belongs at its place, which this read() holds) and serve it unlocked.
+ */
+static ssize_t vmqg_read_copy(const struct vmq_msg_hdr *m, char __user *ubuf,
+			      size_t count)
+{
+	struct vmq_dev_copy_req req;
+	u32 sender = m->sender, seq = m->seq;
+
+	memcpy(&req, m + 1, sizeof(req));
+	vmqg_rx_consume(m);
+	vmqg_rx_unlock();
+	return vmqg_copy_read(&req, sender, seq, ubuf, count);
+}
+
 static ssize_t vmqg_read(struct file *file, char __user *ubuf, size_t count,
 			 loff_t *ppos)
 {
@@ -110,6 +127,13 @@ static ssize_t vmqg_read(struct file *file, char __user *ubuf, size_t count,
 		if (vmqg_rx_lock())
 			return -ERESTARTSYS;
 		m = vmqg_rx_peek();
+		if (!IS_ERR_OR_NULL(m) && m->type == VMQ_MSG_DATA &&
+		    m->tag == VMQ_DEV_CTL_REQ) {
+			ret = vmqg_read_copy(m, ubuf, count);
+			if (ret != -EAGAIN)
+				return ret;
+			continue;
+		}
 		if (IS_ERR(m))
 			ret = PTR_ERR(m);
 		else if (m)
@@ -139,6 +163,9 @@ static ssize_t vmqg_write(struct file *file, const char __user *ubuf,
 	mutex_unlock(&f->snd.lock);
 	if (!dest)
 		return -EDESTADDRREQ;
+	if (count > vmqg_send_max() && !(file->f_flags & O_NONBLOCK) &&
+	    vmqg_copy_supported())
+		return vmqg_copy_write(&f->snd, dest, tag, ubuf, count);
 	return vmqg_send_user(&f->snd, dest, tag, flags, ubuf, count,
 			      file->f_flags & O_NONBLOCK);
 }
@@ -217,6 +244,8 @@ static long vmqg_ioc_connect(struct vmqg_file *f, void __user *arg)
 			return -EPROTO;
 		c.id = id;
 	}
+	if (c.tag & VMQ_DEV_TAG_DRIVER)
+		return -EINVAL;
 	mutex_lock(&f->snd.lock);
 	f->dest = c.id;
 	f->flags = c.flags;

@@ -8,7 +8,7 @@
  * lists them in this order, scripts/check-layers.sh checks it):
  *
  *   entry points   main.c, chardev.c, sysfs.c, ivshmem.c
- *   transfer       send.c, window.c, tx.c
+ *   transfer       copy.c, send.c, window.c, tx.c
  *   receive        wait.c, rx.c, peers.c
  *   leaves         hypercall.c
  *
@@ -50,6 +50,10 @@ enum vmqg_ctr {
 	VMQG_CTR_WAITS,		/* VMQ_HC_WAIT calls of the wait thread */
 	VMQG_CTR_PAGES_TX,
 	VMQG_CTR_PAGES_RX,
+	VMQG_CTR_COPY_TX,	/* large writes that went by copy */
+	VMQG_CTR_COPY_TX_BYTES,
+	VMQG_CTR_COPY_RX,	/* reads that a copy filled */
+	VMQG_CTR_COPY_RX_BYTES,
 	VMQG_CTR_NR
 };
 

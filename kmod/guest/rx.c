@@ -22,6 +22,7 @@
 #include <linux/mutex.h>
 #include <linux/printk.h>
 #include <linux/string.h>
+#include <linux/vmq_guest_dev.h>
 #include <asm/io.h>
 
 #include "guest.h"
@@ -250,6 +251,19 @@ const struct vmq_msg_hdr *vmqg_rx_peek(void)
 			vmqg_rx_take_identity(m);
 			vmqg_rx_advance(rx, rec, true);
 			break;
+		case VMQ_MSG_DATA:
+			/*
+			 * The drivers' own messages (copy.c) other than a
+			 * request, which a reader serves: a WAKE did its work
+			 * when it raised the interrupt.
+			 */
+			if ((READ_ONCE(m->tag) & VMQ_DEV_TAG_DRIVER) &&
+			    (READ_ONCE(m->tag) != VMQ_DEV_CTL_REQ ||
+			     READ_ONCE(m->len) < sizeof(struct vmq_dev_copy_req))) {
+				vmqg_rx_advance(rx, rec, true);
+				break;
+			}
+			return m;
 		default:
 			return m;
 		}

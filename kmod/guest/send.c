@@ -171,32 +171,12 @@ static int vmqg_send_backoff_sleep(struct vmqg_sender *s)
 	return signal_pending(current) ? -ERESTARTSYS : 0;
 }
 
-/*
- * Send the @len bytes at @ubuf as one message. Returns @len, or a negative
- * errno and nothing was sent (a lazy send's own result comes later:
- * VMQ_DEV_IOC_FLUSH).
- */
-ssize_t vmqg_send_user(struct vmqg_sender *s, u32 dest, u64 tag, u32 flags,
-		       const void __user *ubuf, size_t len, bool nonblock)
+/* Send s->buf's @len bytes now, sleeping on a full receiver unless @nonblock. */
+static long vmqg_send_blocking(struct vmqg_sender *s, u32 dest, u32 len,
+			       u64 tag, bool nonblock)
 {
 	long ret;
 
-	if (len > vmqg_send_max())
-		return -EMSGSIZE;
-	if (mutex_lock_interruptible(&s->lock))
-		return -ERESTARTSYS;
-	ret = vmqg_send_buf(s, len);
-	if (ret)
-		goto out_unlock;
-	ret = -EFAULT;
-	if (copy_from_user(s->buf, ubuf, len))
-		goto out_unlock;
-	if (flags & VMQ_DEV_LAZY) {
-		ret = vmqg_send_lazy(s, dest, len, tag);
-		if (!ret)
-			goto out_done;
-		vmqg_count(VMQG_CTR_LAZY_FALLBACK, 1);
-	}
 	for (;;) {
 		ret = vmqg_send_now(s, dest, len, tag);
 		if (ret != -EAGAIN)
@@ -209,13 +189,69 @@ ssize_t vmqg_send_user(struct vmqg_sender *s, u32 dest, u64 tag, u32 flags,
 		if (ret)
 			break;
 	}
+	if (!ret) {
+		s->backoff_us = VMQG_BACKOFF_MIN_US;
+		WRITE_ONCE(s->full, false);
+	}
+	return ret;
+}
+
+/*
+ * Send the @len bytes at @ubuf as one message. Returns @len, or a negative
+ * errno and nothing was sent (a lazy send's own result comes later:
+ * VMQ_DEV_IOC_FLUSH).
+ */
+ssize_t vmqg_send_user(struct vmqg_sender *s, u32 dest, u64 tag, u32 flags,
+		       const void __user *ubuf, size_t len, bool nonblock)
+{
+	long ret;
+
+	if (len > vmqg_send_max())
+		return -EMSGSIZE;
+	if (tag & VMQ_DEV_TAG_DRIVER)
+		return -EINVAL;
+	if (mutex_lock_interruptible(&s->lock))
+		return -ERESTARTSYS;
+	ret = vmqg_send_buf(s, len);
 	if (ret)
 		goto out_unlock;
-out_done:
-	s->backoff_us = VMQG_BACKOFF_MIN_US;
-	WRITE_ONCE(s->full, false);
-	ret = len;
+	ret = -EFAULT;
+	if (copy_from_user(s->buf, ubuf, len))
+		goto out_unlock;
+	if (flags & VMQ_DEV_LAZY) {
+		ret = vmqg_send_lazy(s, dest, len, tag);
+		if (!ret) {
+			s->backoff_us = VMQG_BACKOFF_MIN_US;
+			WRITE_ONCE(s->full, false);
+			ret = len;
+			goto out_unlock;
+		}
+		vmqg_count(VMQG_CTR_LAZY_FALLBACK, 1);
+	}
+	ret = vmqg_send_blocking(s, dest, len, tag, nonblock);
+	if (!ret)
+		ret = len;
 out_unlock:
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
+/*
+ * One of the driver's own messages (copy.c), in the file's order of
+ * messages, immediately, sleeping on a full receiver. 0 or a negative errno.
+ */
+long vmqg_send_kernel(struct vmqg_sender *s, u32 dest, u64 tag,
+		      const void *payload, u32 len)
+{
+	long ret;
+
+	if (mutex_lock_interruptible(&s->lock))
+		return -ERESTARTSYS;
+	ret = vmqg_send_buf(s, len);
+	if (!ret) {
+		memcpy(s->buf, payload, len);
+		ret = vmqg_send_blocking(s, dest, len, tag, false);
+	}
 	mutex_unlock(&s->lock);
 	return ret;
 }

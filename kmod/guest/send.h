@@ -28,6 +28,8 @@ ssize_t vmqg_send_user(struct vmqg_sender *s, u32 dest, u64 tag, u32 flags,
 		       const void __user *ubuf, size_t len, bool nonblock);
 long vmqg_send_page(struct vmqg_sender *s, const void *owner, u64 offset,
 		    u32 dest, u64 tag);
+long vmqg_send_kernel(struct vmqg_sender *s, u32 dest, u64 tag,
+		      const void *payload, u32 len);
 void vmqg_send_flush(struct vmqg_sender *s, struct vmq_dev_flush *out);
 bool vmqg_send_writable(struct vmqg_sender *s);
 

@@ -39,6 +39,10 @@ static const char * const vmqg_ctr_names[VMQG_CTR_NR] = {
 	[VMQG_CTR_WAITS]	= "waits",
 	[VMQG_CTR_PAGES_TX]	= "pages_tx",
 	[VMQG_CTR_PAGES_RX]	= "pages_rx",
+	[VMQG_CTR_COPY_TX]	= "copy_tx",
+	[VMQG_CTR_COPY_TX_BYTES] = "copy_tx_bytes",
+	[VMQG_CTR_COPY_RX]	= "copy_rx",
+	[VMQG_CTR_COPY_RX_BYTES] = "copy_rx_bytes",
 };
 
 static ssize_t vm_id_show(struct device *dev, struct device_attribute *attr,

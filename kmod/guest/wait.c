@@ -26,6 +26,7 @@
  * host does not signal room. vmqg_wait_wake_writers() lets poll() report
  * EPOLLOUT again once the back-off passed.
  */
+#include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -149,6 +150,30 @@ int vmqg_wait_readable(void)
 		vmqg_waitd_kick();
 		schedule();
 	}
+	finish_wait(&vmqg_readers, &wait);
+	return ret;
+}
+
+/*
+ * Sleep until *@word is @want (another VM's copy writes it; the WAKE
+ * message that follows raises the arrival interrupt), for at most
+ * @timeout_us: a copy raises no interrupt of its own, and a WAKE that lands
+ * in a queue that was not empty raises none either. Returns 0, or
+ * -ERESTARTSYS on a signal.
+ */
+int vmqg_wait_word(const u32 *word, u32 want, unsigned int timeout_us)
+{
+	ktime_t t = ns_to_ktime((u64)timeout_us * NSEC_PER_USEC);
+	DEFINE_WAIT(wait);
+	int ret = 0;
+
+	prepare_to_wait(&vmqg_readers, &wait, TASK_INTERRUPTIBLE);
+	if (READ_ONCE(*word) != want && !signal_pending(current)) {
+		vmqg_waitd_kick();
+		schedule_hrtimeout_range(&t, t / 4, HRTIMER_MODE_REL);
+	}
+	if (signal_pending(current))
+		ret = -ERESTARTSYS;
 	finish_wait(&vmqg_readers, &wait);
 	return ret;
 }

@@ -9,6 +9,7 @@ int vmqg_wait_init(void);
 void vmqg_wait_exit(void);
 
 int vmqg_wait_readable(void);
+int vmqg_wait_word(const u32 *word, u32 want, unsigned int timeout_us);
 void vmqg_wait_poll(struct file *file, poll_table *pt);
 void vmqg_wait_wake_writers(void);
 

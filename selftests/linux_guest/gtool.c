@@ -16,6 +16,14 @@
  *				"received N in order" or what was wrong
  *	gtool pollread		poll() for EPOLLIN, then read one message:
  *				"got LEN bytes from SENDER"
+ *	gtool nbwrite PEER LEN	one O_NONBLOCK write() of LEN zero bytes: "ok"
+ *				or "write: ERRNO"
+ *	gtool bigsend PEER BLOCK	standard input to PEER in write()s of BLOCK
+ *				bytes (large writes: the cross-guest copy),
+ *				then an empty message: "sent BYTES in N writes"
+ *	gtool bigrecv PEER BLOCK	PEER's messages, read() with room for BLOCK
+ *				bytes, to standard output until an empty one;
+ *				"received BYTES in N reads" on stderr
  *	gtool gen MIB		MIB MiB of pseudo-random bytes to stdout: the
  *				test's data, without waiting for the guest's
  *				entropy pool as /dev/urandom may
@@ -148,6 +156,89 @@ static int cmd_write(const char *peer, const char *then)
 	while (access(then, F_OK))
 		usleep(10000);
 	if (write(fd, "vmq-test", 8) != 8)
+		return fail("write");
+	printf("ok\n");
+	return 0;
+}
+
+static int cmd_bigsend(const char *peer, size_t block)
+{
+	unsigned long long bytes = 0, writes = 0;
+	uint8_t *p = malloc(block);
+	size_t have, off;
+	uint32_t id;
+	ssize_t r;
+	int fd = open_peer(peer, 0, &id);
+
+	if (!p)
+		return fail("malloc");
+	for (;;) {
+		/* A whole block from the pipe, so that each write() is large. */
+		for (have = 0; have < block; have += r) {
+			r = read(0, p + have, block - have);
+			if (r < 0)
+				return fail("read");
+			if (!r)
+				break;
+		}
+		if (!have)
+			break;
+		for (off = 0; off < have; off += r, writes++) {
+			r = write(fd, p + off, have - off);
+			if (r <= 0)
+				return fail("write");
+		}
+		bytes += have;
+		if (have < block)
+			break;
+	}
+	if (write(fd, p, 0) != 0)
+		return fail("write");
+	printf("sent %llu in %llu writes\n", bytes, writes);
+	return 0;
+}
+
+static int cmd_bigrecv(const char *peer, size_t block)
+{
+	unsigned long long bytes = 0, reads = 0;
+	struct vmq_dev_msg *m = malloc(sizeof(*m) + block);
+	uint32_t id;
+	ssize_t r;
+	int fd = open_peer(peer, 0, &id);
+
+	if (!m)
+		return fail("malloc");
+	for (;;) {
+		r = read(fd, m, sizeof(*m) + block);
+		if (r < 0)
+			return fail("read");
+		if (m->type != VMQ_MSG_DATA || m->sender != id ||
+		    r != (ssize_t)(sizeof(*m) + m->len)) {
+			fprintf(stderr, "read %zd: type %u sender %u len %u\n", r,
+				m->type, m->sender, m->len);
+			return 1;
+		}
+		if (!m->len)
+			break;
+		if (write(1, m + 1, m->len) != m->len)
+			return fail("write");
+		bytes += m->len;
+		reads++;
+	}
+	fprintf(stderr, "received %llu in %llu reads\n", bytes, reads);
+	return 0;
+}
+
+/* One O_NONBLOCK write() of @len bytes: "ok" or the errno's name. */
+static int cmd_nbwrite(const char *peer, size_t len)
+{
+	uint8_t *p = calloc(1, len);
+	uint32_t id;
+	int fd = open_peer(peer, O_NONBLOCK, &id);
+
+	if (!p)
+		return fail("calloc");
+	if (write(fd, p, len) != (ssize_t)len)
 		return fail("write");
 	printf("ok\n");
 	return 0;
@@ -354,6 +445,12 @@ int main(int argc, char **argv)
 		return cmd_pollread();
 	if (argc == 3 && !strcmp(argv[1], "gen"))
 		return cmd_gen(atoi(argv[2]));
+	if (argc == 4 && !strcmp(argv[1], "nbwrite") && atoi(argv[3]) > 0)
+		return cmd_nbwrite(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "bigsend") && atoi(argv[3]) > 0)
+		return cmd_bigsend(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "bigrecv") && atoi(argv[3]) > 0)
+		return cmd_bigrecv(argv[2], atoi(argv[3]));
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "sink"))
 		return cmd_sink(argc == 3 ? atoi(argv[2]) : 0);
 	if (argc == 4 && !strcmp(argv[1], "tcp-send"))
@@ -373,6 +470,7 @@ int main(int argc, char **argv)
 			return cmd_recv(argv[2], atoi(argv[3]), atoi(argv[4]));
 	}
 	fprintf(stderr, "usage: gtool nbread|pollread|gen MIB|write PEER [FILE]|send PEER N SIZE|recv PEER N SIZE\n"
+		"       gtool nbwrite PEER LEN|bigsend PEER BLOCK|bigrecv PEER BLOCK\n"
 		"       gtool sink [PORT]|tcp-send ADDR PORT|tcp-echo PORT|tcp-ping ADDR PORT N SIZE\n");
 	return 2;
 }

@@ -22,12 +22,13 @@
  * this VM send to are found). Then every write() of N bytes sends one
  * message of N bytes (N may be 0) with the file's tag, and returns N once
  * the message is in the receiver's queue (immediate mode) or in this CPU's
- * transmit ring (lazy mode, VMQ_DEV_LAZY). A write() never sends part of a
- * buffer. Errors are the host's (Documentation/vmq/hypercalls.rst):
+ * transmit ring (lazy mode, VMQ_DEV_LAZY). A write() of up to max_msg
+ * bytes never sends part of a buffer; a larger one is a large write
+ * (below). Errors are the host's (Documentation/vmq/hypercalls.rst):
  *   EDESTADDRREQ	no destination connected
  *   EACCES		the host does not allow this VM to reach the peer
- *   EMSGSIZE		N above VMQ_DEV_IOC_INFO's max_msg, or above half
- *			the receiver's ring
+ *   EMSGSIZE		N above half the receiver's ring (and not a large
+ *			write)
  *   ENOTCONN		the peer has no receive queue (no driver loaded)
  *   EAGAIN		the peer's queue is full: returned with O_NONBLOCK;
  *			without it the write sleeps and retries (back-off:
@@ -44,6 +45,25 @@
  * order of its write() calls, lazy and immediate mixed, even when the
  * writer moves between CPUs (the driver flushes the old CPU's ring first).
  * Lazy messages above lazy_max (module parameter) are sent immediately.
+ *
+ * Large writes
+ * ------------
+ * A blocking write() of more than max_msg bytes, when the host has
+ * VMQ_FEAT_COPY, goes straight from the writer's buffer into the buffer of
+ * the reader's read(), in one cross-guest copy (VMQ_HC_COPY), at its place
+ * in the file's order of messages: the writer's driver sends a request,
+ * the read() that takes it grants its own buffer (after room for the
+ * struct vmq_dev_msg) and answers, the writer's driver copies and says
+ * done. The reader gets one VMQ_MSG_DATA message with the writer's tag;
+ * the writer's write() returns how many bytes went, at most the reader's
+ * room and VMQ_COPY_MAX (16 MiB): a short count, as from a pipe, when the
+ * reader's buffer was smaller. A reader that has no room (a buffer of just
+ * the header) declines, and the write() fails with EMSGSIZE. Further
+ * errors: ECONNRESET, the reader gave the transfer up (a signal); EACCES
+ * or ENOTCONN from the host when the peer went away meanwhile. With
+ * O_NONBLOCK a write() above max_msg is EMSGSIZE, as without the copy.
+ * The drivers' messages carry tags with bit 63 set (VMQ_DEV_TAG_DRIVER,
+ * the protocol below); a program's own tag must not set it (EINVAL).
  *
  * Receiving: read()
  * -----------------
@@ -170,6 +190,49 @@ struct vmq_dev_page_send {
 	__u32 dest;		/* VM id, 0: the connected peer */
 	__u32 flags;		/* zero */
 	__u64 tag;
+};
+
+/*
+ * The drivers' protocol for large writes, between two Linux guests' drivers
+ * (the host sees ordinary messages and copies). W writes, R reads:
+ *  1. W grants R a struct vmq_dev_copy_reply in W's kernel memory and sends
+ *     VMQ_DEV_CTL_REQ, a struct vmq_dev_copy_req, through the writing file's
+ *     own order of messages.
+ *  2. The read() in R that takes the request grants W its user buffer (past
+ *     the struct vmq_dev_msg) and a struct vmq_dev_copy_done, copies the
+ *     reply into W's grant (@xid last: a reply with W's @xid is complete)
+ *     and sends VMQ_DEV_CTL_WAKE; data 0 declines.
+ *  3. W copies the data into R's buffer, then the done (@xid last) into R's
+ *     grant, and sends VMQ_DEV_CTL_WAKE.
+ * Each side sleeps until its peer's @xid lands, woken by the WAKE message's
+ * arrival interrupt (the record itself is skipped by readers), or by a
+ * back-off of at most 10 ms when no interrupt comes (a queue that was not
+ * empty raises none); while waiting it sends a WAKE now and then, whose
+ * refusal (EACCES, ENOTCONN) ends the transfer: the peer is gone.
+ */
+#define VMQ_DEV_TAG_DRIVER	_BITULL(63)
+#define VMQ_DEV_CTL_REQ		(VMQ_DEV_TAG_DRIVER | 1)
+#define VMQ_DEV_CTL_WAKE	(VMQ_DEV_TAG_DRIVER | 2)
+
+struct vmq_dev_copy_req {
+	__u64 tag;		/* the writing file's tag, for the reader */
+	__u64 len;		/* bytes offered, at most VMQ_COPY_MAX */
+	__u32 reply;		/* W's grant of its struct vmq_dev_copy_reply */
+	__u32 xid;		/* W's number for the transfer, non-zero */
+};
+
+struct vmq_dev_copy_reply {
+	__u32 data;		/* R's grant of its buffer; 0: declined */
+	__u32 done;		/* R's grant of its struct vmq_dev_copy_done */
+	__u64 len;		/* bytes granted */
+	__u32 xid;		/* the request's; written last */
+	__u32 reserved;
+};
+
+struct vmq_dev_copy_done {
+	__u64 len;		/* bytes copied */
+	__u32 xid;		/* the request's; written last */
+	__u32 reserved;
 };
 
 #define VMQ_DEV_IOC_MAGIC	0xB9
