@@ -8,26 +8,8 @@
 # --linux-guest, also on the debug kernel; left out when SANDBOX ARGS name
 # tests). Ends with the sum of all: "N passed, M failed".
 set -uo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-log=$repo/build/check-debug
-mkdir -p "$log"
-
-passed=0 failed=0 rc=0
-run() {
-	local name=$1 out line
-	shift
-	out=$log/$name.log
-	"$repo/scripts/sandbox.sh" "$@" 2>&1 | tee "$out"
-	((PIPESTATUS[0] == 0)) || rc=1
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)
-	if [[ -z $line ]]; then
-		failed=$((failed + 1))
-		return
-	fi
-	passed=$((passed + ${line%% passed*}))
-	line=${line#*, }
-	failed=$((failed + ${line%% failed*}))
-}
+check=check-debug
+. "$(dirname "$0")/check-run.sh"
 
 # SANDBOX_ARGS may carry --test NAME or --npt N; the canary ignores them.
 run canary --canary

@@ -8,26 +8,8 @@
 # SANDBOX ARGS go to the first run; with --test NAME (a quick run of a few
 # tests) the second is left out unless NAME is linux_guest_test.
 set -uo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-log=$repo/build/check
-mkdir -p "$log"
-
-passed=0 failed=0 rc=0
-run() {
-	local name=$1 out line
-	shift
-	out=$log/$name.log
-	"$repo/scripts/sandbox.sh" "$@" 2>&1 | tee "$out"
-	((PIPESTATUS[0] == 0)) || rc=1
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)
-	if [[ -z $line ]]; then
-		failed=$((failed + 1))
-		return
-	fi
-	passed=$((passed + ${line%% passed*}))
-	line=${line#*, }
-	failed=$((failed + ${line%% failed*}))
-}
+check=check
+. "$(dirname "$0")/check-run.sh"
 
 args=() debug=() named=0 others=0 lg=0
 while (($#)); do

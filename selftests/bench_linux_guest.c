@@ -85,29 +85,15 @@ static bool lg_reap(struct vmqt_lg *g, const char *pidfile, int secs)
 			   pidfile, pidfile);
 }
 
-static double stream_vmq(struct vmqt_lg *a, struct vmqt_lg *b, unsigned long long bytes)
+/*
+ * @recv in beta, in the background, then @send in alpha: the MB/s that the
+ * receiving side's gtool sink timed.
+ */
+static double stream(struct vmqt_lg *a, struct vmqt_lg *b, const char *recv,
+		     const char *send, unsigned long long bytes)
 {
-	if (!lg_spawn_cmd(b, "vmq-cat -r alpha | gtool sink", "vs") ||
-	    vmqt_lg_sh(a, DATA_S, "vmq-cat -s beta <data") ||
-	    !lg_reap(b, "vs", DATA_S))
-		return 0;
-	return sink_mbs(vmqt_lg_out, bytes);
-}
-
-static double stream_copy(struct vmqt_lg *a, struct vmqt_lg *b, unsigned long long bytes)
-{
-	if (!lg_spawn_cmd(b, "gtool bigrecv alpha 4194304 | gtool sink", "vc") ||
-	    vmqt_lg_sh(a, DATA_S, "gtool bigsend beta 4194304 <data") ||
-	    !lg_reap(b, "vc", DATA_S))
-		return 0;
-	return sink_mbs(vmqt_lg_out, bytes);
-}
-
-static double stream_tcp(struct vmqt_lg *a, struct vmqt_lg *b, unsigned long long bytes)
-{
-	if (!lg_spawn_cmd(b, "gtool sink " PORT, "ts") ||
-	    vmqt_lg_sh(a, DATA_S, "gtool tcp-send 10.47.0.2 " PORT " <data") ||
-	    !lg_reap(b, "ts", DATA_S))
+	if (!lg_spawn_cmd(b, recv, "st") || vmqt_lg_sh(a, DATA_S, "%s", send) ||
+	    !lg_reap(b, "st", DATA_S))
 		return 0;
 	return sink_mbs(vmqt_lg_out, bytes);
 }
@@ -185,9 +171,12 @@ void bench_linux_guests(void)
 		/* A first round of each, not timed: ARP, caches, pages. */
 		ping_vmq(&a, &b, 5);
 		ping_tcp(&a, &b, 5);
-		s_msg = stream_vmq(&a, &b, bytes);
-		s_copy = stream_copy(&a, &b, bytes);
-		s_tcp = stream_tcp(&a, &b, bytes);
+		s_msg = stream(&a, &b, "vmq-cat -r alpha | gtool sink",
+			       "vmq-cat -s beta <data", bytes);
+		s_copy = stream(&a, &b, "gtool bigrecv alpha 4194304 | gtool sink",
+				"gtool bigsend beta 4194304 <data", bytes);
+		s_tcp = stream(&a, &b, "gtool sink " PORT,
+			       "gtool tcp-send 10.47.0.2 " PORT " <data", bytes);
 		p_vmq = ping_vmq(&a, &b, pings);
 		p_tcp = ping_tcp(&a, &b, pings);
 	}

@@ -22,7 +22,6 @@
  * another root ("/" on a real host).
  */
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -44,7 +43,6 @@ static pid_t start_qemu(const char *serial)
 {
 	char *kernel = vmqt_beside_self("qemu_guest.elf"), *mem, *ser;
 	char *argv[VMQT_QEMU_ARGC + 32];
-	pid_t pid;
 
 	vmqt_qemu_argv(argv);
 	TEST_ASSERT(asprintf(&mem, "memory-backend-file,id=vmqwin,mem-path=/dev/vmq-window-2m,size=%u,share=on,align=%u",
@@ -66,15 +64,7 @@ static pid_t start_qemu(const char *serial)
 		memcpy(argv + VMQT_QEMU_ARGC, opts, sizeof(opts));
 	}
 
-	pid = fork();
-	TEST_ASSERT(pid >= 0, "fork");
-	if (!pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execv(argv[0], argv);
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	return pid;
+	return vmqt_spawn(argv);
 }
 
 static void show_serial(const char *serial)

@@ -23,6 +23,12 @@ char *vmqt_beside_self(const char *name);
 #define VMQT_QEMU_ARGC	8
 void vmqt_qemu_argv(char *argv[VMQT_QEMU_ARGC]);
 
+/*
+ * Run @argv (argv[0] looked up in PATH) in a child that dies with the
+ * test; its pid.
+ */
+pid_t vmqt_spawn(char *const argv[]);
+
 /* The vmq id of the VM that QEMU process @pid created; 0 while it has none. */
 u32 vmqt_qemu_vm_id(pid_t pid);
 

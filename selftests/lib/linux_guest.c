@@ -60,20 +60,6 @@ static char *lg_kernel(void)
 	return vmqt_host_path(line);
 }
 
-static pid_t lg_spawn(char *const argv[])
-{
-	pid_t pid = fork();
-
-	TEST_ASSERT(pid >= 0, "fork");
-	if (!pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execvp(argv[0], argv);
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	return pid;
-}
-
 static void lg_start_server(struct vmqt_lg *g)
 {
 	char sock[64];
@@ -82,7 +68,7 @@ static void lg_start_server(struct vmqt_lg *g)
 			 "--once", "--quiet", NULL };
 
 	snprintf(sock, sizeof(sock), VMQT_LG_DIR "/%s.sock", g->name);
-	g->server = lg_spawn(argv);
+	g->server = vmqt_spawn(argv);
 }
 
 static void lg_start_qemu(struct vmqt_lg *g, const char *kernel, const char *initrd)
@@ -123,7 +109,7 @@ static void lg_start_qemu(struct vmqt_lg *g, const char *kernel, const char *ini
 		argv[n++] = g->qemu_extra[i];
 	}
 	argv[n] = NULL;
-	g->qemu = lg_spawn(argv);
+	g->qemu = vmqt_spawn(argv);
 }
 
 /*

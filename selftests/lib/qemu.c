@@ -34,6 +34,20 @@ char *vmqt_beside_self(const char *name)
 	return s;
 }
 
+pid_t vmqt_spawn(char *const argv[])
+{
+	pid_t pid = fork();
+
+	TEST_ASSERT(pid >= 0, "fork");
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execvp(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
 void vmqt_qemu_argv(char *argv[VMQT_QEMU_ARGC])
 {
 	char *qemu = vmqt_host_path("/usr/bin/qemu-system-x86_64");
