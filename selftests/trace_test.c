@@ -5,52 +5,13 @@
  * page move, a lazy send and a blocking wait each leave their line, with
  * the ids, lengths, tags and results of what happened.
  */
-#include <sys/mount.h>
-#include <sys/stat.h>
-
 #include "vmqt.h"
+#include "vmqt_trace.h"
 
-#define TRACEFS		"/sys/kernel/tracing"
 #define WIN_GPA		0x40000000UL	/* identity-mapped in every guest */
 #define WIN_MEMSLOT	20
 #define WIN_SLOTS	4
 #define PAGE		4096UL
-
-static void tracefs_write(const char *file, const char *what)
-{
-	char path[256];
-	int fd;
-
-	snprintf(path, sizeof(path), TRACEFS "/%s", file);
-	fd = open(path, O_WRONLY | O_TRUNC);
-	TEST_ASSERT(fd >= 0, "open %s", path);
-	TEST_ASSERT(write(fd, what, strlen(what)) == (ssize_t)strlen(what),
-		    "write %s to %s", what, path);
-	close(fd);
-}
-
-/* The trace buffer so far, NUL-terminated; free() it. */
-static char *trace_read(void)
-{
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
-	ssize_t n;
-	int fd;
-
-	fd = open(TRACEFS "/trace", O_RDONLY);
-	TEST_ASSERT(fd >= 0 && buf, "open the trace");
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += n;
-		if (cap - len < 4096) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			TEST_ASSERT(buf, "realloc");
-		}
-	}
-	close(fd);
-	buf[len] = '\0';
-	return buf;
-}
 
 static void expect_line(const char *trace, const char *event,
 			const char *fields)
@@ -68,28 +29,6 @@ static void expect_line(const char *trace, const char *event,
 		p++;
 	}
 	TEST_FAIL("no \"%s\" in the trace:\n%s", want, trace);
-}
-
-static void tracing_on(void)
-{
-	struct stat st;
-
-	if (stat(TRACEFS "/events", &st) &&
-	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
-		ksft_exit_skip("no tracefs: %s\n", strerror(errno));
-	/* vmq is loaded: its events must be there. */
-	TEST_ASSERT(!stat(TRACEFS "/events/vmq", &st),
-		    "no events/vmq in tracefs");
-	tracefs_write("tracing_on", "0");
-	tracefs_write("trace", "");
-	tracefs_write("events/vmq/enable", "1");
-	tracefs_write("tracing_on", "1");
-}
-
-static void tracing_off(void)
-{
-	tracefs_write("tracing_on", "0");
-	tracefs_write("events/vmq/enable", "0");
 }
 
 static void test_trace(void)
@@ -116,7 +55,8 @@ static void test_trace(void)
 	TEST_ASSERT(!vmqt_gvm_hc(&b, VMQ_HC_PAGE_FREE, WIN_GPA, 0, 0, 0),
 		    "VMQ_HC_PAGE_FREE");
 
-	tracing_on();
+	if (!vmqt_trace_start(0))
+		ksft_exit_skip("no tracefs: %s\n", strerror(errno));
 	r = vmqt_gvm_send(&a, b.id, buf.gpa, 100, 7);
 	TEST_ASSERT(!r, "send: %ld", (long)r);
 	r = vmqt_gvm_send(&b, a.id, rxb.gpa, 10, 8);
@@ -127,9 +67,9 @@ static void test_trace(void)
 	TEST_ASSERT(!vmqt_gvm_natural_exit(&a), "the exit that drains");
 	r = vmqt_gvm_hc(&a, VMQ_HC_WAIT, 1000, 0, 0, 0);
 	TEST_ASSERT(!r, "wait: %ld", (long)r);
-	tracing_off();
+	vmqt_trace_stop();
 
-	trace = trace_read();
+	trace = vmqt_trace_read();
 	snprintf(fields, sizeof(fields), "sender=%u dest=%u len=100 tag=7 ret=0",
 		 a.id, b.id);
 	expect_line(trace, "vmq_send", fields);

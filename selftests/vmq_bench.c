@@ -80,6 +80,9 @@
  *	unloaded less 1 (0.01 is 1 %). No other VM uses vmq meanwhile, so
  *	vmq's exit probe is off (it runs only while a transmit ring or a
  *	wait exists on the host); the hypercall redirect is always on.
+ *	ns_per_exit_probe_on and overhead_probe_on: the same exits while
+ *	another VM holds a transmit ring, so that the probe runs at every
+ *	exit of every VM (and finds nothing to do for this one).
  *   baseline (bench_baseline.c, which describes each in full)
  *	The round trip (64-byte ping-pong) and a 64 KiB stream between two
  *	guests without vmq, in the same run: relay_round_trip and
@@ -93,6 +96,13 @@
  *	vs_shm_poll (time ratio: below 1 is faster), stream vs_relay and
  *	vs_shm_poll (bytes/s ratio: above 1 is faster). Runs round_trip
  *	first if it has not run.
+ *   tracepoints
+ *	copy_send's 64-byte stream with vmq's tracepoints (events/vmq/)
+ *	recording, counted from tracefs: vmq_send events that succeeded and
+ *	that met a full ring, and vmq_deliver events, per message sent (1,
+ *	ring_full_per_message, 1: what the bench did, seen from the trace),
+ *	and speed_traced_vs_untraced, the run's speed with the events on over
+ *	the same run without.
  *   guest_stream, guest_ping (bench_linux_guest.c, which describes them)
  *	Two Linux guests in two stock QEMUs, through vmq and through
  *	virtio-net with TCP: MB/s of a stream and the mean round trip of
@@ -135,6 +145,7 @@
 #include <linux/kvm_para.h>
 
 #include "vmqt.h"
+#include "vmqt_trace.h"
 #include "vmq_bench.h"
 
 #define MiB		(1024 * 1024)
@@ -738,6 +749,38 @@ static double copy_send(const char *bench, u32 len, u64 n, bool quiet)
 	bvm_free(&s);
 	bvm_free(&r);
 	return (double)len * n / t / (1024.0 * MiB);
+}
+
+/*
+ * copy_send's 64-byte run again with events/vmq/ recording: what the
+ * tracepoints saw per message sent, and the run's speed with them on over
+ * without.
+ */
+static void bench_tracepoints(void)
+{
+	const u64 n = 8000 * scale, sent = n + n / 8;
+	double off, on;
+	char *trace;
+
+	off = copy_send("tracepoints", 64, n, true);
+	if (!vmqt_trace_start(16384)) {
+		printf("# tracepoints: no tracefs: skipped\n");
+		return;
+	}
+	on = copy_send("tracepoints", 64, n, true);
+	vmqt_trace_stop();
+	trace = vmqt_trace_read();
+	report("tracepoints", "vmq_send_ok_per_message",
+	       (double)vmqt_trace_count(trace, "vmq_send", " ret=0") / sent,
+	       "events/msg");
+	report("tracepoints", "vmq_send_full_per_message",
+	       (double)vmqt_trace_count(trace, "vmq_send", " ret=-11") / sent,
+	       "events/msg");
+	report("tracepoints", "vmq_deliver_per_message",
+	       (double)vmqt_trace_count(trace, "vmq_deliver", NULL) / sent,
+	       "events/msg");
+	report("tracepoints", "speed_traced_vs_untraced", on / off, "ratio");
+	free(trace);
 }
 
 static void bench_copy_send(void)
@@ -1483,12 +1526,16 @@ static double exit_ns(struct kvm_vcpu *vcpu, struct ovparam *p, bool hypercall,
  * a VM that never uses vmq, its exits (CPUID) and a hypercall of KVM's
  * own (KVM_HC_VAPIC_POLL_IRQ), timed with vmq loaded and with vmq
  * unloaded, alternately, five times each; the fastest of each, and
- * overhead = loaded / unloaded - 1. Needs VMQ_KO to load vmq again.
+ * overhead = loaded / unloaded - 1. While loaded, its exits are timed a
+ * second time with another VM holding a transmit ring, which turns the
+ * exit probe on for every VM (overhead_probe_on). Needs VMQ_KO to load
+ * vmq again.
  */
 static void bench_overhead(void)
 {
 	const u64 n = 20000 * scale;
 	double best[2][2] = { { 1e30, 1e30 }, { 1e30, 1e30 } };
+	double probe_on = 1e30;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	struct ovparam *p;
@@ -1514,6 +1561,14 @@ static void bench_overhead(void)
 				best[loaded][kind] = ns;
 		}
 		if (loaded) {
+			struct bvm busy;
+			double ns;
+
+			bvm_create(&busy);
+			ns = exit_ns(vcpu, p, false, n);
+			if (ns < probe_on)
+				probe_on = ns;
+			bvm_free(&busy);
 			vmqt_dev_close();
 			TEST_ASSERT(vmqt_settle(vmqt_unload_module, NULL),
 				    "rmmod vmq: %s", strerror(errno));
@@ -1526,6 +1581,9 @@ static void bench_overhead(void)
 	report("exit_overhead", "ns_per_exit_loaded", best[1][0], "ns");
 	report("exit_overhead", "ns_per_exit_unloaded", best[0][0], "ns");
 	report("exit_overhead", "overhead", best[1][0] / best[0][0] - 1,
+	       "fraction");
+	report("exit_overhead", "ns_per_exit_probe_on", probe_on, "ns");
+	report("exit_overhead", "overhead_probe_on", probe_on / best[0][0] - 1,
 	       "fraction");
 	report("hypercall_overhead", "ns_per_hypercall_loaded", best[1][1],
 	       "ns");
@@ -1567,6 +1625,7 @@ static const struct {
 	{ "send_scale", bench_send_scale },
 	{ "send_fan_in", bench_fan_in },	/* and send_payload */
 	{ "exit_overhead", bench_overhead },	/* and hypercall_overhead */
+	{ "tracepoints", bench_tracepoints },
 	{ "baseline", bench_baseline },	/* bench_baseline.c */
 	{ "translation_cache", bench_translation_cache, true },
 	{ "tracked_pte_write", bench_pte_write, true },	/* and untracked_ */
