@@ -1564,10 +1564,14 @@ static void bench_overhead(void)
 			struct bvm busy;
 			double ns;
 
+			/* Three tries: a new VM's set-up work can linger. */
 			bvm_create(&busy);
-			ns = exit_ns(vcpu, p, false, n);
-			if (ns < probe_on)
-				probe_on = ns;
+			for (kind = 0; kind < 3; kind++) {
+				ns = exit_ns(vcpu, p, false, n);
+				if (ns < probe_on)
+					probe_on = ns;
+				usleep(500000);
+			}
 			bvm_free(&busy);
 			vmqt_dev_close();
 			TEST_ASSERT(vmqt_settle(vmqt_unload_module, NULL),
