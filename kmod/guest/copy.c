@@ -169,12 +169,24 @@ static void vmqg_copy_unpin(struct page **pages, int nr, bool dirty)
 	kvfree(pages);
 }
 
+/* Tell the reader that @n bytes went (it waits for this even for none). */
+static long vmqg_copy_done(struct vmqg_copy *c, u32 dest, u64 n)
+{
+	long ret;
+
+	c->done = (struct vmq_dev_copy_done) { .len = n, .xid = c->xid };
+	ret = vmqg_copy_reply_to(dest, c->reply.done, &c->done, sizeof(c->done));
+	vmqg_copy_wake(c, dest);
+	return ret;
+}
+
 ssize_t vmqg_copy_write(struct vmqg_sender *s, u32 dest, u64 tag,
 			const void __user *ubuf, size_t len)
 {
 	struct vmqg_copy *c;
 	struct page **pages;
 	long reply, ret, err;
+	bool told = false;
 	int nr;
 	u64 n;
 
@@ -200,11 +212,12 @@ ssize_t vmqg_copy_write(struct vmqg_sender *s, u32 dest, u64 tag,
 	if (ret)
 		goto out_revoke;
 	if (!c->reply.data) {
-		ret = -EMSGSIZE;
+		ret = -EMSGSIZE;	/* declined: the reader waits for nothing */
 		goto out_revoke;
 	}
 	n = min(c->req.len, c->reply.len);
-	pages = vmqg_copy_pin((unsigned long)ubuf, n, false, &nr);
+	pages = n ? vmqg_copy_pin((unsigned long)ubuf, n, false, &nr) :
+		    ERR_PTR(-EMSGSIZE);
 	if (IS_ERR(pages)) {
 		ret = PTR_ERR(pages);
 		n = 0;
@@ -219,10 +232,8 @@ ssize_t vmqg_copy_write(struct vmqg_sender *s, u32 dest, u64 tag,
 		if (ret == -ENOENT)
 			ret = -ECONNRESET;
 	}
-	/* The reader waits for this even when nothing went. */
-	c->done = (struct vmq_dev_copy_done) { .len = n, .xid = c->xid };
-	err = vmqg_copy_reply_to(dest, c->reply.done, &c->done, sizeof(c->done));
-	vmqg_copy_wake(c, dest);
+	err = vmqg_copy_done(c, dest, n);
+	told = true;
 	if (n) {
 		vmqg_count(VMQG_CTR_COPY_TX, 1);
 		vmqg_count(VMQG_CTR_COPY_TX_BYTES, n);
@@ -232,6 +243,16 @@ ssize_t vmqg_copy_write(struct vmqg_sender *s, u32 dest, u64 tag,
 	}
 out_revoke:
 	vmqg_revoke(reply);
+	/*
+	 * Given up (a signal) while the reply was landing: its reader waits
+	 * for a done. No copy lands after the revoke.
+	 */
+	if (!told && READ_ONCE(c->reply.xid) == c->xid) {
+		/* The xid lands last: the rest of the reply is there. */
+		smp_rmb();
+		if (c->reply.data)
+			vmqg_copy_done(c, dest, 0);
+	}
 out_free:
 	kfree(c);
 	return ret;
