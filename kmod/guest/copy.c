@@ -211,6 +211,9 @@ ssize_t vmqg_copy_write(struct vmqg_sender *s, u32 dest, u64 tag,
 	ret = vmqg_copy_wait(c, &c->reply.xid, c->xid, dest);
 	if (ret)
 		goto out_revoke;
+	/* The reply is the reader's to write until revoked: hold it still. */
+	vmqg_revoke(reply);
+	reply = 0;
 	if (!c->reply.data) {
 		ret = -EMSGSIZE;	/* declined: the reader waits for nothing */
 		goto out_revoke;
