@@ -93,7 +93,7 @@ both) phases="1 0" ;;
 esac
 if [[ -z $tmo ]]; then
 	# TCG is slow and the debug kernel about three times slower again.
-	case $mode in tests | bench) tmo=900 ;; linux-guest) tmo=1800 ;; *) tmo=300 ;; esac
+	case $mode in tests | bench) tmo=900 ;; linux-guest) tmo=1200 ;; *) tmo=300 ;; esac
 	((debug)) && tmo=$((tmo * 3))
 fi
 [[ $tmo =~ ^[0-9]+$ ]] || die "--timeout takes seconds"
