@@ -25,4 +25,8 @@ char *vmqt_trace_read(void);
 /* Lines of @trace from @event ("vmq_send") that contain @with (or NULL). */
 long vmqt_trace_count(const char *trace, const char *event, const char *with);
 
+/* Events the buffer had no room for (its header's entries-written less
+ * entries-in-buffer); -1 when the header is not there. */
+long vmqt_trace_lost(const char *trace);
+
 #endif /* SELFTEST_VMQT_TRACE_H */
