@@ -88,13 +88,19 @@ static void test_named(void)
 	bool ok;
 	int i;
 
+	long id_a, id_b;
+
 	ga.id = vmqt_qemu_vm_id(ga.qemu);
 	gb.id = vmqt_qemu_vm_id(gb.qemu);
-	ok = ga.id && gb.id &&
-	     vmqt_lg_num(&ga, CMD_S, "cat /sys/class/misc/vmq0/vm_id") == ga.id &&
-	     vmqt_lg_num(&gb, CMD_S, "cat /sys/class/misc/vmq0/vm_id") == gb.id;
-	ksft_test_result(ok, "each guest's driver sees its QEMU's vmq id (%u, %u)\n",
-			 ga.id, gb.id);
+	id_a = vmqt_lg_num(&ga, CMD_S, "cat /sys/class/misc/vmq0/vm_id");
+	if (id_a != ga.id)
+		ksft_print_msg("alpha answered: %s", out);
+	id_b = vmqt_lg_num(&gb, CMD_S, "cat /sys/class/misc/vmq0/vm_id");
+	if (id_b != gb.id)
+		ksft_print_msg("beta answered: %s", out);
+	ok = ga.id && gb.id && id_a == ga.id && id_b == gb.id;
+	ksft_test_result(ok, "each guest's driver sees its QEMU's vmq id (%u, %u; guests: %ld, %ld)\n",
+			 ga.id, gb.id, id_a, id_b);
 
 	snprintf(want, sizeof(want), "%u", ga.qemu);
 	ok = host_cmd_has("vmqctl list | grep -w alpha", want);
