@@ -76,7 +76,6 @@ else
 	echo "VMQ-GUEST: insmod vmq_guest failed"
 fi
 stty -F /dev/ttyS1 raw -echo clocal
-echo "VMQ-GUEST: ready" >/dev/ttyS1
 # One shell for the whole run: a command may start a job in the background
 # and a later one wait for it. Each line is one command, read whole before
 # the shell parses it (the port delivers a line a few bytes at a time),
@@ -84,8 +83,13 @@ echo "VMQ-GUEST: ready" >/dev/ttyS1
 # " #@@" (a comment): busybox's read returns what it has when a signal
 # (a background job's SIGCHLD) interrupts it, and the rest of the line
 # comes with the next read; only a line with the mark runs.
+# The greeting goes out through the loop's own open of the port: between a
+# last close and the next open the port drops what arrives, and the host
+# sends its first command as soon as it reads the greeting.
 cd /tmp
 cmd=
+{
+echo "VMQ-GUEST: ready"
 while :; do
 	if ! IFS= read -r part && [ -z "$part" ]; then
 		sleep 1
@@ -99,7 +103,8 @@ while :; do
 	eval "$cmd" </dev/null
 	echo "@@rc=$?@@"
 	cmd=
-done </dev/ttyS1 >/dev/ttyS1 2>&1
+done
+} </dev/ttyS1 >/dev/ttyS1 2>&1
 EOF
 chmod 755 "$root/init"
 

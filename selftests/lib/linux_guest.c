@@ -370,6 +370,14 @@ bool vmqt_lg_boot(struct vmqt_lg *g, int secs)
 			/* To see what a stall report shows, without a stall. */
 			if (getenv("VMQ_LINUX_GUEST_REPORT"))
 				lg_show_qemu(g);
+			/*
+			 * A no-op first: anything the port delivered during
+			 * boot would prefix the first command (the shell joins
+			 * reads until a line's end mark). Said when it happens.
+			 */
+			if (vmqt_lg_sh(g, 60, "true"))
+				ksft_print_msg("%s: the first line after boot did not run cleanly: %s",
+					       g->name, vmqt_lg_out);
 			return true;
 		}
 		ksft_print_msg("%s did not boot in %ds (attempt %d)\n",
