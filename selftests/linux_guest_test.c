@@ -34,7 +34,6 @@
  * test by scripts/sandbox.sh (linux_guest.cpio.gz, linux_guest.kernel).
  * VMQ_LINUX_GUEST_MIB shrinks the two 64 MiB streams while iterating.
  */
-#include <glob.h>
 #include <time.h>
 
 #include "vmqt.h"
