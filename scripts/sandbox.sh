@@ -478,6 +478,9 @@ chmod 755 "$root/init"
 append="console=ttyS0 panic=-1 softlockup_panic=1 softlockup_all_cpu_backtrace=1 hung_task_panic=1 oops=panic"
 # TCG on a busy host can starve a vCPU for seconds: only a long stall is a bug.
 append+=" rcupdate.rcu_cpu_stall_timeout=60"
+# The NMI sent when the time limit is up (below) ends in a panic that
+# prints every task's stack.
+append+=" unknown_nmi_panic panic_print=1"
 append+=" quiet loglevel=5"
 # Extra kernel arguments for an investigation (VMQ_KERNEL_ARGS="...").
 append+=${VMQ_KERNEL_ARGS:+ $VMQ_KERNEL_ARGS}
@@ -508,18 +511,53 @@ show() {
 	done
 }
 
+# A sandbox that outlives its time limit is hung or livelocked, and with
+# one vCPU its kernel cannot report that itself. QEMU's monitor (on two
+# FIFOs, which need no tool to write to) then takes the vCPU's registers
+# and sends an NMI: with unknown_nmi_panic the kernel panics and prints
+# the stack it was on and, with panic_print=1, every task's.
+mon=$sb/monitor
+rm -f "$mon.in" "$mon.out" "$sb/timed-out"
+mkfifo "$mon.in" "$mon.out"
+# Opened read-write, neither end waits for the other.
+exec 3<>"$mon.in" 4<>"$mon.out"
+cat <&4 >"$sb/monitor.log" &
+mon_reader=$!
+qemu+=(-monitor "pipe:$mon")
+watchdog() {
+	# Its own output elsewhere: a sleep left behind must not hold a pipe
+	# that our caller waits on.
+	sleep "$tmo" </dev/null >/dev/null 2>&1 3>&- 4>&-
+	touch "$sb/timed-out"
+	echo "sandbox: no end after ${tmo}s; the sandbox's registers are in" \
+		"${sb#"$repo"/}/monitor.log; sending it an NMI"
+	echo "info registers" >&3
+	sleep 2
+	echo nmi >&3
+}
+
 echo "sandbox: booting $kernel ($mode, npt=${phases// /,}, timeout ${tmo}s)"
 start=$SECONDS
+watchdog &
+watchdog_pid=$!
 set +e
 # sed: drop CRs and the firmware's terminal escapes; show(): hide QEMU's
 # list of CPUID bits TCG lacks (harmless, and in console.log).
 # --foreground: QEMU stays in our process group, so ^C stops it too.
-timeout --foreground -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 |
+# The kernel's panic after the NMI takes seconds; a minute more is the end.
+timeout --foreground -k 10 $((tmo + 60)) "${qemu[@]}" </dev/null 2>&1 |
 	sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' |
 	tee "$log" | show
 rc=${PIPESTATUS[0]}
 set -e
+kill "$watchdog_pid" "$mon_reader" 2>/dev/null || true
+wait "$watchdog_pid" "$mon_reader" 2>/dev/null || true
+exec 3>&- 4>&-
 echo "sandbox: guest ran $((SECONDS - start)) s (console log: ${log#"$repo"/})"
+if [[ -e $sb/timed-out ]]; then
+	echo "sandbox: its vCPUs' registers when the time was up:"
+	grep -E '^(CPU#|RAX|RSI|R8 |R12|RIP|CS |CR0|EFER)' "$sb/monitor.log" || true
+fi
 
 # --- results ---------------------------------------------------------------------
 
@@ -586,7 +624,7 @@ for p in $phases; do
 	done
 done
 
-if ((rc == 124 || rc == 137)); then
+if [[ -e $sb/timed-out ]] || ((rc == 124 || rc == 137)); then
 	results+=("FAIL guest timed out after ${tmo}s")
 	fail=$((fail + 1))
 elif ! grep -q '^VMQ-SANDBOX: done' "$log"; then
@@ -594,8 +632,6 @@ elif ! grep -q '^VMQ-SANDBOX: done' "$log"; then
 	fail=$((fail + 1))
 fi
 
-# Kernel reports anywhere on the console or in the final dmesg.  The same line
-# may be in both; show it once.
 # Kernel reports anywhere on the console or in the final dmesg.  The same line
 # may be in both; show it once.  Anchored at the start of the message where
 # harmless boot lines would match otherwise (SRSO "...: WARNING: See", the
