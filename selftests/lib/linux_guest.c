@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <ctype.h>
 #include <glob.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -266,6 +267,34 @@ static void lg_show_vcpu(struct vmqt_lg *g)
  * states and kernel stacks, KVM's counters, and a second of what the
  * vCPUs exit on, with the guest RIPs seen most resolved to functions.
  */
+/*
+ * What a stuck vCPU's exits are about: its page faults, what KVM made of
+ * them (shadow walks, emulation, exceptions it injected), and its
+ * interrupts.
+ */
+/* Whether trace line @line ("  comm-TID  [cpu] ...") is one of @g's QEMU's. */
+static bool lg_own_event(struct vmqt_lg *g, const char *line)
+{
+	const char *b = strstr(line, " [");
+	char path[64];
+	long tid;
+
+	if (!b)
+		return false;
+	while (b > line && b[-1] == ' ')
+		b--;
+	while (b > line && isdigit((unsigned char)b[-1]))
+		b--;
+	if (b == line || b[-1] != '-')
+		return false;
+	tid = strtol(b, NULL, 10);
+	snprintf(path, sizeof(path), "/proc/%d/task/%ld", g->qemu, tid);
+	return !access(path, F_OK);
+}
+
+#define LG_EVENTS "kvm/kvm_exit kvm/kvm_page_fault kvm/kvm_inj_exception " \
+		  "kvm/kvm_emulate_insn kvm/kvm_inj_virq kvmmmu"
+
 static void lg_show_qemu(struct vmqt_lg *g)
 {
 	unsigned long long rip[8];
@@ -282,10 +311,13 @@ static void lg_show_qemu(struct vmqt_lg *g)
 		 "cd /sys/kernel/debug/kvm/%d-* && "
 		 "grep . exits halt_exits io_exits pf_taken pf_fixed hypercalls 2>&1; "
 		 "cd /sys/kernel/debug/tracing && echo >trace && "
-		 "echo 1 >events/kvm/kvm_exit/enable && echo 1 >events/kvmmmu/enable && sleep 1 && "
-		 "echo 0 >events/kvm/kvm_exit/enable && echo 0 >events/kvmmmu/enable && "
-		 "cp trace " VMQT_LG_DIR "/trace && tail -20 trace",
-		 g->qemu, g->qemu);
+		 "for e in %s; do echo 1 >events/$e/enable; done; sleep 1; "
+		 "for e in %s; do echo 0 >events/$e/enable; done; "
+		 "cp trace " VMQT_LG_DIR "/trace; "
+		 /* The last of this QEMU's own events, its vCPU threads by tid. */
+		 "t=$(ls /proc/%d/task | tr '\\n' '|'); "
+		 "grep -E -- \"-(${t%%|}) +\\[\" trace | tail -40",
+		 g->qemu, g->qemu, LG_EVENTS, LG_EVENTS, g->qemu);
 	ksft_print_msg("%s's QEMU (pid %d):\n", g->name, g->qemu);
 	fflush(stdout);
 	if (system(cmd))
@@ -295,7 +327,7 @@ static void lg_show_qemu(struct vmqt_lg *g)
 		char *r = strstr(line, " rip 0x");
 		unsigned long long v;
 
-		if (!strstr(line, "kvm_exit:") || !r)
+		if (!strstr(line, "kvm_exit:") || !r || !lg_own_event(g, line))
 			continue;
 		v = strtoull(r + 5, NULL, 16);
 		for (i = 0; i < n && rip[i] != v; i++)
@@ -394,6 +426,7 @@ static void lg_stall_report(struct vmqt_lg *g)
 {
 	struct vmqt_lg *o = g->other;
 	static bool busy;
+	char cmd[256];
 
 	if (busy)
 		return;
@@ -401,7 +434,9 @@ static void lg_stall_report(struct vmqt_lg *g)
 	lg_show_console(g);
 	lg_show_qemu(g);
 	fflush(stdout);
-	if (system("vmqctl list; vmqctl status"))
+	snprintf(cmd, sizeof(cmd), "vmqctl list; vmqctl status; "
+		 "vmqctl stats %s; vmqctl tables %s", g->name, g->name);
+	if (system(cmd))
 		ksft_print_msg("vmqctl failed\n");
 	if (o && o->qemu > 0 && !vmqt_lg_sh(o, 30, "%s",
 		 "cd /sys/class/misc/vmq0; cat mode rx_pending counters; "
