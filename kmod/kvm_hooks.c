@@ -273,6 +273,7 @@ void vmq_kvm_forget_vm(struct vmq_kvm_hook *hook)
  * Runs on the vCPU that wrote, inside KVM's track_srcu, after KVM wrote
  * @new to guest memory and before the guest goes on: for every write to
  * every write-tracked page of the VM, KVM's own shadow tables included.
+ * Process context, from the emulator: ->pt_write may sleep.
  */
 static void vmq_track_write(struct kvm_vcpu *vcpu, gpa_t gpa, const u8 *new,
 			    int bytes, struct kvm_page_track_notifier_node *node)

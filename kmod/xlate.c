@@ -12,6 +12,16 @@
  * protected while some cached entry depends on it, and a VM with no cached
  * translation pays nothing for its page-table writes.
  *
+ * Caches are consumed lazily (below), so an entry can outlive the table it
+ * came from: a guest that frees a page table and reuses the page as
+ * ordinary memory would trap every write to it for as long as an idle
+ * cache keeps the entry. The producer therefore lets a table go after
+ * more trapped writes than it has entries with no cache using it in
+ * between (VMQ_PT_FLOOD_WRITES; KVM's shadow pages have a rule of the same
+ * kind, detect_write_flooding()): the last patch invalidates every entry
+ * on the table, and the table is unprotected at once
+ * (VMQ_CTR_PT_RELEASED). A later miss tracks it again.
+ *
  * A guest write to a protected table traps; KVM emulates it and tells vmq
  * (->pt_write) on the writing vCPU, the producer. The producer bumps the
  * table's write sequence and pushes a patch into one single-producer,
@@ -71,6 +81,7 @@
 
 #define VMQ_TC_ENTRIES		64	/* per cache, by 4 KiB guest page */
 #define VMQ_PCH_SLOTS		32	/* patches a channel holds */
+#define VMQ_PT_FLOOD_WRITES	512	/* a table's entries: see the top */
 
 /* A guest page-table page that cached entries depend on. */
 struct vmq_ptable {
@@ -81,6 +92,7 @@ struct vmq_ptable {
 	bool aliased;			/* ... or more than one */
 	bool tracked;			/* KVM write-protects it for us */
 	atomic_t seq;			/* trapped writes to it */
+	atomic_t flood;			/* ... since a cache last used it */
 	unsigned int refs;		/* cache entries on it, x->lock */
 	struct rcu_head rcu;
 };
@@ -199,10 +211,12 @@ static struct vmq_ptable *vmq_ptable_get(struct vmq_xlate *x, gfn_t gfn,
 	if (pt) {
 		if (pt->level != level || pt->va != va)
 			WRITE_ONCE(pt->aliased, true);
-		/* Its memslot went and came back: protect it again. */
+		/* Its memslot went and came back, or it was let go. */
 		if (!pt->tracked &&
-		    !vmq_kvm_write_track(&x->vm->hook, gfn, true))
+		    !vmq_kvm_write_track(&x->vm->hook, gfn, true)) {
+			atomic_set(&pt->flood, 0);
 			pt->tracked = true;
+		}
 		if (!pt->tracked)
 			return NULL;
 		pt->refs++;
@@ -423,6 +437,16 @@ static bool vmq_walks_agree(const struct vmq_gpt_walk *a,
 	return true;
 }
 
+/* A cache uses @e: its tables are live, whatever was written to them. */
+static void vmq_entry_used(struct vmq_tc_entry *e)
+{
+	unsigned int l;
+
+	for (l = 0; l < e->levels; l++)
+		if (atomic_read(&e->pt[l]->flood))
+			atomic_set(&e->pt[l]->flood, 0);
+}
+
 /*
  * Translate @gva through the tables at @cr3 of the cache's VM (read through
  * @mem), for @access: the guest page [*@base, *@base + *@size) is at *@gpa.
@@ -447,6 +471,7 @@ int vmq_tcache_translate(struct vmq_tcache *tc, const struct vmq_gpt_mem *mem,
 	if (e->cr3 == cr3 && gva - e->base < e->size &&
 	    (e->access & access) == access) {
 		vmq_count(vm, VMQ_CTR_TC_HITS, 1);
+		vmq_entry_used(e);
 		goto out;
 	}
 	vmq_count(vm, VMQ_CTR_TC_MISSES, 1);
@@ -499,6 +524,7 @@ int vmq_tcache_translate(struct vmq_tcache *tc, const struct vmq_gpt_mem *mem,
 		e->seq[l] = seq[l];
 	}
 	e->cr3 = cr3;
+	vmq_entry_used(e);
 out:
 	*base = e->base;
 	*size = e->size;
@@ -553,6 +579,27 @@ lost:
 }
 
 /*
+ * Table @gfn took VMQ_PT_FLOOD_WRITES trapped writes with no cache using it
+ * in between, and the patch of the last one drops every entry on it: take
+ * its protection back now rather than when the last of those entries goes.
+ * Unless a cache used it meanwhile, or tracked it again.
+ */
+static void vmq_ptable_release(struct vmq_xlate *x, gfn_t gfn)
+{
+	struct vmq_ptable *pt;
+
+	mutex_lock(&x->lock);
+	pt = vmq_ptable_find(x, gfn);
+	if (pt && pt->tracked && !x->dead &&
+	    atomic_read(&pt->flood) >= VMQ_PT_FLOOD_WRITES) {
+		vmq_kvm_write_track(&x->vm->hook, gfn, false);
+		pt->tracked = false;
+		vmq_count(x->vm, VMQ_CTR_PT_RELEASED, 1);
+	}
+	mutex_unlock(&x->lock);
+}
+
+/*
  * The producer: vCPU @vcpu of @vm wrote @bytes (@new) at @gpa, and KVM
  * emulated the write because the page is write-tracked. Never waits for a
  * consumer.
@@ -565,6 +612,7 @@ void vmq_xlate_pt_write(struct vmq_vm *vm, struct kvm_vcpu *vcpu, gpa_t gpa,
 	struct vmq_ptable *pt;
 	struct vmq_tcache *tc;
 	struct vmq_xlate *x;
+	bool flooded;
 	u64 span;
 
 	if (bytes <= 0)
@@ -583,17 +631,26 @@ void vmq_xlate_pt_write(struct vmq_vm *vm, struct kvm_vcpu *vcpu, gpa_t gpa,
 	last = min_t(u64, offset_in_page(gpa) + bytes - 1, PAGE_SIZE - 1) /
 	       sizeof(u64);
 	span = 1ULL << (PAGE_SHIFT + 9 * (pt->level - 1));
-	if (!READ_ONCE(pt->aliased)) {
+	/* Flooded: this patch drops every entry on the table (span 0). */
+	flooded = atomic_inc_return(&pt->flood) == VMQ_PT_FLOOD_WRITES &&
+		  kref_get_unless_zero(&x->ref);
+	if (!READ_ONCE(pt->aliased) && !flooded) {
 		p.va = pt->va + first * span;
 		p.span = (last - first + 1) * span;
 	}
-	if (bytes == sizeof(u64) && IS_ALIGNED(gpa, sizeof(u64))) {
+	if (bytes == sizeof(u64) && IS_ALIGNED(gpa, sizeof(u64)) && !flooded) {
 		memcpy(&p.leaf, new, sizeof(u64));
 		p.has_leaf = true;
 	}
 	list_for_each_entry_rcu(tc, &x->consumers, node)
 		if (vmq_patch_push(tc, vcpu->vcpu_idx, &p))
 			vmq_count(vm, VMQ_CTR_PATCHES, 1);
+	rcu_read_unlock();
+	if (flooded) {
+		vmq_ptable_release(x, p.table);
+		kref_put(&x->ref, vmq_xlate_free);
+	}
+	return;
 out_unlock:
 	rcu_read_unlock();
 }

@@ -398,6 +398,7 @@ static int ctr_index(const char *name)
 		"copies", "copy_tx_bytes", "copy_rx_bytes", "gpt_walks",
 		"err_nogrant", "err_prot", "tc_hits", "tc_misses", "pt_writes",
 		"patches", "patches_applied", "patches_invalid", "tc_overflows",
+		"pt_released",
 	};
 	unsigned int i;
 

@@ -18,6 +18,8 @@
  *    copy reads a page older than the one mapped when it started;
  *  - exits: a write to a table nothing depends on costs no VM exit, one to
  *    a tracked table exactly one;
+ *  - a table written more often than it has entries with no copy in
+ *    between is let go (no more exits), and the next copy walks afresh;
  *  - the tracked tables on netlink (VMQ_CMD_GET_TABLES);
  *  - VMs torn down with caches, grants and pending patches leave every
  *    live-object count, tracked tables included, at its baseline.
@@ -564,6 +566,79 @@ static void test_exits(void)
 	fx_free(&f);
 }
 
+#define FLOOD_WRITES	512	/* vmq's VMQ_PT_FLOOD_WRITES: a table's entries */
+
+/*
+ * A table written more times than it has entries with no copy in between
+ * is let go at once: a guest that frees a page table and reuses the page
+ * must not trap every write to it because an idle cache still holds a
+ * translation through it. The writes after that are not trapped, and the
+ * next copy does not trust the old translation: it walks afresh, and sees
+ * a remap that no trap saw.
+ */
+static void test_flood(void)
+{
+	const u64 n = FLOOD_WRITES + 100;
+	struct vmqt_gmem src, spare, dst;
+	struct vmq_vm_info ia;
+	struct fx f;
+	u64 x, alias;
+	s64 g;
+
+	fx_init(&f);
+	src = vmqt_gmem_alloc(f.a.vm, PAGE);
+	spare = vmqt_gmem_alloc(f.a.vm, PAGE);
+	dst = vmqt_gmem_alloc(f.b.vm, PAGE);
+	memset(src.hva, 5, PAGE);
+	memset(spare.hva, 6, PAGE);
+	alias = vmqt_pte_alias(f.a.vm, src.gva, 1);
+	g = grant(&f.b, dst.gva, PAGE, f.a.id);
+	copy_ok(&f.a, f.b.id, g, 0, src.gva, 64);
+	ia = vmqt_info_of(f.a.id);
+
+	x = write_exits(&f.a, src.gva, alias, n);
+	ksft_print_msg("flood: %lu exits for %lu writes, %lu trapped\n",
+		       (unsigned long)x, (unsigned long)n,
+		       (unsigned long)rose(f.a.id, &ia, VMQ_CTR_PT_WRITES));
+	if (shadowed) {
+		TEST_ASSERT(rose(f.a.id, &ia, VMQ_CTR_PT_WRITES) == FLOOD_WRITES &&
+			    rose(f.a.id, &ia, VMQ_CTR_PT_RELEASED) == 1,
+			    "%lu trapped writes, %lu tables released",
+			    (unsigned long)rose(f.a.id, &ia, VMQ_CTR_PT_WRITES),
+			    (unsigned long)rose(f.a.id, &ia, VMQ_CTR_PT_RELEASED));
+		/* KVM may trap a few more while it lets go of its shadow. */
+		TEST_ASSERT(x >= FLOOD_WRITES && x < FLOOD_WRITES + 8,
+			    "%lu exits for %lu writes", (unsigned long)x,
+			    (unsigned long)n);
+		x = write_exits(&f.a, src.gva, alias, 100);
+		TEST_ASSERT(x == 0, "%lu exits for 100 writes after the release",
+			    (unsigned long)x);
+	} else {
+		TEST_ASSERT(x == 0, "TDP: %lu exits", (unsigned long)x);
+	}
+
+	/* Untrapped: only a fresh walk can see it. */
+	remap(&f.a, src.gva, spare.gpa);
+	ia = vmqt_info_of(f.a.id);
+	copy_ok(&f.a, f.b.id, g, 0, src.gva, 64);
+	TEST_ASSERT(vmqt_all_bytes(dst.hva, 6, 64),
+		    "the copy after the release read %u, not the remapped page",
+		    *(u8 *)dst.hva);
+	if (shadowed) {
+		TEST_ASSERT(rose(f.a.id, &ia, VMQ_CTR_PT_WRITES) == 0 &&
+			    rose(f.a.id, &ia, VMQ_CTR_TC_MISSES) == 1,
+			    "pt_writes %lu misses %lu",
+			    (unsigned long)rose(f.a.id, &ia, VMQ_CTR_PT_WRITES),
+			    (unsigned long)rose(f.a.id, &ia, VMQ_CTR_TC_MISSES));
+		/* The walk tracked it again. */
+		x = write_exits(&f.a, src.gva, alias, 1);
+		TEST_ASSERT(x == 1 && rose(f.a.id, &ia, VMQ_CTR_PT_WRITES) == 1,
+			    "tracked again: %lu exits, %lu trapped", (unsigned long)x,
+			    (unsigned long)rose(f.a.id, &ia, VMQ_CTR_PT_WRITES));
+	}
+	fx_free(&f);
+}
+
 /* VMQ_CMD_GET_TABLES: A's four tables behind one cached translation. */
 static void test_netlink(void)
 {
@@ -659,6 +734,7 @@ static const struct vmqt_case cases[] = {
 	{ "four vCPUs: one rewrites a PTE, three copy through it",
 	  test_four_vcpus },
 	{ "exits per page-table write, tracked and not", test_exits },
+	{ "a flooded table is let go, and the next copy walks", test_flood },
 	{ "tracked tables on netlink", test_netlink },
 	{ "teardown with caches and pending patches", test_teardown },
 };

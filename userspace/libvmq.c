@@ -911,6 +911,7 @@ static const char *const counter_names[VMQ_CTR_NR] = {
 	[VMQ_CTR_PATCHES_APPLIED] = "patches_applied",
 	[VMQ_CTR_PATCHES_INVALID] = "patches_invalid",
 	[VMQ_CTR_TC_OVERFLOWS] = "tc_overflows",
+	[VMQ_CTR_PT_RELEASED] = "pt_released",
 };
 
 const char *libvmq_counter_name(unsigned int ctr)

@@ -634,6 +634,7 @@ enum vmq_counter {
 	VMQ_CTR_PATCHES_APPLIED,	/* patches its caches applied */
 	VMQ_CTR_PATCHES_INVALID,	/* ... that invalidated: stale token */
 	VMQ_CTR_TC_OVERFLOWS,	/* caches dropped whole: a patch was lost */
+	VMQ_CTR_PT_RELEASED,	/* tables unprotected after a write flood */
 	VMQ_CTR_NR
 };
 
