@@ -14,7 +14,8 @@ check=check-debug
 # SANDBOX_ARGS may carry --test NAME or --npt N; the canary ignores them.
 run canary --canary
 run tests --tests --debug "$@"
-[[ " $* " == *" --test "* ]] || run linux-guest --linux-guest --debug
+[[ " $* " == *" --test "* ]] || run_hung_again linux-guest --linux-guest --debug
+report_hung
 echo "check-debug: harness self-test, selftests and linux_guest_test on the debug kernel"
 echo "$passed passed, $failed failed"
 ((rc == 0 && failed == 0))

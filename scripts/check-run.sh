@@ -4,6 +4,7 @@
 # sandbox (scripts/sandbox.sh ARGS), keeps its output in build/$check/NAME.log
 # and adds its "N passed, M failed" to $passed and $failed (a run that
 # printed none counts as one failure); $rc becomes 1 when a run failed.
+# run_hung_again() is run() with one more try for a sandbox that hung.
 #
 #   check=check-debug; . check-run.sh; run NAME ARGS...
 
@@ -11,13 +12,48 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 log=$repo/build/$check
 mkdir -p "$log"
 
-passed=0 failed=0 rc=0
+passed=0 failed=0 rc=0 hung=()
 run() {
-	local name=$1 out line
+	local name=$1 out
 	shift
 	out=$log/$name.log
 	"$repo/scripts/sandbox.sh" "$@" 2>&1 | tee "$out"
 	((PIPESTATUS[0] == 0)) || rc=1
+	sum "$out"
+}
+
+# run_hung_again NAME ARGS...: as run(), but a sandbox that hung (hit its
+# time limit: its NMI report says where it was) runs once more, and only
+# the second run counts. For the nested Linux guests, which TCG has been
+# seen to wedge (Documentation/vmq/testing.rst); a test that fails is
+# never run again. The first run's log stays in NAME.hung.log, and the
+# summary names the run.
+run_hung_again() {
+	local name=$1 out=$log/$1.log
+	shift
+	local st
+	"$repo/scripts/sandbox.sh" "$@" 2>&1 | tee "$out"
+	st=${PIPESTATUS[0]}
+	if grep -q '^FAIL guest timed out' "$out"; then
+		mv "$out" "$log/$name.hung.log"
+		hung+=("$name")
+		echo "$check: the $name sandbox hung (its report:" \
+			"${log#"$repo"/}/$name.hung.log); running it once more"
+		"$repo/scripts/sandbox.sh" "$@" 2>&1 | tee "$out"
+		st=${PIPESTATUS[0]}
+	fi
+	((st == 0)) || rc=1
+	sum "$out"
+}
+
+# Prints which sandboxes hung and ran again, if any.
+report_hung() {
+	((${#hung[@]})) || return 0
+	echo "$check: ran again after a hang: ${hung[*]} (logs: ${log#"$repo"/}/*.hung.log)"
+}
+
+sum() {
+	local out=$1 line
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)
 	if [[ -z $line ]]; then
 		failed=$((failed + 1))

@@ -32,7 +32,8 @@ done
 # Without --test, everything; with it, only the tests it names.
 ((named)) || others=1 lg=1
 ((others)) && run tests --tests "${args[@]}"
-((lg)) && run linux-guest --linux-guest "${debug[@]}"
+((lg)) && run_hung_again linux-guest --linux-guest "${debug[@]}"
+report_hung
 echo "check: selftests, then linux_guest_test"
 echo "$passed passed, $failed failed"
 ((rc == 0 && failed == 0))

@@ -26,6 +26,7 @@ struct vmqt_lg {
 	struct vmqt_lg *other;		/* asked about, when this one stalls */
 	pid_t server, qemu;
 	int ctl;			/* the guest's control shell */
+	bool stalled;			/* stopped answering: asked no more */
 	u32 id;
 	char console[64];		/* the guest kernel's console, a file */
 };
