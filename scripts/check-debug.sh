@@ -15,7 +15,7 @@ check=check-debug
 run canary --canary
 run tests --tests --debug "$@"
 [[ " $* " == *" --test "* ]] || run_hung_again linux-guest --linux-guest --debug
-report_hung
+report
 echo "check-debug: harness self-test, selftests and linux_guest_test on the debug kernel"
 echo "$passed passed, $failed failed"
 ((rc == 0 && failed == 0))

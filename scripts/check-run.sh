@@ -46,16 +46,31 @@ run_hung_again() {
 	sum "$out"
 }
 
-# Prints which sandboxes hung and ran again, if any.
-report_hung() {
-	((${#hung[@]})) || return 0
-	echo "$check: ran again after a hang: ${hung[*]} (logs: ${log#"$repo"/}/*.hung.log)"
+# Before the summary, so that the end of a long log says it all: which
+# sandboxes hung and ran again, and every failure of every run.
+report() {
+	local f
+	((${#hung[@]})) &&
+		echo "$check: ran again after a hang: ${hung[*]} (logs: ${log#"$repo"/}/*.hung.log)"
+	((${#fails[@]})) || return 0
+	echo "$check: what failed:"
+	for f in "${fails[@]}"; do
+		echo "  $f"
+	done
 }
 
+# The FAIL lines of every run so far, "NAME: line" (report_fails()).
+fails=()
+
 sum() {
-	local out=$1 line
+	local out=$1 line name
+	name=$(basename "$out" .log)
+	while IFS= read -r line; do
+		fails+=("$name: $line")
+	done < <(sed -n '/^== sandbox results/,$p' "$out" | grep -E '^(FAIL|    )')
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)
 	if [[ -z $line ]]; then
+		fails+=("$name: no summary (see ${out#"$repo"/})")
 		failed=$((failed + 1))
 		return
 	fi

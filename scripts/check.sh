@@ -33,7 +33,7 @@ done
 ((named)) || others=1 lg=1
 ((others)) && run tests --tests "${args[@]}"
 ((lg)) && run_hung_again linux-guest --linux-guest "${debug[@]}"
-report_hung
+report
 echo "check: selftests, then linux_guest_test"
 echo "$passed passed, $failed failed"
 ((rc == 0 && failed == 0))
