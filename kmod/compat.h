@@ -37,6 +37,27 @@
 #error "vmq needs CONFIG_KVM_EXTERNAL_WRITE_TRACKING"
 #endif
 
+/*
+ * ftrace direct calls (kvm_hooks.c, hook 1): in 6.1 they are registered by
+ * address; 6.6 moved them to a struct ftrace_ops of the caller's.
+ */
+#include <linux/ftrace.h>
+#ifndef CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS
+#error "vmq needs CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS"
+#endif
+
+static inline int vmq_ftrace_direct_register(unsigned long ip,
+					     unsigned long addr)
+{
+	return register_ftrace_direct(ip, addr);
+}
+
+static inline void vmq_ftrace_direct_unregister(unsigned long ip,
+						unsigned long addr)
+{
+	unregister_ftrace_direct(ip, addr);
+}
+
 /* Mirrors kvm_register_read_raw() in arch/x86/kvm/kvm_cache_regs.h. */
 static inline unsigned long vmq_reg_read(struct kvm_vcpu *vcpu, int reg)
 {

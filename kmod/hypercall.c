@@ -38,6 +38,7 @@ static unsigned long vmq_hc_nr(struct kvm_vcpu *vcpu, bool op64)
 	return op64 ? nr : (u32)nr;
 }
 
+/* For hypercalls whose number's low half is in vmq's range (kvm_hooks.c). */
 bool vmq_hypercall_is_ours(struct kvm_vcpu *vcpu)
 {
 	unsigned long nr;

@@ -8,18 +8,15 @@
  * vmq runs on an unmodified distribution kernel, so it cannot add calls to
  * KVM; it attaches at four points, all through exported interfaces only.
  *
- * 1. Hypercalls: an ftrace_ops with IPMODIFY on the exported
- *    kvm_emulate_hypercall() sends every hypercall of every VM to
- *    vmq_emulate_hypercall(). That function claims only numbers in vmq's
- *    range (->hypercall_is_ours, hypercall.c) and calls the original for
- *    everything else. The
- *    ftrace callback lets calls that come from inside this module through,
- *    which is how the original is reached. That test looks at the return
- *    address, so the call to the original must return into vmq: were it
- *    compiled as a tail call, the return address would be KVM's again, the
- *    call would be redirected back to vmq, and the vCPU would spin forever.
- *    Kbuild builds this file with -fno-optimize-sibling-calls, and the
- *    barrier() after the call makes the same point in the code.
+ * 1. Hypercalls: an ftrace direct call (register_ftrace_direct(), exported)
+ *    at the entry of the exported kvm_emulate_hypercall() runs
+ *    vmq_hypercall_entry (kvm_hooks_entry.S) before KVM's code, for every
+ *    hypercall of every VM. It asks vmq_hypercall_claim(), which claims
+ *    only numbers in vmq's range (->hypercall_is_ours, hypercall.c): the
+ *    others return into KVM at once, so a host whose VMs never call vmq
+ *    pays a call and a register read per hypercall. A claimed hypercall
+ *    goes to vmq_hypercall_redirect() instead of KVM's code, and returns
+ *    from there to KVM's caller.
  *
  * 2. VM lifetime: KVM destroys the struct kvm_device objects on kvm->devices
  *    from kvm_destroy_vm() by calling their ->destroy() method. vmq puts one
@@ -45,12 +42,12 @@
  *    guest page tables behind cached translations, xlate.c). A VM gets the
  *    notifier when it binds a page window or first has a table tracked.
  *
- * Unloading: the ftrace_ops and the probe are unregistered first, so no new
- * hypercall or exit enters vmq; vmq_hc_srcu then waits for redirected
- * hypercalls already running (vmq's and KVM's own: both return through
- * vmq's text), tracepoint_synchronize_unregister() for probes, and
- * synchronize_rcu_tasks() for the few instructions after their
- * srcu_read_unlock(). Only then does vmq detach from the VMs. Last,
+ * Unloading: the direct call and the probe are unregistered first, so no
+ * new hypercall or exit enters vmq; vmq_hc_srcu then waits for vmq's
+ * hypercalls already running, tracepoint_synchronize_unregister() for
+ * probes, and synchronize_rcu_tasks() for tasks in vmq_hypercall_entry's
+ * instructions or vmq_hypercall_claim() (none of which sleeps) and in the
+ * few after a srcu_read_unlock(). Only then does vmq detach from the VMs. Last,
  * vmq_kvm_hooks_drain() waits the same way for VM destructions that KVM ran
  * through the lifetime hook meanwhile.
  */
@@ -61,6 +58,8 @@
 #include <linux/slab.h>
 #include <linux/srcu.h>
 #include <linux/tracepoint.h>
+
+#include <linux/vmq.h>
 
 #include "compat.h"
 #include "kvm_hooks.h"
@@ -74,41 +73,34 @@ DEFINE_STATIC_SRCU(vmq_hc_srcu);
 static const struct vmq_kvm_callbacks *vmq_kvm_cb;
 
 /*
- * Every hypercall of every VM, vmq's or not, runs inside vmq_hc_srcu: the
- * original kvm_emulate_hypercall() may sleep for as long as a guest likes
- * (KVM_HC_SCHED_YIELD, Hyper-V's slow hypercalls reading guest memory that
- * userfaultfd holds back), and it returns into this function. Tasks RCU
- * alone would not wait for a task that sleeps there.
+ * From vmq_hypercall_entry, for every hypercall on the host: whether vmq
+ * takes it. The low half of the number settles KVM's own calls here, with
+ * no call further: ->hypercall_is_ours() decides the rest. notrace: it
+ * runs inside a traced function's entry.
  */
-static int vmq_emulate_hypercall(struct kvm_vcpu *vcpu)
+bool notrace vmq_hypercall_claim(struct kvm_vcpu *vcpu)
+{
+	if ((u32)vmq_reg_read(vcpu, VCPU_REGS_RAX) - VMQ_HC_BASE >= VMQ_HC_RANGE)
+		return false;
+	return vmq_kvm_cb->hypercall_is_ours(vcpu);
+}
+
+/*
+ * From vmq_hypercall_entry, in kvm_emulate_hypercall()'s place, for the
+ * hypercalls vmq claimed. Each runs inside vmq_hc_srcu, for the unload:
+ * vmq's own hypercalls may sleep (a blocking wait for as long as the guest
+ * asked). The entry's few instructions before and after are covered by
+ * tasks RCU (vmq_kvm_hooks_exit()).
+ */
+int notrace vmq_hypercall_redirect(struct kvm_vcpu *vcpu)
 {
 	int idx, ret;
 
 	idx = srcu_read_lock(&vmq_hc_srcu);
-	if (vmq_kvm_cb->hypercall_is_ours(vcpu))
-		ret = vmq_kvm_cb->hypercall(vcpu);
-	else
-		ret = kvm_emulate_hypercall(vcpu);
-	barrier();	/* no tail call: see the top of this file */
+	ret = vmq_kvm_cb->hypercall(vcpu);
 	srcu_read_unlock(&vmq_hc_srcu, idx);
 	return ret;
 }
-
-static void notrace vmq_ftrace_redirect(unsigned long ip,
-					unsigned long parent_ip,
-					struct ftrace_ops *ops,
-					struct ftrace_regs *fregs)
-{
-	if (!within_module(parent_ip, THIS_MODULE))
-		ftrace_instruction_pointer_set(fregs,
-					       (unsigned long)vmq_emulate_hypercall);
-}
-
-static struct ftrace_ops vmq_hypercall_ops = {
-	.func = vmq_ftrace_redirect,
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
-		 FTRACE_OPS_FL_RECURSION,
-};
 
 static void vmq_exit_probe(void *data, struct kvm_vcpu *vcpu, u32 isa)
 {
@@ -364,29 +356,15 @@ out_unlock:
 
 int vmq_kvm_hooks_init(const struct vmq_kvm_callbacks *cb)
 {
-	int ret;
-
 	vmq_kvm_cb = cb;
-	ret = ftrace_set_filter_ip(&vmq_hypercall_ops,
-				   (unsigned long)kvm_emulate_hypercall, 0, 0);
-	if (ret)
-		return ret;
-	ret = register_ftrace_function(&vmq_hypercall_ops);
-	if (ret)
-		goto err_filter;
-	return 0;
-
-err_filter:
-	ftrace_set_filter_ip(&vmq_hypercall_ops,
-			     (unsigned long)kvm_emulate_hypercall, 1, 0);
-	return ret;
+	return vmq_ftrace_direct_register((unsigned long)kvm_emulate_hypercall,
+					  (unsigned long)vmq_hypercall_entry);
 }
 
 void vmq_kvm_hooks_exit(void)
 {
-	unregister_ftrace_function(&vmq_hypercall_ops);
-	ftrace_set_filter_ip(&vmq_hypercall_ops,
-			     (unsigned long)kvm_emulate_hypercall, 1, 0);
+	vmq_ftrace_direct_unregister((unsigned long)kvm_emulate_hypercall,
+				     (unsigned long)vmq_hypercall_entry);
 	/* No hypercall of vmq's runs any more: nothing asks for the probe. */
 	synchronize_srcu(&vmq_hc_srcu);
 	mutex_lock(&vmq_exit_probe_lock);

@@ -45,6 +45,14 @@ struct vmq_kvm_callbacks {
 			 gpa_t gpa, const u8 *new, int bytes);
 };
 
+/*
+ * Between kvm_hooks.c and kvm_hooks_entry.S only: the direct call at
+ * kvm_emulate_hypercall()'s entry, and the two functions it calls.
+ */
+void vmq_hypercall_entry(void);
+bool vmq_hypercall_claim(struct kvm_vcpu *vcpu);
+int vmq_hypercall_redirect(struct kvm_vcpu *vcpu);
+
 int vmq_kvm_hooks_init(const struct vmq_kvm_callbacks *cb);
 void vmq_kvm_hooks_exit(void);
 void vmq_kvm_hooks_drain(void);
