@@ -72,14 +72,14 @@
  *	queue's lock is what they share); and from one sender with payloads
  *	of 64 B, 1 KiB and 64 KiB. The host drains the receiver's ring.
  *   exit_overhead, hypercall_overhead
- *	vmq's exit probe and hypercall redirect run for every VM on the
+ *	vmq's exit probe and hypercall hook run for every VM on the
  *	host. A VM that never uses vmq takes CPUID exits, then KVM's own
  *	KVM_HC_VAPIC_POLL_IRQ hypercalls, timed with vmq loaded and unloaded
  *	(rmmod and insmod of $VMQ_KO in between), alternately five times;
  *	ns per exit of each (the fastest run) and overhead, loaded over
  *	unloaded less 1 (0.01 is 1 %). No other VM uses vmq meanwhile, so
  *	vmq's exit probe is off (it runs only while a transmit ring or a
- *	wait exists on the host); the hypercall redirect is always on.
+ *	wait exists on the host); the hypercall hook is always on.
  *	ns_per_exit_probe_on and overhead_probe_on: the same exits while
  *	another VM holds a transmit ring, so that the probe runs at every
  *	exit of every VM (and finds nothing to do for this one).
@@ -1522,7 +1522,7 @@ static double exit_ns(struct kvm_vcpu *vcpu, struct ovparam *p, bool hypercall,
 }
 
 /*
- * The exit probe and the hypercall redirect run for every VM on the host:
+ * The exit probe and the hypercall hook run for every VM on the host:
  * a VM that never uses vmq, its exits (CPUID) and a hypercall of KVM's
  * own (KVM_HC_VAPIC_POLL_IRQ), timed with vmq loaded and with vmq
  * unloaded, alternately, five times each; the fastest of each, and
