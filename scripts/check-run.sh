@@ -67,7 +67,8 @@ sum() {
 	name=$(basename "$out" .log)
 	while IFS= read -r line; do
 		fails+=("$name: $line")
-	done < <(sed -n '/^== sandbox results/,$p' "$out" | grep -E '^(FAIL|    )')
+	done < <(sed -n '/^== sandbox results/,$p' "$out" |
+		 awk '/^FAIL/ { f = 1; print; next } /^    / && f { print; next } { f = 0 }')
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)
 	if [[ -z $line ]]; then
 		fails+=("$name: no summary (see ${out#"$repo"/})")
