@@ -7,7 +7,6 @@
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <ctype.h>
 #include <glob.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -263,38 +262,18 @@ static void lg_show_vcpu(struct vmqt_lg *g)
 }
 
 /*
- * Where a QEMU's threads are, for a guest that does not answer: their
- * states and kernel stacks, KVM's counters, and a second of what the
- * vCPUs exit on, with the guest RIPs seen most resolved to functions.
- */
-/*
  * What a stuck vCPU's exits are about: its page faults, what KVM made of
  * them (shadow walks, emulation, exceptions it injected), and its
  * interrupts.
  */
-/* Whether trace line @line ("  comm-TID  [cpu] ...") is one of @g's QEMU's. */
-static bool lg_own_event(struct vmqt_lg *g, const char *line)
-{
-	const char *b = strstr(line, " [");
-	char path[64];
-	long tid;
-
-	if (!b)
-		return false;
-	while (b > line && b[-1] == ' ')
-		b--;
-	while (b > line && isdigit((unsigned char)b[-1]))
-		b--;
-	if (b == line || b[-1] != '-')
-		return false;
-	tid = strtol(b, NULL, 10);
-	snprintf(path, sizeof(path), "/proc/%d/task/%ld", g->qemu, tid);
-	return !access(path, F_OK);
-}
-
 #define LG_EVENTS "kvm/kvm_exit kvm/kvm_page_fault kvm/kvm_inj_exception " \
 		  "kvm/kvm_emulate_insn kvm/kvm_inj_virq kvmmmu"
 
+/*
+ * Where a QEMU's threads are, for a guest that does not answer: their
+ * states and kernel stacks, KVM's counters, and a second of what the
+ * vCPUs exit on, with the guest RIPs seen most resolved to functions.
+ */
 static void lg_show_qemu(struct vmqt_lg *g)
 {
 	unsigned long long rip[8];
@@ -313,10 +292,10 @@ static void lg_show_qemu(struct vmqt_lg *g)
 		 "cd /sys/kernel/debug/tracing && echo >trace && "
 		 "for e in %s; do echo 1 >events/$e/enable; done; sleep 1; "
 		 "for e in %s; do echo 0 >events/$e/enable; done; "
-		 "cp trace " VMQT_LG_DIR "/trace; "
-		 /* The last of this QEMU's own events, its vCPU threads by tid. */
+		 /* This QEMU's own events only: its threads by tid. */
 		 "t=$(ls /proc/%d/task | tr '\\n' '|'); "
-		 "grep -E -- \"-(${t%%|}) +\\[\" trace | tail -40",
+		 "grep -E -- \"-(${t%%|}) +\\[\" trace >" VMQT_LG_DIR "/trace; "
+		 "tail -40 " VMQT_LG_DIR "/trace",
 		 g->qemu, g->qemu, LG_EVENTS, LG_EVENTS, g->qemu);
 	ksft_print_msg("%s's QEMU (pid %d):\n", g->name, g->qemu);
 	fflush(stdout);
@@ -327,7 +306,7 @@ static void lg_show_qemu(struct vmqt_lg *g)
 		char *r = strstr(line, " rip 0x");
 		unsigned long long v;
 
-		if (!strstr(line, "kvm_exit:") || !r || !lg_own_event(g, line))
+		if (!strstr(line, "kvm_exit:") || !r)
 			continue;
 		v = strtoull(r + 5, NULL, 16);
 		for (i = 0; i < n && rip[i] != v; i++)
