@@ -232,7 +232,7 @@ static long vmq_hc_dispatch(struct kvm_vcpu *vcpu, struct vmq_vm *vm,
 	case VMQ_HC_LOOKUP:
 		return vmq_hc_lookup(vcpu, vm, a);
 	case VMQ_HC_WINDOW_BIND:
-		return vmq_window_bind(vm, vcpu, a->a0, a->a1);
+		return vmq_window_bind(vm, vcpu, a->a0, a->a1, a->a2);
 	case VMQ_HC_PAGE_SEND:
 		vmq_hc_flush_tx(vcpu, vm);
 		return vmq_page_send(vm, a->a0, a->a1, a->a2);

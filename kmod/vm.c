@@ -29,6 +29,7 @@ DEFINE_MUTEX(vmq_vms_lock);
 static DEFINE_XARRAY_ALLOC1(vmq_vms);
 static DEFINE_HASHTABLE(vmq_vm_by_kvm, 7);
 static u32 vmq_next_id = 1;
+static atomic64_t vmq_next_serial = ATOMIC64_INIT(0);
 
 static void vmq_vm_free_rcu(struct rcu_head *rcu)
 {
@@ -197,6 +198,7 @@ struct vmq_vm *vmq_vm_create(struct kvm *kvm)
 		return ERR_PTR(ret);
 	}
 	vm->id = id;
+	vm->serial = atomic64_inc_return(&vmq_next_serial);
 	return vm;
 }
 

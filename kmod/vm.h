@@ -39,6 +39,8 @@ struct vmq_tcache;
 struct vmq_vm {
 	struct kref ref;
 	u32 id;
+	/* Never reused, unlike @id: names whose bytes a window page holds. */
+	u64 serial;
 	pid_t pid;
 	/*
 	 * The VM while KVM keeps it alive; NULL once it is gone. Only ever

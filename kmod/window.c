@@ -47,6 +47,26 @@
  * waits for the clear to end rather than handing out a page still being
  * written.
  *
+ * Own bytes. A VM that bound its window with VMQ_WINDOW_OWN_BYTES accepts,
+ * instead of a zeroed page, one that holds bytes it sent itself: the
+ * pages of a stream from A to B go back and forth and need no clear at
+ * all. A page may only go back to its last sender while it holds exactly
+ * what that sender sent, so each slot remembers whose bytes its page holds
+ * (@from: the sender's serial, set when the page lands there) and forgets
+ * it on the first write through any mapping: the window's mappings are
+ * write-notify mappings (a page_mkwrite handler), so a read maps a slot
+ * read-only and the first write, by a vCPU through KVM, by the VMM, or by
+ * any GUP for writing, goes through vmq_window_mkwrite() before it can
+ * happen. For a 2 MiB slot mapped read-only by a PMD, the core code would
+ * split the PMD to call page_mkwrite on one 4 KiB page, and the slot
+ * would stay mapped by 4 KiB PTEs; vmq_window_huge_fault() unmaps the slot
+ * instead, and the retried write maps all of it writable at once.
+ * clear_work keeps a freed slot that still knows its sender as "own"
+ * rather than clearing it, and that sender's next send takes it back.
+ * Slots kept for a sender that no longer sends do not starve the others:
+ * a send that finds neither its own nor a clean slot clears one itself
+ * and has clear_work clear the other kept ones.
+ *
  * Batches. Zapping a slot runs KVM's mmu notifier, which flushes the TLBs
  * of every vCPU of the VM. Page descriptors drained together from a
  * transmit ring go as one batch (vmq_page_send_batch()): every page is
@@ -117,6 +137,10 @@ struct vmq_window {
 	/* Pool slots: dirty ones wait for clear_work, clean ones are ready. */
 	unsigned long *dirty;
 	unsigned long *clean;
+	unsigned long *own;		/* pool slots kept for @from's sender */
+	u64 *from;			/* serial of the VM whose bytes it holds */
+	bool own_bytes;			/* the bound VM takes its bytes back */
+	bool clear_own;			/* clear_work clears own slots too */
 	struct work_struct clear_work;
 };
 
@@ -239,14 +263,18 @@ static void vmq_uncharge(u32 id)
 /*
  * Receive pool. Each pool slot is in exactly one state: dirty (clear_work
  * will clear it), clean (cleared and unmapped since: a send may hand its
- * page out as it is), or neither while clear_work clears it or after
+ * page out as it is), own (unmapped since, and holding exactly the bytes
+ * that the VM named by @from sent: a send of that VM may take it back as
+ * it is, see "Own bytes"), or none while clear_work clears it or after
  * clear_work found its page referenced by someone else (a send still takes
- * it when no clean slot is left, clearing it itself). All under w->lock.
+ * it when nothing better is left, clearing it itself). All under w->lock.
  */
 static void vmq_pool_dirty(struct vmq_window *w, u32 slot)
 {
 	if (__test_and_clear_bit(slot, w->clean))
 		atomic64_sub(1 << w->order, &vmq_stats[VMQ_STAT_POOL_CLEAN_PAGES]);
+	if (__test_and_clear_bit(slot, w->own))
+		atomic64_sub(1 << w->order, &vmq_stats[VMQ_STAT_POOL_OWN_PAGES]);
 	if (!__test_and_set_bit(slot, w->dirty))
 		queue_work(vmq_wq, &w->clear_work);
 }
@@ -258,30 +286,80 @@ static void vmq_pool_add(struct vmq_window *w, u32 slot)
 	vmq_pool_dirty(w, slot);
 }
 
-/* Back into the pool after a failed move: clean again if it was. */
-static void vmq_pool_return(struct vmq_window *w, u32 slot, bool clean)
+/* Back into the pool after a failed move, in the state it was taken in. */
+static void vmq_pool_return(struct vmq_window *w, u32 slot,
+			    enum vmq_pool_state state)
 {
 	__set_bit(slot, w->free);
 	w->nr_free++;
-	if (!clean) {
+	switch (state) {
+	case VMQ_POOL_CLEAN:
+		__set_bit(slot, w->clean);
+		atomic64_add(1 << w->order,
+			     &vmq_stats[VMQ_STAT_POOL_CLEAN_PAGES]);
+		break;
+	case VMQ_POOL_OWN:
+		__set_bit(slot, w->own);
+		atomic64_add(1 << w->order, &vmq_stats[VMQ_STAT_POOL_OWN_PAGES]);
+		break;
+	default:
 		vmq_pool_dirty(w, slot);
-		return;
 	}
-	__set_bit(slot, w->clean);
-	atomic64_add(1 << w->order, &vmq_stats[VMQ_STAT_POOL_CLEAN_PAGES]);
 }
 
-/* Take @slot out of the pool; whether it was clean. */
-static bool vmq_pool_take(struct vmq_window *w, u32 slot)
+/* Take @slot out of the pool; the state it was in. */
+static enum vmq_pool_state vmq_pool_take(struct vmq_window *w, u32 slot)
 {
-	bool clean = __test_and_clear_bit(slot, w->clean);
+	enum vmq_pool_state state = VMQ_POOL_UNCLEAN;
 
-	if (clean)
+	if (__test_and_clear_bit(slot, w->clean)) {
 		atomic64_sub(1 << w->order, &vmq_stats[VMQ_STAT_POOL_CLEAN_PAGES]);
+		state = VMQ_POOL_CLEAN;
+	} else if (__test_and_clear_bit(slot, w->own)) {
+		atomic64_sub(1 << w->order, &vmq_stats[VMQ_STAT_POOL_OWN_PAGES]);
+		state = VMQ_POOL_OWN;
+	}
 	__clear_bit(slot, w->dirty);
 	__clear_bit(slot, w->free);
 	w->nr_free--;
-	return clean;
+	return state;
+}
+
+/* Own slots a send looks at for one of its own before taking a clean one. */
+#define VMQ_OWN_SCAN		16
+
+/*
+ * The pool slot of @wr whose page goes back to @src, a sender into @wr:
+ * one kept for @src if @src takes its own bytes back, else a clean one,
+ * else one that the send clears itself, preferring one already unmapped.
+ * Only in that last case are the other kept slots cleared in the
+ * background: they serve no sender that is sending.
+ */
+static long vmq_pool_pick(struct vmq_window *ws, struct vmq_window *wr,
+			  const struct vmq_vm *src)
+{
+	unsigned int scanned = 0;
+	unsigned long r;
+
+	if (ws->own_bytes) {
+		for_each_set_bit(r, wr->own, wr->nr_slots) {
+			if (wr->from[r] == src->serial)
+				return r;
+			if (++scanned == VMQ_OWN_SCAN)
+				break;
+		}
+	}
+	r = find_first_bit(wr->clean, wr->nr_slots);
+	if (r < wr->nr_slots)
+		return r;
+	r = find_first_bit(wr->own, wr->nr_slots);
+	if (r < wr->nr_slots) {
+		wr->clear_own = true;
+		queue_work(vmq_wq, &wr->clear_work);
+		return r;
+	}
+	r = find_first_bit(wr->free, wr->nr_slots);
+	return r < wr->nr_slots ? r : -EAGAIN;
 }
 
 /* Slots clear_work takes at a time: one zap, so one TLB flush, for all. */
@@ -307,6 +385,17 @@ static void vmq_window_clear_work(struct work_struct *work)
 
 	do {
 		mutex_lock(&w->lock);
+		if (w->clear_own) {
+			/* No sender takes these back: clear them too. */
+			w->clear_own = false;
+			for_each_set_bit(s, w->own, w->nr_slots) {
+				w->from[s] = 0;
+				__set_bit(s, w->dirty);
+				atomic64_sub(1 << w->order,
+					     &vmq_stats[VMQ_STAT_POOL_OWN_PAGES]);
+			}
+			bitmap_zero(w->own, w->nr_slots);
+		}
 		n = 0;
 		for_each_set_bit(s, w->dirty, w->nr_slots) {
 			__clear_bit(s, w->dirty);
@@ -319,12 +408,18 @@ static void vmq_window_clear_work(struct work_struct *work)
 		}
 		vmq_slots_zap(w, zap, n);
 		for (i = kept = 0; i < n; i++) {
-			if (vmq_page_exclusive(pages[i])) {
-				slots[kept] = slots[i];
-				pages[kept++] = pages[i];
-			} else {
+			if (!vmq_page_exclusive(pages[i])) {
 				/* Someone else still reaches it: not clean. */
 				unlock_page(pages[i]);
+			} else if (w->from[slots[i]]) {
+				/* Unwritten since it came: kept for its sender. */
+				__set_bit(slots[i], w->own);
+				atomic64_add(1 << w->order,
+					     &vmq_stats[VMQ_STAT_POOL_OWN_PAGES]);
+				unlock_page(pages[i]);
+			} else {
+				slots[kept] = slots[i];
+				pages[kept++] = pages[i];
 			}
 		}
 		mutex_unlock(&w->lock);
@@ -360,6 +455,9 @@ static void vmq_window_depopulate(struct vmq_window *w)
 		if (w->clean && test_bit(i, w->clean))
 			atomic64_sub(1 << w->order,
 				     &vmq_stats[VMQ_STAT_POOL_CLEAN_PAGES]);
+		if (w->own && test_bit(i, w->own))
+			atomic64_sub(1 << w->order,
+				     &vmq_stats[VMQ_STAT_POOL_OWN_PAGES]);
 		if (w->pages[i]) {
 			vmq_page_set_movable(w->pages[i], false);
 			put_page(w->pages[i]);
@@ -367,11 +465,15 @@ static void vmq_window_depopulate(struct vmq_window *w)
 				     &vmq_stats[VMQ_STAT_WINDOW_PAGES]);
 		}
 	}
+	bitmap_free(w->own);
 	bitmap_free(w->clean);
 	bitmap_free(w->dirty);
 	bitmap_free(w->free);
+	kvfree(w->from);
 	kvfree(w->charge);
 	kvfree(w->pages);
+	w->own = NULL;
+	w->from = NULL;
 	w->clean = NULL;
 	w->dirty = NULL;
 	w->free = NULL;
@@ -421,8 +523,54 @@ static vm_fault_t vmq_window_fault(struct vm_fault *vmf)
 	return VM_FAULT_LOCKED;
 }
 
+/*
+ * The first write to a slot's page through a mapping (a read maps it
+ * read-only: see "Own bytes"). The page may have moved on since the fault
+ * that mapped it: then the access faults again and finds the new one.
+ */
+static vm_fault_t vmq_window_mkwrite(struct vm_fault *vmf)
+{
+	struct vmq_window *w = vmf->vma->vm_file->private_data;
+	u32 slot = vmf->pgoff >> w->order;
+
+	mutex_lock(&w->lock);
+	if (vmf->pgoff >= w->size >> PAGE_SHIFT ||
+	    w->pages[slot] != compound_head(vmf->page)) {
+		mutex_unlock(&w->lock);
+		return VM_FAULT_NOPAGE;
+	}
+	/* Its bytes are no longer only what its sender sent. */
+	w->from[slot] = 0;
+	lock_page(vmf->page);
+	mutex_unlock(&w->lock);
+	return VM_FAULT_LOCKED;
+}
+
+/*
+ * A write to a 2 MiB slot that a PMD maps read-only. Left to the core
+ * code, the PMD would be split for page_mkwrite and the slot mapped by
+ * 4 KiB PTEs from then on, so that KVM too would map it 4 KiB at a time.
+ * Unmapping the slot instead makes the write fault again on an empty PMD,
+ * which maps the whole slot writable after vmq_window_mkwrite(). Anything
+ * else is the core code's (VM_FAULT_FALLBACK).
+ */
+static vm_fault_t vmq_window_huge_fault(struct vm_fault *vmf,
+					enum page_entry_size pe_size)
+{
+	struct vmq_window *w = vmf->vma->vm_file->private_data;
+
+	if (pe_size != PE_SIZE_PMD || !(vmf->flags & FAULT_FLAG_WRITE) ||
+	    !pmd_trans_huge(vmf->orig_pmd) || pmd_write(vmf->orig_pmd) ||
+	    !w->order)
+		return VM_FAULT_FALLBACK;
+	vmq_slot_zap(w, vmf->pgoff >> w->order, 1);
+	return VM_FAULT_NOPAGE;
+}
+
 static const struct vm_operations_struct vmq_window_vm_ops = {
 	.fault = vmq_window_fault,
+	.huge_fault = vmq_window_huge_fault,
+	.page_mkwrite = vmq_window_mkwrite,
 };
 
 /* An empty window: no slots until vmq_window_populate(). */
@@ -460,7 +608,10 @@ static int vmq_window_populate(struct vmq_window *w, u64 size)
 	w->free = bitmap_zalloc(w->nr_slots, GFP_KERNEL_ACCOUNT);
 	w->dirty = bitmap_zalloc(w->nr_slots, GFP_KERNEL_ACCOUNT);
 	w->clean = bitmap_zalloc(w->nr_slots, GFP_KERNEL_ACCOUNT);
-	if (!w->pages || !w->charge || !w->free || !w->dirty || !w->clean)
+	w->own = bitmap_zalloc(w->nr_slots, GFP_KERNEL_ACCOUNT);
+	w->from = kvcalloc(w->nr_slots, sizeof(*w->from), GFP_KERNEL_ACCOUNT);
+	if (!w->pages || !w->charge || !w->free || !w->dirty || !w->clean ||
+	    !w->own || !w->from)
 		goto err_depopulate;
 	for (i = 0; i < w->nr_slots; i++) {
 		w->pages[i] = vmq_page_alloc(w->order);
@@ -598,7 +749,7 @@ long vmq_window_create_ioctl(struct vmq_window_create __user *uarg)
  * start, and registered in one writable memslot.
  */
 long vmq_window_bind(struct vmq_vm *vm, struct kvm_vcpu *vcpu, u64 gpa,
-		     u64 size)
+		     u64 size, u64 bind_flags)
 {
 	struct kvm *kvm = vcpu->kvm;
 	struct kvm_memory_slot *ms;
@@ -608,7 +759,7 @@ long vmq_window_bind(struct vmq_vm *vm, struct kvm_vcpu *vcpu, u64 gpa,
 	long ret;
 
 	if (!PAGE_ALIGNED(gpa) || !size || size > VMQ_WINDOW_MAX ||
-	    gpa + size < gpa)
+	    gpa + size < gpa || (bind_flags & ~VMQ_WINDOW_OWN_BYTES))
 		return -EINVAL;
 	/*
 	 * Watch memslot changes before looking at the memslot, so that none
@@ -640,6 +791,7 @@ long vmq_window_bind(struct vmq_vm *vm, struct kvm_vcpu *vcpu, u64 gpa,
 	ret = -EBUSY;
 	if (!vm->window && !w->bound_id) {
 		w->gpa = gpa;
+		w->own_bytes = bind_flags & VMQ_WINDOW_OWN_BYTES;
 		WRITE_ONCE(w->bound_id, vm->id);
 		get_file(w->file);
 		/* Readers without vm->lock: vmq_page_send(), vmq_page_free(). */
@@ -671,6 +823,7 @@ void vmq_window_unbind(struct vmq_vm *vm)
 		return;
 	mutex_lock(&w->lock);
 	WRITE_ONCE(w->bound_id, 0);
+	w->own_bytes = false;
 	for (i = 0; i < w->nr_slots; i++) {
 		vmq_uncharge(w->charge[i]);
 		w->charge[i] = 0;
@@ -745,7 +898,8 @@ static bool vmq_pages_reserve(struct vmq_vm *src)
  * slot in @ws) is in @q->r of @wr and @wr's free page in @q->s, both slots
  * zapped, both pages locked. Prove that nothing else reaches either page
  * (see vmq_page_exclusive()), give the receiver its record and clear the
- * sender's new page unless it came clean out of the pool; or put both back.
+ * sender's new page unless it came out of the pool clean, or holding what
+ * the sender itself sent; or put both back.
  */
 static long vmq_page_finish(struct vmq_vm *src, struct vmq_vm *dest,
 			    struct vmq_window *ws, struct vmq_window *wr,
@@ -766,21 +920,31 @@ static long vmq_page_finish(struct vmq_vm *src, struct vmq_vm *dest,
 		/*
 		 * Nobody could map either slot meanwhile: we hold the mutexes.
 		 * The next access faults the same pages back in. The free page
-		 * is as clean as it was if nothing else reaches it.
+		 * is in the state it was if nothing else reaches it.
 		 */
 		ws->pages[q->s] = q->ps;
 		wr->pages[q->r] = q->pr;
-		vmq_pool_return(wr, q->r, q->clean && pr_alone);
+		vmq_pool_return(wr, q->r,
+				pr_alone ? q->state : VMQ_POOL_UNCLEAN);
 		atomic_dec(&src->pages_in_flight);
 		if (ret != -EAGAIN)
 			vmq_event(VMQ_EVENT_DROP, src->id, dest->id, ret);
 		return ret;
 	}
 	/* The receiver's pool had no clean slot: the fallback, as before. */
-	if (!q->clean) {
+	if (q->clear) {
 		vmq_slot_clear(ws, q->pr);
 		atomic64_inc(&vmq_stats[VMQ_STAT_SEND_CLEARS]);
+	} else if (q->state == VMQ_POOL_OWN) {
+		atomic64_inc(&vmq_stats[VMQ_STAT_OWN_RETURNS]);
 	}
+	/*
+	 * Whose bytes each page holds now (see "Own bytes"): the receiver's
+	 * only what @src sent, if @src takes its own bytes back; the sender's
+	 * new one nobody's in particular.
+	 */
+	wr->from[q->r] = ws->own_bytes ? src->serial : 0;
+	ws->from[q->s] = 0;
 	/* Should either slot hold a guest page table, its caches must know. */
 	vmq_xlate_host_write(src, gpa_to_gfn(sgpa),
 			     vmq_slot_bytes(ws) >> PAGE_SHIFT);
@@ -851,17 +1015,19 @@ static unsigned int vmq_page_batch_locked(struct vmq_vm *src,
 			q->ret = -ENOSPC;
 			continue;
 		}
-		r = find_first_bit(wr->clean, wr->nr_slots);
-		if (r >= wr->nr_slots)
-			r = find_first_bit(wr->free, wr->nr_slots);
-		if (r >= wr->nr_slots) {
+		r = vmq_pool_pick(ws, wr, src);
+		if (r < 0) {
 			atomic_dec(&src->pages_in_flight);
-			q->ret = -EAGAIN;
+			q->ret = r;
 			continue;
 		}
 		q->s = s;
 		q->r = r;
-		q->clean = vmq_pool_take(wr, r);
+		q->state = vmq_pool_take(wr, r);
+		/* A kept page is as good as a clean one for its sender only. */
+		q->clear = q->state == VMQ_POOL_UNCLEAN ||
+			   (q->state == VMQ_POOL_OWN &&
+			    (!ws->own_bytes || wr->from[r] != src->serial));
 		q->ps = ws->pages[s];
 		q->pr = wr->pages[r];
 		/* clear_work holds an unclean page's lock while it clears. */
@@ -870,7 +1036,7 @@ static unsigned int vmq_page_batch_locked(struct vmq_vm *src,
 		ws->pages[s] = q->pr;
 		wr->pages[r] = q->ps;
 		zs[nzs++] = s;
-		if (!q->clean)
+		if (q->state == VMQ_POOL_UNCLEAN)
 			zr[nzr++] = r;
 	}
 
@@ -878,8 +1044,8 @@ static unsigned int vmq_page_batch_locked(struct vmq_vm *src,
 	 * After these, no vCPU of either VM (and no other user of either
 	 * mapping) reaches a sender's page through its slot or a receiver's
 	 * free page through its own: KVM has zapped and flushed, once per
-	 * call. A clean slot needs no zap: nothing mapped it since
-	 * clear_work zapped it, or it would no longer be clean.
+	 * call. A clean or own slot needs no zap: nothing mapped it since
+	 * clear_work zapped it, or it would be dirty again.
 	 */
 	vmq_slots_zap(ws, zs, nzs);
 	vmq_slots_zap(wr, zr, nzr);

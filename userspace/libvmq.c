@@ -936,6 +936,8 @@ static const char *const stat_names[VMQ_STAT_NR] = {
 	[VMQ_STAT_TRACKED_TABLES] = "tracked_tables",
 	[VMQ_STAT_POOL_CLEAN_PAGES] = "pool_clean_pages",
 	[VMQ_STAT_SEND_CLEARS] = "send_clears",
+	[VMQ_STAT_OWN_RETURNS] = "own_returns",
+	[VMQ_STAT_POOL_OWN_PAGES] = "pool_own_pages",
 };
 
 const char *libvmq_stat_name(unsigned int stat)

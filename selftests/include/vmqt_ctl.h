@@ -70,6 +70,8 @@ struct vmqt_stats {
 	__u64 tracked_tables;
 	__u64 pool_clean_pages;	/* 4 KiB units */
 	__u64 send_clears;
+	__u64 own_returns;
+	__u64 pool_own_pages;
 };
 
 struct vmqt_stats vmqt_stats(void);

@@ -202,6 +202,8 @@ struct vmqt_stats vmqt_stats(void)
 		.tracked_tables = st[VMQ_STAT_TRACKED_TABLES],
 		.pool_clean_pages = st[VMQ_STAT_POOL_CLEAN_PAGES],
 		.send_clears = st[VMQ_STAT_SEND_CLEARS],
+		.own_returns = st[VMQ_STAT_OWN_RETURNS],
+		.pool_own_pages = st[VMQ_STAT_POOL_OWN_PAGES],
 	};
 }
 

@@ -137,22 +137,28 @@
  * to a VM is either held by the guest (its memory, which it may send) or in
  * its receive pool (free, where arriving pages land).
  *
- * VMQ_HC_WINDOW_BIND (gpa, size)
+ * VMQ_HC_WINDOW_BIND (gpa, size, flags)
  *	The window that the caller sees at guest-physical @gpa, @size bytes,
  *	becomes its page window; @gpa is aligned to the window's page size.
  *	Every slot starts held by the guest. A VM binds one window at a time;
  *	a window is bound to one VM. When the VMM deletes or moves the
  *	memslot that holds the window, vmq unbinds it (pages it received are
  *	no longer in flight) and the guest may bind it again where it now is.
+ *	@flags: 0, or VMQ_WINDOW_OWN_BYTES: the page that comes back into a
+ *	slot the caller sends from may hold bytes the caller itself sent
+ *	earlier instead of zeroes (a page it sent that its receiver freed
+ *	without writing it); this spares vmq clearing it. A vmq that predates
+ *	the flag ignores it and always gives zeroes, which the flag allows.
  *	Errors: -EINVAL (alignment, @size is not the window's size, not mapped
- *	from its start), -EFAULT (not a vmq window, not one writable memslot),
- *	-EBUSY (already bound).
+ *	from its start, unknown @flags), -EFAULT (not a vmq window, not one
+ *	writable memslot), -EBUSY (already bound).
  *
  * VMQ_HC_PAGE_SEND (dest, gpa, tag)
  *	Moves the page in the caller's held slot at @gpa into a free slot of
  *	VM @dest's window. Before the call returns, the page is gone from the
  *	caller's second-level mappings and TLBs, and the slot at @gpa holds a
- *	zeroed page instead; @dest gets a VMQ_MSG_PAGE record (struct
+ *	zeroed page instead (or, with VMQ_WINDOW_OWN_BYTES, perhaps a page of
+ *	bytes the caller sent earlier); @dest gets a VMQ_MSG_PAGE record (struct
  *	vmq_page_msg: the guest-physical address where the page now is, and
  *	its size) with the caller's id and @tag. The slot there is held by
  *	@dest, which may send it onward or free it. A page moves only when
@@ -450,6 +456,9 @@
 #define VMQ_HC_NR		(VMQ_HC_BASE + 15)
 #define VMQ_HC_RANGE		256
 
+/* VMQ_HC_WINDOW_BIND flags. */
+#define VMQ_WINDOW_OWN_BYTES	_BITUL(0)	/* own bytes back, not zeroes */
+
 /* Feature bits reported by VMQ_HC_INFO in RDX. */
 #define VMQ_FEAT_SEND		_BITUL(0)	/* VMQ_HC_SEND, receive ring */
 #define VMQ_FEAT_LAZY		_BITUL(1)	/* transmit ring, VMQ_HC_TX_* */
@@ -695,6 +704,8 @@ enum vmq_stat {
 	VMQ_STAT_TRACKED_TABLES,	/* guest page tables write-tracked */
 	VMQ_STAT_POOL_CLEAN_PAGES,	/* 4 KiB pages of receive pools cleared, ready */
 	VMQ_STAT_SEND_CLEARS,		/* pages a send had to clear itself, ever */
+	VMQ_STAT_OWN_RETURNS,		/* pages given back uncleared to their sender */
+	VMQ_STAT_POOL_OWN_PAGES,	/* 4 KiB pages of receive pools kept for their sender */
 	VMQ_STAT_NR
 };
 
