@@ -57,10 +57,11 @@
  * write-notify mappings (a page_mkwrite handler), so a read maps a slot
  * read-only and the first write, by a vCPU through KVM, by the VMM, or by
  * any GUP for writing, goes through vmq_window_mkwrite() before it can
- * happen. For a 2 MiB slot mapped read-only by a PMD, the core code would
- * split the PMD to call page_mkwrite on one 4 KiB page, and the slot
- * would stay mapped by 4 KiB PTEs; vmq_window_huge_fault() unmaps the slot
- * instead, and the retried write maps all of it writable at once.
+ * happen. A 2 MiB slot stays mapped by one PMD: a write to a read-only
+ * PMD of a file mapping makes the core code unmap it ("splitting" a
+ * file PMD creates no PTEs: __split_huge_pmd_locked()), and the write
+ * faults again on an empty PMD, which do_set_pmd() maps whole, writable,
+ * after vmq_window_mkwrite().
  * clear_work keeps a freed slot that still knows its sender as "own"
  * rather than clearing it, and that sender's next send takes it back.
  * Slots kept for a sender that no longer sends do not starve the others:
@@ -546,30 +547,8 @@ static vm_fault_t vmq_window_mkwrite(struct vm_fault *vmf)
 	return VM_FAULT_LOCKED;
 }
 
-/*
- * A write to a 2 MiB slot that a PMD maps read-only. Left to the core
- * code, the PMD would be split for page_mkwrite and the slot mapped by
- * 4 KiB PTEs from then on, so that KVM too would map it 4 KiB at a time.
- * Unmapping the slot instead makes the write fault again on an empty PMD,
- * which maps the whole slot writable after vmq_window_mkwrite(). Anything
- * else is the core code's (VM_FAULT_FALLBACK).
- */
-static vm_fault_t vmq_window_huge_fault(struct vm_fault *vmf,
-					enum page_entry_size pe_size)
-{
-	struct vmq_window *w = vmf->vma->vm_file->private_data;
-
-	if (pe_size != PE_SIZE_PMD || !(vmf->flags & FAULT_FLAG_WRITE) ||
-	    !pmd_trans_huge(vmf->orig_pmd) || pmd_write(vmf->orig_pmd) ||
-	    !w->order)
-		return VM_FAULT_FALLBACK;
-	vmq_slot_zap(w, vmf->pgoff >> w->order, 1);
-	return VM_FAULT_NOPAGE;
-}
-
 static const struct vm_operations_struct vmq_window_vm_ops = {
 	.fault = vmq_window_fault,
-	.huge_fault = vmq_window_huge_fault,
 	.page_mkwrite = vmq_window_mkwrite,
 };
 

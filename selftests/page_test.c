@@ -980,7 +980,7 @@ static u64 pmd_mapped_kib(const void *addr)
  * VMQ_WINDOW_OWN_BYTES. A sends to B, B reads the page and frees it: the
  * page is kept for A, and A's next send takes it back, holding exactly
  * what A sent, with no clear. A page that B wrote after reading it (the
- * write-notify path, for 2 MiB through an unmapped, never split PMD), or
+ * write-notify path; a 2 MiB slot is still mapped by one PMD after it), or
  * that B's VMM wrote, comes back as zeroes; another VM with the flag never
  * gets A's bytes, even with no other page in the pool (its send clears the
  * page); a VM without the flag gets zeroes, and what it sent is cleared
