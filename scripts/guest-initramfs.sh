@@ -79,10 +79,14 @@ stty -F /dev/ttyS1 raw -echo clocal
 # One shell for the whole run: a command may start a job in the background
 # and a later one wait for it. Each line is one command, read whole before
 # the shell parses it (the port delivers a line a few bytes at a time),
-# then answered with its exit status. The host ends every command with
-# " #@@" (a comment): busybox's read returns what it has when a signal
-# (a background job's SIGCHLD) interrupts it, and the rest of the line
-# comes with the next read; only a line with the mark runs.
+# then answered with its exit status. A line is read by a subshell of
+# its own: the shell that runs the commands gets a SIGCHLD whenever one
+# of its background jobs ends, and busybox's read, interrupted by it,
+# gives back part of the line. Twice a guest sat idle, never answering a
+# command sent just as a background job ended, as if a line had lost
+# its end that way. The subshell has no children: nothing interrupts it.
+# The host still ends every command with " #@@" (a comment), and only a
+# line with the mark runs.
 # The greeting goes out through the loop's own open of the port: between a
 # last close and the next open the port drops what arrives, and the host
 # sends its first command as soon as it reads the greeting.
@@ -91,7 +95,8 @@ cmd=
 {
 echo "VMQ-GUEST: ready"
 while :; do
-	if ! IFS= read -r part && [ -z "$part" ]; then
+	if ! part=$(IFS= read -r l; s=$?; printf '%s' "$l"; exit $s) &&
+	    [ -z "$part" ]; then
 		sleep 1
 		continue
 	fi

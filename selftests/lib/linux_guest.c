@@ -467,6 +467,9 @@ int vmqt_lg_sh(struct vmqt_lg *g, int secs, const char *fmt, ...)
 		}
 	}
 	ksft_print_msg("%s: no answer to: %s", g->name, cmd);
+	if (len)
+		ksft_print_msg("%s: all that came back: %s\n", g->name,
+			       vmqt_lg_out);
 	g->stalled = true;
 	lg_stall_report(g);
 	/* The report asked the other guest: nothing in vmqt_lg_out[] is @g's. */
