@@ -976,6 +976,44 @@ static u64 pmd_mapped_kib(const void *addr)
 	return kib;
 }
 
+/* @v fills its slot @slot with pattern @seed and sends it to @to. */
+static void fill_and_send(struct pvm *v, struct pvm *to, int slot, u64 seed,
+			  u64 tag)
+{
+	guest_mem(v, VMQT_OP_MEM_FILL, slot_gpa(v, slot), v->page_size, seed);
+	TEST_ASSERT(!page_send(v, to, slot_gpa(v, slot), tag), "send %lu",
+		    (unsigned long)tag);
+}
+
+/* @v takes the page @from sent with @tag and checks it holds @seed. */
+static u64 take_checked(struct pvm *v, struct pvm *from, u64 tag, u64 seed)
+{
+	u64 gpa = take_page_msg(v, from->g.id, tag);
+
+	expect_bytes(v, gpa, seed, "the page at the receiver");
+	return gpa;
+}
+
+static void page_free(struct pvm *v, u64 gpa)
+{
+	TEST_ASSERT(!vmqt_gvm_hc(&v->g, VMQ_HC_PAGE_FREE, gpa, 0, 0, 0),
+		    "PAGE_FREE");
+}
+
+/* Since @s0, sends cleared @clears pages and gave back @own uncleared. */
+static void expect_clears(const struct vmqt_stats *s0, u64 clears, u64 own)
+{
+	struct vmqt_stats s1 = vmqt_stats();
+
+	TEST_ASSERT(s1.send_clears - s0->send_clears == clears &&
+		    s1.own_returns - s0->own_returns == own,
+		    "send clears %lu (want %lu), own returns %lu (want %lu)",
+		    (unsigned long)(s1.send_clears - s0->send_clears),
+		    (unsigned long)clears,
+		    (unsigned long)(s1.own_returns - s0->own_returns),
+		    (unsigned long)own);
+}
+
 /*
  * VMQ_WINDOW_OWN_BYTES. A sends to B, B reads the page and frees it: the
  * page is kept for A, and A's next send takes it back, holding exactly
@@ -1005,34 +1043,24 @@ static void test_own_bytes(void)
 	vmqt_allow(c.g.id, b.g.id);
 	vmqt_allow(d.g.id, b.g.id);
 	/* B's pool is its slot 0 alone: every page lands there. */
-	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, slot_gpa(&b, 0),
-				 0, 0, 0), "PAGE_FREE");
+	page_free(&b, slot_gpa(&b, 0));
 	wait_pool_clean(clean0 + unit);
 
 	/* Read only: A gets its bytes back, nothing is cleared. */
-	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 1), a.page_size, 201);
-	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 1), 1), "send 1");
+	fill_and_send(&a, &b, 1, 201, 1);
 	expect_bytes(&a, slot_gpa(&a, 1), 0, "A's slot 1 from a clean pool");
-	gpa = take_page_msg(&b, a.g.id, 1);
-	expect_bytes(&b, gpa, 201, "page 1 at B");
-	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, gpa, 0, 0, 0), "free");
+	page_free(&b, take_checked(&b, &a, 1, 201));
 	wait_pool_own(own0 + unit);
 	TEST_ASSERT(vmqt_stats().pool_clean_pages == clean0,
 		    "a kept page counted clean");
-	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 2), a.page_size, 202);
 	s0 = vmqt_stats();
-	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 2), 2), "send 2");
-	TEST_ASSERT(vmqt_stats().send_clears == s0.send_clears &&
-		    vmqt_stats().own_returns == s0.own_returns + 1,
-		    "send 2: clears %lu, own returns %lu",
-		    (unsigned long)(vmqt_stats().send_clears - s0.send_clears),
-		    (unsigned long)(vmqt_stats().own_returns - s0.own_returns));
+	fill_and_send(&a, &b, 2, 202, 2);
+	expect_clears(&s0, 0, 1);
 	expect_bytes(&a, slot_gpa(&a, 2), 201, "A's own page 1 back");
 	TEST_ASSERT(vmqt_stats().pool_own_pages == own0, "own page taken");
 
 	/* B's vCPU reads, then writes: A gets zeroes. */
-	gpa = take_page_msg(&b, a.g.id, 2);
-	expect_bytes(&b, gpa, 202, "page 2 at B");
+	gpa = take_checked(&b, &a, 2, 202);
 	guest_mem(&b, VMQT_OP_MEM_FILL, gpa, b.page_size, 250);
 	if (page_size_arg != 4096) {
 		pmd_kib = pmd_mapped_kib(b.win);
@@ -1040,48 +1068,34 @@ static void test_own_bytes(void)
 			    "B's slot is not PMD-mapped after read, then write (FilePmdMapped %lu kB)",
 			    pmd_kib);
 	}
-	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, gpa, 0, 0, 0), "free");
+	page_free(&b, gpa);
 	wait_pool_clean(clean0 + unit);
-	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 3), a.page_size, 203);
-	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 3), 3), "send 3");
+	fill_and_send(&a, &b, 3, 203, 3);
 	expect_bytes(&a, slot_gpa(&a, 3), 0, "A's slot 3 after B wrote page 2");
 
 	/* B's VMM writes (with nothing read first): A gets zeroes. */
 	gpa = take_page_msg(&b, a.g.id, 3);
 	memset(b.win + (gpa - WIN_GPA), 0x5a, b.page_size);
-	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, gpa, 0, 0, 0), "free");
+	page_free(&b, gpa);
 	wait_pool_clean(clean0 + unit);
-	guest_mem(&a, VMQT_OP_MEM_FILL, slot_gpa(&a, 1), a.page_size, 204);
-	TEST_ASSERT(!page_send(&a, &b, slot_gpa(&a, 1), 4), "send 4");
+	fill_and_send(&a, &b, 1, 204, 4);
 	expect_bytes(&a, slot_gpa(&a, 1), 0, "A's slot 1 after B's VMM wrote");
 
 	/* Kept for A: C, with the flag too, gets zeroes; its send clears. */
-	gpa = take_page_msg(&b, a.g.id, 4);
-	expect_bytes(&b, gpa, 204, "page 4 at B");
-	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, gpa, 0, 0, 0), "free");
+	page_free(&b, take_checked(&b, &a, 4, 204));
 	wait_pool_own(own0 + unit);
-	guest_mem(&c, VMQT_OP_MEM_FILL, slot_gpa(&c, 1), c.page_size, 205);
 	s0 = vmqt_stats();
-	TEST_ASSERT(!page_send(&c, &b, slot_gpa(&c, 1), 5), "send 5");
-	TEST_ASSERT(vmqt_stats().send_clears == s0.send_clears + 1 &&
-		    vmqt_stats().own_returns == s0.own_returns,
-		    "send 5: clears %lu, own returns %lu",
-		    (unsigned long)(vmqt_stats().send_clears - s0.send_clears),
-		    (unsigned long)(vmqt_stats().own_returns - s0.own_returns));
+	fill_and_send(&c, &b, 1, 205, 5);
+	expect_clears(&s0, 1, 0);
 	expect_bytes(&c, slot_gpa(&c, 1), 0, "C's slot with A's page kept");
 
 	/* Now kept for C: D, without the flag, gets zeroes. */
-	gpa = take_page_msg(&b, c.g.id, 5);
-	expect_bytes(&b, gpa, 205, "page 5 at B");
-	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, gpa, 0, 0, 0), "free");
+	page_free(&b, take_checked(&b, &c, 5, 205));
 	wait_pool_own(own0 + unit);
-	guest_mem(&d, VMQT_OP_MEM_FILL, slot_gpa(&d, 1), d.page_size, 206);
-	TEST_ASSERT(!page_send(&d, &b, slot_gpa(&d, 1), 6), "send 6");
+	fill_and_send(&d, &b, 1, 206, 6);
 	expect_bytes(&d, slot_gpa(&d, 1), 0, "D's slot, D without the flag");
 	/* What D sent, read only, is kept for nobody: cleared. */
-	gpa = take_page_msg(&b, d.g.id, 6);
-	expect_bytes(&b, gpa, 206, "page 6 at B");
-	TEST_ASSERT(!vmqt_gvm_hc(&b.g, VMQ_HC_PAGE_FREE, gpa, 0, 0, 0), "free");
+	page_free(&b, take_checked(&b, &d, 6, 206));
 	wait_pool_clean(clean0 + unit);
 	TEST_ASSERT(vmqt_stats().pool_own_pages == own0, "kept for D");
 
