@@ -62,8 +62,10 @@
  * file PMD creates no PTEs: __split_huge_pmd_locked()), and the write
  * faults again on an empty PMD, which do_set_pmd() maps whole, writable,
  * after vmq_window_mkwrite().
- * clear_work keeps a freed slot that still knows its sender as "own"
- * rather than clearing it, and that sender's next send takes it back.
+ * A freed slot that still knows its sender is unmapped by the free
+ * itself and kept as "own" rather than cleared (clear_work does the same
+ * for one it finds in that state), and that sender's next send takes it
+ * back.
  * Slots kept for a sender that no longer sends do not starve the others:
  * a send that finds neither its own nor a clean slot clears one itself
  * and has clear_work clear the other kept ones.
@@ -141,7 +143,6 @@ struct vmq_window {
 	unsigned long *own;		/* pool slots kept for @from's sender */
 	u64 *from;			/* serial of the VM whose bytes it holds */
 	bool own_bytes;			/* the bound VM takes its bytes back */
-	bool clear_own;			/* clear_work clears own slots too */
 	struct work_struct clear_work;
 };
 
@@ -287,6 +288,31 @@ static void vmq_pool_add(struct vmq_window *w, u32 slot)
 	vmq_pool_dirty(w, slot);
 }
 
+/*
+ * Into the pool, a slot whose page holds what its sender sent, unwritten
+ * (@from): it needs no clear, only unmapping, which costs no more than a
+ * send's own zap. Done here and now, the slot is ready for that sender at
+ * once, instead of after clear_work ran, while the sender met a full
+ * pool. Anything else still reaching the page makes it an ordinary dirty
+ * slot.
+ */
+static void vmq_pool_add_own(struct vmq_window *w, u32 slot)
+{
+	struct page *page = w->pages[slot];
+
+	__set_bit(slot, w->free);
+	w->nr_free++;
+	lock_page(page);
+	vmq_slot_zap(w, slot, 1);
+	if (vmq_page_exclusive(page)) {
+		__set_bit(slot, w->own);
+		atomic64_add(1 << w->order, &vmq_stats[VMQ_STAT_POOL_OWN_PAGES]);
+	} else {
+		vmq_pool_dirty(w, slot);
+	}
+	unlock_page(page);
+}
+
 /* Back into the pool after a failed move, in the state it was taken in. */
 static void vmq_pool_return(struct vmq_window *w, u32 slot,
 			    enum vmq_pool_state state)
@@ -330,11 +356,28 @@ static enum vmq_pool_state vmq_pool_take(struct vmq_window *w, u32 slot)
 #define VMQ_OWN_SCAN		16
 
 /*
+ * The pages kept in @w's pool, but @keep's, serve no sender that sends:
+ * make them dirty, for clear_work to clear. Only those kept until now:
+ * one kept later may be for a sender that is sending.
+ */
+static void vmq_pool_unkeep(struct vmq_window *w, unsigned long keep)
+{
+	unsigned long s;
+
+	for_each_set_bit(s, w->own, w->nr_slots) {
+		if (s == keep)
+			continue;
+		w->from[s] = 0;
+		vmq_pool_dirty(w, s);
+	}
+}
+
+/*
  * The pool slot of @wr whose page goes back to @src, a sender into @wr:
  * one kept for @src if @src takes its own bytes back, else a clean one,
  * else one that the send clears itself, preferring one already unmapped.
  * Only in that last case are the other kept slots cleared in the
- * background: they serve no sender that is sending.
+ * background (vmq_pool_unkeep()).
  */
 static long vmq_pool_pick(struct vmq_window *ws, struct vmq_window *wr,
 			  const struct vmq_vm *src)
@@ -355,8 +398,7 @@ static long vmq_pool_pick(struct vmq_window *ws, struct vmq_window *wr,
 		return r;
 	r = find_first_bit(wr->own, wr->nr_slots);
 	if (r < wr->nr_slots) {
-		wr->clear_own = true;
-		queue_work(vmq_wq, &wr->clear_work);
+		vmq_pool_unkeep(wr, r);
 		return r;
 	}
 	r = find_first_bit(wr->free, wr->nr_slots);
@@ -386,17 +428,6 @@ static void vmq_window_clear_work(struct work_struct *work)
 
 	do {
 		mutex_lock(&w->lock);
-		if (w->clear_own) {
-			/* No sender takes these back: clear them too. */
-			w->clear_own = false;
-			for_each_set_bit(s, w->own, w->nr_slots) {
-				w->from[s] = 0;
-				__set_bit(s, w->dirty);
-				atomic64_sub(1 << w->order,
-					     &vmq_stats[VMQ_STAT_POOL_OWN_PAGES]);
-			}
-			bitmap_zero(w->own, w->nr_slots);
-		}
 		n = 0;
 		for_each_set_bit(s, w->dirty, w->nr_slots) {
 			__clear_bit(s, w->dirty);
@@ -1159,7 +1190,10 @@ long vmq_page_free(struct vmq_vm *vm, u64 gpa)
 		ret = -EINVAL;
 	} else {
 		/* Cleared in the background, off the senders' path. */
-		vmq_pool_add(w, s);
+		if (w->from[s])
+			vmq_pool_add_own(w, s);
+		else
+			vmq_pool_add(w, s);
 		vmq_uncharge(w->charge[s]);
 		w->charge[s] = 0;
 		ret = 0;

@@ -179,9 +179,11 @@
  *	Puts the caller's held slot at @gpa into its receive pool; the guest
  *	must not use its contents any more. vmq clears it in the background:
  *	until then the guest may still read its old contents, afterwards
- *	zeroes; whatever it writes there meanwhile is lost (cleared before the
- *	page reaches anyone else) and only makes the next send into its pool
- *	clear the page itself. Errors: -ENOTCONN (no window bound), -EINVAL
+ *	zeroes (or still the old contents, if the page is one that a VM bound
+ *	with VMQ_WINDOW_OWN_BYTES sent and the caller never wrote: it is kept
+ *	for that VM, not cleared); whatever it writes there meanwhile is lost
+ *	(cleared before the page reaches anyone else) and only makes the next
+ *	send into its pool clear the page itself. Errors: -ENOTCONN (no window bound), -EINVAL
  *	(not a held slot).
  *
  * Cross-guest copy
