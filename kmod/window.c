@@ -68,7 +68,7 @@
  * back.
  * Slots kept for a sender that no longer sends do not starve the others:
  * a send that finds neither its own nor a clean slot clears one itself
- * and has clear_work clear the other kept ones.
+ * and has clear_work clear the other kept ones (vmq_pool_unkeep()).
  *
  * Batches. Zapping a slot runs KVM's mmu notifier, which flushes the TLBs
  * of every vCPU of the VM. Page descriptors drained together from a
@@ -1189,7 +1189,7 @@ long vmq_page_free(struct vmq_vm *vm, u64 gpa)
 	} else if (test_bit(s, w->free)) {
 		ret = -EINVAL;
 	} else {
-		/* Cleared in the background, off the senders' path. */
+		/* Cleared in the background, off the senders' path, or kept. */
 		if (w->from[s])
 			vmq_pool_add_own(w, s);
 		else
