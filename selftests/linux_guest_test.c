@@ -378,6 +378,8 @@ int main(void)
 	if (why && !getenv("VMQ_LINUX_GUEST_FORCE"))
 		ksft_exit_skip("%s (VMQ_LINUX_GUEST_FORCE=1 runs it anyway)\n", why);
 	ksft_set_plan(18);
+	if (getenv("VMQ_REPORT_AFTER"))
+		vmqt_lg_report_after(atoi(getenv("VMQ_REPORT_AFTER")));
 	vmqt_dev();
 	s0 = vmqt_stats();
 	vmqt_lg_setup();

@@ -70,6 +70,14 @@ void vmqt_lg_stop(struct vmqt_lg *g);
 int vmqt_lg_sh(struct vmqt_lg *g, int secs, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * From @secs seconds on (SIGALRM), a command still waiting for its answer
+ * gives up at once with the report of a stalled guest, and every later
+ * one fails at once: the report comes before whoever runs the test kills
+ * it. VMQ_REPORT_AFTER in the environment, if set, is @secs.
+ */
+void vmqt_lg_report_after(unsigned int secs);
+
 /* A number a command printed in @g; -1 if it failed. */
 long vmqt_lg_num(struct vmqt_lg *g, int secs, const char *cmd);
 

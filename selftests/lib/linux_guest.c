@@ -427,6 +427,23 @@ static void lg_stall_report(struct vmqt_lg *g)
 	busy = false;
 }
 
+static volatile sig_atomic_t lg_late;
+static bool lg_late_reported, lg_reporting;
+
+static void lg_late_handler(int sig)
+{
+	lg_late = 1;
+}
+
+void vmqt_lg_report_after(unsigned int secs)
+{
+	struct sigaction sa = { .sa_handler = lg_late_handler };
+
+	/* No SA_RESTART: the wait for an answer sees EINTR. */
+	TEST_ASSERT(!sigaction(SIGALRM, &sa, NULL), "sigaction");
+	alarm(secs);
+}
+
 int vmqt_lg_sh(struct vmqt_lg *g, int secs, const char *fmt, ...)
 {
 	time_t deadline = time(NULL) + secs;
@@ -446,11 +463,11 @@ int vmqt_lg_sh(struct vmqt_lg *g, int secs, const char *fmt, ...)
 	 * that waited out every step's time on a dead guest would look like
 	 * a hung sandbox.
 	 */
-	if (g->stalled)
+	if (g->stalled || (lg_late_reported && !lg_reporting))
 		return -1;
 	if (g->ctl < 0 || write(g->ctl, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
 		return -1;
-	while (time(NULL) < deadline) {
+	while (time(NULL) < deadline && !lg_late) {
 		struct pollfd p = { .fd = g->ctl, .events = POLLIN };
 
 		if (poll(&p, 1, 1000) <= 0)
@@ -467,11 +484,19 @@ int vmqt_lg_sh(struct vmqt_lg *g, int secs, const char *fmt, ...)
 		}
 	}
 	ksft_print_msg("%s: no answer to: %s", g->name, cmd);
+	if (lg_late) {
+		ksft_print_msg("the run's time is nearly up: reporting now\n");
+		/* The report may still ask the other guest, and wait for it. */
+		lg_late = 0;
+		lg_late_reported = true;
+	}
 	if (len)
 		ksft_print_msg("%s: all that came back: %s\n", g->name,
 			       vmqt_lg_out);
 	g->stalled = true;
+	lg_reporting = true;
 	lg_stall_report(g);
+	lg_reporting = false;
 	/* The report asked the other guest: nothing in vmqt_lg_out[] is @g's. */
 	vmqt_lg_out[0] = 0;
 	return -1;
