@@ -239,6 +239,17 @@ static void lg_show_vcpu(struct vmqt_lg *g)
 	unsigned long long rsp, v;
 	char cmd[64], sym[160], *p, *line;
 
+	/*
+	 * Its local APIC: an interrupt pending in IRR while the vCPU halts
+	 * with interrupts on was never delivered; the timer says what the
+	 * guest armed.
+	 */
+	lg_monitor(g, "info lapic\n", buf, sizeof(buf));
+	for (line = strtok(buf, "\r\n"); line; line = strtok(NULL, "\r\n"))
+		if ((!strncmp(line, "LVTT", 4) && line[4] != 'H') ||
+		    !strncmp(line, "Timer", 5) ||
+		    !strncmp(line, "ISR", 3) || !strncmp(line, "IRR", 3))
+			ksft_print_msg("%s's APIC: %s\n", g->name, line);
 	lg_monitor(g, "info registers\n", buf, sizeof(buf));
 	p = strstr(buf, "RIP=");
 	if (p)
@@ -278,7 +289,7 @@ static void lg_show_qemu(struct vmqt_lg *g)
 {
 	unsigned long long rip[8];
 	int hits[8], n = 0, i;
-	char cmd[1024], line[512], sym[160];
+	char cmd[2048], line[512], sym[160];
 	FILE *f;
 
 	if (g->qemu <= 0)
@@ -289,6 +300,12 @@ static void lg_show_qemu(struct vmqt_lg *g)
 		 "cat $t/stack; done 2>&1; "
 		 "cd /sys/kernel/debug/kvm/%d-* && "
 		 "grep . exits halt_exits io_exits pf_taken pf_fixed hypercalls 2>&1; "
+		 /*
+		  * KVM's timers for the guests' local APIC timers: one long
+		  * overdue ("in -...") means the host's timer never fired.
+		  */
+		 "grep -m1 'now at' /proc/timer_list; "
+		 "grep -A1 apic_timer_fn /proc/timer_list; "
 		 "cd /sys/kernel/debug/tracing && echo >trace && "
 		 "for e in %s; do echo 1 >events/$e/enable; done; sleep 1; "
 		 "for e in %s; do echo 0 >events/$e/enable; done; "
@@ -418,6 +435,9 @@ static void lg_stall_report(struct vmqt_lg *g)
 		 "vmqctl stats %s; vmqctl tables %s", g->name, g->name);
 	if (system(cmd))
 		ksft_print_msg("vmqctl failed\n");
+	/* The other guest may be the one stuck, waiting for an interrupt. */
+	if (o)
+		lg_show_qemu(o);
 	if (o && o->qemu > 0 && !vmqt_lg_sh(o, 30, "%s",
 		 "cd /sys/class/misc/vmq0; cat mode rx_pending counters; "
 		 "grep vmq /proc/interrupts; for p in $(pidof vmq-cat gtool); do "
