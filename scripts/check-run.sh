@@ -23,21 +23,23 @@ run() {
 }
 
 # run_hung_again NAME ARGS...: as run(), but a sandbox that hung (hit its
-# time limit: its NMI report says where it was) runs once more, and only
-# the second run counts. For the nested Linux guests, which TCG has been
-# seen to wedge (Documentation/vmq/testing.rst); a test that fails is
-# never run again. The first run's log stays in NAME.hung.log, and the
-# summary names the run.
+# time limit: its NMI report says where it was), or whose Linux guests
+# stalled (linux_guest_test gave up waiting for one, after its report of
+# both: "VMQ-LG: ... stalled"), runs once more, and only the second run
+# counts. For the nested Linux guests, which TCG has been seen to wedge
+# (Documentation/vmq/testing.rst); a test that fails otherwise is never run
+# again. The first run's log stays in NAME.hung.log, and the summary names
+# the run.
 run_hung_again() {
 	local name=$1 out=$log/$1.log
 	shift
 	local st
 	"$repo/scripts/sandbox.sh" "$@" 2>&1 | tee "$out"
 	st=${PIPESTATUS[0]}
-	if grep -q '^FAIL guest timed out' "$out"; then
+	if grep -q -e '^FAIL guest timed out' -e '^[# ]*VMQ-LG: .* stalled' "$out"; then
 		mv "$out" "$log/$name.hung.log"
 		hung+=("$name")
-		echo "$check: the $name sandbox hung (its report:" \
+		echo "$check: the $name sandbox hung or its guests stalled (its report:" \
 			"${log#"$repo"/}/$name.hung.log); running it once more"
 		"$repo/scripts/sandbox.sh" "$@" 2>&1 | tee "$out"
 		st=${PIPESTATUS[0]}
@@ -51,7 +53,7 @@ run_hung_again() {
 report() {
 	local f
 	((${#hung[@]})) &&
-		echo "$check: ran again after a hang: ${hung[*]} (logs: ${log#"$repo"/}/*.hung.log)"
+		echo "$check: ran again after a hang or a stall: ${hung[*]} (logs: ${log#"$repo"/}/*.hung.log)"
 	((${#fails[@]})) || return 0
 	echo "$check: what failed:"
 	for f in "${fails[@]}"; do

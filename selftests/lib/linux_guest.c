@@ -503,7 +503,8 @@ int vmqt_lg_sh(struct vmqt_lg *g, int secs, const char *fmt, ...)
 			return atoi(end + 5);
 		}
 	}
-	ksft_print_msg("%s: no answer to: %s", g->name, cmd);
+	/* The mark check-run.sh knows, as it knows a hung sandbox's. */
+	ksft_print_msg("VMQ-LG: %s stalled, no answer to: %s", g->name, cmd);
 	if (lg_late) {
 		ksft_print_msg("the run's time is nearly up: reporting now\n");
 		/* The report may still ask the other guest, and wait for it. */
