@@ -81,14 +81,18 @@
  *	vmq's exit probe and hypercall hook run for every VM on the
  *	host. A VM that never uses vmq takes CPUID exits, then KVM's own
  *	KVM_HC_VAPIC_POLL_IRQ hypercalls, timed with vmq loaded and unloaded
- *	(rmmod and insmod of $VMQ_KO in between), alternately five times;
- *	ns per exit of each (the fastest run) and overhead, loaded over
- *	unloaded less 1 (0.01 is 1 %). No other VM uses vmq meanwhile, so
- *	vmq's exit probe is off (it runs only while a transmit ring or a
- *	wait exists on the host); the hypercall hook is always on.
- *	ns_per_exit_probe_on and overhead_probe_on: the same exits while
- *	another VM holds a transmit ring, so that the probe runs at every
- *	exit of every VM (and finds nothing to do for this one).
+ *	(rmmod and insmod of $VMQ_KO in between), in 8 pairs; ns per exit
+ *	of each (medians) and overhead, the median of the pairs' loaded over
+ *	unloaded less 1 (0.01 is 1 %), with overhead_min and overhead_max,
+ *	the pairs furthest apart (on TCG a reload alone moves every time by
+ *	several percent). No other VM uses vmq meanwhile, so vmq's exit
+ *	probe is off (it runs only while a transmit ring or a wait exists on
+ *	the host); the hypercall hook is always on. ns_per_exit_probe_on,
+ *	overhead_probe_on: the same exits while another VM holds a transmit
+ *	ring, so that the probe runs at every exit of every VM (and finds
+ *	nothing to do for this one); probe_on_vs_off: those over the loaded
+ *	time of the same pair (same module, probe off), the probe's own
+ *	cost without the reload's noise.
  *   baseline (bench_baseline.c, which describes each in full)
  *	The round trip (64-byte ping-pong) and a 64 KiB stream between two
  *	guests without vmq, in the same run: relay_round_trip and
@@ -1548,26 +1552,84 @@ static double exit_ns(struct kvm_vcpu *vcpu, struct ovparam *p, bool hypercall,
 	return (now_s() - t) / n * 1e9;
 }
 
+/* Loaded/unloaded pairs of exit_overhead; fastest of this many runs each. */
+#define OV_PAIRS	8
+#define OV_RUNS		2
+
+static int double_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of @v[0..@n), which it sorts. */
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), double_cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ns per exit of the kind @hypercall says: the fastest of OV_RUNS runs. */
+static double exit_ns_best(struct kvm_vcpu *vcpu, struct ovparam *p,
+			   bool hypercall, u64 n)
+{
+	double best = 1e30, ns;
+	int i;
+
+	for (i = 0; i < OV_RUNS; i++) {
+		ns = exit_ns(vcpu, p, hypercall, n);
+		if (ns < best)
+			best = ns;
+	}
+	return best;
+}
+
+/*
+ * Report @name's @metric: the median of the ratios @a[i] / @b[i] less 1,
+ * and as _min and _max the smallest and largest of them, which show how
+ * far apart the pairs of this run lie.
+ */
+static void report_ratio(const char *name, const char *metric,
+			 const double *a, const double *b, int n)
+{
+	double r[OV_PAIRS];
+	char m[64];
+	int i;
+
+	for (i = 0; i < n; i++)
+		r[i] = a[i] / b[i] - 1;
+	report(name, metric, median(r, n), "fraction");
+	snprintf(m, sizeof(m), "%s_min", metric);
+	report(name, m, r[0], "fraction");
+	snprintf(m, sizeof(m), "%s_max", metric);
+	report(name, m, r[n - 1], "fraction");
+}
+
 /*
  * The exit probe and the hypercall hook run for every VM on the host:
  * a VM that never uses vmq, its exits (CPUID) and a hypercall of KVM's
- * own (KVM_HC_VAPIC_POLL_IRQ), timed with vmq loaded and with vmq
- * unloaded, alternately, five times each; the fastest of each, and
- * overhead = loaded / unloaded - 1. While loaded, its exits are timed a
- * second time with another VM holding a transmit ring, which turns the
- * exit probe on for every VM (overhead_probe_on). Needs VMQ_KO to load
+ * own (KVM_HC_VAPIC_POLL_IRQ), timed with vmq loaded, then unloaded, in
+ * OV_PAIRS pairs (each time the fastest of OV_RUNS runs). Reloading
+ * moves every time by several percent on TCG, whatever vmq does, so each
+ * pair gives one ratio and overhead is their median, less 1. While
+ * loaded, its exits are timed a second time with another VM holding a
+ * transmit ring, which turns the exit probe on for every VM: against the
+ * unloaded time of the pair (overhead_probe_on), and against the loaded
+ * time just before, same module, probe off (probe_on_vs_off: what the
+ * probe itself costs, without the reload's noise). Needs VMQ_KO to load
  * vmq again.
  */
 static void bench_overhead(void)
 {
 	const u64 n = 20000 * scale;
-	double best[2][2] = { { 1e30, 1e30 }, { 1e30, 1e30 } };
-	double probe_on = 1e30;
+	double t[2][2][OV_PAIRS], on[OV_PAIRS], ns;
 	struct kvm_vcpu *vcpu;
+	struct bvm busy;
 	struct kvm_vm *vm;
 	struct ovparam *p;
 	vm_vaddr_t pv;
-	int round, kind;
+	int pair, loaded, kind, i;
 
 	if (!getenv("VMQ_KO")) {
 		printf("# exit_overhead: VMQ_KO not set, cannot reload vmq: skipped\n");
@@ -1578,50 +1640,51 @@ static void bench_overhead(void)
 	p = addr_gva2hva(vm, pv);
 	vcpu_args_set(vcpu, 1, pv);
 	exit_ns(vcpu, p, false, n / 10);	/* warm up */
-	for (round = 0; round < 10; round++) {
-		int loaded = !(round & 1);
-
-		for (kind = 0; kind < 2; kind++) {
-			double ns = exit_ns(vcpu, p, kind, n);
-
-			if (ns < best[loaded][kind])
-				best[loaded][kind] = ns;
-		}
-		if (loaded) {
-			struct bvm busy;
-			double ns;
-
+	for (pair = 0; pair < OV_PAIRS; pair++) {
+		for (loaded = 1; loaded >= 0; loaded--) {
+			for (kind = 0; kind < 2; kind++)
+				t[loaded][kind][pair] = exit_ns_best(vcpu, p, kind, n);
+			if (!loaded) {
+				vmqt_load_module();
+				continue;
+			}
 			/* Three tries: a new VM's set-up work can linger. */
 			bvm_create(&busy);
-			for (kind = 0; kind < 3; kind++) {
-				ns = exit_ns(vcpu, p, false, n);
-				if (ns < probe_on)
-					probe_on = ns;
+			on[pair] = 1e30;
+			for (i = 0; i < 3; i++) {
 				usleep(500000);
+				ns = exit_ns(vcpu, p, false, n);
+				if (ns < on[pair])
+					on[pair] = ns;
 			}
 			bvm_free(&busy);
 			vmqt_dev_close();
 			TEST_ASSERT(vmqt_settle(vmqt_unload_module, NULL),
 				    "rmmod vmq: %s", strerror(errno));
-		} else {
-			vmqt_load_module();
 		}
 	}
 	kvm_vm_free(vm);
 	vmqt_dev();
-	report("exit_overhead", "ns_per_exit_loaded", best[1][0], "ns");
-	report("exit_overhead", "ns_per_exit_unloaded", best[0][0], "ns");
-	report("exit_overhead", "overhead", best[1][0] / best[0][0] - 1,
-	       "fraction");
-	report("exit_overhead", "ns_per_exit_probe_on", probe_on, "ns");
-	report("exit_overhead", "overhead_probe_on", probe_on / best[0][0] - 1,
-	       "fraction");
-	report("hypercall_overhead", "ns_per_hypercall_loaded", best[1][1],
+	for (pair = 0; pair < OV_PAIRS; pair++)
+		printf("# exit_overhead pair %d: exit %.0f ns loaded, %.0f probe on, %.0f unloaded; hypercall %.0f loaded, %.0f unloaded\n",
+		       pair, t[1][0][pair], on[pair], t[0][0][pair],
+		       t[1][1][pair], t[0][1][pair]);
+	report_ratio("exit_overhead", "overhead", t[1][0], t[0][0], OV_PAIRS);
+	report_ratio("exit_overhead", "overhead_probe_on", on, t[0][0],
+		     OV_PAIRS);
+	report_ratio("exit_overhead", "probe_on_vs_off", on, t[1][0], OV_PAIRS);
+	report_ratio("hypercall_overhead", "overhead", t[1][1], t[0][1],
+		     OV_PAIRS);
+	report("exit_overhead", "ns_per_exit_loaded", median(t[1][0], OV_PAIRS),
 	       "ns");
-	report("hypercall_overhead", "ns_per_hypercall_unloaded", best[0][1],
+	report("exit_overhead", "ns_per_exit_unloaded",
+	       median(t[0][0], OV_PAIRS), "ns");
+	report("exit_overhead", "ns_per_exit_probe_on", median(on, OV_PAIRS),
 	       "ns");
-	report("hypercall_overhead", "overhead", best[1][1] / best[0][1] - 1,
-	       "fraction");
+	report("hypercall_overhead", "ns_per_hypercall_loaded",
+	       median(t[1][1], OV_PAIRS), "ns");
+	report("hypercall_overhead", "ns_per_hypercall_unloaded",
+	       median(t[0][1], OV_PAIRS), "ns");
 }
 
 /* --- environment and driver -------------------------------------------------- */
