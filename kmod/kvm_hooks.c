@@ -78,7 +78,7 @@ static const struct vmq_kvm_callbacks *vmq_kvm_cb;
  * no call further: ->hypercall_is_ours() decides the rest. notrace: it
  * runs inside a traced function's entry.
  */
-bool notrace vmq_hypercall_claim(struct kvm_vcpu *vcpu)
+bool notrace __vmq_every_exit vmq_hypercall_claim(struct kvm_vcpu *vcpu)
 {
 	if ((u32)vmq_reg_read(vcpu, VCPU_REGS_RAX) - VMQ_HC_BASE >= VMQ_HC_RANGE)
 		return false;
@@ -102,7 +102,8 @@ int notrace vmq_hypercall_redirect(struct kvm_vcpu *vcpu)
 	return ret;
 }
 
-static void vmq_exit_probe(void *data, struct kvm_vcpu *vcpu, u32 isa)
+static void __vmq_every_exit vmq_exit_probe(void *data, struct kvm_vcpu *vcpu,
+					    u32 isa)
 {
 	vmq_kvm_cb->vcpu_exit(vcpu, isa == VMQ_KVM_ISA_SVM);
 }

@@ -19,7 +19,8 @@
 #include <linux/linkage.h>
 #include <asm/unwind_hints.h>
 
-	.text
+	/* __vmq_every_exit (kvm_hooks.h). */
+	.section .text.vmq_every_exit, "ax"
 SYM_CODE_START(vmq_hypercall_entry)
 	UNWIND_HINT_FUNC
 	pushq	%rdi

@@ -238,7 +238,7 @@ static void vmq_tx_unmap(struct vmq_vcpu *vcv)
 }
 
 /* Whether any vCPU of the host needs its exits seen (kvm_hooks.c). */
-bool vmq_tx_exits_wanted(void)
+bool __vmq_every_exit vmq_tx_exits_wanted(void)
 {
 	return atomic64_read(&vmq_stats[VMQ_STAT_LIVE_TX_RINGS]) ||
 	       atomic64_read(&vmq_stats[VMQ_STAT_LIVE_WAITS]);
@@ -348,7 +348,8 @@ long vmq_tx_flush(struct vmq_vcpu *vcv)
  * common case must stay a few loads. @can_read_guest: the caller holds
  * kvm->srcu and runs in the VM's mm (SVM); otherwise defer.
  */
-void vmq_tx_vcpu_exit(struct kvm_vcpu *vcpu, bool can_read_guest)
+void __vmq_every_exit vmq_tx_vcpu_exit(struct kvm_vcpu *vcpu,
+				       bool can_read_guest)
 {
 	struct vmq_vcpu *vcv;
 	struct vmq_vm *vm;

@@ -64,7 +64,7 @@ struct vmq_vm *vmq_vm_get(u32 id)
 }
 
 /* The VM for @kvm, valid until rcu_read_unlock(); no reference taken. */
-struct vmq_vm *vmq_vm_find_rcu(struct kvm *kvm)
+struct vmq_vm *__vmq_every_exit vmq_vm_find_rcu(struct kvm *kvm)
 {
 	struct vmq_vm *vm;
 
