@@ -46,20 +46,21 @@ struct vmq_kvm_callbacks {
 };
 
 /*
- * Between kvm_hooks.c and kvm_hooks_entry.S only: the direct call at
- * kvm_emulate_hypercall()'s entry, and the two functions it calls.
- */
-/*
  * The code that runs at VM exits and hypercalls of every VM on the host,
  * vmq's or not (hooks 1 and 3 of kvm_hooks.c, and what they call up to the
  * point where a VM that is not vmq's is told apart): under 1 KiB kept
- * together, in one page and a few cache lines, where it would otherwise
- * lie in the pages of three objects. On TCG, which flushes its TLB at
- * every world switch, each page costs every exit a miss (make bench:
- * exit_overhead's probe_on_vs_off, hypercall_overhead).
+ * together, in a few cache lines and one page (two where the module's
+ * layout makes it cross a page boundary), where it would otherwise lie in
+ * the pages of three objects. On TCG, which flushes its TLB at every world
+ * switch, each page costs every exit a miss (make bench: exit_overhead's
+ * probe_on_vs_off, hypercall_overhead).
  */
 #define __vmq_every_exit	__section(".text.vmq_every_exit")
 
+/*
+ * Between kvm_hooks.c and kvm_hooks_entry.S only: the direct call at
+ * kvm_emulate_hypercall()'s entry, and the two functions it calls.
+ */
 void vmq_hypercall_entry(void);
 bool vmq_hypercall_claim(struct kvm_vcpu *vcpu);
 int vmq_hypercall_redirect(struct kvm_vcpu *vcpu);
