@@ -1648,10 +1648,13 @@ static void bench_overhead(void)
 				vmqt_load_module();
 				continue;
 			}
-			/* Three tries: a new VM's set-up work can linger. */
+			/*
+			 * As many runs as each other time, but each after a
+			 * pause: a new VM's set-up work can linger.
+			 */
 			bvm_create(&busy);
 			on[pair] = 1e30;
-			for (i = 0; i < 3; i++) {
+			for (i = 0; i < OV_RUNS; i++) {
 				usleep(500000);
 				ns = exit_ns(vcpu, p, false, n);
 				if (ns < on[pair])
