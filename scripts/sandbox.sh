@@ -565,7 +565,7 @@ silence=${VMQ_SANDBOX_SILENCE:-0}
 [[ $mode == linux-guest && -z ${VMQ_SANDBOX_SILENCE:-} ]] && silence=480
 [[ $silence =~ ^[0-9]+$ ]] || die "VMQ_SANDBOX_SILENCE takes seconds"
 watchdog() {
-	local step=${kick:-5} size last=-1 since=$SECONDS why
+	local step=$kick size last=-1 since=$SECONDS
 	((step)) || step=5
 	# Its own output elsewhere: a sleep left behind must not hold a pipe
 	# that our caller waits on.
@@ -577,8 +577,7 @@ watchdog() {
 		if ((size != last)); then
 			last=$size since=$SECONDS
 		elif ((SECONDS - since >= silence)); then
-			why="no console output for ${silence}s"
-			echo "$why" >"$sb/timed-out"
+			echo "no console output for ${silence}s" >"$sb/timed-out"
 			break
 		fi
 	done
