@@ -1341,9 +1341,10 @@ static void test_batch(void)
 			u64 t, gpa = take_page_msg_tag(&b, a.g.id, &t);
 			u64 slot = (gpa - WIN_GPA) / b.page_size;
 
+			TEST_ASSERT(t >= 10 * round && t < 10 * round + BATCH,
+				    "record %d: tag %lu", i, (unsigned long)t);
 			j = t - 10 * round;
-			TEST_ASSERT(j >= 0 && j < BATCH && !seen[j] &&
-				    (again || j == i),
+			TEST_ASSERT(!seen[j] && (again || j == i),
 				    "record %d: tag %lu", i, (unsigned long)t);
 			seen[j] = true;
 			TEST_ASSERT(slot < BATCH, "page %d at slot %lu", j,
